@@ -1,0 +1,3 @@
+/** Activities: the only place where workflow decisions meet provider I/O. */
+export { createActivities, toFailure } from './create-activities.js';
+export type { ActivityDeps, ChannelActivities, DeliverActivityResult } from './create-activities.js';

@@ -1,0 +1,56 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { AcceptanceCache } from './acceptance-cache.js';
+import { createErrorHandler, errorBody } from './errors.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerNotificationRoutes } from './routes/notifications.js';
+import { Submitter } from './submitter.js';
+import type { GatewayDeps } from './types.js';
+
+/**
+ * Builds the gateway: validation from the channel registry, OpenAPI at `/openapi.json`, Swagger UI at `/docs`,
+ * submissions answered 202 only after Kafka acknowledged them. Dependencies are injected so tests can use real
+ * Kafka/Temporal or fakes as they need.
+ */
+export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    bodyLimit: deps.config.HTTP_BODY_LIMIT_BYTES,
+    requestTimeout: deps.config.HTTP_REQUEST_TIMEOUT_MS,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    ajv: undefined,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(createErrorHandler(deps.logger));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0] ?? ''}`)),
+  );
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'notify',
+        version: '1.0.0',
+        description:
+          'Durable notification sending. A 202 means the notification is durably stored in Kafka; delivery is at least once, ' +
+          'deduplicated by notification id.',
+      },
+      tags: [{ name: 'notifications' }, { name: 'health' }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  const cache = new AcceptanceCache();
+  const submitter = new Submitter(deps, cache);
+  registerHealthRoutes(app, deps);
+  registerNotificationRoutes(app, deps, submitter, cache);
+  return app;
+}

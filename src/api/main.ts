@@ -1,0 +1,43 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig, resolveEndpoints } from '../config/config.js';
+import { BatchingProducer } from '../kafka/batching-producer.js';
+import { createKafka } from '../kafka/create-kafka.js';
+import { ensureTopics } from '../kafka/topics.js';
+import { createLogger } from '../logging/create-logger.js';
+import { NotificationClient } from '../temporal/notification-client.js';
+import { onShutdown } from '../runtime/shutdown.js';
+import { buildApp } from './app.js';
+
+/** Gateway entry point: `npm run gateway`. Reads config once, builds real dependencies, serves HTTP. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL, component: 'gateway' });
+  const { kafkaBrokers, temporalAddress } = resolveEndpoints(config);
+  const kafka = createKafka({ brokers: kafkaBrokers, clientId: `${config.KAFKA_CLIENT_ID}-gateway`, logger });
+
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR, retentionMs: config.KAFKA_TOPIC_RETENTION_MS }, logger);
+  await admin.disconnect();
+
+  const producer = new BatchingProducer({ kafka, topic: config.KAFKA_TOPIC, logger, lingerMs: config.KAFKA_LINGER_MS, maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS, timeoutMs: config.KAFKA_PRODUCE_TIMEOUT_MS });
+  await producer.connect();
+  // Lazy: the accept path must not depend on Temporal being up.
+  const connection = Connection.lazy({ address: temporalAddress });
+  const notifications = new NotificationClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
+
+  const app = await buildApp({ config, producer, notifications, logger });
+  await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+  logger.info({ url: `http://${config.HTTP_HOST}:${config.HTTP_PORT}` }, 'gateway listening');
+
+  onShutdown(logger, async () => {
+    await app.close();
+    await producer.close();
+    await connection.close();
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,191 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { NotificationState } from '../../shared/notification.js';
+import type { AcceptanceCache } from '../acceptance-cache.js';
+import { issuesFromZod } from '../../schemas/issues.js';
+import { ApiError, errorBody } from '../errors.js';
+import { isNotificationId } from '../ids.js';
+import {
+  acceptedSchema,
+  batchItemSchema,
+  batchResultSchema,
+  errorSchema,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  notificationRequestSchema,
+  statusSchema,
+} from '../../schemas/notification.js';
+import type { Submitter } from '../submitter.js';
+import type { GatewayDeps } from '../types.js';
+
+const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1, 'Idempotency-Key must not be empty')
+    .max(MAX_IDEMPOTENCY_KEY_LENGTH, `Idempotency-Key is at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
+    .regex(/^[\x21-\x7e]+$/, 'Idempotency-Key must be printable ASCII without spaces')
+    .optional()
+    .describe('Makes retries safe: the same key and body always yield the same notification id.'),
+  traceparent: z.string().max(128).optional(),
+});
+const idParams = z.object({ id: z.string().max(64).describe('Notification id (ntf_…)') });
+
+/** Client identity; `anonymous` until API keys exist. Scopes idempotency keys and lookups. */
+function clientOf(_request: FastifyRequest): string {
+  return 'anonymous';
+}
+
+/** The notification routes: submit, batch submit, status, cancel, retry. */
+export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDeps, submitter: Submitter, cache: AcceptanceCache): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const base = deps.config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? '';
+  const links = (id: string) => ({
+    self: `${base}/v1/notifications/${id}`,
+    cancel: `${base}/v1/notifications/${id}/cancel`,
+    retry: `${base}/v1/notifications/${id}/retry`,
+    temporalUi: `${deps.config.TEMPORAL_UI_URL.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.config.TEMPORAL_NAMESPACE)}/workflows/${id}`,
+  });
+
+  r.post(
+    '/v1/notifications',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Submit one notification',
+        description: 'Answers 202 once the notification is durably written to Kafka (acks=all). 503 + Retry-After when Kafka is unavailable.',
+        headers: idempotencyHeaders,
+        body: notificationRequestSchema,
+        response: { 202: acceptedSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id, replay } = await submitter.submit(clientOf(request), request.headers['idempotency-key'], request.body, request.headers.traceparent);
+      if (replay) void reply.header('idempotency-replay', 'true');
+      return reply.code(202).header('location', links(id).self).send({ id, status: 'accepted' as const, links: links(id) });
+    },
+  );
+
+  r.post(
+    '/v1/notifications/batch',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Submit several notifications',
+        description: 'Each item is validated and written on its own; the answer lists a result per item (202, 400, 422 or 503).',
+        headers: idempotencyHeaders.pick({ traceparent: true }),
+        body: z.object({ notifications: z.array(z.unknown()).min(1).max(deps.config.BATCH_MAX_ITEMS).describe('Items shaped like BatchItem') }),
+        response: { 207: batchResultSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const clientId = clientOf(request);
+      const results = await Promise.all(
+        request.body.notifications.map(async (item, index) => {
+          const parsed = batchItemSchema.safeParse(item);
+          if (!parsed.success) {
+            const issues = issuesFromZod(parsed.error.issues, `notifications.${index}`);
+            return { index, status: 400, error: errorBody(400, 'VALIDATION_FAILED', `Invalid item ${index}`, issues) };
+          }
+          const { idempotencyKey, ...notification } = parsed.data;
+          try {
+            const { id, replay } = await submitter.submit(clientId, idempotencyKey, notification, request.headers.traceparent);
+            return { index, status: 202, id, replay };
+          } catch (err) {
+            if (err instanceof ApiError) return { index, status: err.statusCode, error: errorBody(err.statusCode, err.code, err.message) };
+            throw err;
+          }
+        }),
+      );
+      const accepted = results.filter((x) => x.status === 202).length;
+      return reply.code(207).send({ accepted, rejected: results.length - accepted, results });
+    },
+  );
+
+  r.get(
+    '/v1/notifications/:id',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Status of a notification',
+        params: idParams,
+        response: { 200: statusSchema, 404: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const notFound = new ApiError(404, 'NOT_FOUND', `No notification ${id}`);
+      if (!isNotificationId(id)) throw notFound;
+      const lookup = await temporalCall(() => deps.notifications.lookup(id));
+      if (lookup === undefined) {
+        const accepted = cache.get(id);
+        if (accepted === undefined) throw notFound;
+        return reply.send({ id, status: 'accepted' as const, deliveries: [], acceptedAt: accepted.acceptedAt, links: links(id) });
+      }
+      const state: Partial<NotificationState> = lookup.state ?? {};
+      const pending = lookup.pendingActivities[0];
+      const deliveries = (state.deliveries ?? []).map((d) => ({
+        ...d,
+        ...(d.status === 'sending' && pending !== undefined && lookup.pendingActivities.length === 1 ? { currentAttempt: pending.attempt } : {}),
+      }));
+      return reply.send({
+        id,
+        status: state.status ?? lookup.statusFromSearchAttribute ?? 'accepted',
+        routing: state.routing,
+        sendAt: state.sendAt,
+        metadata: state.metadata,
+        tags: state.tags,
+        deliveries,
+        acceptedAt: state.acceptedAt,
+        updatedAt: state.updatedAt,
+        completedAt: state.completedAt,
+        awaitingRetryUntil: state.awaitingRetryUntil,
+        links: links(id),
+      });
+    },
+  );
+
+  const action = (name: 'cancel' | 'retry') =>
+    r.post(
+      `/v1/notifications/:id/${name}`,
+      {
+        schema: {
+          tags: ['notifications'],
+          summary: name === 'cancel' ? 'Cancel a notification that has not been sent yet' : 'Re-drive the failed deliveries of a notification',
+          params: idParams,
+          response: { 202: z.object({ id: z.string(), requested: z.literal(name) }), 404: errorSchema, 409: errorSchema, 503: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params;
+        if (!isNotificationId(id)) throw new ApiError(404, 'NOT_FOUND', `No notification ${id}`);
+        const lookup = await temporalCall(() => deps.notifications.lookup(id));
+        if (lookup === undefined) {
+          if (cache.get(id) !== undefined) {
+            throw new ApiError(409, 'NOT_STARTED_YET', 'The notification was accepted but is not started yet; retry in a moment.', undefined, { 'retry-after': '1' });
+          }
+          throw new ApiError(404, 'NOT_FOUND', `No notification ${id}`);
+        }
+        const status = lookup.state?.status ?? lookup.statusFromSearchAttribute;
+        if (lookup.runStatus !== 'RUNNING') throw new ApiError(409, 'ALREADY_COMPLETED', `The notification is already ${status ?? 'completed'}.`);
+        if (name === 'cancel' && status !== 'scheduled' && status !== 'failed') {
+          throw new ApiError(409, 'NOT_CANCELLABLE', `Only scheduled (or failed, awaiting retry) notifications can be cancelled; this one is ${status ?? 'unknown'}.`);
+        }
+        if (name === 'retry' && status !== 'failed') {
+          throw new ApiError(409, 'NOT_RETRYABLE', `Only failed notifications can be retried; this one is ${status ?? 'unknown'}.`);
+        }
+        await temporalCall(() => (name === 'cancel' ? deps.notifications.cancel(id) : deps.notifications.retry(id)));
+        return reply.code(202).send({ id, requested: name });
+      },
+    );
+  action('cancel');
+  action('retry');
+}
+
+async function temporalCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', `Status is temporarily unavailable: ${err instanceof Error ? err.message : String(err)}`, undefined, { 'retry-after': '2' });
+  }
+}

@@ -1,0 +1,91 @@
+import { encodeEnvelope, hashRequest } from '../kafka/envelope.js';
+import type { NotificationEnvelope } from '../kafka/envelope.js';
+import { ENVELOPE_VERSION } from '../shared/notification.js';
+import type { NotificationRequest } from '../shared/notification.js';
+import type { AcceptanceCache } from './acceptance-cache.js';
+import { ApiError } from './errors.js';
+import { idFromIdempotencyKey, newNotificationId } from './ids.js';
+import type { GatewayDeps } from './types.js';
+
+/** Outcome of one accepted submission. */
+export interface Accepted {
+  id: string;
+  /** True when this answered a repeat of an earlier request with the same idempotency key and body. */
+  replay: boolean;
+}
+
+/**
+ * Accepts notifications: derives the id, detects idempotent replays and conflicting key reuse, writes the envelope to
+ * Kafka and resolves only once Kafka acknowledged it. Concurrent requests with the same key share one write.
+ */
+export class Submitter {
+  private readonly inFlight = new Map<string, Promise<Accepted & { bodyHash: string }>>();
+
+  constructor(
+    private readonly deps: GatewayDeps,
+    private readonly cache: AcceptanceCache,
+  ) {}
+
+  async submit(clientId: string, idempotencyKey: string | undefined, request: NotificationRequest, traceparent?: string): Promise<Accepted> {
+    const bodyHash = hashRequest(request);
+    if (idempotencyKey === undefined) {
+      const id = newNotificationId();
+      await this.write(id, clientId, bodyHash, request, traceparent);
+      return { id, replay: false };
+    }
+    const id = idFromIdempotencyKey(clientId, idempotencyKey);
+    const pending = this.inFlight.get(id);
+    if (pending !== undefined) {
+      const first = await pending;
+      return this.replayOrConflict(id, first.bodyHash, bodyHash);
+    }
+    const known = await this.knownHash(id);
+    if (known !== undefined) return this.replayOrConflict(id, known, bodyHash);
+
+    const attempt = (async () => {
+      await this.write(id, clientId, bodyHash, request, traceparent);
+      return { id, replay: false, bodyHash };
+    })();
+    this.inFlight.set(id, attempt);
+    try {
+      const { replay } = await attempt;
+      return { id, replay };
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
+  private replayOrConflict(id: string, knownHash: string, bodyHash: string): Accepted {
+    if (knownHash !== bodyHash) {
+      throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body; use a new key for a new notification.');
+    }
+    return { id, replay: true };
+  }
+
+  /** Body hash of an earlier acceptance of this id: from this gateway's memory, else from the workflow's memo. */
+  private async knownHash(id: string): Promise<string | undefined> {
+    const cached = this.cache.get(id);
+    if (cached !== undefined) return cached.bodyHash;
+    try {
+      const memo = await this.deps.notifications.memo(id);
+      return typeof memo?.bodyHash === 'string' ? memo.bodyHash : undefined;
+    } catch (err) {
+      // Temporal unreachable: accept anyway. Ingest dedups by workflow id, so a true replay still sends once.
+      this.deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) }, notificationId: id }, 'idempotency lookup failed; relying on workflow-id dedup');
+      return undefined;
+    }
+  }
+
+  private async write(id: string, clientId: string, bodyHash: string, request: NotificationRequest, traceparent?: string): Promise<void> {
+    const envelope: NotificationEnvelope = { v: ENVELOPE_VERSION, id, clientId, acceptedAt: new Date().toISOString(), bodyHash, request };
+    try {
+      await this.deps.producer.send(encodeEnvelope(envelope, traceparent));
+    } catch (err) {
+      this.deps.logger.warn({ notificationId: id, err: { message: err instanceof Error ? err.message : String(err) } }, 'kafka write failed; answering 503');
+      throw new ApiError(503, 'KAFKA_UNAVAILABLE', 'The notification could not be stored durably right now; retry with the same Idempotency-Key.', undefined, {
+        'retry-after': '1',
+      });
+    }
+    this.cache.set(id, { bodyHash, acceptedAt: envelope.acceptedAt });
+  }
+}

@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/config.js';
+import type { OutgoingMessage } from '../kafka/batching-producer.js';
+import type { NotificationClient } from '../temporal/notification-client.js';
+
+/** Gateway settings it reads from the configuration. */
+export type GatewayConfig = Pick<
+  AppConfig,
+  | 'HTTP_BODY_LIMIT_BYTES'
+  | 'HTTP_REQUEST_TIMEOUT_MS'
+  | 'BATCH_MAX_ITEMS'
+  | 'PUBLIC_BASE_URL'
+  | 'TEMPORAL_UI_URL'
+  | 'TEMPORAL_NAMESPACE'
+  | 'KAFKA_PRODUCE_TIMEOUT_MS'
+>;
+
+/** What the gateway needs from Kafka: acknowledged writes and a readiness flag. */
+export interface RecordSink {
+  send(message: OutgoingMessage): Promise<void>;
+  isConnected(): boolean;
+}
+
+/** Everything the gateway depends on, injected by `main.ts` (or a test). */
+export interface GatewayDeps {
+  config: GatewayConfig;
+  producer: RecordSink;
+  notifications: Pick<NotificationClient, 'lookup' | 'memo' | 'cancel' | 'retry'>;
+  logger: Logger;
+}

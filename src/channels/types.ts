@@ -1,0 +1,56 @@
+import type { z } from 'zod';
+import type { Logger } from 'pino';
+
+/** Per-send context handed to a sender by the activity layer. */
+export interface SendContext {
+  /** Stable across retries of the same delivery: notification id + channel. Use as provider idempotency key / Message-ID. */
+  idempotencyKey: string;
+  notificationId: string;
+  /** Aborted when the activity is cancelled or the worker shuts down past its grace time. */
+  signal: AbortSignal;
+  metadata?: Record<string, string>;
+}
+
+/** What a successful send returns; the provider id is recorded so duplicates can be traced. */
+export interface SendResult {
+  providerMessageId: string;
+}
+
+/** Sends messages of one channel. Throws `PermanentDeliveryError` / `TransientDeliveryError` on failure. */
+export interface ChannelSender<TTo, TContent> {
+  send(message: { to: TTo; content: TContent }, ctx: SendContext): Promise<SendResult>;
+  /** Releases pooled connections; called on worker shutdown. */
+  close(): Promise<void>;
+}
+
+/** Dependencies a channel may use to build its sender. */
+export interface ChannelDeps {
+  logger: Logger;
+}
+
+/**
+ * A channel plugin: everything the rest of the system derives from one folder under `src/channels/<name>/`.
+ *
+ * - `recipientSchema` / `contentSchema` validate the API request and the Kafka record, and feed the OpenAPI document;
+ * - `configSchema` is read from environment variables `<NAME>_<KEY_IN_UPPER_SNAKE_CASE>` by the config module;
+ * - `createSender` is called once per worker process that serves this channel's task queue.
+ */
+export interface ChannelDefinition<
+  TRecipient extends z.ZodType = z.ZodType,
+  TContent extends z.ZodType = z.ZodType,
+  TConfig extends z.ZodObject = z.ZodObject,
+> {
+  name: string;
+  description: string;
+  recipientSchema: TRecipient;
+  contentSchema: TContent;
+  configSchema: TConfig;
+  createSender(config: z.infer<TConfig>, deps: ChannelDeps): ChannelSender<z.infer<TRecipient>, z.infer<TContent>>;
+}
+
+/** Identity helper that keeps the generic parameters of a channel definition inferred. */
+export function defineChannel<TRecipient extends z.ZodType, TContent extends z.ZodType, TConfig extends z.ZodObject>(
+  definition: ChannelDefinition<TRecipient, TContent, TConfig>,
+): ChannelDefinition<TRecipient, TContent, TConfig> {
+  return definition;
+}

@@ -1,0 +1,43 @@
+import type { KafkaMessage } from 'kafkajs';
+import { envelopeSchema } from '../schemas/notification.js';
+import type { NotificationEnvelope } from '../kafka/envelope.js';
+import { issuesFromZod } from '../schemas/issues.js';
+
+/** A record ingest can start a workflow for. */
+export interface ValidRecord {
+  kind: 'valid';
+  envelope: NotificationEnvelope;
+}
+
+/** A record that can never be processed: it goes to the dead-letter topic. */
+export interface PoisonRecord {
+  kind: 'poison';
+  reason: 'oversized' | 'not-json' | 'invalid-schema' | 'key-mismatch' | 'empty';
+  error: string;
+}
+
+/**
+ * Decides whether a Kafka record is a processable notification envelope. Pure and synchronous: poison records are
+ * recognised before any side effect, so they can be dead-lettered and skipped without a crash loop.
+ */
+export function classifyRecord(message: Pick<KafkaMessage, 'key' | 'value'>, maxBytes: number): ValidRecord | PoisonRecord {
+  const value = message.value;
+  if (value === null || value.length === 0) return { kind: 'poison', reason: 'empty', error: 'record has no value' };
+  if (value.length > maxBytes) return { kind: 'poison', reason: 'oversized', error: `record is ${value.length} bytes; the limit is ${maxBytes} (INGEST_MAX_RECORD_BYTES)` };
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    return { kind: 'poison', reason: 'not-json', error: `value is not JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = issuesFromZod(parsed.error.issues);
+    return { kind: 'poison', reason: 'invalid-schema', error: issues.map((i) => `${i.path}: ${i.message}`).join('; ').slice(0, 2000) };
+  }
+  const key = message.key?.toString('utf8');
+  if (key !== undefined && key !== parsed.data.id) {
+    return { kind: 'poison', reason: 'key-mismatch', error: `record key ${JSON.stringify(key.slice(0, 64))} differs from envelope id ${parsed.data.id}` };
+  }
+  return { kind: 'valid', envelope: parsed.data as NotificationEnvelope };
+}

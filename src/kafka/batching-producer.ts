@@ -1,0 +1,187 @@
+import type { IHeaders, Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+
+/** A message queued for the next producer batch. */
+export interface OutgoingMessage {
+  key: string;
+  value: string;
+  headers?: IHeaders;
+}
+
+/** Thrown when a record could not be acknowledged by Kafka (broker down, timeout, not connected). */
+export class ProduceError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProduceError';
+  }
+}
+
+/** Options of the micro-batching producer. */
+export interface BatchingProducerOptions {
+  kafka: Kafka;
+  topic: string;
+  logger: Logger;
+  /** How long the first record of a batch may wait for more (ms). 0 = send as soon as the previous batch is done. */
+  lingerMs: number;
+  maxBatchRecords: number;
+  /** Per-batch deadline: a record that Kafka has not acknowledged within this is failed (the caller answers 503). */
+  timeoutMs: number;
+  onBatch?: (info: { records: number; durationMs: number; ok: boolean }) => void;
+}
+
+interface Pending {
+  message: OutgoingMessage;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * An idempotent kafkajs producer (acks = all) that micro-batches concurrent `send` calls.
+ *
+ * kafkajs has no `linger.ms`, and its idempotent producer must not have two sends in flight (out-of-order sequence
+ * errors, kafkajs#598). So records queue here; one `producer.send` carries everything queued while the previous batch
+ * was in flight (plus up to `lingerMs`). A caller's promise resolves only once the broker acknowledged its record.
+ */
+export class BatchingProducer {
+  private readonly producer: Producer;
+  private queue: Pending[] = [];
+  private inFlight = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private connected = false;
+  private closed = false;
+
+  constructor(private readonly options: BatchingProducerOptions) {
+    this.producer = options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+    });
+    this.producer.on(this.producer.events.CONNECT, () => {
+      this.connected = true;
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => {
+      this.connected = false;
+    });
+  }
+
+  /** True while the producer holds a connection to the cluster (used by `/readyz`). */
+  isConnected(): boolean {
+    return this.connected && !this.closed;
+  }
+
+  /** Connects; safe to call again after a failure. */
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  /** Queues one record; resolves when Kafka acknowledged it (acks = all), rejects with `ProduceError` otherwise. */
+  send(message: OutgoingMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new ProduceError('producer is shutting down'));
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const entry: Pending = {
+        message,
+        resolve: () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      // Each record has its own deadline, also while it waits behind a stuck batch.
+      const timer = setTimeout(() => {
+        const index = this.queue.indexOf(entry);
+        if (index >= 0) this.queue.splice(index, 1);
+        entry.reject(new ProduceError(`Kafka did not acknowledge the record within ${this.options.timeoutMs} ms`));
+      }, this.options.timeoutMs);
+      this.queue.push(entry);
+      this.schedule();
+    });
+  }
+
+  /** Queues several records; resolves per record (a failed batch fails every record in it). */
+  sendMany(messages: OutgoingMessage[]): Promise<PromiseSettledResult<void>[]> {
+    return Promise.allSettled(messages.map((m) => this.send(m)));
+  }
+
+  private schedule(): void {
+    if (this.inFlight) return;
+    if (this.queue.length >= this.options.maxBatchRecords || this.options.lingerMs === 0) {
+      this.flushSoon();
+      return;
+    }
+    this.lingerTimer ??= setTimeout(() => {
+      this.lingerTimer = undefined;
+      void this.flush();
+    }, this.options.lingerMs);
+  }
+
+  private flushSoon(): void {
+    if (this.lingerTimer !== undefined) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
+    // Let the current tick's concurrent requests join the batch.
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight || this.queue.length === 0) return;
+    this.inFlight = true;
+    const batch = this.queue.splice(0, this.options.maxBatchRecords);
+    const started = performance.now();
+    let ok = false;
+    // The underlying send keeps running after our deadline; the next batch waits for it so that the idempotent
+    // producer never has two sends in flight.
+    const underlying = (async () => {
+      if (!this.connected) await this.connect();
+      await this.producer.send({
+        topic: this.options.topic,
+        acks: -1,
+        timeout: this.options.timeoutMs,
+        messages: batch.map((p) => p.message),
+      });
+    })();
+    try {
+      await withTimeout(underlying, this.options.timeoutMs);
+      ok = true;
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      const error = new ProduceError(`Kafka did not acknowledge the record: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      this.options.logger.warn({ err: { message: error.message }, records: batch.length }, 'produce failed');
+      for (const p of batch) p.reject(error);
+    } finally {
+      this.options.onBatch?.({ records: batch.length, durationMs: performance.now() - started, ok });
+      await underlying.catch(() => undefined);
+      this.inFlight = false;
+      if (this.queue.length > 0) this.flushSoon();
+    }
+  }
+
+  /** Flushes what is queued, then disconnects. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.queue.length > 0 || this.inFlight) {
+      if (!this.inFlight) await this.flush();
+      else await new Promise((r) => setTimeout(r, 5));
+    }
+    await this.producer.disconnect();
+    this.connected = false;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,37 @@
+import { pino } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
+
+/**
+ * Paths redacted from every log line: recipients, message content, credentials. Notification ids stay visible so
+ * every line about a notification can be found.
+ */
+export const REDACT_PATHS = [
+  'to',
+  'content',
+  '*.to',
+  '*.content',
+  'request.deliveries',
+  '*.request.deliveries',
+  'deliveries[*].to',
+  'deliveries[*].content',
+  'req.headers.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+];
+
+/** Builds the process logger (JSON lines on stdout), tagged with the component name. */
+export function createLogger(options: { level: string; component: string; destination?: DestinationStream }): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: { component: options.component, pid: process.pid },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    options.destination,
+  );
+}

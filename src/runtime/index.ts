@@ -1,0 +1,2 @@
+/** Process-level helpers shared by every entry point (Node-only; not for workflow code). */
+export { onShutdown } from './shutdown.js';

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { deliverySchema } from '../channels/registry.js';
+
+/** Longest accepted `Idempotency-Key` header. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** Most deliveries (channels) one notification may carry. */
+export const MAX_DELIVERIES = 10;
+/** How far in the future `sendAt` may be. */
+export const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600 * 1000;
+
+const tagSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a tag is 1-64 characters of letters, digits, "_", ".", ":" or "-"');
+
+/**
+ * A notification request: one or more deliveries (channel + recipient + content) and how to route them.
+ * Unknown fields are rejected so that typos (e.g. `sendat`) do not silently change behaviour.
+ */
+export const notificationRequestSchema = z
+  .strictObject({
+    deliveries: z
+      .array(deliverySchema)
+      .min(1, 'at least one delivery is required')
+      .max(MAX_DELIVERIES, `at most ${MAX_DELIVERIES} deliveries per notification`)
+      .describe('Where and what to send. One entry for a single channel; several with `routing`.'),
+    routing: z
+      .enum(['all', 'fallback'])
+      .default('all')
+      .describe('`all`: deliver on every entry. `fallback`: try entries in order until one succeeds.'),
+    sendAt: z.iso
+      .datetime({ offset: true, message: 'sendAt must be an ISO-8601 date-time with a time zone, e.g. 2030-01-01T09:00:00Z' })
+      .refine((v) => Date.parse(v) - Date.now() <= MAX_SCHEDULE_AHEAD_MS, 'sendAt may be at most 366 days ahead')
+      .optional()
+      .describe('Scheduled send time. Past or absent means send now.'),
+    metadata: z
+      .record(z.string().min(1).max(64), z.string().max(512))
+      .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata entries')
+      .optional()
+      .describe('Free-form string pairs echoed back in the status. Do not put secrets here.'),
+    tags: z.array(tagSchema).max(10, 'at most 10 tags').optional().describe('Labels searchable in the Temporal Web UI (no PII).'),
+  })
+  .describe('A notification');
+
+/** The validated request type. */
+export type NotificationRequestBody = z.output<typeof notificationRequestSchema>;
+
+/** A batch item: a notification plus its own optional idempotency key. */
+export const batchItemSchema = notificationRequestSchema.extend({
+  idempotencyKey: z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).optional().describe('Per-item idempotency key.'),
+});
+
+/** Links returned with every notification. */
+export const linksSchema = z.object({
+  self: z.string(),
+  cancel: z.string(),
+  retry: z.string(),
+  temporalUi: z.string(),
+});
+
+/** Answer to a successful submission. */
+export const acceptedSchema = z.object({
+  id: z.string(),
+  status: z.literal('accepted'),
+  links: linksSchema,
+});
+
+/** Error body used by every 4xx/5xx answer. */
+export const errorSchema = z.object({
+  statusCode: z.number(),
+  error: z.string(),
+  code: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+const deliveryStateSchema = z.object({
+  channel: z.string(),
+  status: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled', 'skipped']),
+  attempts: z.number(),
+  currentAttempt: z.number().optional(),
+  providerMessageId: z.string().optional(),
+  lastError: z.object({ message: z.string(), type: z.string().optional(), permanent: z.boolean(), at: z.string() }).optional(),
+  sentAt: z.string().optional(),
+});
+
+/** Status of a notification as returned by `GET /v1/notifications/:id`. */
+export const statusSchema = z.object({
+  id: z.string(),
+  status: z.enum(['accepted', 'scheduled', 'sending', 'sent', 'failed', 'cancelled']),
+  routing: z.enum(['all', 'fallback']).optional(),
+  sendAt: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  tags: z.array(z.string()).optional(),
+  deliveries: z.array(deliveryStateSchema),
+  acceptedAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  completedAt: z.string().optional(),
+  awaitingRetryUntil: z.string().optional(),
+  links: linksSchema,
+});
+
+/** Batch answer: one result per item, in request order. */
+export const batchResultSchema = z.object({
+  accepted: z.number(),
+  rejected: z.number(),
+  results: z.array(
+    z.object({
+      index: z.number(),
+      status: z.number(),
+      id: z.string().optional(),
+      replay: z.boolean().optional(),
+      error: errorSchema.optional(),
+    }),
+  ),
+});
+
+/** The Kafka record value, as validated by ingest (mirrors `NotificationEnvelope` in src/kafka/envelope.ts). */
+export const envelopeSchema = z.strictObject({
+  v: z.literal(1, 'unsupported envelope version'),
+  id: z.string().regex(/^ntf_[a-z0-9]{26,32}$/, 'id must be a notification id (ntf_…)'),
+  clientId: z.string().min(1).max(128),
+  acceptedAt: z.iso.datetime({ offset: true }),
+  bodyHash: z.string().regex(/^[0-9a-f]{64}$/),
+  request: notificationRequestSchema,
+});

@@ -1,0 +1,24 @@
+import { Client, Connection } from '@temporalio/client';
+
+/** Where and how to reach Temporal. */
+export interface TemporalClientOptions {
+  address: string;
+  namespace: string;
+  /** Deadline for the initial connection (ms). */
+  connectTimeoutMs?: number;
+}
+
+/** Connects a Temporal client. Fails with a message naming TEMPORAL_ADDRESS when the server cannot be reached. */
+export async function connectTemporal(options: TemporalClientOptions): Promise<{ client: Client; connection: Connection }> {
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: options.address, connectTimeout: options.connectTimeoutMs ?? 10_000 });
+  } catch (err) {
+    throw new Error(
+      `Cannot reach Temporal at ${options.address} (TEMPORAL_ADDRESS): ${err instanceof Error ? err.message : String(err)}. ` +
+        'Start it with `npm run infra -- start` or point TEMPORAL_ADDRESS at a running server.',
+      { cause: err },
+    );
+  }
+  return { client: new Client({ connection, namespace: options.namespace }), connection };
+}

@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { NativeConnection } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { channelNames, getChannel } from '../channels/registry.js';
+import type { ChannelSender } from '../channels/types.js';
+import { loadConfig, resolveEndpoints } from '../config/config.js';
+import { createLogger } from '../logging/create-logger.js';
+import { onShutdown } from '../runtime/shutdown.js';
+import { createChannelWorker, createWorkflowWorker } from './create-workers.js';
+
+const USAGE = `Usage: npm run worker -- [--workflows] [--channels email,sms,...]
+  --workflows          run a workflow worker (notification workflows)
+  --channels a,b       run activity workers for these channels (known: ${channelNames.join(', ')})
+  With neither flag: a workflow worker plus workers for WORKER_CHANNELS (default: every channel).`;
+
+/** Worker entry point. Run as many as needed; each serves the task queues chosen by its flags. */
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { workflows: { type: 'boolean', default: false }, channels: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  if (values.help === true) {
+    console.log(USAGE);
+    return;
+  }
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL, component: 'worker' });
+  const onlyWorkflows = values.workflows === true && values.channels === undefined;
+  const requested = values.channels !== undefined ? values.channels.split(',').map((s) => s.trim()).filter(Boolean) : onlyWorkflows ? [] : (config.WORKER_CHANNELS ?? [...channelNames]);
+  const unknown = requested.filter((c) => getChannel(c) === undefined);
+  if (unknown.length > 0) throw new Error(`Unknown channel(s) ${unknown.join(', ')}; known: ${channelNames.join(', ')}`);
+  const runWorkflows = values.workflows === true || values.channels === undefined;
+
+  const { temporalAddress } = resolveEndpoints(config);
+  const connection = await NativeConnection.connect({ address: temporalAddress });
+  const workers: Worker[] = [];
+  const senders: ChannelSender<unknown, unknown>[] = [];
+  if (runWorkflows) {
+    workers.push(await createWorkflowWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, maxConcurrentWorkflowTaskExecutions: config.WORKFLOW_WORKER_CONCURRENCY, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS }));
+  }
+  for (const name of requested) {
+    const channel = getChannel(name);
+    const runtime = config.channels[name];
+    if (channel === undefined || runtime === undefined) continue;
+    const { worker, sender } = await createChannelWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, channel, runtime, logger: logger.child({ channel: name }), shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS });
+    workers.push(worker);
+    senders.push(sender);
+  }
+  logger.info({ workflows: runWorkflows, channels: requested }, 'workers running');
+  const running = Promise.all(workers.map((w) => w.run()));
+  onShutdown(logger, async () => {
+    for (const w of workers) w.shutdown();
+    await running;
+    await Promise.all(senders.map((s) => s.close()));
+    await connection.close();
+  });
+  await running;
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,207 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { DeliverResult, DeliverInput, DeliveryState, NotificationState, NotificationStatus, NotificationWorkflowInput } from '../shared/notification.js';
+import { QUERY_STATUS, SEARCH_ATTRIBUTES, SIGNAL_CANCEL, SIGNAL_RETRY, channelTaskQueue } from '../shared/notification.js';
+import type { ChannelActivities } from '../activities/index.js';
+
+/** Signal: cancel the notification if nothing has been sent yet (ignored once sending started). */
+export const cancelSignal = defineSignal<[{ reason?: string }?]>(SIGNAL_CANCEL);
+/** Signal: re-drive the deliveries that failed (permanently or after exhausting retries). */
+export const retrySignal = defineSignal<[{ reason?: string }?]>(SIGNAL_RETRY);
+/** Query: the notification's current state, as served by `GET /v1/notifications/:id`. */
+export const statusQuery = defineQuery<NotificationState>(QUERY_STATUS);
+
+const statusKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.status.name, SearchAttributeType.KEYWORD);
+
+/** Error type the activity layer gives permanent delivery failures; never retried by Temporal. */
+export const PERMANENT_FAILURE_TYPE = 'PermanentDeliveryError';
+
+/**
+ * One workflow per notification (workflow id = notification id).
+ *
+ * Waits durably for `sendAt`, then runs each delivery as an activity on its channel's task queue — all at once
+ * (`routing: all`) or one after the other until one succeeds (`routing: fallback`). When deliveries fail, the
+ * workflow does not vanish: it reports `failed` and waits (bounded by `awaitRetryMs`) for a `retry` signal from the
+ * API, the `temporal` CLI or the Web UI, then completes as failed if none comes.
+ */
+export async function notificationWorkflow(input: NotificationWorkflowInput): Promise<NotificationState> {
+  const { request } = input;
+  const now = () => new Date().toISOString();
+  const state: NotificationState = {
+    id: input.id,
+    status: request.sendAt !== undefined && Date.parse(request.sendAt) > Date.now() ? 'scheduled' : 'sending',
+    routing: request.routing,
+    sendAt: request.sendAt,
+    metadata: request.metadata,
+    tags: request.tags,
+    deliveries: request.deliveries.map((d) => ({ channel: d.channel, status: 'pending', attempts: 0 })),
+    acceptedAt: input.acceptedAt,
+    updatedAt: now(),
+  };
+  let cancelRequested = false;
+  let retryRequested = false;
+  let sendingStarted = false;
+
+  const setStatus = (status: NotificationStatus): void => {
+    state.status = status;
+    state.updatedAt = now();
+    upsertSearchAttributes([{ key: statusKey, value: status }]);
+  };
+
+  setHandler(statusQuery, () => state);
+  setHandler(cancelSignal, () => {
+    // Once a send is in flight it cannot be recalled; a cancel then only ends a wait for `retry`.
+    if (!sendingStarted || state.status === 'failed') cancelRequested = true;
+  });
+  setHandler(retrySignal, () => {
+    if (state.status === 'failed') retryRequested = true;
+  });
+
+  if (workflowInfo().typedSearchAttributes.get(statusKey) === undefined || state.status === 'scheduled') {
+    upsertSearchAttributes([{ key: statusKey, value: state.status }]);
+  }
+
+  if (request.sendAt !== undefined) {
+    const waitMs = Date.parse(request.sendAt) - Date.now();
+    if (waitMs > 0 && (await condition(() => cancelRequested, waitMs))) {
+      return finish('cancelled');
+    }
+  }
+  if (cancelRequested) return finish('cancelled');
+
+  for (;;) {
+    sendingStarted = true;
+    setStatus('sending');
+    await runDeliveries(input, state, now);
+    const anySent = state.deliveries.some((d) => d.status === 'sent');
+    const allDone = state.deliveries.every((d) => d.status === 'sent' || d.status === 'skipped');
+    const succeeded = request.routing === 'fallback' ? anySent : allDone;
+    if (succeeded) return finish('sent');
+
+    setStatus('failed');
+    if (input.awaitRetryMs <= 0) return finish('failed');
+    state.awaitingRetryUntil = new Date(Date.now() + input.awaitRetryMs).toISOString();
+    const signalled = await condition(() => retryRequested || cancelRequested, input.awaitRetryMs);
+    state.awaitingRetryUntil = undefined;
+    if (!signalled) return finish('failed');
+    if (cancelRequested) return finish('cancelled');
+    retryRequested = false;
+    for (const d of state.deliveries) {
+      if (d.status === 'failed' || (request.routing === 'fallback' && d.status === 'skipped')) d.status = 'pending';
+    }
+  }
+
+  function finish(status: NotificationStatus): NotificationState {
+    for (const d of state.deliveries) {
+      if (status === 'cancelled' && d.status === 'pending') d.status = 'cancelled';
+    }
+    setStatus(status);
+    state.completedAt = state.updatedAt;
+    return state;
+  }
+}
+
+async function runDeliveries(
+  input: NotificationWorkflowInput,
+  state: NotificationState,
+  now: () => string,
+): Promise<void> {
+  const pending = state.deliveries
+    .map((d, index) => ({ d, index }))
+    .filter(({ d }) => d.status === 'pending');
+  if (input.request.routing === 'all') {
+    await Promise.all(pending.map(({ d, index }) => runOne(input, d, index, now)));
+    return;
+  }
+  for (const { d, index } of pending) {
+    if (await runOne(input, d, index, now)) {
+      for (const rest of state.deliveries) if (rest.status === 'pending') rest.status = 'skipped';
+      return;
+    }
+  }
+}
+
+/** Runs one delivery to completion (all its retries); returns whether it was sent. */
+async function runOne(input: NotificationWorkflowInput, d: DeliveryState, index: number, now: () => string): Promise<boolean> {
+  const delivery = input.request.deliveries[index];
+  if (delivery === undefined) return false;
+  const policy = input.retryPolicies[delivery.channel];
+  if (policy === undefined) {
+    d.status = 'failed';
+    d.lastError = { message: `no retry policy configured for channel "${delivery.channel}"`, permanent: true, at: now() };
+    return false;
+  }
+  const { deliver } = proxyActivities<ChannelActivities>({
+    taskQueue: channelTaskQueue(input.taskQueuePrefix, delivery.channel),
+    startToCloseTimeout: policy.attemptTimeoutMs,
+    scheduleToCloseTimeout: policy.totalTimeoutMs,
+    heartbeatTimeout: Math.min(policy.attemptTimeoutMs, 15_000),
+    retry: {
+      initialInterval: policy.initialIntervalMs,
+      backoffCoefficient: policy.backoffCoefficient,
+      maximumInterval: policy.maximumIntervalMs,
+      maximumAttempts: policy.maximumAttempts,
+      nonRetryableErrorTypes: [PERMANENT_FAILURE_TYPE],
+    },
+  });
+  const sameChannelBefore = input.request.deliveries.slice(0, index).filter((x) => x.channel === delivery.channel).length;
+  const args: DeliverInput = {
+    notificationId: input.id,
+    channel: delivery.channel,
+    to: delivery.to,
+    content: delivery.content,
+    metadata: input.request.metadata,
+    idempotencyKey: `${input.id}.${delivery.channel}${sameChannelBefore > 0 ? `.${sameChannelBefore}` : ''}`,
+  };
+  d.status = 'sending';
+  try {
+    const result: DeliverResult & { attempt?: number } = await deliver(args);
+    d.attempts += result.attempt ?? 1;
+    d.status = 'sent';
+    d.providerMessageId = result.providerMessageId;
+    d.sentAt = now();
+    d.lastError = undefined;
+    return true;
+  } catch (err) {
+    d.status = 'failed';
+    d.lastError = describeFailure(err, now());
+    d.attempts += attemptsOf(err);
+    return false;
+  }
+}
+
+function innermost(err: unknown): unknown {
+  let cur = err;
+  while (cur instanceof ActivityFailure && cur.cause !== undefined) cur = cur.cause;
+  return cur;
+}
+
+function describeFailure(err: unknown, at: string): NonNullable<DeliveryState['lastError']> {
+  const cause = innermost(err);
+  if (cause instanceof ApplicationFailure) {
+    return { message: cause.message, type: cause.type ?? undefined, permanent: cause.nonRetryable || cause.type === PERMANENT_FAILURE_TYPE, at };
+  }
+  if (cause instanceof CancelledFailure) return { message: 'delivery cancelled', type: 'Cancelled', permanent: false, at };
+  if (cause instanceof Error) return { message: cause.message, type: cause.name, permanent: false, at };
+  return { message: String(cause), permanent: false, at };
+}
+
+function attemptsOf(err: unknown): number {
+  const cause = innermost(err);
+  if (cause instanceof ApplicationFailure) {
+    const detail: unknown = cause.details?.[0];
+    if (typeof detail === 'object' && detail !== null && 'attempt' in detail && typeof detail.attempt === 'number') return detail.attempt;
+  }
+  return 1;
+}
