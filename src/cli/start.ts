@@ -1,0 +1,80 @@
+import { fileURLToPath } from 'node:url';
+import { childEnvironment, loadConfig } from '../config/config.js';
+import { ensureInfra } from '../dev/infra/index.js';
+import { startComponent, stopComponents } from './supervisor.js';
+import type { ManagedProcess } from './supervisor.js';
+
+const entry = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/**
+ * `npm start`: the embedded default. Installs and starts Kafka and the Temporal dev server if needed, then the dev
+ * sinks, the gateway, an ingest consumer and a worker for the workflows and every channel, each as its own process.
+ * Ctrl-C / SIGTERM stops them all (and the infrastructure it started).
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = (line: string) => console.log(`\u001b[1mnotify\u001b[0m   ${line}`);
+  log('starting the embedded default (Kafka + Temporal dev server + dev sinks + gateway + ingest + workers)');
+  const infra = await ensureInfra(config, { log });
+  const sinksUrl = `http://${config.SINKS_HOST}:${config.SINKS_HTTP_PORT}`;
+  const env = childEnvironment({ KAFKA_BROKERS: infra.kafkaBrokers.join(','), TEMPORAL_ADDRESS: infra.temporalAddress });
+
+  const processes: ManagedProcess[] = [];
+  const specs: Array<[string, string, string[]]> = [
+    ['sinks', '../dev/sinks/main.ts', []],
+    ['gateway', '../api/main.ts', []],
+    ['ingest', '../ingest/main.ts', []],
+    ['worker', '../workers/main.ts', []],
+  ];
+  specs.forEach(([name, path, args], i) => processes.push(startComponent(name, entry(path), args, env, i)));
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping…');
+    await stopComponents(processes, config.WORKER_SHUTDOWN_GRACE_MS + 5_000);
+    await infra.stop();
+    process.exit(code);
+  };
+  for (const p of processes) {
+    void p.exited.then((code) => {
+      if (!stopping) {
+        log(`${p.name} exited with code ${String(code)}; stopping everything`);
+        void stop(1);
+      }
+    });
+  }
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  const api = `http://${config.HTTP_HOST}:${config.HTTP_PORT}`;
+  await waitForHttp(`${api}/readyz`, 120_000);
+  log('');
+  log(`API            ${api}   (docs: ${api}/docs, OpenAPI: ${api}/openapi.json)`);
+  log(`Temporal UI    ${infra.temporalUiUrl}`);
+  log(`Dev sinks      ${sinksUrl}   (received messages; JSON at ${sinksUrl}/messages)`);
+  log(`Kafka          ${infra.kafkaBrokers.join(',')}   Temporal ${infra.temporalAddress}`);
+  log('');
+  log(`Try: curl -s -X POST ${api}/v1/notifications -H 'content-type: application/json' \\`);
+  log(`       -d '{"deliveries":[{"channel":"email","to":"ada@example.com","content":{"subject":"Hello","text":"Hi Ada"}}]}'`);
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not become ready within ${timeoutMs / 1000} s; see the logs above`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
