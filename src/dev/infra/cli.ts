@@ -1,0 +1,97 @@
+/**
+ * `npm run infra -- <install|start|stop|status|wipe> [--all]`: manage the local Temporal dev server and Kafka under
+ * NOTIFY_HOME (`.notify/`). Servers started here keep running after the command returns; `stop` ends them.
+ */
+import { loadConfig } from '../../config/config.js';
+import { ensureKafkaJars } from './kafka.js';
+import type { ComponentStatus } from './infra.js';
+import { ensureInfra, infraStatus, stopInfra, wipeInfra } from './infra.js';
+import { resolveInfraPaths } from './paths.js';
+import { ensureTemporalCli } from './temporal.js';
+
+const USAGE = `Usage: npm run infra -- <command>
+
+  install        build/download the Temporal CLI and the Kafka jars (first run of start does it too)
+  start          start the Temporal dev server and Kafka (reuses running ones), wait until ready
+  stop           stop them (SIGTERM, then SIGKILL)
+  status         show each component: installed, running (pid), address, ready
+  wipe [--all]   stop and delete local data; --all also deletes the cached CLI and jars
+
+Settings (environment): NOTIFY_HOME, TEMPORAL_PORT, TEMPORAL_UI_PORT, TEMPORAL_NAMESPACE, TEMPORAL_CLI_PATH,
+TEMPORAL_SQLITE_PRAGMAS, KAFKA_PORT, KAFKA_CONTROLLER_PORT, KAFKA_HEAP, KAFKA_VERSION; KAFKA_BROKERS /
+TEMPORAL_ADDRESS select existing servers instead.`;
+
+const log = (line: string): void => console.log(`[infra] ${line}`);
+
+function formatStatus(s: ComponentStatus): string {
+  const parts = [
+    s.name.padEnd(9),
+    s.mode.padEnd(9),
+    s.installed === undefined ? '' : s.installed ? 'installed' : 'not installed',
+    s.mode === 'embedded' ? (s.running ? `running (pid ${s.pid})` : 'stopped') : '',
+    s.address,
+    s.ready ? 'ready' : 'not ready',
+  ];
+  return parts.filter((p) => p !== '').join('  ');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0];
+  const flags = new Set(argv.slice(1));
+  const unknown = [...flags].filter((f) => f !== '--all');
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command === undefined ? 1 : 0;
+  }
+  if (unknown.length > 0 || (flags.has('--all') && command !== 'wipe')) {
+    console.error(`Unknown option(s) for "${command}": ${unknown.join(' ') || '--all'}\n\n${USAGE}`);
+    return 1;
+  }
+  const config = loadConfig();
+  const paths = resolveInfraPaths(config.NOTIFY_HOME);
+  switch (command) {
+    case 'install': {
+      await Promise.all([
+        config.KAFKA_BROKERS ? undefined : ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: paths.kafkaDir, libDir: paths.kafkaLib, log }),
+        config.TEMPORAL_ADDRESS ? undefined : ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: paths.binDir, log }).then((cli) => log(`Temporal CLI: ${cli}`)),
+      ]);
+      log(`installed under ${paths.home}`);
+      return 0;
+    }
+    case 'start': {
+      const infra = await ensureInfra(config, { log });
+      log(`Kafka brokers:   ${infra.kafkaBrokers.join(',')}`);
+      log(`Temporal:        ${infra.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`);
+      log(`Temporal Web UI: ${infra.temporalWorkflowsUrl}`);
+      log('servers keep running; stop them with: npm run infra -- stop');
+      return 0;
+    }
+    case 'stop': {
+      const result = await stopInfra(config, { log });
+      log(`kafka: ${result.kafka}, temporal: ${result.temporal}`);
+      return 0;
+    }
+    case 'status': {
+      const statuses = await infraStatus(config);
+      for (const s of statuses) console.log(formatStatus(s));
+      console.log(`home: ${paths.home}`);
+      return statuses.every((s) => s.ready) ? 0 : 3;
+    }
+    case 'wipe': {
+      const removed = await wipeInfra(config, { log, all: flags.has('--all') });
+      log(removed.length === 0 ? 'nothing to remove' : `removed ${removed.length} folder(s)`);
+      return 0;
+    }
+    default:
+      console.error(`Unknown command "${command}".\n\n${USAGE}`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`[infra] ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

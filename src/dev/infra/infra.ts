@@ -1,0 +1,255 @@
+import { existsSync, rmSync } from 'node:fs';
+import type { BaseConfig } from '../../config/config.js';
+import type { KafkaServerOptions } from './kafka.js';
+import { ensureKafkaJars, kafkaPropertiesFile, startKafka, stopKafka, waitForKafka } from './kafka.js';
+import type { InfraPaths } from './paths.js';
+import { resolveInfraPaths } from './paths.js';
+import type { InfraLog, StopOutcome } from './process.js';
+import { InfraError, runningPid, withLock } from './process.js';
+import type { TemporalServerOptions } from './temporal.js';
+import { ensureTemporalCli, startTemporal, stopTemporal, temporalAddressFor, waitForTemporal } from './temporal.js';
+
+/** The settings the embedded infrastructure reads (a subset of the app config, so tests can pass just these). */
+export type InfraConfig = Pick<
+  BaseConfig,
+  | 'NOTIFY_HOME'
+  | 'KAFKA_BROKERS'
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_NAMESPACE'
+  | 'TEMPORAL_UI_URL'
+  | 'TEMPORAL_CLI_PATH'
+  | 'TEMPORAL_PORT'
+  | 'TEMPORAL_UI_PORT'
+  | 'TEMPORAL_SQLITE_PRAGMAS'
+  | 'KAFKA_PORT'
+  | 'KAFKA_CONTROLLER_PORT'
+  | 'KAFKA_HEAP'
+  | 'KAFKA_VERSION'
+>;
+
+/** What {@link ensureInfra} hands back: where to connect, and how to undo what it did. */
+export interface RunningInfra {
+  kafkaBrokers: string[];
+  temporalAddress: string;
+  /** Base URL of the Temporal Web UI (append `/namespaces/<ns>/workflows/<id>` for a workflow). */
+  temporalUiUrl: string;
+  /** The UI page listing the namespace's workflows (printed when ready). */
+  temporalWorkflowsUrl: string;
+  /** Which servers this call started (false: reused a running one, or external). */
+  startedByUs: { kafka: boolean; temporal: boolean };
+  /** Stops only the servers this call started. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link ensureInfra} and the other commands. */
+export interface InfraOptions {
+  log?: InfraLog;
+  /** Readiness timeout of servers started here: default 60 s (Temporal) / 90 s (Kafka). */
+  readyTimeoutMs?: number;
+  /** How long an external server (KAFKA_BROKERS / TEMPORAL_ADDRESS) may take to answer: default 15 s. */
+  externalTimeoutMs?: number;
+}
+
+const EXTERNAL_TIMEOUT_MS = 15_000;
+
+/** Temporal dev-server options for the configured instance (`.notify/data/temporal.db`, TEMPORAL_* ports). */
+export function temporalOptionsFromConfig(config: InfraConfig, cli: string, paths: InfraPaths = resolveInfraPaths(config.NOTIFY_HOME)): TemporalServerOptions {
+  return {
+    cli,
+    port: config.TEMPORAL_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    dbFile: paths.temporalDb,
+    namespace: config.TEMPORAL_NAMESPACE,
+    sqlitePragmas: config.TEMPORAL_SQLITE_PRAGMAS,
+    logFile: paths.temporalLog,
+    pidFile: paths.temporalPid,
+  };
+}
+
+/** Kafka options for the configured instance (`.notify/data/kafka`, KAFKA_* ports and heap). */
+export function kafkaOptionsFromConfig(config: InfraConfig, paths: InfraPaths = resolveInfraPaths(config.NOTIFY_HOME)): KafkaServerOptions {
+  return {
+    port: config.KAFKA_PORT,
+    controllerPort: config.KAFKA_CONTROLLER_PORT,
+    dataDir: paths.kafkaData,
+    libDir: paths.kafkaLib,
+    configDir: paths.kafkaConfigDir,
+    formatFile: paths.kafkaFormatFile,
+    heap: config.KAFKA_HEAP,
+    logFile: paths.kafkaLog,
+    stdoutLog: paths.kafkaStdoutLog,
+    pidFile: paths.kafkaPid,
+  };
+}
+
+function uiUrl(config: InfraConfig): string {
+  return config.TEMPORAL_ADDRESS === undefined ? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` : config.TEMPORAL_UI_URL.replace(/\/+$/, '');
+}
+
+async function ensureKafka(config: InfraConfig, paths: InfraPaths, log: InfraLog, options: InfraOptions): Promise<{ brokers: string[]; started: boolean }> {
+  if (config.KAFKA_BROKERS !== undefined) {
+    const brokers = config.KAFKA_BROKERS;
+    await waitForKafka(brokers, options.externalTimeoutMs ?? EXTERNAL_TIMEOUT_MS).catch((err: unknown) => {
+      throw new InfraError(
+        `Kafka at KAFKA_BROKERS=${brokers.join(',')} is not reachable (${String(err)}). Start it, fix KAFKA_BROKERS, or unset KAFKA_BROKERS to let notify run a local Kafka.`,
+      );
+    });
+    log(`using existing Kafka at ${brokers.join(',')} (KAFKA_BROKERS)`);
+    return { brokers, started: false };
+  }
+  const opts = kafkaOptionsFromConfig(config, paths);
+  // Skip the install check when our broker is already up (common: `npm test` while `npm start` runs).
+  if (runningPid(opts.pidFile, kafkaPropertiesFile(opts.configDir)) === undefined) {
+    await ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: paths.kafkaDir, libDir: paths.kafkaLib, log });
+  }
+  const result = await startKafka({ ...opts, readyTimeoutMs: options.readyTimeoutMs }, log);
+  const brokers = [`127.0.0.1:${config.KAFKA_PORT}`];
+  log(result.started ? `Kafka ready on ${brokers[0]} (pid ${result.pid})` : `Kafka already running on ${brokers[0]} (pid ${result.pid})`);
+  return { brokers, started: result.started };
+}
+
+async function ensureTemporal(config: InfraConfig, paths: InfraPaths, log: InfraLog, options: InfraOptions): Promise<{ address: string; started: boolean }> {
+  if (config.TEMPORAL_ADDRESS !== undefined) {
+    const address = config.TEMPORAL_ADDRESS;
+    await waitForTemporal(address, config.TEMPORAL_NAMESPACE, options.externalTimeoutMs ?? EXTERNAL_TIMEOUT_MS).catch((err: unknown) => {
+      throw new InfraError(
+        `Temporal at TEMPORAL_ADDRESS=${address} is not reachable or has no namespace "${config.TEMPORAL_NAMESPACE}" (${String(err)}). ` +
+          `Start it, register the namespace (temporal operator namespace create ${config.TEMPORAL_NAMESPACE}), fix TEMPORAL_ADDRESS/TEMPORAL_NAMESPACE, ` +
+          'or unset TEMPORAL_ADDRESS to let notify run a local dev server.',
+      );
+    });
+    log(`using existing Temporal at ${address} (TEMPORAL_ADDRESS)`);
+    return { address, started: false };
+  }
+  const running = runningPid(paths.temporalPid, paths.temporalDb);
+  // A running server needs no CLI lookup; the `cli` field is only used to spawn.
+  const cli = running === undefined ? await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: paths.binDir, log }) : 'temporal';
+  const result = await startTemporal({ ...temporalOptionsFromConfig(config, cli, paths), readyTimeoutMs: options.readyTimeoutMs }, log);
+  const address = temporalAddressFor(config.TEMPORAL_PORT);
+  log(result.started ? `Temporal ready on ${address} (pid ${result.pid})` : `Temporal already running on ${address} (pid ${result.pid})`);
+  return { address, started: result.started };
+}
+
+/**
+ * Makes Kafka and Temporal available: reuses servers already running (ours, or external ones named by KAFKA_BROKERS /
+ * TEMPORAL_ADDRESS, which are only checked), otherwise installs (first run) and starts local ones under NOTIFY_HOME.
+ * Both components are prepared concurrently (go build and Maven download overlap). On failure, whatever this call
+ * started is stopped again. `stop()` of the result stops only what this call started.
+ */
+export async function ensureInfra(config: InfraConfig, options: InfraOptions = {}): Promise<RunningInfra> {
+  const log = options.log ?? (() => undefined);
+  const paths = resolveInfraPaths(config.NOTIFY_HOME);
+  const [kafka, temporal] = await withLock(paths.lockDir, log, async () => {
+    const results = await Promise.allSettled([
+      ensureKafka(config, paths, log, options),
+      ensureTemporal(config, paths, log, options),
+    ]);
+    const [k, t] = results;
+    if (k.status === 'fulfilled' && t.status === 'fulfilled') return [k.value, t.value] as const;
+    if (k.status === 'fulfilled' && k.value.started) await stopKafka(kafkaOptionsFromConfig(config, paths), log);
+    if (t.status === 'fulfilled' && t.value.started) await stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), log);
+    const messages = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+    throw new InfraError(messages.join('\n\n'), { cause: k.status === 'rejected' ? k.reason : (t as PromiseRejectedResult).reason });
+  });
+  const temporalUiUrl = uiUrl(config);
+  const temporalWorkflowsUrl = `${temporalUiUrl}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows`;
+  log(`Temporal Web UI: ${temporalWorkflowsUrl}`);
+  return {
+    kafkaBrokers: kafka.brokers,
+    temporalAddress: temporal.address,
+    temporalUiUrl,
+    temporalWorkflowsUrl,
+    startedByUs: { kafka: kafka.started, temporal: temporal.started },
+    async stop() {
+      if (kafka.started) await stopKafka(kafkaOptionsFromConfig(config, paths), log);
+      if (temporal.started) await stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), log);
+    },
+  };
+}
+
+/** State of one component, as shown by `npm run infra -- status`. */
+export interface ComponentStatus {
+  name: 'kafka' | 'temporal';
+  /** `external`: KAFKA_BROKERS / TEMPORAL_ADDRESS point at a server notify does not manage. */
+  mode: 'embedded' | 'external';
+  /** Embedded only: whether the binary / jars are cached. */
+  installed?: boolean;
+  /** Embedded only: our process is alive. */
+  running: boolean;
+  pid?: number;
+  address: string;
+  /** Answers its readiness probe. */
+  ready: boolean;
+  error?: string;
+}
+
+async function probe(check: () => Promise<void>): Promise<{ ready: boolean; error?: string }> {
+  try {
+    await check();
+    return { ready: true };
+  } catch (err) {
+    return { ready: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Reports each component: embedded or external, installed, running (pid), address and readiness. Changes nothing. */
+export async function infraStatus(config: InfraConfig): Promise<ComponentStatus[]> {
+  const paths = resolveInfraPaths(config.NOTIFY_HOME);
+  const kOpts = kafkaOptionsFromConfig(config, paths);
+  const kafkaBrokers = config.KAFKA_BROKERS ?? [`127.0.0.1:${config.KAFKA_PORT}`];
+  const kafkaPid = config.KAFKA_BROKERS ? undefined : runningPid(kOpts.pidFile, kafkaPropertiesFile(kOpts.configDir));
+  const temporalAddress = config.TEMPORAL_ADDRESS ?? temporalAddressFor(config.TEMPORAL_PORT);
+  const temporalPid = config.TEMPORAL_ADDRESS ? undefined : runningPid(paths.temporalPid, paths.temporalDb);
+  const [k, t] = await Promise.all([
+    probe(() => waitForKafka(kafkaBrokers, 0)),
+    probe(() => waitForTemporal(temporalAddress, config.TEMPORAL_NAMESPACE, 0)),
+  ]);
+  return [
+    {
+      name: 'kafka',
+      mode: config.KAFKA_BROKERS ? 'external' : 'embedded',
+      installed: config.KAFKA_BROKERS ? undefined : existsSync(`${paths.kafkaLib}/.complete`),
+      running: config.KAFKA_BROKERS ? k.ready : kafkaPid !== undefined,
+      pid: kafkaPid,
+      address: kafkaBrokers.join(','),
+      ...k,
+    },
+    {
+      name: 'temporal',
+      mode: config.TEMPORAL_ADDRESS ? 'external' : 'embedded',
+      installed: config.TEMPORAL_ADDRESS ? undefined : config.TEMPORAL_CLI_PATH !== undefined || existsSync(paths.temporalBin),
+      running: config.TEMPORAL_ADDRESS ? t.ready : temporalPid !== undefined,
+      pid: temporalPid,
+      address: temporalAddress,
+      ...t,
+    },
+  ];
+}
+
+/** Stops the embedded servers (external ones are left alone). Idempotent. */
+export async function stopInfra(config: InfraConfig, options: InfraOptions = {}): Promise<{ kafka: StopOutcome; temporal: StopOutcome }> {
+  const paths = resolveInfraPaths(config.NOTIFY_HOME);
+  const [kafka, temporal] = await Promise.all([
+    config.KAFKA_BROKERS ? Promise.resolve<StopOutcome>('not-running') : stopKafka(kafkaOptionsFromConfig(config, paths), options.log),
+    config.TEMPORAL_ADDRESS ? Promise.resolve<StopOutcome>('not-running') : stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), options.log),
+  ]);
+  return { kafka, temporal };
+}
+
+/**
+ * Stops the embedded servers and deletes their data (Temporal db, Kafka logs, pid and log files). The cached Temporal
+ * CLI and Kafka jars are kept unless `all` is set. Only known sub-folders of NOTIFY_HOME are removed, never the
+ * folder itself (it may be a user-chosen directory).
+ */
+export async function wipeInfra(config: InfraConfig, options: InfraOptions & { all?: boolean } = {}): Promise<string[]> {
+  const paths = resolveInfraPaths(config.NOTIFY_HOME);
+  await stopInfra(config, options);
+  const targets = [paths.dataDir, paths.runDir, paths.logsDir, paths.kafkaConfigDir];
+  if (options.all === true) targets.push(paths.binDir, paths.kafkaDir);
+  const removed = targets.filter((t) => existsSync(t));
+  for (const target of removed) {
+    rmSync(target, { recursive: true, force: true });
+    options.log?.(`removed ${target}`);
+  }
+  return removed;
+}

@@ -1,0 +1,76 @@
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The repository root, resolved from this module's location (`src/dev/infra/paths.ts` → three levels up), so the
+ * cache folder does not depend on the working directory a command was started from.
+ */
+export function repoRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}
+
+/** Every file and folder the embedded infrastructure reads or writes, all under one home folder. */
+export interface InfraPaths {
+  /** `<repo>/.notify` unless NOTIFY_HOME says otherwise. */
+  home: string;
+  /** Cached binaries (`temporal`). */
+  binDir: string;
+  /** The Temporal CLI built by `go install` (used when no other CLI is configured or on PATH). */
+  temporalBin: string;
+  /** Maven project whose resolved runtime classpath is `kafkaLib`. */
+  kafkaDir: string;
+  kafkaPom: string;
+  kafkaLib: string;
+  /** Generated Kafka configuration (rewritten at every start). */
+  kafkaConfigDir: string;
+  /** Persistent state: the Temporal SQLite file and the Kafka log dirs. */
+  dataDir: string;
+  temporalDb: string;
+  kafkaData: string;
+  /** Cluster id and controller port the Kafka storage was formatted with. */
+  kafkaFormatFile: string;
+  /** Pid files and the start lock. */
+  runDir: string;
+  temporalPid: string;
+  kafkaPid: string;
+  lockDir: string;
+  logsDir: string;
+  temporalLog: string;
+  kafkaLog: string;
+  /** The JVM's own stdout/stderr (start-up failures before log4j is configured). */
+  kafkaStdoutLog: string;
+}
+
+/**
+ * Lays out the home folder. `notifyHome` (config NOTIFY_HOME) may be relative; it is then taken from the repo root.
+ */
+export function resolveInfraPaths(notifyHome?: string): InfraPaths {
+  const root = repoRoot();
+  const home = notifyHome === undefined ? join(root, '.notify') : isAbsolute(notifyHome) ? notifyHome : resolve(root, notifyHome);
+  const binDir = join(home, 'bin');
+  const kafkaDir = join(home, 'kafka');
+  const dataDir = join(home, 'data');
+  const runDir = join(home, 'run');
+  const logsDir = join(home, 'logs');
+  return {
+    home,
+    binDir,
+    temporalBin: join(binDir, 'temporal'),
+    kafkaDir,
+    kafkaPom: join(kafkaDir, 'pom.xml'),
+    kafkaLib: join(kafkaDir, 'lib'),
+    kafkaConfigDir: join(kafkaDir, 'config'),
+    dataDir,
+    temporalDb: join(dataDir, 'temporal.db'),
+    kafkaData: join(dataDir, 'kafka'),
+    kafkaFormatFile: join(dataDir, 'kafka-format.json'),
+    runDir,
+    temporalPid: join(runDir, 'temporal.pid'),
+    kafkaPid: join(runDir, 'kafka.pid'),
+    lockDir: join(runDir, 'infra.lock'),
+    logsDir,
+    temporalLog: join(logsDir, 'temporal.log'),
+    kafkaLog: join(logsDir, 'kafka.log'),
+    kafkaStdoutLog: join(logsDir, 'kafka.stdout.log'),
+  };
+}
