@@ -62,7 +62,6 @@ async function main(argv: string[]): Promise<number> {
       const infra = await ensureInfra(config, { log });
       log(`Kafka brokers:   ${infra.kafkaBrokers.join(',')}`);
       log(`Temporal:        ${infra.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`);
-      log(`Temporal Web UI: ${infra.temporalWorkflowsUrl}`);
       log('servers keep running; stop them with: npm run infra -- stop');
       return 0;
     }

@@ -215,7 +215,9 @@ export async function runStreaming(command: string, args: string[], opts: RunStr
     const text = carry.rest + chunk.toString('utf8');
     const lines = text.split(/\r?\n/);
     carry.rest = lines.pop() ?? '';
-    for (const line of lines) {
+    for (const raw of lines) {
+      // eslint-disable-next-line no-control-regex -- strip ANSI colour codes some tools print even in batch mode
+      const line = raw.replace(/\u001b\[[0-9;]*m/g, '');
       if (line.trim() === '') continue;
       tail.push(line);
       if (tail.length > 30) tail.shift();
