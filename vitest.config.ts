@@ -9,6 +9,6 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: integration files start Temporal workers and Kafka consumers; keep parallelism modest.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });

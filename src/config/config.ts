@@ -10,9 +10,6 @@ import type { ChannelRetryPolicy } from '../shared/notification.js';
  * naming each variable at fault.
  */
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 const num = (def: number, min = 0) => z.coerce.number().min(min).default(def);
 const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
@@ -168,7 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           attemptTimeoutMs: c.ATTEMPT_TIMEOUT_MS,
           totalTimeoutMs: c.TOTAL_TIMEOUT_MS,
         },
-        settings: settings.data as Record<string, unknown>,
+        settings: settings.data,
       };
     }
   }
@@ -193,4 +190,12 @@ export function resolveEndpoints(config: AppConfig): { kafkaBrokers: string[]; t
     kafkaBrokers: config.KAFKA_BROKERS ?? [`127.0.0.1:${config.KAFKA_PORT}`],
     temporalAddress: config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`,
   };
+}
+
+/**
+ * Environment for a child process of `npm start`: this process's environment plus overrides. Lives here because
+ * this is the only module that touches `process.env`.
+ */
+export function childEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
 }

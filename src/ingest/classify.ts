@@ -39,5 +39,5 @@ export function classifyRecord(message: Pick<KafkaMessage, 'key' | 'value'>, max
   if (key !== undefined && key !== parsed.data.id) {
     return { kind: 'poison', reason: 'key-mismatch', error: `record key ${JSON.stringify(key.slice(0, 64))} differs from envelope id ${parsed.data.id}` };
   }
-  return { kind: 'valid', envelope: parsed.data as NotificationEnvelope };
+  return { kind: 'valid', envelope: parsed.data };
 }

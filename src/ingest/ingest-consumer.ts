@@ -110,7 +110,11 @@ export class IngestConsumer {
   on: Consumer['on'] = (...args) => this.consumer.on(...args);
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
+    const isRunning = () => payload.isRunning();
+    const isStale = () => payload.isStale();
+    const resolveOffset = (offset: string) => payload.resolveOffset(offset);
     const messages = batch.messages;
     if (messages.length === 0) return;
     const alive = () => this.running && isRunning() && !isStale();

@@ -30,5 +30,5 @@ export function buildWorkflowInput(
 /** gRPC INVALID_ARGUMENT from Temporal: the start can never succeed (e.g. payload over the size limit). */
 export function isPermanentStartError(err: unknown): boolean {
   const grpc = err instanceof ServiceError ? err.cause : err;
-  return isGrpcServiceError(grpc) && grpc.code === 3;
+  return isGrpcServiceError(grpc) && Number(grpc.code) === 3;
 }

@@ -90,7 +90,7 @@ export class NotificationClient {
       throw err;
     }
     const lookup: NotificationLookup = {
-      memo: description.memo as Partial<NotificationMemo> | undefined,
+      memo: description.memo,
       runStatus: description.status.name,
       startTime: description.startTime,
       closeTime: description.closeTime,
@@ -118,7 +118,7 @@ export class NotificationClient {
   async memo(id: string): Promise<Partial<NotificationMemo> | undefined> {
     try {
       const description = await this.client.workflow.getHandle(id).describe();
-      return (description.memo ?? {}) as Partial<NotificationMemo>;
+      return (description.memo ?? {});
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;

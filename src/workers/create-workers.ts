@@ -63,7 +63,7 @@ export interface ChannelWorkerOptions {
  */
 export async function createChannelWorker(options: ChannelWorkerOptions): Promise<{ worker: Worker; sender: ChannelSender<unknown, unknown> }> {
   const sender =
-    options.sender ?? (options.channel.createSender(options.runtime.settings, { logger: options.logger }) as ChannelSender<unknown, unknown>);
+    options.sender ?? (options.channel.createSender(options.runtime.settings, { logger: options.logger }));
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
