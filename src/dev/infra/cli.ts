@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'start': {
-      const infra = await ensureInfra(config, { log });
+      const infra = await ensureInfra(config, { log, keepRunning: true });
       log(`Kafka brokers:   ${infra.kafkaBrokers.join(',')}`);
       log(`Temporal:        ${infra.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`);
       log('servers keep running; stop them with: npm run infra -- stop');

@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePorts, tempDir } from '../../../test/helpers/infra.js';
 import type { InfraConfig } from './infra.js';
 import { ensureInfra, infraStatus, stopInfra, wipeInfra } from './infra.js';
 import { resolveInfraPaths } from './paths.js';
+import { runningPid } from './process.js';
+import { ensureTemporalCli } from './temporal.js';
 
 /** The orchestration commands against an empty private NOTIFY_HOME and ports nothing listens on. */
 const home = tempDir('home');
@@ -77,5 +79,48 @@ describe('external servers', () => {
       ['external', false],
       ['external', false],
     ]);
+  });
+});
+
+describe('shared use of the embedded servers', () => {
+  // A private Temporal under the temp home; Kafka is the one the global setup provides (external here).
+  let shared: InfraConfig;
+  const temporalPid = (): number | undefined => {
+    const paths = resolveInfraPaths(home);
+    return runningPid(paths.temporalPid, paths.temporalDb);
+  };
+
+  beforeAll(async () => {
+    const cli = await ensureTemporalCli({ binDir: resolveInfraPaths().binDir, log: () => undefined });
+    shared = { ...config, KAFKA_BROKERS: inject('kafkaBrokers'), TEMPORAL_CLI_PATH: cli };
+  });
+
+  afterAll(async () => {
+    await stopInfra(shared);
+  });
+
+  it('stops a server it started only when its last user releases it', async () => {
+    const first = await ensureInfra(shared);
+    expect(first.startedByUs).toEqual({ kafka: false, temporal: true });
+    const second = await ensureInfra(shared);
+    expect(second.startedByUs).toEqual({ kafka: false, temporal: false });
+    const pid = temporalPid();
+    expect(pid).toBeDefined();
+
+    await first.stop();
+    expect(temporalPid()).toBe(pid); // still used by `second`
+    await second.stop();
+    expect(temporalPid()).toBeUndefined();
+  });
+
+  it('keeps servers started for `npm run infra -- start` running when a reusing caller stops', async () => {
+    const permanent = await ensureInfra(shared, { keepRunning: true });
+    expect(permanent.startedByUs.temporal).toBe(true);
+    const user = await ensureInfra(shared);
+    expect(user.startedByUs.temporal).toBe(false);
+    await user.stop();
+    await permanent.stop();
+    expect(temporalPid()).toBeDefined();
+    expect(await stopInfra(shared)).toEqual({ kafka: 'not-running', temporal: 'stopped' });
   });
 });

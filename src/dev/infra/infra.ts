@@ -1,11 +1,13 @@
-import { existsSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BaseConfig } from '../../config/config.js';
 import type { KafkaServerOptions } from './kafka.js';
 import { ensureKafkaJars, kafkaPropertiesFile, startKafka, stopKafka, waitForKafka } from './kafka.js';
 import type { InfraPaths } from './paths.js';
 import { resolveInfraPaths } from './paths.js';
 import type { InfraLog, StopOutcome } from './process.js';
-import { InfraError, runningPid, withLock } from './process.js';
+import { InfraError, isProcessAlive, runningPid, withLock } from './process.js';
 import type { TemporalServerOptions } from './temporal.js';
 import { ensureTemporalCli, startTemporal, stopTemporal, temporalAddressFor, waitForTemporal } from './temporal.js';
 
@@ -37,7 +39,11 @@ export interface RunningInfra {
   temporalWorkflowsUrl: string;
   /** Which servers this call started (false: reused a running one, or external). */
   startedByUs: { kafka: boolean; temporal: boolean };
-  /** Stops only the servers this call started. */
+  /**
+   * Releases this caller's use of the servers. Servers started by an `ensureInfra` call (not by `npm run infra --
+   * start`) are stopped when their last user releases them, so a test run never stops Kafka under a concurrent
+   * `npm start` that reused it, and vice versa. Without other users this stops exactly what this call started.
+   */
   stop(): Promise<void>;
 }
 
@@ -48,6 +54,52 @@ export interface InfraOptions {
   readyTimeoutMs?: number;
   /** How long an external server (KAFKA_BROKERS / TEMPORAL_ADDRESS) may take to answer: default 15 s. */
   externalTimeoutMs?: number;
+  /**
+   * `npm run infra -- start`: the servers are meant to outlive this process; no lease is taken, and servers an
+   * earlier `ensureInfra` started become permanent (only `npm run infra -- stop` ends them).
+   */
+  keepRunning?: boolean;
+}
+
+type Component = 'kafka' | 'temporal';
+
+/**
+ * Who uses the embedded servers: `run/leases/<pid>-<random>` per live {@link ensureInfra} result, and
+ * `run/autostop.json` listing the servers that were started by such a call and go away with their last user.
+ */
+function leaseDir(paths: InfraPaths): string {
+  return join(paths.runDir, 'leases');
+}
+
+function autostopFile(paths: InfraPaths): string {
+  return join(paths.runDir, 'autostop.json');
+}
+
+function readAutostop(paths: InfraPaths): Component[] {
+  try {
+    return JSON.parse(readFileSync(autostopFile(paths), 'utf8')) as Component[];
+  } catch {
+    return [];
+  }
+}
+
+function writeAutostop(paths: InfraPaths, components: Component[]): void {
+  mkdirSync(paths.runDir, { recursive: true });
+  if (components.length === 0) rmSync(autostopFile(paths), { force: true });
+  else writeFileSync(autostopFile(paths), `${JSON.stringify([...new Set(components)].sort())}\n`);
+}
+
+/** Live leases other than `own` (leases of dead processes are removed on the way). */
+function otherLiveLeases(paths: InfraPaths, own: string): string[] {
+  const dir = leaseDir(paths);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => {
+    if (name === own) return false;
+    const pid = Number.parseInt(name.split('-')[0] ?? '', 10);
+    if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) return true;
+    rmSync(join(dir, name), { force: true });
+    return false;
+  });
 }
 
 const EXTERNAL_TIMEOUT_MS = 15_000;
@@ -139,13 +191,21 @@ async function ensureTemporal(config: InfraConfig, paths: InfraPaths, log: Infra
 export async function ensureInfra(config: InfraConfig, options: InfraOptions = {}): Promise<RunningInfra> {
   const log = options.log ?? (() => undefined);
   const paths = resolveInfraPaths(config.NOTIFY_HOME);
+  const lease = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const [kafka, temporal] = await withLock(paths.lockDir, log, async () => {
-    const results = await Promise.allSettled([
-      ensureKafka(config, paths, log, options),
-      ensureTemporal(config, paths, log, options),
-    ]);
+    const results = await Promise.allSettled([ensureKafka(config, paths, log, options), ensureTemporal(config, paths, log, options)]);
     const [k, t] = results;
-    if (k.status === 'fulfilled' && t.status === 'fulfilled') return [k.value, t.value] as const;
+    if (k.status === 'fulfilled' && t.status === 'fulfilled') {
+      const started = [...(k.value.started ? ['kafka' as const] : []), ...(t.value.started ? ['temporal' as const] : [])];
+      if (options.keepRunning === true) {
+        writeAutostop(paths, []);
+      } else {
+        writeAutostop(paths, [...readAutostop(paths), ...started]);
+        mkdirSync(leaseDir(paths), { recursive: true });
+        writeFileSync(join(leaseDir(paths), lease), `${new Date().toISOString()}\n`);
+      }
+      return [k.value, t.value] as const;
+    }
     if (k.status === 'fulfilled' && k.value.started) await stopKafka(kafkaOptionsFromConfig(config, paths), log);
     if (t.status === 'fulfilled' && t.value.started) await stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), log);
     const messages = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
@@ -154,6 +214,7 @@ export async function ensureInfra(config: InfraConfig, options: InfraOptions = {
   const temporalUiUrl = uiUrl(config);
   const temporalWorkflowsUrl = `${temporalUiUrl}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows`;
   log(`Temporal Web UI: ${temporalWorkflowsUrl}`);
+  let released = options.keepRunning === true;
   return {
     kafkaBrokers: kafka.brokers,
     temporalAddress: temporal.address,
@@ -161,8 +222,22 @@ export async function ensureInfra(config: InfraConfig, options: InfraOptions = {
     temporalWorkflowsUrl,
     startedByUs: { kafka: kafka.started, temporal: temporal.started },
     async stop() {
-      if (kafka.started) await stopKafka(kafkaOptionsFromConfig(config, paths), log);
-      if (temporal.started) await stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), log);
+      if (released) return;
+      released = true;
+      await withLock(paths.lockDir, log, async () => {
+        rmSync(join(leaseDir(paths), lease), { force: true });
+        const others = otherLiveLeases(paths, lease);
+        if (others.length > 0) {
+          log(`leaving Kafka/Temporal running: still used by ${others.length} other process(es)`);
+          return;
+        }
+        const autostop = readAutostop(paths);
+        if (autostop.includes('kafka') && config.KAFKA_BROKERS === undefined) await stopKafka(kafkaOptionsFromConfig(config, paths), log);
+        if (autostop.includes('temporal') && config.TEMPORAL_ADDRESS === undefined) {
+          await stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), log);
+        }
+        writeAutostop(paths, []);
+      });
     },
   };
 }
@@ -226,9 +301,10 @@ export async function infraStatus(config: InfraConfig): Promise<ComponentStatus[
   ];
 }
 
-/** Stops the embedded servers (external ones are left alone). Idempotent. */
+/** Stops the embedded servers (external ones are left alone), whoever uses them. Idempotent. */
 export async function stopInfra(config: InfraConfig, options: InfraOptions = {}): Promise<{ kafka: StopOutcome; temporal: StopOutcome }> {
   const paths = resolveInfraPaths(config.NOTIFY_HOME);
+  writeAutostop(paths, []);
   const [kafka, temporal] = await Promise.all([
     config.KAFKA_BROKERS ? Promise.resolve<StopOutcome>('not-running') : stopKafka(kafkaOptionsFromConfig(config, paths), options.log),
     config.TEMPORAL_ADDRESS ? Promise.resolve<StopOutcome>('not-running') : stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), options.log),
