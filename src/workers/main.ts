@@ -7,6 +7,7 @@ import { loadConfig, resolveEndpoints } from '../config/config.js';
 import { createLogger } from '../logging/create-logger.js';
 import { onShutdown } from '../runtime/shutdown.js';
 import { createChannelWorker, createWorkflowWorker } from './create-workers.js';
+import { installTemporalRuntime } from './install-runtime.js';
 
 const USAGE = `Usage: npm run worker -- [--workflows] [--channels email,sms,...]
   --workflows          run a workflow worker (notification workflows)
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`Unknown channel(s) ${unknown.join(', ')}; known: ${channelNames.join(', ')}`);
   const runWorkflows = values.workflows === true || values.channels === undefined;
 
+  installTemporalRuntime(logger);
   const { temporalAddress } = resolveEndpoints(config);
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const workers: Worker[] = [];

@@ -7,6 +7,7 @@ import type { DeliverInput, NotificationState, NotificationWorkflowInput } from 
 import { channelTaskQueue, workflowTaskQueue } from '../shared/notification.js';
 import { workflowBundle } from '../workers/create-workers.js';
 import { NotificationClient } from '../temporal/notification-client.js';
+import { quietTemporalRuntime } from '../../test/helpers/quiet-runtime.js';
 
 /**
  * Workflow behaviour against the real Temporal dev server. Activities are scripted fakes here (the real senders have
@@ -58,6 +59,7 @@ async function waitForStatus(id: string, status: string): Promise<NotificationSt
 }
 
 beforeAll(async () => {
+  quietTemporalRuntime();
   connection = await NativeConnection.connect({ address: env.temporalAddress });
   clientConnection = await Connection.connect({ address: env.temporalAddress });
   client = new Client({ connection: clientConnection, namespace: env.namespace });

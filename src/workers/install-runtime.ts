@@ -1,0 +1,24 @@
+import { Runtime } from '@temporalio/worker';
+import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/worker';
+import type { Logger } from 'pino';
+
+/** Routes the Temporal SDK's own logs (worker state, core) into the process's pino logger, WARN and above by default. */
+export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN'): void {
+  const order: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+  const min = order.indexOf(level);
+  const log = logger.child({ component: 'temporal-sdk' });
+  const emit = (l: LogLevel, message: string, meta?: LogMetadata) => {
+    if (order.indexOf(l) < min) return;
+    const fn = l === 'ERROR' ? log.error.bind(log) : l === 'WARN' ? log.warn.bind(log) : l === 'INFO' ? log.info.bind(log) : log.debug.bind(log);
+    fn(meta ?? {}, message);
+  };
+  const adapter: TemporalLogger = {
+    log: emit,
+    trace: (m, meta) => emit('TRACE', m, meta),
+    debug: (m, meta) => emit('DEBUG', m, meta),
+    info: (m, meta) => emit('INFO', m, meta),
+    warn: (m, meta) => emit('WARN', m, meta),
+    error: (m, meta) => emit('ERROR', m, meta),
+  };
+  Runtime.install({ logger: adapter });
+}

@@ -1,0 +1,176 @@
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/app.js';
+import { channelRegistry } from '../../src/channels/registry.js';
+import type { ChannelDefinition } from '../../src/channels/types.js';
+import { loadConfig } from '../../src/config/config.js';
+import type { AppConfig } from '../../src/config/config.js';
+import { startSinks } from '../../src/dev/sinks/index.js';
+import { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
+import type { IngestEvent } from '../../src/ingest/ingest-consumer.js';
+import { buildWorkflowInput, isPermanentStartError } from '../../src/ingest/workflow-input.js';
+import { BatchingProducer } from '../../src/kafka/batching-producer.js';
+import { createKafka } from '../../src/kafka/create-kafka.js';
+import { ensureTopics } from '../../src/kafka/topics.js';
+import { NotificationClient } from '../../src/temporal/notification-client.js';
+import { createChannelWorker, createWorkflowWorker } from '../../src/workers/create-workers.js';
+import { testEnvironment } from './context.js';
+import { eventually, testLogger } from './kafka.js';
+import { quietTemporalRuntime } from './quiet-runtime.js';
+
+/** Secret the test pipeline's webhook channel signs with and the sinks verify. */
+export const TEST_WEBHOOK_SECRET = 'whsec_test_secret_for_pipeline';
+
+/** The sinks as started by the pipeline. */
+export type Sinks = Awaited<ReturnType<typeof startSinks>>;
+
+/** A status answer of the API. */
+export interface StatusBody {
+  id: string;
+  status: string;
+  deliveries: Array<{ channel: string; status: string; attempts: number; providerMessageId?: string; lastError?: { message: string; permanent: boolean } }>;
+  [k: string]: unknown;
+}
+
+/** A whole notify pipeline in this process against the real Kafka and Temporal, isolated by a unique prefix. */
+export interface Pipeline {
+  prefix: string;
+  url: string;
+  config: AppConfig;
+  sinks: Sinks;
+  client: Client;
+  ingestEvents: IngestEvent[];
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
+  status(id: string): Promise<StatusBody>;
+  waitForStatus(id: string, status: string, timeoutMs?: number): Promise<StatusBody>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts sinks, gateway (HTTP on an ephemeral port), ingest consumers, a workflow worker and channel workers wired to
+ * the sinks. Retries are fast (100 ms initial, 3 attempts) so failure paths finish quickly.
+ */
+export async function startPipeline(options: { env?: Record<string, string>; ingestConsumers?: number; workersPerChannel?: number } = {}): Promise<Pipeline> {
+  quietTemporalRuntime();
+  const t = testEnvironment();
+  const sinks = await startSinks({ host: '127.0.0.1', httpPort: 0, smtpPort: 0, webhookSecret: TEST_WEBHOOK_SECRET });
+  const fastRetries: Record<string, string> = {};
+  for (const c of channelRegistry) {
+    const P = c.name.toUpperCase();
+    Object.assign(fastRetries, { [`${P}_RETRY_INITIAL_INTERVAL_MS`]: '100', [`${P}_RETRY_MAX_INTERVAL_MS`]: '300', [`${P}_RETRY_MAX_ATTEMPTS`]: '3', [`${P}_TIMEOUT_MS`]: '3000' });
+  }
+  const config = loadConfig({
+    KAFKA_BROKERS: t.kafkaBrokers.join(','),
+    TEMPORAL_ADDRESS: t.temporalAddress,
+    TEMPORAL_NAMESPACE: t.namespace,
+    TEMPORAL_TASK_QUEUE_PREFIX: t.prefix,
+    KAFKA_TOPIC: `${t.prefix}.notifications`,
+    KAFKA_DLQ_TOPIC: `${t.prefix}.notifications.dlq`,
+    KAFKA_CONSUMER_GROUP: `${t.prefix}-ingest`,
+    KAFKA_PARTITIONS: '3',
+    KAFKA_SESSION_TIMEOUT_MS: '10000',
+    INGEST_BACKOFF_MAX_MS: '1000',
+    NOTIFY_AWAIT_RETRY_MS: '600000',
+    EMAIL_PORT: String(sinks.smtpPort),
+    SMS_BASE_URL: sinks.httpUrl,
+    SLACK_API_URL: `${sinks.httpUrl}/slack/api`,
+    WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    ...fastRetries,
+    ...options.env,
+  });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS ?? [], clientId: `${t.prefix}-pipeline`, logger: testLogger });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: 1, retentionMs: 3_600_000 }, testLogger);
+  await admin.disconnect();
+
+  const clientConnection = await Connection.connect({ address: t.temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: t.namespace });
+  const notifications = new NotificationClient(client, { taskQueuePrefix: t.prefix });
+
+  const producer = new BatchingProducer({ kafka, topic: config.KAFKA_TOPIC, logger: testLogger, lingerMs: config.KAFKA_LINGER_MS, maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS, timeoutMs: config.KAFKA_PRODUCE_TIMEOUT_MS });
+  await producer.connect();
+  const app: FastifyInstance = await buildApp({ config, producer, notifications, logger: testLogger });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+  const ingestEvents: IngestEvent[] = [];
+  const consumers: IngestConsumer[] = [];
+  for (let i = 0; i < (options.ingestConsumers ?? 1); i++) {
+    const consumer = new IngestConsumer({
+      kafka,
+      topic: config.KAFKA_TOPIC,
+      dlqTopic: config.KAFKA_DLQ_TOPIC,
+      groupId: config.KAFKA_CONSUMER_GROUP,
+      starter: notifications,
+      buildInput: (e) => buildWorkflowInput(e, config),
+      logger: testLogger,
+      concurrency: config.INGEST_CONCURRENCY,
+      partitionsConcurrently: config.KAFKA_PARTITIONS,
+      maxRecordBytes: config.INGEST_MAX_RECORD_BYTES,
+      startTimeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
+      backoffMaxMs: config.INGEST_BACKOFF_MAX_MS,
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+      isPermanentStartError,
+      onEvent: (e) => ingestEvents.push(e),
+    });
+    await consumer.start();
+    consumers.push(consumer);
+  }
+
+  const workerConnection = await NativeConnection.connect({ address: t.temporalAddress });
+  const workers: Worker[] = [await createWorkflowWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, maxConcurrentWorkflowTaskExecutions: 40, maxCachedWorkflows: 100, shutdownGraceTimeMs: 1_000 })];
+  const closers: Array<() => Promise<void>> = [];
+  for (const channel of channelRegistry) {
+    const runtime = config.channels[channel.name];
+    if (runtime === undefined) continue;
+    for (let i = 0; i < (options.workersPerChannel ?? 1); i++) {
+      const { worker, sender } = await createChannelWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, channel: channel as unknown as ChannelDefinition, runtime, logger: testLogger, shutdownGraceTimeMs: 1_000 });
+      workers.push(worker);
+      closers.push(() => sender.close());
+    }
+  }
+  const running = Promise.all(workers.map((w) => w.run()));
+
+  const post: Pipeline['post'] = async (path, body, headers = {}) => {
+    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  };
+  const status = async (id: string) => (await (await fetch(`${url}/v1/notifications/${id}`)).json()) as StatusBody;
+  const waitForStatus = async (id: string, wanted: string, timeoutMs = 30_000) => {
+    let last: StatusBody | undefined;
+    await eventually(async () => {
+      last = await status(id);
+      return last.status === wanted;
+    }, `${id} to become ${wanted}`, timeoutMs).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; last status: ${JSON.stringify(last)}`);
+    });
+    return last as StatusBody;
+  };
+
+  return {
+    prefix: t.prefix,
+    url,
+    config,
+    sinks,
+    client,
+    ingestEvents,
+    post,
+    status,
+    waitForStatus,
+    close: async () => {
+      await app.close();
+      await Promise.allSettled(consumers.map((c) => c.stop()));
+      await producer.close().catch(() => undefined);
+      for (const w of workers) w.shutdown();
+      await running.catch(() => undefined);
+      await Promise.allSettled(closers.map((c) => c()));
+      await workerConnection.close();
+      await clientConnection.close();
+      await sinks.close();
+    },
+  };
+}
