@@ -5,7 +5,6 @@ import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import { channelRegistry } from '../../src/channels/registry.js';
-import type { ChannelDefinition } from '../../src/channels/types.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { AppConfig } from '../../src/config/config.js';
 import { startSinks } from '../../src/dev/sinks/index.js';
@@ -128,7 +127,7 @@ export async function startPipeline(options: { env?: Record<string, string>; ing
     const runtime = config.channels[channel.name];
     if (runtime === undefined) continue;
     for (let i = 0; i < (options.workersPerChannel ?? 1); i++) {
-      const { worker, sender } = await createChannelWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, channel: channel as unknown as ChannelDefinition, runtime, logger: testLogger, shutdownGraceTimeMs: 1_000 });
+      const { worker, sender } = await createChannelWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, channel: channel, runtime, logger: testLogger, shutdownGraceTimeMs: 1_000 });
       workers.push(worker);
       closers.push(() => sender.close());
     }
