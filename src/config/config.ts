@@ -47,6 +47,12 @@ const baseSchema = z.object({
   TEMPORAL_TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('notify'),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   TEMPORAL_START_TIMEOUT_MS: int(10_000, 100),
+  /**
+   * Retention of closed workflows in the namespace. It bounds how long a finished notification id stays deduplicated
+   * (REJECT_DUPLICATE), so it must exceed any Kafka redelivery window (KAFKA_TOPIC_RETENTION_MS). Applied to the
+   * embedded dev server; checked (warning) on an external one.
+   */
+  TEMPORAL_RETENTION_HOURS: int(8 * 24, 1),
 
   INGEST_CONCURRENCY: int(64, 1, 10_000),
   INGEST_MAX_RECORD_BYTES: int(1024 * 1024, 1024),

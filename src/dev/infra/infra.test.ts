@@ -19,6 +19,8 @@ beforeAll(async () => {
     KAFKA_BROKERS: undefined,
     TEMPORAL_ADDRESS: undefined,
     TEMPORAL_NAMESPACE: 'notify',
+    TEMPORAL_RETENTION_HOURS: 192,
+    KAFKA_TOPIC_RETENTION_MS: 7 * 24 * 3600 * 1000,
     TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
     TEMPORAL_CLI_PATH: undefined,
     TEMPORAL_PORT: tp!,

@@ -1,3 +1,5 @@
+import Long from 'long';
+import { Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +20,8 @@ export type InfraConfig = Pick<
   | 'KAFKA_BROKERS'
   | 'TEMPORAL_ADDRESS'
   | 'TEMPORAL_NAMESPACE'
+  | 'TEMPORAL_RETENTION_HOURS'
+  | 'KAFKA_TOPIC_RETENTION_MS'
   | 'TEMPORAL_UI_URL'
   | 'TEMPORAL_CLI_PATH'
   | 'TEMPORAL_PORT'
@@ -160,6 +164,28 @@ async function ensureKafka(config: InfraConfig, paths: InfraPaths, log: InfraLog
   return { brokers, started: result.started };
 }
 
+/**
+ * The namespace's retention bounds how long a completed notification id is deduplicated; it must outlive the Kafka
+ * redelivery window. Sets it on our own dev server (which creates namespaces with 24 h); only warns on external ones.
+ */
+async function ensureNamespaceRetention(address: string, namespace: string, hours: number, kafkaRetentionMs: number, log: InfraLog, mayUpdate: boolean): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const described = await connection.workflowService.describeNamespace({ namespace });
+    const current = Number(described.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+    const wanted = hours * 3600;
+    if (current >= wanted) return;
+    if (mayUpdate) {
+      await connection.workflowService.updateNamespace({ namespace, config: { workflowExecutionRetentionTtl: { seconds: Long.fromNumber(wanted) } } });
+      log(`namespace ${namespace}: retention set to ${hours} h (was ${current / 3600} h)`);
+    } else if (current * 1000 < kafkaRetentionMs) {
+      log(`WARNING: namespace ${namespace} retains closed workflows for ${current / 3600} h, less than the Kafka retention; a record redelivered after that could send again. Raise it: temporal operator namespace update --retention ${hours}h ${namespace}`);
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
 async function ensureTemporal(config: InfraConfig, paths: InfraPaths, log: InfraLog, options: InfraOptions): Promise<{ address: string; started: boolean }> {
   if (config.TEMPORAL_ADDRESS !== undefined) {
     const address = config.TEMPORAL_ADDRESS;
@@ -171,6 +197,7 @@ async function ensureTemporal(config: InfraConfig, paths: InfraPaths, log: Infra
       );
     });
     log(`using existing Temporal at ${address} (TEMPORAL_ADDRESS)`);
+    await ensureNamespaceRetention(address, config.TEMPORAL_NAMESPACE, config.TEMPORAL_RETENTION_HOURS, config.KAFKA_TOPIC_RETENTION_MS, log, false);
     return { address, started: false };
   }
   const running = runningPid(paths.temporalPid, paths.temporalDb);
@@ -178,6 +205,7 @@ async function ensureTemporal(config: InfraConfig, paths: InfraPaths, log: Infra
   const cli = running === undefined ? await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: paths.binDir, log }) : 'temporal';
   const result = await startTemporal({ ...temporalOptionsFromConfig(config, cli, paths), readyTimeoutMs: options.readyTimeoutMs }, log);
   const address = temporalAddressFor(config.TEMPORAL_PORT);
+  await ensureNamespaceRetention(address, config.TEMPORAL_NAMESPACE, config.TEMPORAL_RETENTION_HOURS, config.KAFKA_TOPIC_RETENTION_MS, log, true);
   log(result.started ? `Temporal ready on ${address} (pid ${result.pid})` : `Temporal already running on ${address} (pid ${result.pid})`);
   return { address, started: result.started };
 }
