@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/**
+ * Field builders for channel `configSchema`s. Channel settings arrive from environment variables as strings, and
+ * from tests or code as typed values; these accept both and fail with a message naming the accepted forms.
+ */
+
+const TRUE_WORDS = ['true', '1', 'yes'];
+const BOOL_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;
+
+/** A boolean setting: `true`/`false` (also `1`/`0`, `yes`/`no`) or a real boolean. */
+export function boolSetting(defaultValue: boolean) {
+  return z
+    .union([z.boolean(), z.enum(BOOL_WORDS, { error: 'expected true or false' }).transform((v) => TRUE_WORDS.includes(v))])
+    .default(defaultValue);
+}
+
+/** An integer setting within [min, max]; strings are converted. */
+export function intSetting(defaultValue: number, min: number, max: number) {
+  return z.coerce
+    .number({ error: 'expected an integer' })
+    .int('expected an integer')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(defaultValue);
+}
+
+/** An http(s) base URL without a trailing slash. */
+export function baseUrlSetting(defaultValue: string) {
+  return z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL, e.g. https://api.example.com' })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .default(defaultValue);
+}
+
+/** A sender's per-attempt timeout in milliseconds (each channel has its own `<CHANNEL>_TIMEOUT_MS`). */
+export function timeoutSetting(defaultValue: number) {
+  return intSetting(defaultValue, 100, 600_000);
+}

@@ -1,0 +1,17 @@
+import { defineChannel } from '../types.js';
+import { emailConfigSchema, emailContentSchema, emailRecipientSchema } from './schema.js';
+import { createEmailSender } from './sender.js';
+
+/** Email over SMTP (nodemailer): plain text plus optional HTML, to one address or up to 50. */
+export const emailChannel = defineChannel({
+  name: 'email',
+  description: 'Email over SMTP. `to` is an address or a list of up to 50; content has subject, text and optional html.',
+  recipientSchema: emailRecipientSchema,
+  contentSchema: emailContentSchema,
+  configSchema: emailConfigSchema,
+  createSender: createEmailSender,
+});
+
+export { createEmailSender, smtpDeliveryError } from './sender.js';
+export { emailConfigSchema, emailContentSchema, emailRecipientSchema, mailboxSchema, MAX_EMAIL_RECIPIENTS } from './schema.js';
+export type { EmailConfig, EmailContent, EmailRecipient } from './schema.js';

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { boolSetting, intSetting, timeoutSetting } from '../config-fields.js';
+
+/** Most recipients one email delivery may address. */
+export const MAX_EMAIL_RECIPIENTS = 50;
+
+const NO_LINE_BREAKS = /^[^\r\n]*$/;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,76}$/;
+/** Headers the sender sets itself; letting content override them would break idempotency or addressing. */
+const RESERVED_HEADERS = new Set([
+  'message-id', 'x-notification-id', 'from', 'to', 'cc', 'bcc', 'subject', 'reply-to', 'date', 'sender',
+  'return-path', 'content-type', 'content-transfer-encoding', 'mime-version',
+]);
+
+const address = z.email({ error: 'must be an email address like ada@example.com' });
+
+/**
+ * A mailbox: `ada@example.com` or `Ada Lovelace <ada@example.com>`. The display name may not contain line breaks,
+ * `<`, `>` or `"` (header injection).
+ */
+export const mailboxSchema = z
+  .string()
+  .max(320)
+  .refine((v) => {
+    const m = /^([^\r\n<>"]*)<([^<>\s]+)>$/.exec(v.trim());
+    const candidate = m?.[2] ?? v.trim();
+    return address.safeParse(candidate).success;
+  }, 'must be an email address like ada@example.com or "Ada <ada@example.com>" (no line breaks)');
+
+/** Recipient(s): one address or a list of 1–50 addresses. */
+export const emailRecipientSchema = z
+  .union([address, z.array(address).min(1, 'at least one address').max(MAX_EMAIL_RECIPIENTS, `at most ${MAX_EMAIL_RECIPIENTS} addresses per delivery`)])
+  .describe('Email address, or a list of up to 50 addresses.');
+
+/** Email content. Text is always required (the fallback for clients that do not render HTML). */
+export const emailContentSchema = z
+  .strictObject({
+    subject: z.string().min(1, 'subject is required').max(998).regex(NO_LINE_BREAKS, 'subject may not contain line breaks'),
+    text: z.string().min(1, 'text is required (plain-text body; add html for a rich version)').max(1_000_000),
+    html: z.string().max(2_000_000).optional(),
+    from: mailboxSchema.optional().describe('Overrides EMAIL_FROM.'),
+    replyTo: mailboxSchema.optional().describe('Overrides EMAIL_REPLY_TO.'),
+    headers: z
+      .record(
+        z.string().regex(HEADER_NAME, 'header names are letters, digits and -').refine((n) => !RESERVED_HEADERS.has(n.toLowerCase()), 'this header is set by notify and cannot be overridden'),
+        z.string().max(998).regex(NO_LINE_BREAKS, 'header values may not contain line breaks'),
+      )
+      .refine((h) => Object.keys(h).length <= 20, 'at most 20 custom headers')
+      .optional()
+      .describe('Extra headers such as List-Unsubscribe.'),
+  })
+  .describe('Email content.');
+
+/** SMTP settings, env `EMAIL_<KEY>`. Defaults point at the dev sink (127.0.0.1:2525, no TLS, no auth). */
+export const emailConfigSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: intSetting(2525, 1, 65535),
+  /** Implicit TLS (usually port 465). */
+  secure: boolSetting(false),
+  /** Require STARTTLS: fail instead of sending in clear text when the server does not offer it. */
+  requireTls: boolSetting(false),
+  /** Set false only for test servers with self-signed certificates. */
+  tlsRejectUnauthorized: boolSetting(true),
+  user: z.string().min(1).optional(),
+  pass: z.string().min(1).optional(),
+  pool: boolSetting(true),
+  maxConnections: intSetting(5, 1, 100),
+  from: mailboxSchema.default('Notify <notify@notify.local>'),
+  replyTo: mailboxSchema.optional(),
+  /** Domain part of generated Message-IDs: `<idempotencyKey@domain>`. */
+  messageIdDomain: z.string().regex(/^[A-Za-z0-9.-]+$/, 'a domain name like mail.example.com').default('notify.local'),
+  timeoutMs: timeoutSetting(15_000),
+});
+
+/** Recipient type of the email channel. */
+export type EmailRecipient = z.infer<typeof emailRecipientSchema>;
+/** Content type of the email channel. */
+export type EmailContent = z.infer<typeof emailContentSchema>;
+/** Parsed settings of the email channel. */
+export type EmailConfig = z.infer<typeof emailConfigSchema>;

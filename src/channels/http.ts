@@ -1,0 +1,77 @@
+import type { Deadline } from './deadline.js';
+import { DeliveryError, errorForHttpStatus, TransientDeliveryError } from './errors.js';
+import type { SendContext } from './types.js';
+
+/** A provider's HTTP answer, body already read (under the same deadline as the request). */
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON when it is JSON, else undefined. */
+  json: unknown;
+}
+
+/**
+ * Headers every HTTP channel sends so the provider (or receiver) can de-duplicate retries and correlate logs:
+ * `Idempotency-Key` (stable across retries of one delivery) and `X-Notification-Id`.
+ */
+export function idempotencyHeaders(ctx: SendContext): Record<string, string> {
+  return { 'Idempotency-Key': ctx.idempotencyKey, 'X-Notification-Id': ctx.notificationId };
+}
+
+/**
+ * POSTs under `deadline` with Node's global fetch and classifies the outcome the way every HTTP channel must:
+ * 2xx → the answer; 408/429/5xx → TransientDeliveryError (Retry-After honoured); other statuses → PermanentDeliveryError;
+ * network errors, timeouts and aborts → TransientDeliveryError. Redirects are not followed (a redirected POST is a
+ * configuration error, reported as permanent).
+ */
+export async function postForAnswer(
+  url: string,
+  init: { headers: Record<string, string>; body: string },
+  deadline: Deadline,
+  what: string,
+): Promise<HttpAnswer> {
+  try {
+    const response = await fetch(url, { method: 'POST', headers: init.headers, body: init.body, redirect: 'manual', signal: deadline.signal });
+    const text = await response.text();
+    const answer: HttpAnswer = { status: response.status, headers: response.headers, text, json: parseJson(text) };
+    if (response.status >= 200 && response.status < 300) return answer;
+    throw errorForHttpStatus(response.status, `${what} answered HTTP ${response.status}: ${describeBody(answer)}`, response.headers.get('retry-after'));
+  } catch (err) {
+    if (err instanceof DeliveryError) throw err;
+    if (deadline.signal.aborted) throw deadline.error(err);
+    throw new TransientDeliveryError(`${what} failed: ${networkMessage(err)}`, { cause: err });
+  }
+}
+
+/** Best-effort JSON parse: undefined for non-JSON bodies. */
+export function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A short, single-line description of an error body for messages (never the whole body: it may be large). */
+export function describeBody(answer: Pick<HttpAnswer, 'text' | 'json'>): string {
+  const json = answer.json;
+  if (json !== null && typeof json === 'object') {
+    const o = json as Record<string, unknown>;
+    const message = o.message ?? o.error ?? o.error_description ?? o.detail;
+    if (typeof message === 'string') return truncate(typeof o.code === 'number' || typeof o.code === 'string' ? `${message} (code ${String(o.code)})` : message);
+  }
+  return truncate(answer.text.replace(/\s+/g, ' ').trim() || '(empty body)');
+}
+
+/** Message of a fetch failure, including the low-level cause (`ECONNREFUSED …`) that undici hides in `cause`. */
+export function networkMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`;
+}
+
+function truncate(s: string, max = 300): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}

@@ -1,0 +1,17 @@
+import { defineChannel } from '../types.js';
+import { smsConfigSchema, smsContentSchema, smsRecipientSchema } from './schema.js';
+import { createSmsSender } from './sender.js';
+
+/** SMS through Twilio's Messages API (or any compatible provider / the dev sink). */
+export const smsChannel = defineChannel({
+  name: 'sms',
+  description: 'SMS via a Twilio-compatible Messages API. `to` is an E.164 number; content has a body of up to 1600 characters.',
+  recipientSchema: smsRecipientSchema,
+  contentSchema: smsContentSchema,
+  configSchema: smsConfigSchema,
+  createSender: createSmsSender,
+});
+
+export { createSmsSender } from './sender.js';
+export { E164, smsConfigSchema, smsContentSchema, smsRecipientSchema } from './schema.js';
+export type { SmsConfig, SmsContent, SmsRecipient } from './schema.js';

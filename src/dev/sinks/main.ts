@@ -1,0 +1,35 @@
+import { loadConfig } from '../../config/config.js';
+import { createLogger } from '../../logging/create-logger.js';
+import { onShutdown } from '../../runtime/shutdown.js';
+import { DEV_WEBHOOK_SECRET } from './defaults.js';
+import { startSinks } from './sinks.js';
+
+/**
+ * `npm run sinks`: the local protocol sinks as a service (SINKS_HOST, SINKS_HTTP_PORT, SINKS_SMTP_PORT). Credentials
+ * are the ones the channels are configured with (SMS_AUTH_TOKEN, SLACK_BOT_TOKEN, WEBHOOK_SIGNING_SECRET), so the
+ * embedded default works end to end and a wrong credential shows up as the provider's rejection.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL, component: 'sinks' });
+  const setting = (channel: string, key: string): string | undefined => {
+    const value = config.channels[channel]?.settings[key];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const sinks = await startSinks({
+    host: config.SINKS_HOST,
+    httpPort: config.SINKS_HTTP_PORT,
+    smtpPort: config.SINKS_SMTP_PORT,
+    webhookSecret: setting('webhook', 'signingSecret') ?? DEV_WEBHOOK_SECRET,
+    twilioAuthToken: setting('sms', 'authToken'),
+    slackBotToken: setting('slack', 'botToken'),
+    logger,
+  });
+  logger.info({ http: sinks.httpUrl, smtpPort: sinks.smtpPort }, `dev sinks listening: ${sinks.httpUrl} (messages at ${sinks.httpUrl}/), SMTP on port ${sinks.smtpPort}`);
+  onShutdown(logger, () => sinks.close());
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
