@@ -4,7 +4,7 @@
  * Runs `npm ci` when node_modules is missing or the lock file changed since the last install (a hash of the lock file
  * is kept in node_modules/.notify-lock-hash). Plain Node, no dependencies: it must work before `npm ci` has run.
  *
- * A node_modules installed by hand (no hash yet) is adopted without reinstalling when npm's own record of it
+ * A node_modules installed by hand (or updated by `npm install <pkg>`) is adopted without reinstalling when npm's own record of it
  * (node_modules/.package-lock.json) agrees with package-lock.json, so a working tree is never wiped needlessly.
  */
 import { spawnSync } from 'node:child_process';
@@ -55,7 +55,8 @@ const recorded = existsSync(hashFile) ? readFileSync(hashFile, 'utf8').trim() : 
 
 if (existsSync(modules) && recorded === hash) process.exit(0);
 
-if (existsSync(modules) && recorded === undefined && installedMatchesLock()) {
+// node_modules already matches the lock (e.g. after `npm install <pkg>`): adopt it instead of wiping it.
+if (existsSync(modules) && installedMatchesLock()) {
   writeFileSync(hashFile, `${hash}\n`);
   process.exit(0);
 }

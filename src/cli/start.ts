@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   await waitForHttp(`${api}/readyz`, 120_000);
   log('');
   log(`API            ${api}   (docs: ${api}/docs, OpenAPI: ${api}/openapi.json)`);
-  log(`Temporal UI    ${infra.temporalUiUrl}`);
+  log(`Temporal UI    ${infra.temporalWorkflowsUrl}`);
   log(`Dev sinks      ${sinksUrl}   (received messages; JSON at ${sinksUrl}/messages)`);
   log(`Kafka          ${infra.kafkaBrokers.join(',')}   Temporal ${infra.temporalAddress}`);
   log('');
