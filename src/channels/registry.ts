@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { emailChannel } from './email/index.js';
 import { slackChannel } from './slack/index.js';
 import { smsChannel } from './sms/index.js';
+import { webhookChannel } from './webhook/index.js';
 import type { ChannelDefinition } from './types.js';
 
 /**
@@ -12,6 +13,7 @@ export const channelRegistry = [
   emailChannel,
   smsChannel,
   slackChannel,
+  webhookChannel,
 ] as const;
 
 /** Names of the registered channels, in registry order. */

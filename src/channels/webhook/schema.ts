@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { timeoutSetting } from '../config-fields.js';
+
+/** Largest serialised `content` accepted for one webhook. */
+export const MAX_WEBHOOK_CONTENT_BYTES = 256 * 1024;
+
+/** Recipient: the endpoint to POST to, plus an optional addressee id passed on as `to` in the payload. */
+export const webhookRecipientSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'url must be an http:// or https:// URL, e.g. https://example.com/hooks/notify' }),
+    recipientId: z.string().min(1).max(256).optional().describe('Addressee in the receiving system; sent as `to`.'),
+  })
+  .describe('Webhook endpoint.');
+
+/** Content: any JSON object, delivered as `content` in the signed payload. */
+export const webhookContentSchema = z
+  .record(z.string(), z.unknown())
+  .refine((c) => Buffer.byteLength(JSON.stringify(c)) <= MAX_WEBHOOK_CONTENT_BYTES, `content may be at most ${MAX_WEBHOOK_CONTENT_BYTES} bytes of JSON`)
+  .describe('Any JSON object.');
+
+/** Webhook settings, env `WEBHOOK_<KEY>`. The default secret matches the dev sink's. */
+export const webhookConfigSchema = z.object({
+  /** Standard-Webhooks secret: `whsec_<base64>` (the decoded bytes are the HMAC key), or a plain string of ≥ 16 characters. */
+  signingSecret: z
+    .string()
+    .refine((s) => (s.startsWith('whsec_') ? /^[A-Za-z0-9+/]{16,}={0,2}$/.test(s.slice(6)) : s.length >= 16), 'expected whsec_<base64> or a secret of at least 16 characters')
+    .default('whsec_bm90aWZ5LWRldi13ZWJob29rLXNlY3JldA=='),
+  timeoutMs: timeoutSetting(10_000),
+});
+
+/** Recipient type of the webhook channel. */
+export type WebhookRecipient = z.infer<typeof webhookRecipientSchema>;
+/** Content type of the webhook channel. */
+export type WebhookContent = z.infer<typeof webhookContentSchema>;
+/** Parsed settings of the webhook channel. */
+export type WebhookConfig = z.infer<typeof webhookConfigSchema>;

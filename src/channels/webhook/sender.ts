@@ -1,0 +1,63 @@
+import { createHmac } from 'node:crypto';
+import type { ChannelDeps, ChannelSender, SendContext, SendResult } from '../types.js';
+import { startDeadline } from '../deadline.js';
+import { idempotencyHeaders, postForAnswer } from '../http.js';
+import type { WebhookConfig, WebhookContent, WebhookRecipient } from './schema.js';
+
+/** HMAC key of a Standard-Webhooks secret: `whsec_<base64>` decodes to the key bytes; other secrets are UTF-8. */
+export function webhookSigningKey(secret: string): Buffer {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+/** `v1,<base64 HMAC-SHA256(key, "${id}.${timestamp}.${body}")>`, the Standard Webhooks / Svix signature. */
+export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
+  const mac = createHmac('sha256', webhookSigningKey(secret)).update(`${id}.${timestampSeconds}.${body}`).digest('base64');
+  return `v1,${mac}`;
+}
+
+/**
+ * Builds the generic webhook sender: POSTs `{ id, notificationId, to?, content, metadata, timestamp }` as JSON,
+ * signed with `webhook-id` (= idempotency key, so receivers can de-duplicate), `webhook-timestamp` and
+ * `webhook-signature`. Returns the response's JSON `id` when it has one, else the idempotency key.
+ */
+export function createWebhookSender(config: WebhookConfig, _deps: ChannelDeps): ChannelSender<WebhookRecipient, WebhookContent> {
+  return {
+    async send({ to, content }, ctx: SendContext): Promise<SendResult> {
+      const what = `webhook ${new URL(to.url).origin}`;
+      const now = Date.now();
+      const timestamp = Math.floor(now / 1000);
+      const body = JSON.stringify({
+        id: ctx.idempotencyKey,
+        notificationId: ctx.notificationId,
+        to: to.recipientId,
+        content,
+        metadata: ctx.metadata ?? {},
+        timestamp: new Date(now).toISOString(),
+      });
+      const deadline = startDeadline(config.timeoutMs, ctx.signal, what);
+      try {
+        const answer = await postForAnswer(
+          to.url,
+          {
+            headers: {
+              'Content-Type': 'application/json',
+              'User-Agent': 'notify-webhooks/1',
+              'webhook-id': ctx.idempotencyKey,
+              'webhook-timestamp': String(timestamp),
+              'webhook-signature': signWebhook(config.signingSecret, ctx.idempotencyKey, timestamp, body),
+              ...idempotencyHeaders(ctx),
+            },
+            body,
+          },
+          deadline,
+          what,
+        );
+        const id = (answer.json as { id?: unknown } | undefined)?.id;
+        return { providerMessageId: typeof id === 'string' && id !== '' ? id : ctx.idempotencyKey };
+      } finally {
+        deadline.dispose();
+      }
+    },
+    close: () => Promise.resolve(),
+  };
+}
