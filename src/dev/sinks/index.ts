@@ -7,3 +7,4 @@ export type { MessageFilter, SinkMessage } from './store.js';
 export { SinkStore } from './store.js';
 export { DEV_WEBHOOK_SECRET } from './defaults.js';
 export { signingKey, verifyWebhookSignature, SIGNATURE_TOLERANCE_SECONDS } from './signature.js';
+export { sinkChannelEnv } from './channel-env.js';

@@ -1,0 +1,15 @@
+import { DEV_WEBHOOK_SECRET } from './defaults.js';
+
+/**
+ * Channel settings (as environment variables) that point every channel at running dev sinks. Used by `npm start`
+ * (as defaults under the user's own environment) and by tests.
+ */
+export function sinkChannelEnv(sinks: { httpUrl: string; smtpHost: string; smtpPort: number; webhookSecret?: string }): Record<string, string> {
+  return {
+    EMAIL_HOST: sinks.smtpHost,
+    EMAIL_PORT: String(sinks.smtpPort),
+    SMS_BASE_URL: sinks.httpUrl,
+    SLACK_API_URL: `${sinks.httpUrl}/slack/api`,
+    WEBHOOK_SIGNING_SECRET: sinks.webhookSecret ?? DEV_WEBHOOK_SECRET,
+  };
+}
