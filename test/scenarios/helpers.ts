@@ -166,7 +166,7 @@ const children = new Set<ChildHandle>();
  * Spawns `node --import tsx <entry> ...args` from the repository root with exactly `env` layered over this process's
  * environment. Output is captured (and echoed when TEST_LOG_LEVEL is set, for debugging a scenario).
  */
-export function spawnEntry(entry: EntryPoint, env: Record<string, string>, args: string[] = [], name = entry): ChildHandle {
+export function spawnEntry(entry: EntryPoint, env: Record<string, string>, args: string[] = [], name: string = entry): ChildHandle {
   const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: repoRoot(),
     env: childEnvironment(env),
@@ -442,6 +442,19 @@ export async function committedTotal(brokers: string[], groupId: string, topic: 
   try {
     const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return (entry?.partitions ?? []).reduce((sum, p) => sum + (BigInt(p.offset) > 0n ? BigInt(p.offset) : 0n), 0n);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A consumer group's state and member ids: the same member id later means the member was never evicted. */
+export async function groupMembers(brokers: string[], groupId: string): Promise<{ state: string; members: string[] }> {
+  const admin = createKafka({ brokers, clientId: 'scenario-groups', logger: testLogger }).admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    const group = groups[0];
+    return { state: group?.state ?? 'Unknown', members: (group?.members ?? []).map((m) => m.memberId).sort() };
   } finally {
     await admin.disconnect();
   }
