@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../src/dev/infra/index.js';
+
+/** A notify component (or bench helper) running as its own process, so its CPU and memory can be measured alone. */
+export interface Component {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const live = new Set<Component>();
+
+/** Stops every component still running (used when a run fails or is interrupted). */
+export async function stopAllComponents(): Promise<void> {
+  await Promise.allSettled([...live].map((c) => c.stop(3_000)));
+}
+
+/** How to start one component. */
+export interface ComponentSpec {
+  name: string;
+  /** Script relative to the repo root, run with `node --import tsx`. */
+  script: string;
+  args?: string[];
+  /** Full environment of the child (build it with the bench's environment plus overrides). */
+  env: NodeJS.ProcessEnv;
+  /** Output (stdout + stderr) is appended here. */
+  logDir: string;
+  /** Resolves when the component is ready (e.g. a log line was seen or an HTTP probe answered). */
+  ready: (child: ChildProcess, output: () => string) => Promise<void>;
+  readyTimeoutMs?: number;
+}
+
+/** Starts a component and waits until it is ready; kills it and throws (with its last output) when it is not. */
+export async function startComponent(spec: ComponentSpec): Promise<Component> {
+  const child = spawn(process.execPath, ['--import', 'tsx', spec.script, ...(spec.args ?? [])], { cwd: repoRoot(), env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(join(spec.logDir, `${spec.name}.log`), { flags: 'a' });
+  let tail = '';
+  const capture = (chunk: Buffer) => {
+    log.write(chunk);
+    tail = (tail + chunk.toString('utf8')).slice(-8_000);
+  };
+  child.stdout?.on('data', capture);
+  child.stderr?.on('data', capture);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.pid === undefined) throw new Error(`${spec.name} could not be spawned`);
+  // eslint-disable-next-line prefer-const -- assigned after `stop`, which refers to it
+  let component: Component;
+  const stop = async (graceMs = 10_000) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    log.end();
+    live.delete(component);
+  };
+  component = { name: spec.name, pid: child.pid, child, stop };
+  live.add(component);
+  const timeoutMs = spec.readyTimeoutMs ?? 90_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      spec.ready(child, () => tail),
+      exited.then(() => {
+        throw new Error(`${spec.name} exited during start-up (code ${String(child.exitCode)}):\n${tail}`);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${spec.name} not ready within ${timeoutMs} ms:\n${tail}`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    await stop(2_000);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return component;
+}
+
+/** Ready when the component's output matches `pattern`. */
+export function whenOutput(pattern: RegExp): ComponentSpec['ready'] {
+  return (child, output) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (pattern.test(output())) {
+          child.stdout?.off('data', check);
+          child.stderr?.off('data', check);
+          resolve();
+        }
+      };
+      child.stdout?.on('data', check);
+      child.stderr?.on('data', check);
+      check();
+    });
+}
+
+/** Ready when `GET url` answers 200. */
+export function whenHttpOk(url: string): ComponentSpec['ready'] {
+  return async () => {
+    for (;;) {
+      try {
+        const res = await fetch(url);
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+}

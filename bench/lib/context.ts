@@ -1,0 +1,127 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Kafka } from 'kafkajs';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { loadConfig } from '../../src/config/config.js';
+import type { AppConfig } from '../../src/config/config.js';
+import { createKafka } from '../../src/kafka/create-kafka.js';
+import { ensureTopics } from '../../src/kafka/topics.js';
+import { NotificationClient } from '../../src/temporal/notification-client.js';
+import type { PrivateInfra } from './private-infra.js';
+
+/** Sizes and durations of one benchmark run (`--quick` or default). */
+export interface BenchPlan {
+  quick: boolean;
+  /** Rounds per figure (the figure is their median). */
+  rounds: number;
+  /** Rounds per end-to-end load level (the most expensive figure). */
+  e2eRounds: number;
+  gatewayRates: number[];
+  gatewayStepMs: number;
+  gatewayConnections: number;
+  /** Gateway micro-batching settings to compare (first = project default). */
+  gatewayVariants: Array<{ name: string; env: Record<string, string> }>;
+  /** Records per ingest round. */
+  ingestRecords: number;
+  ingestVariants: Array<{ name: string; env: Record<string, string> }>;
+  bareStartConcurrency: number;
+  /** Temporal SQLite pragma sets to compare (last = the one the end-to-end ladder runs on). */
+  pragmaSets: Array<{ name: string; pragmas: string[] }>;
+  /** Worker settings to compare for the Temporal ceiling (first = project default). */
+  workerVariants: Array<{ name: string; env: Record<string, string> }>;
+  /** Length of one Temporal-ceiling round and its closed-loop lanes (workflows in flight). */
+  ceilingMs: number;
+  ceilingLanes: number;
+  /** Offered end-to-end loads as fractions of the measured Temporal ceiling. */
+  e2eFractions: number[];
+  e2eStepMs: number;
+}
+
+/** Everything the phases share. */
+export interface BenchContext {
+  plan: BenchPlan;
+  runId: string;
+  logDir: string;
+  infra: PrivateInfra;
+  logger: Logger;
+  log(message: string): void;
+  /** Environment for a child component: the bench's own plus the private endpoints plus `overrides`. */
+  env(overrides: Record<string, string>): NodeJS.ProcessEnv;
+  /** Parsed configuration for the same overrides (what a child would see). */
+  config(overrides: Record<string, string>): AppConfig;
+  kafka: Kafka;
+  temporal: Client;
+  close(): Promise<void>;
+}
+
+/** Builds the shared context once the private infrastructure is up. */
+export async function createContext(plan: BenchPlan, runId: string, logDir: string, infra: PrivateInfra, log: (m: string) => void): Promise<BenchContext> {
+  const logger = pino({ level: 'silent' });
+  const base: Record<string, string> = {
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    TEMPORAL_ADDRESS: infra.temporalAddress,
+    TEMPORAL_NAMESPACE: infra.namespace,
+    NOTIFY_ENV: 'development',
+    LOG_LEVEL: 'info',
+    KAFKA_REPLICATION_FACTOR: '1',
+    NOTIFY_AWAIT_RETRY_MS: '60000',
+  };
+  const env = (overrides: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, ...base, ...overrides });
+  const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: 'bench', logger });
+  let connection = await Connection.connect({ address: infra.temporalAddress });
+  const ctx: BenchContext = {
+    plan,
+    runId,
+    logDir,
+    infra,
+    logger,
+    log,
+    env,
+    config: (overrides) => loadConfig(env(overrides)),
+    kafka,
+    temporal: new Client({ connection, namespace: infra.namespace }),
+    close: () => connection.close(),
+  };
+  // After a Temporal restart the old connection is stale: callers reconnect through this hook.
+  const restart = infra.restartTemporal.bind(infra);
+  infra.restartTemporal = async (pragmas) => {
+    await connection.close().catch(() => undefined);
+    await restart(pragmas);
+    connection = await Connection.connect({ address: infra.temporalAddress });
+    ctx.temporal = new Client({ connection, namespace: infra.namespace });
+  };
+  return ctx;
+}
+
+/** Creates a topic (and its DLQ) with `partitions` partitions. */
+export async function createTopic(ctx: BenchContext, topic: string, partitions: number): Promise<void> {
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, { topic, dlqTopic: `${topic}.dlq`, partitions, replicationFactor: 1, retentionMs: 3_600_000 }, ctx.logger);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A NotificationClient on the bench's own Temporal connection (bare baselines start workflows with it). */
+export function notificationClient(ctx: BenchContext, taskQueuePrefix: string): NotificationClient {
+  return new NotificationClient(ctx.temporal, { taskQueuePrefix });
+}
+
+/** Runs `fn` over `items` with at most `concurrency` calls in flight. */
+export async function mapConcurrent<T>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+}
+
+/** Sleeps `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,105 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { AppConfig } from '../../src/config/config.js';
+import {
+  ensureKafkaJars,
+  ensureTemporalCli,
+  readPidFile,
+  resolveInfraPaths,
+  startKafka,
+  startTemporal,
+  stopKafka,
+  stopTemporal,
+  temporalAddressFor,
+} from '../../src/dev/infra/index.js';
+import type { KafkaServerOptions, TemporalServerOptions } from '../../src/dev/infra/index.js';
+
+/** A Kafka broker and a Temporal dev server that only this benchmark run uses (own ports, own data dirs). */
+export interface PrivateInfra {
+  kafkaBrokers: string[];
+  temporalAddress: string;
+  namespace: string;
+  /** Pragmas of the Temporal server currently running. */
+  pragmas: string[];
+  kafkaPid(): number | undefined;
+  temporalPid(): number | undefined;
+  /** Replaces the Temporal server by a fresh one (empty database) with these SQLite pragmas, same address. */
+  restartTemporal(pragmas: string[]): Promise<void>;
+  /** Stops both servers and deletes their data. */
+  stop(): Promise<void>;
+}
+
+/** A TCP port that was free a moment ago (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a private Kafka and Temporal under `<NOTIFY_HOME>/bench/<runId>/`, reusing the shared install caches (Temporal
+ * CLI binary, Kafka jars) but never the shared servers, so the benchmark neither disturbs nor is disturbed by tests.
+ */
+export async function startPrivateInfra(config: AppConfig, runId: string, pragmas: string[], log: (m: string) => void): Promise<PrivateInfra> {
+  const shared = resolveInfraPaths(config.NOTIFY_HOME);
+  const home = join(shared.home, 'bench', runId);
+  mkdirSync(home, { recursive: true });
+  const [cli] = await Promise.all([
+    ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: shared.binDir, log }),
+    ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: shared.kafkaDir, libDir: shared.kafkaLib, log }),
+  ]);
+  const [kafkaPort, controllerPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const kafkaOpts: KafkaServerOptions = {
+    port: kafkaPort,
+    controllerPort,
+    dataDir: join(home, 'kafka-data'),
+    libDir: shared.kafkaLib,
+    configDir: join(home, 'kafka-config'),
+    formatFile: join(home, 'kafka-format.json'),
+    heap: config.KAFKA_HEAP,
+    logFile: join(home, 'kafka.log'),
+    stdoutLog: join(home, 'kafka.stdout.log'),
+    pidFile: join(home, 'kafka.pid'),
+  };
+  let generation = 0;
+  const temporalOpts = (p: string[]): TemporalServerOptions => ({
+    cli,
+    port: temporalPort,
+    uiPort,
+    dbFile: join(home, `temporal-${generation}.db`),
+    namespace: config.TEMPORAL_NAMESPACE,
+    sqlitePragmas: p,
+    logFile: join(home, `temporal-${generation}.log`),
+    pidFile: join(home, 'temporal.pid'),
+  });
+  let current = temporalOpts(pragmas);
+  await Promise.all([startKafka(kafkaOpts, log), startTemporal(current, log)]);
+  const infra: PrivateInfra = {
+    kafkaBrokers: [`127.0.0.1:${kafkaPort}`],
+    temporalAddress: temporalAddressFor(temporalPort),
+    namespace: config.TEMPORAL_NAMESPACE,
+    pragmas,
+    kafkaPid: () => readPidFile(kafkaOpts.pidFile),
+    temporalPid: () => readPidFile(current.pidFile),
+    async restartTemporal(next) {
+      await stopTemporal(current, log);
+      rmSync(current.dbFile, { force: true });
+      generation++;
+      current = temporalOpts(next);
+      await startTemporal(current, log);
+      infra.pragmas = next;
+    },
+    async stop() {
+      await Promise.allSettled([stopKafka(kafkaOpts, log), stopTemporal(current, log)]);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+  return infra;
+}

@@ -1,0 +1,190 @@
+import type { E2eResults } from '../phases/e2e.js';
+import type { GatewayResults } from '../phases/gateway.js';
+import type { PragmaResults } from '../phases/temporal.js';
+import { ratio } from './stats.js';
+
+/** Everything one run measured, as written to `bench-results/bench-<ts>.json`. */
+export interface BenchReport {
+  startedAt: string;
+  durationSec: number;
+  mode: 'quick' | 'default';
+  machine: { cpus: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[]; node: string };
+  gateway?: GatewayResults;
+  temporal: PragmaResults[];
+  e2e?: E2eResults;
+  summary: Summary;
+}
+
+/** A headline figure with its target verdict. */
+export interface Verdict {
+  figure: string;
+  value: string;
+  target: string;
+  met: boolean | 'n/a';
+}
+
+/** Headline figures and ratios. */
+export interface Summary {
+  verdicts: Verdict[];
+  ratios: Record<string, number>;
+}
+
+const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '–');
+const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
+const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(0)} %` : '–');
+
+/** Computes ratios and target verdicts from the raw results. */
+export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
+  const verdicts: Verdict[] = [];
+  const ratios: Record<string, number> = {};
+  const gw = report.gateway;
+  if (gw !== undefined) {
+    const best = gw.curves.find((c) => c.name === gw.best);
+    if (best !== undefined) {
+      const atSustained = best.points.find((p) => p.offeredPerSec === best.sustainedPerSec);
+      ratios['gateway ÷ bare fastify (max accepted/s)'] = ratio(best.maxAcceptedPerSec, gw.bareFastify.maxAcceptedPerSec);
+      ratios['gateway ÷ bare kafkajs producer (records/s)'] = ratio(best.maxAcceptedPerSec, gw.bareKafka.recordsPerSec);
+      verdicts.push({
+        figure: `gateway accept [${best.name}]`,
+        value: `${f0(best.sustainedPerSec)}/s sustained with p99 ${f1(atSustained?.p99Ms ?? Number.NaN)} ms (max ${f0(best.maxAcceptedPerSec)}/s)`,
+        target: '≥ 10,000 accepted/s with p99 < 50 ms',
+        met: best.sustainedPerSec >= 10_000,
+      });
+    }
+  }
+  const final = report.temporal[report.temporal.length - 1];
+  if (final !== undefined) {
+    const bestIngest = [...final.ingest].sort((a, b) => b.recordsPerSec - a.recordsPerSec)[0];
+    if (bestIngest !== undefined) {
+      const r = ratio(bestIngest.recordsPerSec, final.bareStartsPerSec);
+      ratios[`ingest ÷ bare workflow.start (${final.name})`] = r;
+      verdicts.push({ figure: `ingest [${bestIngest.name}, ${final.name}]`, value: `${f0(bestIngest.recordsPerSec)}/s = ${pct(r)} of ${f0(final.bareStartsPerSec)} bare starts/s`, target: '≥ 90 % of bare start rate', met: r >= 0.9 });
+    }
+  }
+  for (const t of report.temporal) {
+    for (const c of t.ceilings) ratios[`Temporal ceiling ${t.name}/${c.name} (delivered/s)`] = c.deliveredPerSec;
+  }
+  const e2e = report.e2e;
+  if (e2e !== undefined && e2e.points.length > 0) {
+    const saturation = Math.max(...e2e.points.map((p) => p.deliveredPerSec));
+    const r = ratio(saturation, e2e.ceilingPerSec);
+    ratios['end to end ÷ Temporal ceiling'] = r;
+    verdicts.push({ figure: 'end to end throughput', value: `${f0(saturation)}/s = ${pct(r)} of the ${f0(e2e.ceilingPerSec)}/s ceiling`, target: '≥ 80 % of the bare Temporal ceiling', met: r >= 0.8 });
+    const half = [...e2e.points].sort((a, b) => Math.abs(a.offeredPerSec - saturation / 2) - Math.abs(b.offeredPerSec - saturation / 2))[0];
+    if (half !== undefined) {
+      verdicts.push({
+        figure: `end to end latency at ${f0(half.offeredPerSec)}/s (≈ half of saturation)`,
+        value: `p50 ${f0(half.p50Ms)} ms, p99 ${f0(half.p99Ms)} ms`,
+        target: 'p50 < 150 ms and p99 < 1 s',
+        met: half.p50Ms < 150 && half.p99Ms < 1_000,
+      });
+    }
+  }
+  return { verdicts, ratios };
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** The report as Markdown tables (printed, and pasted into bench/README.md). */
+export function renderMarkdown(report: BenchReport): string {
+  const out: string[] = [`### ${report.mode} run, ${report.startedAt} (${f0(report.durationSec)} s; 1/5/15-min load average at start ${report.machine.loadAverageAtStart.map((v) => v.toFixed(1)).join(' ')}, at end ${report.machine.loadAverageAtEnd.map((v) => v.toFixed(1)).join(' ')}, on ${report.machine.cpus} cores)`, ''];
+  out.push(table(['figure', 'value', 'target', 'met'], report.summary.verdicts.map((v) => [v.figure, v.value, v.target, v.met === true ? 'yes' : v.met === false ? 'no' : 'n/a'])), '');
+  out.push(table(['ratio / ceiling', 'value'], Object.entries(report.summary.ratios).map(([k, v]) => [k, k.includes('÷') ? `${v.toFixed(2)}` : f0(v)])), '');
+  const gw = report.gateway;
+  if (gw !== undefined) {
+    const rows: string[][] = [];
+    for (const c of [...gw.curves, gw.bareFastify]) {
+      for (const p of c.points) rows.push([c.name, f0(p.offeredPerSec), f0(p.acceptedPerSec), f1(p.p50Ms), f1(p.p99Ms), f1(p.p999Ms), pct(p.failedShare)]);
+    }
+    rows.push(['bare kafkajs producer (closed loop)', '–', f0(gw.bareKafka.recordsPerSec), '–', '–', '–', '–']);
+    out.push('Gateway (open loop; latency from scheduled send to 202):', '', table(['target', 'offered/s', 'accepted/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'failed'], rows), '');
+  }
+  const trows: string[][] = [];
+  for (const t of report.temporal) {
+    trows.push([t.name, 'bare workflow.start', f0(t.bareStartsPerSec), '–']);
+    for (const i of t.ingest) trows.push([t.name, `ingest ${i.name}`, f0(i.recordsPerSec), pct(ratio(i.recordsPerSec, t.bareStartsPerSec))]);
+    for (const c of t.ceilings) trows.push([t.name, `ceiling ${c.name} (delivered/s; p50/p99 ${f0(c.p50Ms)}/${f0(c.p99Ms)} ms)`, f0(c.deliveredPerSec), '–']);
+  }
+  out.push('Temporal (per SQLite pragma set):', '', table(['pragmas', 'measurement', 'per second', 'of bare'], trows), '');
+  const e2e = report.e2e;
+  if (e2e !== undefined) {
+    out.push(
+      'End to end (202 → sink receipt):',
+      '',
+      table(
+        ['offered/s', 'delivered/s', 'p50 ms', 'p99 ms', 'lag max/end', 'activity s2s p50/p99 ms', 'wf task s2s p99 ms', 'bounded'],
+        e2e.points.map((p) => [f0(p.offeredPerSec), f0(p.deliveredPerSec), f0(p.p50Ms), f0(p.p99Ms), `${f0(p.maxLag)}/${f0(p.endLag)}`, `${f0(p.activityS2sP50Ms)}/${f0(p.activityS2sP99Ms)}`, f0(p.workflowTaskS2sP99Ms), p.bounded === 1 ? 'yes' : 'no']),
+      ),
+      '',
+      `Resources over the ladder (${e2e.delivered} notifications delivered):`,
+      '',
+      table(['process', 'CPU s', 'CPU s / 1,000', 'peak RSS MB'], Object.entries(e2e.resources).map(([k, u]) => [k, f1(u.cpuSeconds), f1(u.cpuSecondsPer1000), f0(u.peakRssMb)])),
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+interface Series {
+  name: string;
+  color: string;
+  points: Array<[number, number]>;
+}
+
+function panel(x0: number, title: string, yLabel: string, series: Series[], logY: boolean): string {
+  const w = 440;
+  const h = 300;
+  const pad = { l: 60, r: 10, t: 30, b: 40 };
+  const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0));
+  const maxX = Math.max(1, ...all.map(([x]) => x));
+  const ys = all.map(([, y]) => y);
+  const maxY = Math.max(1, ...ys);
+  const minY = logY ? Math.max(0.1, Math.min(...ys, maxY)) : 0;
+  const sx = (x: number) => x0 + pad.l + (x / maxX) * (w - pad.l - pad.r);
+  const sy = (y: number) => {
+    const t = logY ? (Math.log10(Math.max(y, minY)) - Math.log10(minY)) / Math.max(1e-9, Math.log10(maxY) - Math.log10(minY)) : y / maxY;
+    return pad.t + (1 - t) * (h - pad.t - pad.b);
+  };
+  const parts = [
+    `<text x="${x0 + w / 2}" y="18" text-anchor="middle" font-weight="bold">${title}</text>`,
+    `<line x1="${x0 + pad.l}" y1="${h - pad.b}" x2="${x0 + w - pad.r}" y2="${h - pad.b}" stroke="#333"/>`,
+    `<line x1="${x0 + pad.l}" y1="${pad.t}" x2="${x0 + pad.l}" y2="${h - pad.b}" stroke="#333"/>`,
+    `<text x="${x0 + w / 2}" y="${h - 8}" text-anchor="middle">offered load (req/s)</text>`,
+    `<text x="${x0 + 14}" y="${h / 2}" text-anchor="middle" transform="rotate(-90 ${x0 + 14} ${h / 2})">${yLabel}</text>`,
+    `<text x="${x0 + pad.l - 4}" y="${sy(maxY) + 4}" text-anchor="end">${maxY.toFixed(0)}</text>`,
+    `<text x="${x0 + pad.l - 4}" y="${sy(minY) + 4}" text-anchor="end">${logY ? minY.toFixed(1) : '0'}</text>`,
+    `<text x="${sx(maxX)}" y="${h - pad.b + 14}" text-anchor="end">${maxX.toFixed(0)}</text>`,
+  ];
+  series.forEach((s, i) => {
+    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0));
+    if (pts.length === 0) return;
+    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
+    for (const [x, y] of pts) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    parts.push(`<rect x="${x0 + pad.l + 8}" y="${pad.t + 4 + i * 14}" width="10" height="10" fill="${s.color}"/><text x="${x0 + pad.l + 22}" y="${pad.t + 13 + i * 14}">${s.name}</text>`);
+  });
+  return parts.join('\n');
+}
+
+/** A hand-written SVG: achieved throughput and p99 latency versus offered load for every measured curve. */
+export function renderSvg(report: BenchReport): string {
+  const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+  const series: Array<{ name: string; tput: Array<[number, number]>; p99: Array<[number, number]> }> = [];
+  for (const c of [...(report.gateway?.curves ?? []), ...(report.gateway !== undefined ? [report.gateway.bareFastify] : [])]) {
+    series.push({ name: c.name, tput: c.points.map((p) => [p.offeredPerSec, p.acceptedPerSec]), p99: c.points.map((p) => [p.offeredPerSec, p.p99Ms]) });
+  }
+  const gatewaySeries = (key: 'tput' | 'p99') => series.map((s, i) => ({ name: s.name, color: colors[i % colors.length] ?? '#000', points: s[key] }));
+  const e2e = report.e2e?.points ?? [];
+  const e2eSeries = (key: 'tput' | 'p50' | 'p99'): Series[] => [
+    { name: key === 'tput' ? 'delivered/s' : `202→sink ${key}`, color: '#d62728', points: e2e.map((p) => [p.offeredPerSec, key === 'tput' ? p.deliveredPerSec : key === 'p50' ? p.p50Ms : p.p99Ms]) },
+    ...(key === 'tput' ? [{ name: 'offered', color: '#999', points: e2e.map((p): [number, number] => [p.offeredPerSec, p.offeredPerSec]) }] : []),
+  ];
+  const body = [
+    `<g transform="translate(0,0)">${panel(0, 'Gateway: accepted/s', 'accepted/s', gatewaySeries('tput'), false)}${panel(450, 'Gateway: p99 to 202 (log)', 'ms', gatewaySeries('p99'), true)}</g>`,
+    `<g transform="translate(0,310)">${panel(0, 'End to end: delivered/s', 'delivered/s', e2eSeries('tput'), false)}${panel(450, 'End to end: 202→sink latency (log)', 'ms', [...e2eSeries('p50'), ...e2eSeries('p99').map((s) => ({ ...s, color: '#9467bd' }))], true)}</g>`,
+  ];
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="620" font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n${body.join('\n')}\n</svg>\n`;
+}

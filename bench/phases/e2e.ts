@@ -1,0 +1,219 @@
+import type { Component } from '../lib/components.js';
+import { startComponent, whenHttpOk, whenOutput } from '../lib/components.js';
+import type { BenchContext } from '../lib/context.js';
+import { createTopic, mapConcurrent, sleep } from '../lib/context.js';
+import { runOpenLoop } from '../lib/open-loop.js';
+import { benchRequestJson } from '../lib/payload.js';
+import { freePort } from '../lib/private-infra.js';
+import type { ProcUsage } from '../lib/proc-stats.js';
+import { ProcTracker } from '../lib/proc-stats.js';
+import type { SinksProcess } from '../lib/sinks-client.js';
+import { waitForDeliveries } from '../lib/sinks-client.js';
+import { median, medianOf, summarize } from '../lib/stats.js';
+
+/** One offered end-to-end load (medians over rounds). */
+export interface E2ePoint {
+  offeredPerSec: number;
+  acceptedPerSec: number;
+  /** Notifications delivered per second, first 202 → last sink receipt. */
+  deliveredPerSec: number;
+  /** 202 → sink receipt. */
+  p50Ms: number;
+  p99Ms: number;
+  /** Share of accepted notifications not delivered within the drain timeout. */
+  undeliveredShare: number;
+  /** Consumer lag (records not yet committed by ingest): highest and at the end of the load window. */
+  maxLag: number;
+  endLag: number;
+  /** Temporal schedule-to-start (from sampled workflow histories): activity and first workflow task, p50/p99 ms. */
+  activityS2sP50Ms: number;
+  activityS2sP99Ms: number;
+  workflowTaskS2sP99Ms: number;
+  /** Notifications delivered in this step. */
+  deliveredCount: number;
+  /** Lag and schedule-to-start stayed bounded (see README): 1 = yes, 0 = no (numeric so rounds can be medianed). */
+  bounded: number;
+}
+
+/** Results of the end-to-end ladder. */
+export interface E2eResults {
+  ceilingPerSec: number;
+  points: E2ePoint[];
+  /** Highest offered load with bounded lag and schedule-to-start. */
+  maxBoundedPerSec: number;
+  /** Resource use per process over the whole ladder, per 1,000 delivered notifications. */
+  resources: Record<string, ProcUsage & { cpuSecondsPer1000: number }>;
+  delivered: number;
+}
+
+function tsMs(ts: unknown): number {
+  // Protobuf timestamps carry `seconds` as a number or a Long.
+  const t = ts as { seconds?: number | { toNumber(): number } | null; nanos?: number | null } | null | undefined;
+  if (t?.seconds === undefined || t.seconds === null) return Number.NaN;
+  const seconds = typeof t.seconds === 'number' ? t.seconds : t.seconds.toNumber();
+  return seconds * 1000 + (t.nanos ?? 0) / 1e6;
+}
+
+/** Schedule-to-start of activity and first workflow task, read from the histories of sampled workflows. */
+async function scheduleToStart(ctx: BenchContext, ids: string[]): Promise<{ activity: number[]; workflowTask: number[] }> {
+  const activity: number[] = [];
+  const workflowTask: number[] = [];
+  await mapConcurrent(ids, 8, async (id) => {
+    try {
+      const history = await ctx.temporal.workflow.getHandle(id).fetchHistory();
+      let actScheduled: number | undefined;
+      let wftScheduled: number | undefined;
+      let wftDone = false;
+      for (const e of history.events ?? []) {
+        const at = tsMs(e.eventTime);
+        if (e.workflowTaskScheduledEventAttributes && !wftDone) wftScheduled = at;
+        if (e.workflowTaskStartedEventAttributes && !wftDone && wftScheduled !== undefined) {
+          workflowTask.push(at - wftScheduled);
+          wftDone = true;
+        }
+        if (e.activityTaskScheduledEventAttributes) actScheduled = at;
+        if (e.activityTaskStartedEventAttributes && actScheduled !== undefined) {
+          activity.push(at - actScheduled);
+          actScheduled = undefined;
+        }
+      }
+    } catch {
+      // A history that cannot be read is left out of the sample.
+    }
+  });
+  return { activity, workflowTask };
+}
+
+/** Consumer lag of `group` on `topic`: end offsets minus committed offsets, summed over partitions. */
+async function lagOf(ctx: BenchContext, group: string, topic: string): Promise<number> {
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  try {
+    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+    const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
+    return ends.reduce((sum, p) => sum + Math.max(0, Number(p.high) - (done.get(p.partition) ?? 0)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function e2eRound(ctx: BenchContext, url: string, sinks: SinksProcess, group: string, topic: string, rate: number): Promise<E2ePoint> {
+  await sinks.reset();
+  const acceptedAt = new Map<string, number>();
+  const lags: number[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      lags.push(await lagOf(ctx, group, topic).catch(() => Number.NaN));
+      await sleep(500);
+    }
+  })();
+  const load = await runOpenLoop({
+    url,
+    path: '/v1/notifications',
+    ratePerSec: rate,
+    durationMs: ctx.plan.e2eStepMs,
+    body: benchRequestJson,
+    connections: 64,
+    onAccepted: (body, at) => {
+      const id = (body as { id?: unknown }).id;
+      if (typeof id === 'string') acceptedAt.set(id, at);
+    },
+  });
+  const endLag = await lagOf(ctx, group, topic).catch(() => Number.NaN);
+  sampling = false;
+  await sampler;
+  const firstAccept = Math.min(...acceptedAt.values());
+  const arrivals = await waitForDeliveries(sinks, new Set(acceptedAt.keys()), 60_000);
+  const lastArrival = Math.max(...arrivals.values());
+  const latencies = [...arrivals].map(([id, at]) => at - (acceptedAt.get(id) ?? at));
+  const lat = summarize(latencies);
+  const ids = [...arrivals.keys()];
+  const sample = Array.from({ length: Math.min(24, ids.length) }, (_, i) => ids[Math.floor((i * ids.length) / Math.min(24, ids.length))] as string);
+  const s2s = await scheduleToStart(ctx, sample);
+  const act = summarize(s2s.activity);
+  const wft = summarize(s2s.workflowTask);
+  const finiteLags = lags.filter(Number.isFinite);
+  const point: E2ePoint = {
+    offeredPerSec: rate,
+    acceptedPerSec: load.acceptedPerSec,
+    deliveredPerSec: arrivals.size > 0 ? (arrivals.size * 1000) / Math.max(1, lastArrival - firstAccept) : 0,
+    p50Ms: lat.p50,
+    p99Ms: lat.p99,
+    undeliveredShare: acceptedAt.size > 0 ? 1 - arrivals.size / acceptedAt.size : 1,
+    maxLag: Math.max(0, ...finiteLags),
+    endLag,
+    activityS2sP50Ms: act.p50,
+    activityS2sP99Ms: act.p99,
+    workflowTaskS2sP99Ms: wft.p99,
+    deliveredCount: arrivals.size,
+    bounded: 0,
+  };
+  // Bounded: ingest is at most ~1 s of load behind when the window ends, and tasks wait < 1 s for a worker.
+  point.bounded = endLag <= Math.max(100, rate) && act.p99 < 1_000 && wft.p99 < 1_000 && point.undeliveredShare === 0 ? 1 : 0;
+  return point;
+}
+
+/**
+ * End to end: gateway, ingest and workers as separate processes on the private Kafka + Temporal, open-loop load at
+ * fractions of the Temporal ceiling, latency 202 → sink receipt, consumer lag, schedule-to-start, resource use.
+ */
+export async function e2ePhase(
+  ctx: BenchContext,
+  ceilingPerSec: number,
+  sinks: SinksProcess,
+  workers: Component[],
+  workerPrefix: string,
+  env: Record<string, string>,
+): Promise<E2eResults> {
+  const topic = `bench-${ctx.runId}-e2e`;
+  const group = `${topic}-ingest`;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const common = { KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, KAFKA_CONSUMER_GROUP: group, TEMPORAL_TASK_QUEUE_PREFIX: workerPrefix, ...env };
+  await createTopic(ctx, topic, 6);
+  const started: Component[] = [];
+  try {
+    started.push(await startComponent({ name: 'e2e-gateway', script: 'src/api/main.ts', env: ctx.env({ ...common, HTTP_PORT: String(port), LOG_LEVEL: 'warn' }), logDir: ctx.logDir, ready: whenHttpOk(`${url}/readyz`) }));
+    started.push(await startComponent({ name: 'e2e-ingest', script: 'src/ingest/main.ts', env: ctx.env(common), logDir: ctx.logDir, ready: whenOutput(/ingest consuming/) }));
+    const [gateway, ingest] = started;
+    const pids = (): Record<string, number | undefined> => ({
+      gateway: gateway?.pid,
+      ingest: ingest?.pid,
+      'worker (workflows)': workers[0]?.pid,
+      'worker (sms)': workers[1]?.pid,
+      sinks: sinks.component.pid,
+      kafka: ctx.infra.kafkaPid(),
+      temporal: ctx.infra.temporalPid(),
+    });
+    const tracker = new ProcTracker(pids);
+    ctx.log(`e2e: ladder at ${ctx.plan.e2eFractions.map((f) => `${Math.round(f * 100)} %`).join(', ')} of the ceiling (${ceilingPerSec.toFixed(0)}/s)`);
+    // Warm-up through the whole path.
+    await e2eRound(ctx, url, sinks, group, topic, Math.max(10, Math.round(ceilingPerSec / 4)));
+    tracker.begin();
+    let delivered = 0;
+    const points: E2ePoint[] = [];
+    for (const fraction of ctx.plan.e2eFractions) {
+      const rate = Math.max(5, Math.round(ceilingPerSec * fraction));
+      const rounds: E2ePoint[] = [];
+      for (let r = 0; r < ctx.plan.e2eRounds; r++) {
+        const point = await e2eRound(ctx, url, sinks, group, topic, rate);
+        delivered += point.deliveredCount;
+        rounds.push(point);
+      }
+      const point = medianOf(rounds);
+      point.bounded = median(rounds.map((p) => p.bounded)) >= 0.5 ? 1 : 0;
+      ctx.log(
+        `  offered ${rate}/s: delivered ${point.deliveredPerSec.toFixed(0)}/s, 202→sink p50 ${point.p50Ms.toFixed(0)} ms p99 ${point.p99Ms.toFixed(0)} ms, ` +
+          `lag max ${point.maxLag} end ${point.endLag}, activity s2s p99 ${point.activityS2sP99Ms.toFixed(0)} ms, wft s2s p99 ${point.workflowTaskS2sP99Ms.toFixed(0)} ms, bounded ${point.bounded === 1 ? 'yes' : 'no'}`,
+      );
+      points.push(point);
+    }
+    const usage = tracker.end();
+    const resources: E2eResults['resources'] = {};
+    for (const [name, u] of Object.entries(usage)) resources[name] = { ...u, cpuSecondsPer1000: delivered > 0 ? (u.cpuSeconds * 1000) / delivered : Number.NaN };
+    return { ceilingPerSec, points, maxBoundedPerSec: Math.max(0, ...points.filter((p) => p.bounded === 1).map((p) => p.offeredPerSec)), resources, delivered };
+  } finally {
+    for (const c of started.reverse()) await c.stop();
+  }
+}

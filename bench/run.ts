@@ -1,0 +1,184 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/config.js';
+import { repoRoot } from '../src/dev/infra/index.js';
+import { stopAllComponents } from './lib/components.js';
+import type { Component } from './lib/components.js';
+import { createContext } from './lib/context.js';
+import type { BenchContext, BenchPlan } from './lib/context.js';
+import { startPrivateInfra } from './lib/private-infra.js';
+import type { PrivateInfra } from './lib/private-infra.js';
+import { renderMarkdown, renderSvg, summarize } from './lib/report.js';
+import type { BenchReport } from './lib/report.js';
+import { startSinksProcess } from './lib/sinks-client.js';
+import type { SinksProcess } from './lib/sinks-client.js';
+import type { E2eResults } from './phases/e2e.js';
+import { e2ePhase } from './phases/e2e.js';
+import type { GatewayResults } from './phases/gateway.js';
+import { gatewayPhase } from './phases/gateway.js';
+import type { PragmaResults } from './phases/temporal.js';
+import { temporalPhase } from './phases/temporal.js';
+
+const NORMAL = { name: 'WAL+NORMAL', pragmas: ['journal_mode=WAL', 'synchronous=NORMAL'] };
+const OFF = { name: 'WAL+OFF', pragmas: ['journal_mode=WAL', 'synchronous=OFF'] };
+
+/** `npm run bench -- --quick`: every figure, fewer rounds and smaller steps (under 2 minutes). */
+export const QUICK_PLAN: BenchPlan = {
+  quick: true,
+  rounds: 2,
+  e2eRounds: 1,
+  gatewayRates: [1_000, 4_000],
+  gatewayStepMs: 2_000,
+  gatewayConnections: 64,
+  gatewayVariants: [{ name: 'linger2-batch500', env: {} }],
+  ingestRecords: 300,
+  ingestVariants: [{ name: 'concurrency64', env: {} }],
+  bareStartConcurrency: 200,
+  pragmaSets: [NORMAL],
+  workerVariants: [{ name: 'default', env: {} }],
+  ceilingMs: 5_000,
+  ceilingLanes: 100,
+  e2eFractions: [0.5, 1],
+  e2eStepMs: 5_000,
+};
+
+/** `npm run bench`: three rounds per figure, the tuning variants, and a five-step end-to-end ladder (under 15 minutes). */
+export const DEFAULT_PLAN: BenchPlan = {
+  quick: false,
+  rounds: 3,
+  e2eRounds: 2,
+  gatewayRates: [1_000, 3_000, 6_000, 10_000],
+  gatewayStepMs: 2_500,
+  gatewayConnections: 64,
+  gatewayVariants: [
+    { name: 'linger2-batch500', env: {} },
+    { name: 'linger0-batch500', env: { KAFKA_LINGER_MS: '0' } },
+    { name: 'linger5-batch2000', env: { KAFKA_LINGER_MS: '5', KAFKA_MAX_BATCH_RECORDS: '2000' } },
+  ],
+  ingestRecords: 1_000,
+  ingestVariants: [
+    { name: 'concurrency64', env: {} },
+    { name: 'concurrency256', env: { INGEST_CONCURRENCY: '256' } },
+  ],
+  bareStartConcurrency: 200,
+  pragmaSets: [OFF, NORMAL],
+  workerVariants: [
+    { name: 'default', env: {} },
+    { name: 'wft100-sms200-cache5000', env: { WORKFLOW_WORKER_CONCURRENCY: '100', SMS_CONCURRENCY: '200', WORKER_MAX_CACHED_WORKFLOWS: '5000' } },
+  ],
+  ceilingMs: 8_000,
+  ceilingLanes: 100,
+  e2eFractions: [0.25, 0.5, 0.75, 1, 1.25],
+  e2eStepMs: 8_000,
+};
+
+const USAGE = `Usage: npm run bench [-- --quick] [-- --only gateway,temporal,e2e]
+  Measures gateway accept, ingest and end-to-end throughput/latency and per-process resources on a private Kafka +
+  Temporal, against bare baselines. Results: bench-results/bench-<timestamp>.{json,md,svg}.`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  if (values.help === true) {
+    console.log(USAGE);
+    return;
+  }
+  const plan = values.quick === true ? QUICK_PLAN : DEFAULT_PLAN;
+  const only = new Set((values.only ?? 'gateway,temporal,e2e').split(',').map((s) => s.trim()));
+  const unknown = [...only].filter((p) => !['gateway', 'temporal', 'e2e'].includes(p));
+  if (unknown.length > 0) throw new Error(`unknown phase(s) ${unknown.join(', ')} in --only; use gateway, temporal, e2e`);
+  if (only.has('e2e')) only.add('temporal');
+
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const outDir = join(repoRoot(), 'bench-results');
+  const logDir = join(outDir, `logs-${stamp}`);
+  mkdirSync(logDir, { recursive: true });
+  const log = (m: string) => console.log(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${m}`);
+  const config = loadConfig();
+  const load = loadavg();
+  log(`${plan.quick ? 'quick' : 'default'} run; component logs in ${logDir}`);
+
+  let infra: PrivateInfra | undefined;
+  let ctx: BenchContext | undefined;
+  let interrupted = false;
+  const cleanup = async () => {
+    await stopAllComponents();
+    await ctx?.close().catch(() => undefined);
+    await infra?.stop();
+  };
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log('interrupted: stopping components and the private Kafka/Temporal');
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let gateway: GatewayResults | undefined;
+  const temporal: PragmaResults[] = [];
+  let e2e: E2eResults | undefined;
+  try {
+    const pragmaSets = only.has('temporal') ? plan.pragmaSets : plan.pragmaSets.slice(-1);
+    infra = await startPrivateInfra(config, stamp.toLowerCase().replace(/[^a-z0-9]/g, ''), pragmaSets[0]?.pragmas ?? NORMAL.pragmas, log);
+    log(`private Kafka ${infra.kafkaBrokers.join(',')}, Temporal ${infra.temporalAddress}`);
+    ctx = await createContext(plan, stamp.slice(11, 19).replace(/-/g, ''), logDir, infra, log);
+    if (only.has('gateway')) gateway = await gatewayPhase(ctx);
+    if (only.has('temporal')) {
+      const sinks: SinksProcess = await startSinksProcess(ctx);
+      let workers: Component[] | undefined;
+      let workerPrefix = '';
+      for (const [i, set] of pragmaSets.entries()) {
+        if (i > 0) {
+          log(`restarting Temporal with a fresh database and pragmas ${set.pragmas.join(', ')}`);
+          await ctx.infra.restartTemporal(set.pragmas);
+        }
+        const last = i === pragmaSets.length - 1;
+        const result = await temporalPhase(ctx, set.name, sinks, last && only.has('e2e'));
+        temporal.push(result.results);
+        workers = result.workers;
+        workerPrefix = result.workerPrefix;
+      }
+      const final = temporal[temporal.length - 1];
+      const ceiling = final?.ceilings[final.ceilings.length - 1]?.deliveredPerSec ?? Number.NaN;
+      if (only.has('e2e') && workers !== undefined && Number.isFinite(ceiling)) {
+        const gwBest = gateway?.curves.find((c) => c.name === gateway?.best)?.env ?? {};
+        const ingestBest = [...(final?.ingest ?? [])].sort((a, b) => b.recordsPerSec - a.recordsPerSec)[0]?.env ?? {};
+        const workerEnv = ctx.plan.workerVariants[ctx.plan.workerVariants.length - 1]?.env ?? {};
+        e2e = await e2ePhase(ctx, ceiling, sinks, workers, workerPrefix, { ...gwBest, ...ingestBest, ...workerEnv });
+      }
+      await Promise.all((workers ?? []).map((w) => w.stop()));
+      await sinks.component.stop();
+    }
+  } finally {
+    await cleanup();
+  }
+
+  const partial: Omit<BenchReport, 'summary'> = {
+    startedAt: startedAt.toISOString(),
+    durationSec: (Date.now() - startedAt.getTime()) / 1000,
+    mode: plan.quick ? 'quick' : 'default',
+    machine: { cpus: cpus().length, loadAverageAtStart: load, loadAverageAtEnd: loadavg(), node: process.version },
+    gateway,
+    temporal,
+    e2e,
+  };
+  const report: BenchReport = { ...partial, summary: summarize(partial) };
+  const base = join(outDir, `bench-${stamp}`);
+  const markdown = renderMarkdown(report);
+  writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${base}.svg`, renderSvg(report));
+  writeFileSync(`${base}.md`, `${markdown}\n`);
+  console.log(`\n${markdown}`);
+  console.log(`results: ${base}.json, ${base}.svg, ${base}.md`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  },
+);
