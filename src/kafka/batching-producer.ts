@@ -1,3 +1,4 @@
+import { Partitioners } from 'kafkajs';
 import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 
@@ -49,13 +50,16 @@ export class BatchingProducer {
   private lingerTimer: NodeJS.Timeout | undefined;
   private connected = false;
   private closed = false;
+  /** False after a batch failed, until a later batch or a metadata probe succeeds. */
+  private healthy = true;
+  private probeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BatchingProducerOptions) {
     this.producer = options.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.producer.on(this.producer.events.CONNECT, () => {
       this.connected = true;
@@ -65,9 +69,34 @@ export class BatchingProducer {
     });
   }
 
-  /** True while the producer holds a connection to the cluster (used by `/readyz`). */
+  /**
+   * True while the producer is connected and its last write (or health probe) succeeded — used by `/readyz`, so a
+   * load balancer stops sending traffic while Kafka cannot acknowledge records.
+   */
   isConnected(): boolean {
-    return this.connected && !this.closed;
+    return this.connected && this.healthy && !this.closed;
+  }
+
+  private markUnhealthy(): void {
+    this.healthy = false;
+    if (this.probeTimer !== undefined || this.closed) return;
+    // Without traffic nothing else would notice the broker coming back: probe the topic's metadata until it answers.
+    this.probeTimer = setInterval(() => {
+      const admin = this.options.kafka.admin();
+      admin
+        .connect()
+        .then(() => withTimeout(admin.fetchTopicMetadata({ topics: [this.options.topic] }), 2_000))
+        .then(() => this.markHealthy())
+        .catch(() => undefined)
+        .finally(() => void admin.disconnect().catch(() => undefined));
+    }, 2_000);
+    this.probeTimer.unref();
+  }
+
+  private markHealthy(): void {
+    this.healthy = true;
+    if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
   }
 
   /** Connects; safe to call again after a failure. */
@@ -100,6 +129,7 @@ export class BatchingProducer {
       const timer = setTimeout(() => {
         const index = this.queue.indexOf(entry);
         if (index >= 0) this.queue.splice(index, 1);
+        this.markUnhealthy();
         entry.reject(new ProduceError(`Kafka did not acknowledge the record within ${this.options.timeoutMs} ms`));
       }, this.options.timeoutMs);
       this.queue.push(entry);
@@ -153,9 +183,11 @@ export class BatchingProducer {
     try {
       await withTimeout(underlying, this.options.timeoutMs);
       ok = true;
+      this.markHealthy();
       for (const p of batch) p.resolve();
     } catch (err) {
       const error = new ProduceError(`Kafka did not acknowledge the record: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      this.markUnhealthy();
       this.options.logger.warn({ err: { message: error.message }, records: batch.length }, 'produce failed');
       for (const p of batch) p.reject(error);
     } finally {
@@ -169,6 +201,7 @@ export class BatchingProducer {
   /** Flushes what is queued, then disconnects. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
     while (this.queue.length > 0 || this.inFlight) {
       if (!this.inFlight) await this.flush();
       else await new Promise((r) => setTimeout(r, 5));
