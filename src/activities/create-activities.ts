@@ -1,3 +1,4 @@
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { DeliveryError, PermanentDeliveryError } from '../channels/errors.js';
@@ -45,16 +46,25 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
       ctx.heartbeat({ phase: 'sending' });
       const timer = setInterval(() => ctx.heartbeat({ phase: 'sending' }), heartbeatIntervalMs);
       const started = performance.now();
+      // The provider call as a CLIENT span, child of the activity's span (Temporal tracing interceptor) when tracing is on.
+      const span = trace.getTracer('notify').startSpan(`send ${input.channel}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { 'notify.notification_id': input.notificationId, 'notify.channel': input.channel, 'notify.attempt': attempt },
+      });
       try {
-        const result = await sender.send(
-          { to: input.to, content: input.content },
-          { idempotencyKey: input.idempotencyKey, notificationId: input.notificationId, signal: ctx.cancellationSignal, metadata: input.metadata },
+        const result = await context.with(trace.setSpan(context.active(), span), () =>
+          sender.send(
+            { to: input.to, content: input.content },
+            { idempotencyKey: input.idempotencyKey, notificationId: input.notificationId, signal: ctx.cancellationSignal, metadata: input.metadata },
+          ),
         );
+        span.setAttribute('notify.provider_message_id', result.providerMessageId);
         deps.onOutcome?.({ channel: input.channel, result: 'sent', durationMs: performance.now() - started });
         log.info({ providerMessageId: result.providerMessageId }, 'delivered');
         return { providerMessageId: result.providerMessageId, attempt };
       } catch (err) {
         const durationMs = performance.now() - started;
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
         if (err instanceof DeliveryError) {
           deps.onOutcome?.({ channel: input.channel, result: err.permanent ? 'permanent' : 'transient', durationMs });
           log.warn({ err: { type: err.name, message: err.message, code: err.code } }, 'delivery attempt failed');
@@ -70,6 +80,7 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
           cause: err instanceof Error ? err : undefined,
         });
       } finally {
+        span.end();
         clearInterval(timer);
       }
     },

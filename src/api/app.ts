@@ -3,6 +3,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { instrumentGateway } from '../observability/gateway.js';
 import { AcceptanceCache } from './acceptance-cache.js';
 import { createErrorHandler, errorBody } from './errors.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -26,6 +27,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   });
   // JSON only: anything else (text/plain included, which Fastify parses by default) is 415.
   app.removeContentTypeParser('text/plain');
+  // First, so that the hooks cover every route registered below.
+  if (deps.observability !== undefined) instrumentGateway(app, deps.observability);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(createErrorHandler(deps.logger));

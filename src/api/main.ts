@@ -1,9 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { loadConfig, resolveEndpoints } from '../config/config.js';
 import { BatchingProducer } from '../kafka/batching-producer.js';
 import { createKafka } from '../kafka/create-kafka.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { createLogger } from '../logging/create-logger.js';
+import { createGatewayMetrics, createMetricsRegistry } from '../observability/metrics.js';
+import { tracingFromConfig } from '../observability/tracing.js';
+import { kafkaSecurityFromConfig, temporalTlsFromConfig } from '../tls/transport-security.js';
 import { NotificationClient } from '../temporal/notification-client.js';
 import { onShutdown } from '../runtime/shutdown.js';
 import { buildApp } from './app.js';
@@ -12,21 +16,27 @@ import { buildApp } from './app.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, component: 'gateway' });
+  // Transport security first: a wrong certificate path fails start-up before anything connects.
+  const kafkaSecurity = kafkaSecurityFromConfig(config);
+  const temporalTls = temporalTlsFromConfig(config);
+  const tracing = tracingFromConfig(config, 'gateway');
+  const registry = createMetricsRegistry('gateway');
+  const metrics = createGatewayMetrics(registry);
   const { kafkaBrokers, temporalAddress } = resolveEndpoints(config);
-  const kafka = createKafka({ brokers: kafkaBrokers, clientId: `${config.KAFKA_CLIENT_ID}-gateway`, logger });
+  const kafka = createKafka({ brokers: kafkaBrokers, clientId: `${config.KAFKA_CLIENT_ID}-gateway`, logger, security: kafkaSecurity });
 
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR, retentionMs: config.KAFKA_TOPIC_RETENTION_MS }, logger);
   await admin.disconnect();
 
-  const producer = new BatchingProducer({ kafka, topic: config.KAFKA_TOPIC, logger, lingerMs: config.KAFKA_LINGER_MS, maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS, timeoutMs: config.KAFKA_PRODUCE_TIMEOUT_MS });
+  const producer = new BatchingProducer({ kafka, topic: config.KAFKA_TOPIC, logger, lingerMs: config.KAFKA_LINGER_MS, maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS, timeoutMs: config.KAFKA_PRODUCE_TIMEOUT_MS, onBatch: metrics.onBatch });
   await producer.connect();
   // Lazy: the accept path must not depend on Temporal being up.
-  const connection = Connection.lazy({ address: temporalAddress });
-  const notifications = new NotificationClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
+  const connection = Connection.lazy({ address: temporalAddress, tls: temporalTls });
+  const notifications = new NotificationClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }), { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
 
-  const app = await buildApp({ config, producer, notifications, logger });
+  const app = await buildApp({ config, producer, notifications, logger, observability: { registry, metrics, tracer: tracing.tracer } });
   await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
   logger.info({ url: `http://${config.HTTP_HOST}:${config.HTTP_PORT}` }, 'gateway listening');
 
@@ -34,6 +44,7 @@ async function main(): Promise<void> {
     await app.close();
     await producer.close();
     await connection.close();
+    await tracing.shutdown();
   });
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 import type { OutgoingMessage } from '../kafka/batching-producer.js';
+import type { GatewayObservability } from '../observability/gateway.js';
 import type { NotificationClient } from '../temporal/notification-client.js';
 
 /** Gateway settings it reads from the configuration. */
@@ -27,4 +28,6 @@ export interface GatewayDeps {
   producer: RecordSink;
   notifications: Pick<NotificationClient, 'lookup' | 'memo' | 'cancel' | 'retry'>;
   logger: Logger;
+  /** `/metrics` and per-request metrics and tracing; absent in tests that do not look at them. */
+  observability?: GatewayObservability;
 }

@@ -12,6 +12,12 @@ import type { ChannelRetryPolicy } from '../shared/notification.js';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 const num = (def: number, min = 0) => z.coerce.number().min(min).default(def);
+/** `true/false/1/0/yes/no/on/off` (case-insensitive); anything else is an error naming the accepted words. */
+const flag = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 'TRUE', 'FALSE', 'True', 'False'], { error: 'must be true or false' })
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v.toLowerCase()))
+    .default(def);
 const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
 
 const baseSchema = z.object({
@@ -79,6 +85,38 @@ const baseSchema = z.object({
   SINKS_HOST: z.string().default('127.0.0.1'),
   SINKS_HTTP_PORT: int(4010, 0, 65535),
   SINKS_SMTP_PORT: int(2525, 0, 65535),
+
+  /** Observability (src/observability): Prometheus `/metrics` listeners (0 = off) and OpenTelemetry export. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  INGEST_METRICS_PORT: int(9464, 0, 65535),
+  WORKER_METRICS_PORT: int(9465, 0, 65535),
+  /** The Temporal SDK's own Prometheus endpoint (worker processes); its series are also served on WORKER_METRICS_PORT. */
+  TEMPORAL_SDK_METRICS_PORT: int(9466, 0, 65535),
+  /** How often ingest polls Kafka for consumer lag per partition. */
+  INGEST_LAG_POLL_MS: int(5_000, 100),
+  /** OTLP/HTTP endpoint of a trace collector (e.g. http://127.0.0.1:4318); tracing is off when unset. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** Extra OTLP headers, `k1=v1,k2=v2` (e.g. an API key of a hosted collector). */
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  /** Prefix of the `service.name` resource attribute; each process appends its role (`-gateway`, `-ingest`, `-worker`). */
+  OTEL_SERVICE_NAME: z.string().min(1).default('notify'),
+
+  /** Transport security (src/tls): Kafka SSL/SASL, Temporal mTLS. Files are checked at start-up. */
+  KAFKA_SSL: flag(false),
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_REJECT_UNAUTHORIZED: flag(true),
+  KAFKA_SASL_MECHANISM: z
+    .enum(['plain', 'scram-sha-256', 'scram-sha-512'], { error: 'must be one of plain, scram-sha-256, scram-sha-512' })
+    .optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  TEMPORAL_TLS: flag(false),
+  TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
 });
 
 const channelCommonSchema = z.object({

@@ -1,6 +1,8 @@
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HEADERS } from '../kafka/envelope.js';
+import { contextFromKafkaHeaders } from '../observability/propagation.js';
 import type { NotificationEnvelope } from '../kafka/envelope.js';
 import type { NotificationMemo, StartOutcome } from '../temporal/notification-client.js';
 import type { NotificationWorkflowInput } from '../shared/notification.js';
@@ -186,7 +188,40 @@ export class IngestConsumer {
     const input = this.options.buildInput(envelope);
     const started = performance.now();
     let outcome: StartOutcome | 'dead-lettered' = 'started';
-    outcome = await this.retrying(ctl, envelope.id, async () => {
+    // Continues the trace of the HTTP request (record header `traceparent`); the Temporal client interceptor carries
+    // it on into the workflow.
+    const parent = contextFromKafkaHeaders(message.headers);
+    const span = trace.getTracer('notify').startSpan(
+      'ingest start-workflow',
+      { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': Number(message.offset), 'notify.notification_id': envelope.id } },
+      parent,
+    );
+    try {
+      outcome = await context.with(trace.setSpan(parent, span), () => this.startOrDeadLetter(ctl, message, topic, partition, envelope, input));
+      span.setAttribute('notify.start_outcome', outcome);
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      span.end();
+    }
+    if (outcome === 'dead-lettered') {
+      this.options.onEvent?.({ type: 'dead-lettered', reason: 'start-rejected', partition, offset: message.offset });
+      return;
+    }
+    this.options.onEvent?.({ type: 'started', id: envelope.id, outcome, latencyMs: performance.now() - started });
+    await this.options.afterStart?.(envelope, outcome);
+  }
+
+  private startOrDeadLetter(
+    ctl: { heartbeat: () => Promise<void>; alive: () => boolean },
+    message: KafkaMessage,
+    topic: string,
+    partition: number,
+    envelope: NotificationEnvelope,
+    input: NotificationWorkflowInput,
+  ): Promise<StartOutcome | 'dead-lettered'> {
+    return this.retrying(ctl, envelope.id, async () => {
       try {
         return await withTimeout(this.options.starter.start(input, { bodyHash: envelope.bodyHash, clientId: envelope.clientId }), this.options.startTimeoutMs);
       } catch (err) {
@@ -197,12 +232,6 @@ export class IngestConsumer {
         throw err;
       }
     });
-    if (outcome === 'dead-lettered') {
-      this.options.onEvent?.({ type: 'dead-lettered', reason: 'start-rejected', partition, offset: message.offset });
-      return;
-    }
-    this.options.onEvent?.({ type: 'started', id: envelope.id, outcome, latencyMs: performance.now() - started });
-    await this.options.afterStart?.(envelope, outcome);
   }
 
   /** Retries `fn` with capped exponential backoff, heartbeating, until it succeeds or the batch goes stale. */
@@ -242,7 +271,7 @@ export class IngestConsumer {
       value = value.subarray(0, DLQ_MAX_VALUE_BYTES);
     }
     await this.dlq.send({ topic: this.options.dlqTopic, acks: -1, messages: [{ key: message.key, value, headers }] });
-    this.options.logger.warn({ partition, offset: message.offset, reason: poison.reason }, 'record dead-lettered');
+    this.options.logger.warn({ notificationId: message.key?.toString('utf8'), partition, offset: message.offset, reason: poison.reason }, 'record dead-lettered');
   }
 }
 

@@ -2,6 +2,12 @@ import { loadConfig, resolveEndpoints } from '../config/config.js';
 import { createKafka } from '../kafka/create-kafka.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { createLogger } from '../logging/create-logger.js';
+import { startLagPoller } from '../observability/consumer-lag.js';
+import { createIngestMetrics, createMetricsRegistry } from '../observability/metrics.js';
+import { startMetricsServer } from '../observability/metrics-server.js';
+import type { MetricsServer } from '../observability/metrics-server.js';
+import { tracingFromConfig } from '../observability/tracing.js';
+import { kafkaSecurityFromConfig, temporalTlsFromConfig } from '../tls/transport-security.js';
 import { onShutdown } from '../runtime/shutdown.js';
 import { connectTemporal } from '../temporal/connect.js';
 import { NotificationClient } from '../temporal/notification-client.js';
@@ -12,14 +18,18 @@ import { buildWorkflowInput, isPermanentStartError } from './workflow-input.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, component: 'ingest' });
+  const kafkaSecurity = kafkaSecurityFromConfig(config);
+  const temporalTls = temporalTlsFromConfig(config);
+  const tracing = tracingFromConfig(config, 'ingest');
+  const registry = createMetricsRegistry('ingest');
+  const metrics = createIngestMetrics(registry);
   const { kafkaBrokers, temporalAddress } = resolveEndpoints(config);
-  const kafka = createKafka({ brokers: kafkaBrokers, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger });
+  const kafka = createKafka({ brokers: kafkaBrokers, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger, security: kafkaSecurity });
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR, retentionMs: config.KAFKA_TOPIC_RETENTION_MS }, logger);
-  await admin.disconnect();
 
-  const { client, connection } = await connectTemporal({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
+  const { client, connection } = await connectTemporal({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, tls: temporalTls });
   const starter = new NotificationClient(client, { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
   const consumer = new IngestConsumer({
     kafka,
@@ -36,12 +46,24 @@ async function main(): Promise<void> {
     backoffMaxMs: config.INGEST_BACKOFF_MAX_MS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     isPermanentStartError,
+    onEvent: metrics.onEvent,
   });
   await consumer.start();
   logger.info({ topic: config.KAFKA_TOPIC, group: config.KAFKA_CONSUMER_GROUP }, 'ingest consuming');
+  // The admin client stays connected for the lag poller.
+  const lag = startLagPoller({ admin, topic: config.KAFKA_TOPIC, groupId: config.KAFKA_CONSUMER_GROUP, gauge: metrics.lag, intervalMs: config.INGEST_LAG_POLL_MS, logger });
+  let metricsServer: MetricsServer | undefined;
+  if (config.INGEST_METRICS_PORT !== 0) {
+    metricsServer = await startMetricsServer({ host: config.METRICS_HOST, port: config.INGEST_METRICS_PORT, registry });
+    logger.info({ url: metricsServer.url }, 'ingest metrics listening');
+  }
   onShutdown(logger, async () => {
     await consumer.stop();
+    await lag.stop();
+    await admin.disconnect();
+    await metricsServer?.close();
     await connection.close();
+    await tracing.shutdown();
   });
 }
 

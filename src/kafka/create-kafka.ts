@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { KafkaSecurity } from '../tls/transport-security.js';
 
 /** Options for a kafkajs client: brokers and a logger that kafkajs' chatter is routed to. */
 export interface KafkaClientOptions {
@@ -10,6 +11,8 @@ export interface KafkaClientOptions {
   connectionTimeout?: number;
   /** kafkajs' own retry budget for metadata/connection errors. */
   retry?: { retries: number; initialRetryTime?: number; maxRetryTime?: number };
+  /** TLS and SASL towards the brokers (from `kafkaSecurityFromConfig`); plaintext when absent. */
+  security?: KafkaSecurity;
 }
 
 /** Builds a kafkajs client whose log lines go to pino (kafkajs' info chatter is demoted to debug). */
@@ -18,6 +21,8 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
+    ...(options.security?.ssl !== undefined ? { ssl: options.security.ssl } : {}),
+    ...(options.security?.sasl !== undefined ? { sasl: options.security.sasl } : {}),
     connectionTimeout: options.connectionTimeout ?? 3_000,
     requestTimeout: 30_000,
     retry: options.retry ?? { retries: 5, initialRetryTime: 100, maxRetryTime: 5_000 },

@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 
@@ -23,7 +24,13 @@ export const REDACT_PATHS = [
   '*.token',
 ];
 
-/** Builds the process logger (JSON lines on stdout), tagged with the component name. */
+/** Trace and span id of the active OpenTelemetry span, so log lines can be joined with traces (empty when tracing is off). */
+function traceFields(): Record<string, string> {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span !== undefined && isSpanContextValid(span) ? { traceId: span.traceId, spanId: span.spanId } : {};
+}
+
+/** Builds the process logger (JSON lines on stdout), tagged with the component name and the active trace id. */
 export function createLogger(options: { level: string; component: string; destination?: DestinationStream }): Logger {
   return pino(
     {
@@ -31,6 +38,7 @@ export function createLogger(options: { level: string; component: string; destin
       base: { component: options.component, pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: traceFields,
     },
     options.destination,
   );

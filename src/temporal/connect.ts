@@ -1,4 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import type { TemporalTls } from '../tls/transport-security.js';
 
 /** Where and how to reach Temporal. */
 export interface TemporalClientOptions {
@@ -6,13 +8,15 @@ export interface TemporalClientOptions {
   namespace: string;
   /** Deadline for the initial connection (ms). */
   connectTimeoutMs?: number;
+  /** TLS / mTLS settings (from `temporalTlsFromConfig`); plaintext when absent. */
+  tls?: TemporalTls;
 }
 
 /** Connects a Temporal client. Fails with a message naming TEMPORAL_ADDRESS when the server cannot be reached. */
 export async function connectTemporal(options: TemporalClientOptions): Promise<{ client: Client; connection: Connection }> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: options.address, connectTimeout: options.connectTimeoutMs ?? 10_000 });
+    connection = await Connection.connect({ address: options.address, connectTimeout: options.connectTimeoutMs ?? 10_000, tls: options.tls });
   } catch (err) {
     throw new Error(
       `Cannot reach Temporal at ${options.address} (TEMPORAL_ADDRESS): ${err instanceof Error ? err.message : String(err)}. ` +
@@ -20,5 +24,7 @@ export async function connectTemporal(options: TemporalClientOptions): Promise<{
       { cause: err },
     );
   }
-  return { client: new Client({ connection, namespace: options.namespace }), connection };
+  // The tracing interceptor puts the caller's trace context into workflow start headers; a no-op without a tracer.
+  const interceptors = { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
+  return { client: new Client({ connection, namespace: options.namespace, interceptors }), connection };
 }

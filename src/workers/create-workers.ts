@@ -6,17 +6,31 @@ import { createActivities } from '../activities/create-activities.js';
 import type { ActivityDeps } from '../activities/create-activities.js';
 import type { ChannelRuntimeConfig } from '../config/config.js';
 import type { ChannelDefinition, ChannelSender } from '../channels/types.js';
+import { activityTracingInterceptors, OTEL_WORKFLOW_INTERCEPTORS_MODULE, workflowTracingSinks } from '../observability/temporal.js';
+import type { WorkerTracing } from '../observability/temporal.js';
 import { channelTaskQueue, workflowTaskQueue } from '../shared/notification.js';
 
 /** Path of the workflow module the workflow worker bundles. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundlePromises = new Map<boolean, Promise<WorkflowBundleWithSourceMap>>();
 
-/** Bundles the workflow code once per process (several workflow workers in one process share it). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundlePromise ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m) => console.warn(m), error: (m) => console.error(m) } });
-  return bundlePromise;
+/**
+ * Bundles the workflow code once per process (several workflow workers in one process share it). With `tracing`, the
+ * OpenTelemetry workflow interceptors are bundled too (a separate bundle, built only when asked for).
+ */
+export function workflowBundle(options: { tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+  const tracing = options.tracing === true;
+  let bundle = bundlePromises.get(tracing);
+  if (bundle === undefined) {
+    bundle = bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      workflowInterceptorModules: tracing ? [OTEL_WORKFLOW_INTERCEPTORS_MODULE] : [],
+      logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m) => console.warn(m), error: (m) => console.error(m) },
+    });
+    bundlePromises.set(tracing, bundle);
+  }
+  return bundle;
 }
 
 /** Options of the workflow worker. */
@@ -27,6 +41,8 @@ export interface WorkflowWorkerOptions {
   maxConcurrentWorkflowTaskExecutions: number;
   maxCachedWorkflows: number;
   shutdownGraceTimeMs: number;
+  /** OpenTelemetry: continue traces from workflow start headers and export workflow spans (off when absent). */
+  tracing?: WorkerTracing;
 }
 
 /** A worker that runs notification workflows (no activities: deliveries run on the channel task queues). */
@@ -35,7 +51,8 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: workflowTaskQueue(options.taskQueuePrefix),
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle({ tracing: options.tracing !== undefined }),
+    ...(options.tracing !== undefined ? { sinks: workflowTracingSinks(options.tracing) } : {}),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,
     maxCachedWorkflows: options.maxCachedWorkflows,
     shutdownGraceTime: options.shutdownGraceTimeMs,
@@ -52,6 +69,8 @@ export interface ChannelWorkerOptions {
   logger: Logger;
   shutdownGraceTimeMs: number;
   onOutcome?: ActivityDeps['onOutcome'];
+  /** OpenTelemetry: run each activity in a span continuing the workflow's trace (off when false/absent). */
+  tracing?: boolean;
   /** Overrides the sender built from the channel definition (tests wrap the real sender to observe it). */
   sender?: ChannelSender<unknown, unknown>;
 }
@@ -70,6 +89,7 @@ export async function createChannelWorker(options: ChannelWorkerOptions): Promis
     taskQueue: channelTaskQueue(options.taskQueuePrefix, options.channel.name),
     activities: createActivities({ senders: new Map([[options.channel.name, sender]]), logger: options.logger, onOutcome: options.onOutcome }),
     maxConcurrentActivityTaskExecutions: options.runtime.concurrency,
+    ...(options.tracing === true ? { interceptors: { activity: activityTracingInterceptors() } } : {}),
     maxTaskQueueActivitiesPerSecond: options.runtime.rateLimitPerSecond,
     shutdownGraceTime: options.shutdownGraceTimeMs,
   });

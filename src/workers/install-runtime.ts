@@ -2,8 +2,12 @@ import { Runtime } from '@temporalio/worker';
 import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/worker';
 import type { Logger } from 'pino';
 
-/** Routes the Temporal SDK's own logs (worker state, core) into the process's pino logger, WARN and above by default. */
-export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN'): void {
+/**
+ * Routes the Temporal SDK's own logs (worker state, core) into the process's pino logger, WARN and above by default.
+ * With `prometheusBindAddress` (`host:port`), the SDK also serves its own metrics (task slots, poll latencies,
+ * schedule-to-start latency, sticky cache, …) in the Prometheus format at `http://<bindAddress>/metrics`.
+ */
+export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN', options: { prometheusBindAddress?: string } = {}): void {
   const order: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
   const min = order.indexOf(level);
   const log = logger.child({ component: 'temporal-sdk' });
@@ -20,5 +24,10 @@ export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN')
     warn: (m, meta) => emit('WARN', m, meta),
     error: (m, meta) => emit('ERROR', m, meta),
   };
-  Runtime.install({ logger: adapter });
+  Runtime.install({
+    logger: adapter,
+    ...(options.prometheusBindAddress !== undefined
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } } }
+      : {}),
+  });
 }

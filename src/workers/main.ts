@@ -5,6 +5,11 @@ import { channelNames, getChannel } from '../channels/registry.js';
 import type { ChannelSender } from '../channels/types.js';
 import { loadConfig, resolveEndpoints } from '../config/config.js';
 import { createLogger } from '../logging/create-logger.js';
+import { createMetricsRegistry, createWorkerMetrics } from '../observability/metrics.js';
+import { fetchExposition, startMetricsServer } from '../observability/metrics-server.js';
+import type { MetricsServer } from '../observability/metrics-server.js';
+import { tracingFromConfig } from '../observability/tracing.js';
+import { temporalTlsFromConfig } from '../tls/transport-security.js';
 import { onShutdown } from '../runtime/shutdown.js';
 import { createChannelWorker, createWorkflowWorker } from './create-workers.js';
 import { installTemporalRuntime } from './install-runtime.js';
@@ -23,35 +28,50 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, component: 'worker' });
+  const temporalTls = temporalTlsFromConfig(config);
+  const tracing = tracingFromConfig(config, 'worker');
+  const workerTracing = tracing.enabled ? tracing : undefined;
+  const registry = createMetricsRegistry('worker');
+  const metrics = createWorkerMetrics(registry);
   const onlyWorkflows = values.workflows === true && values.channels === undefined;
   const requested = values.channels !== undefined ? values.channels.split(',').map((s) => s.trim()).filter(Boolean) : onlyWorkflows ? [] : (config.WORKER_CHANNELS ?? [...channelNames]);
   const unknown = requested.filter((c) => getChannel(c) === undefined);
   if (unknown.length > 0) throw new Error(`Unknown channel(s) ${unknown.join(', ')}; known: ${channelNames.join(', ')}`);
   const runWorkflows = values.workflows === true || values.channels === undefined;
 
-  installTemporalRuntime(logger);
+  const sdkMetrics = config.TEMPORAL_SDK_METRICS_PORT !== 0 ? `${config.METRICS_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` : undefined;
+  installTemporalRuntime(logger, 'WARN', { prometheusBindAddress: sdkMetrics });
   const { temporalAddress } = resolveEndpoints(config);
-  const connection = await NativeConnection.connect({ address: temporalAddress });
+  const connection = await NativeConnection.connect({ address: temporalAddress, tls: temporalTls });
   const workers: Worker[] = [];
   const senders: ChannelSender<unknown, unknown>[] = [];
   if (runWorkflows) {
-    workers.push(await createWorkflowWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, maxConcurrentWorkflowTaskExecutions: config.WORKFLOW_WORKER_CONCURRENCY, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS }));
+    workers.push(await createWorkflowWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, maxConcurrentWorkflowTaskExecutions: config.WORKFLOW_WORKER_CONCURRENCY, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, tracing: workerTracing }));
   }
   for (const name of requested) {
     const channel = getChannel(name);
     const runtime = config.channels[name];
     if (channel === undefined || runtime === undefined) continue;
-    const { worker, sender } = await createChannelWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, channel, runtime, logger: logger.child({ channel: name }), shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS });
+    const { worker, sender } = await createChannelWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, channel, runtime, logger: logger.child({ channel: name }), shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, onOutcome: metrics.onOutcome, tracing: tracing.enabled });
     workers.push(worker);
     senders.push(sender);
   }
   logger.info({ workflows: runWorkflows, channels: requested }, 'workers running');
   const running = Promise.all(workers.map((w) => w.run()));
+  let metricsServer: MetricsServer | undefined;
+  if (config.WORKER_METRICS_PORT !== 0) {
+    // One scrape target: notify's own series plus the Temporal SDK's (re-served from its endpoint).
+    const extra = sdkMetrics !== undefined ? () => fetchExposition(`http://${sdkMetrics}/metrics`) : undefined;
+    metricsServer = await startMetricsServer({ host: config.METRICS_HOST, port: config.WORKER_METRICS_PORT, registry, extra });
+    logger.info({ url: metricsServer.url }, 'worker metrics listening');
+  }
   onShutdown(logger, async () => {
     for (const w of workers) w.shutdown();
     await running;
     await Promise.all(senders.map((s) => s.close()));
+    await metricsServer?.close();
     await connection.close();
+    await tracing.shutdown();
   });
   await running;
 }

@@ -1,0 +1,186 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { IngestEvent } from '../ingest/ingest-consumer.js';
+
+/** Latency buckets (seconds) for calls that take milliseconds to seconds: HTTP, Kafka produce, workflow start, sends. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * A Prometheus registry for one process, with Node's default process metrics (CPU, memory, event-loop lag, GC) and a
+ * `component` label on every series, so that dashboards can tell gateway, ingest and worker apart when one Prometheus
+ * job scrapes them all.
+ */
+export function createMetricsRegistry(component: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ component });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Gateway series: HTTP traffic and the Kafka producer behind `202 Accepted`. */
+export interface GatewayMetrics {
+  httpRequests: Counter<'route' | 'method' | 'status'>;
+  httpDuration: Histogram<'route' | 'method' | 'status'>;
+  produceDuration: Histogram<'outcome'>;
+  produceErrors: Counter;
+  produceBatchRecords: Histogram;
+  /** Pass as `BatchingProducer` `onBatch`. */
+  onBatch: (info: { records: number; durationMs: number; ok: boolean }) => void;
+}
+
+/** Registers the gateway series on `registry`. */
+export function createGatewayMetrics(registry: Registry): GatewayMetrics {
+  const httpRequests = new Counter({
+    name: 'notify_http_requests_total',
+    help: 'HTTP requests answered by the gateway, by route template, method and status code.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'notify_http_request_duration_seconds',
+    help: 'Time from receiving an HTTP request to sending the answer.',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const produceDuration = new Histogram({
+    name: 'notify_kafka_produce_duration_seconds',
+    help: 'Duration of one Kafka produce batch until the broker acknowledged it (acks=all) or it failed.',
+    labelNames: ['outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const produceErrors = new Counter({
+    name: 'notify_kafka_produce_errors_total',
+    help: 'Kafka produce batches that failed (every record in them was answered 503).',
+    registers: [registry],
+  });
+  const produceBatchRecords = new Histogram({
+    name: 'notify_kafka_produce_batch_records',
+    help: 'Records per Kafka produce batch (micro-batching of concurrent requests).',
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers: [registry],
+  });
+  return {
+    httpRequests,
+    httpDuration,
+    produceDuration,
+    produceErrors,
+    produceBatchRecords,
+    onBatch: ({ records, durationMs, ok }) => {
+      produceDuration.observe({ outcome: ok ? 'ok' : 'error' }, durationMs / 1000);
+      produceBatchRecords.observe(records);
+      if (!ok) produceErrors.inc();
+    },
+  };
+}
+
+/** Ingest series: records consumed, workflow starts, DLQ and consumer lag. */
+export interface IngestMetrics {
+  records: Counter<'result'>;
+  workflowStarts: Counter<'outcome'>;
+  startDuration: Histogram<'outcome'>;
+  startFailures: Counter;
+  deadLettered: Counter<'reason'>;
+  lag: Gauge<'topic' | 'partition'>;
+  /** Pass as `IngestConsumer` `onEvent`. */
+  onEvent: (event: IngestEvent) => void;
+}
+
+/** Registers the ingest series on `registry`. */
+export function createIngestMetrics(registry: Registry): IngestMetrics {
+  const records = new Counter({
+    name: 'notify_ingest_records_total',
+    help: 'Kafka records fully processed by ingest (rate() gives records/s), by result: started or dead-lettered.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const workflowStarts = new Counter({
+    name: 'notify_ingest_workflow_starts_total',
+    help: 'Workflow starts by outcome: started (new) or already-started (a redelivered record, deduplicated by id).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const startDuration = new Histogram({
+    name: 'notify_ingest_workflow_start_duration_seconds',
+    help: 'Time to start a notification workflow, including retries while Temporal was unavailable.',
+    labelNames: ['outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const startFailures = new Counter({
+    name: 'notify_ingest_step_failures_total',
+    help: 'Failed workflow-start or dead-letter attempts that ingest backed off from and retried (offset not committed).',
+    registers: [registry],
+  });
+  const deadLettered = new Counter({
+    name: 'notify_ingest_dead_lettered_total',
+    help: 'Records written to the dead-letter topic, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const lag = new Gauge({
+    name: 'notify_ingest_consumer_lag',
+    help: 'Records in the partition not yet committed by the ingest consumer group (log end offset − committed offset).',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [registry],
+  });
+  return {
+    records,
+    workflowStarts,
+    startDuration,
+    startFailures,
+    deadLettered,
+    lag,
+    onEvent: (event) => {
+      switch (event.type) {
+        case 'started':
+          records.inc({ result: 'started' });
+          workflowStarts.inc({ outcome: event.outcome });
+          startDuration.observe({ outcome: event.outcome }, event.latencyMs / 1000);
+          break;
+        case 'dead-lettered':
+          records.inc({ result: 'dead-lettered' });
+          deadLettered.inc({ reason: event.reason });
+          break;
+        case 'start-failed':
+          startFailures.inc();
+          break;
+        case 'committed':
+          break;
+      }
+    },
+  };
+}
+
+/** Worker series: one per channel send attempt. */
+export interface WorkerMetrics {
+  sends: Counter<'channel' | 'result'>;
+  sendDuration: Histogram<'channel' | 'result'>;
+  /** Pass as `createActivities` / `createChannelWorker` `onOutcome`. */
+  onOutcome: (outcome: { channel: string; result: 'sent' | 'permanent' | 'transient'; durationMs: number }) => void;
+}
+
+/** Registers the worker series on `registry`. */
+export function createWorkerMetrics(registry: Registry): WorkerMetrics {
+  const sends = new Counter({
+    name: 'notify_channel_send_attempts_total',
+    help: 'Provider send attempts by channel and result: sent, transient (retried) or permanent (not retried).',
+    labelNames: ['channel', 'result'] as const,
+    registers: [registry],
+  });
+  const sendDuration = new Histogram({
+    name: 'notify_channel_send_duration_seconds',
+    help: 'Duration of one provider send attempt.',
+    labelNames: ['channel', 'result'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  return {
+    sends,
+    sendDuration,
+    onOutcome: ({ channel, result, durationMs }) => {
+      sends.inc({ channel, result });
+      sendDuration.observe({ channel, result }, durationMs / 1000);
+    },
+  };
+}
