@@ -65,7 +65,10 @@ export function createErrorHandler(logger: Logger) {
       else if (err instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') message = `Malformed JSON: ${err.message}`;
       return reply.code(status).send(errorBody(status, code, message));
     }
-    logger.error({ err, reqId: request.id }, 'unhandled error');
+    // Routes under /v1/notifications/:id concern one notification: name it, so its log lines can all be found.
+    const params = request.params as { id?: unknown } | undefined;
+    const notificationId = typeof params?.id === 'string' ? params.id : undefined;
+    logger.error({ err, reqId: request.id, notificationId, route: request.routeOptions.url }, 'unhandled error');
     return reply.code(500).send(errorBody(500, 'INTERNAL', 'Internal error; it has been logged'));
   };
 }
