@@ -4,8 +4,7 @@ import { ensureTopics } from '../kafka/topics.js';
 import { createLogger } from '../logging/create-logger.js';
 import { startLagPoller } from '../observability/consumer-lag.js';
 import { createIngestMetrics, createMetricsRegistry } from '../observability/metrics.js';
-import { startMetricsServer } from '../observability/metrics-server.js';
-import type { MetricsServer } from '../observability/metrics-server.js';
+import { startMetricsServerOrWarn } from '../observability/metrics-server.js';
 import { tracingFromConfig } from '../observability/tracing.js';
 import { kafkaSecurityFromConfig, temporalTlsFromConfig } from '../tls/transport-security.js';
 import { onShutdown } from '../runtime/shutdown.js';
@@ -52,11 +51,8 @@ async function main(): Promise<void> {
   logger.info({ topic: config.KAFKA_TOPIC, group: config.KAFKA_CONSUMER_GROUP }, 'ingest consuming');
   // The admin client stays connected for the lag poller.
   const lag = startLagPoller({ admin, topic: config.KAFKA_TOPIC, groupId: config.KAFKA_CONSUMER_GROUP, gauge: metrics.lag, intervalMs: config.INGEST_LAG_POLL_MS, logger });
-  let metricsServer: MetricsServer | undefined;
-  if (config.INGEST_METRICS_PORT !== 0) {
-    metricsServer = await startMetricsServer({ host: config.METRICS_HOST, port: config.INGEST_METRICS_PORT, registry });
-    logger.info({ url: metricsServer.url }, 'ingest metrics listening');
-  }
+  const metricsServer =
+    config.INGEST_METRICS_PORT !== 0 ? await startMetricsServerOrWarn({ host: config.METRICS_HOST, port: config.INGEST_METRICS_PORT, registry }, logger, 'INGEST_METRICS_PORT') : undefined;
   onShutdown(logger, async () => {
     await consumer.stop();
     await lag.stop();

@@ -5,7 +5,7 @@ export { instrumentGateway } from './gateway.js';
 export type { GatewayObservability } from './gateway.js';
 export { createGatewayMetrics, createIngestMetrics, createMetricsRegistry, createWorkerMetrics } from './metrics.js';
 export type { GatewayMetrics, IngestMetrics, WorkerMetrics } from './metrics.js';
-export { fetchExposition, startMetricsServer } from './metrics-server.js';
+export { fetchExposition, startMetricsServer, startMetricsServerOrWarn } from './metrics-server.js';
 export type { MetricsServer, MetricsServerOptions } from './metrics-server.js';
 export { activityTracingInterceptors, OTEL_WORKFLOW_INTERCEPTORS_MODULE, workflowTracingSinks } from './temporal.js';
 export type { WorkerTracing } from './temporal.js';

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/config.js';
-import { startMetricsServer } from './metrics-server.js';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { startMetricsServer, startMetricsServerOrWarn } from './metrics-server.js';
 import type { MetricsServer } from './metrics-server.js';
 import { parseOtlpHeaders, setupTracing } from './tracing.js';
 
@@ -50,6 +52,21 @@ describe('the metrics listener', () => {
     } finally {
       blocker.close();
     }
+  });
+});
+
+describe('an entry point metrics listener', () => {
+  it('warns and runs on without metrics when its port is taken, instead of failing the process', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, done) => { lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>); done(); } }));
+    const first = await startMetricsServerOrWarn({ host: '127.0.0.1', port: 0, registry: registryWithCounter() }, logger, 'WORKER_METRICS_PORT');
+    expect(first).toBeDefined();
+    if (first === undefined) return;
+    servers.push(first);
+    const second = await startMetricsServerOrWarn({ host: '127.0.0.1', port: first.port, registry: registryWithCounter() }, logger, 'WORKER_METRICS_PORT');
+    expect(second).toBeUndefined();
+    expect(lines.at(-1)?.msg).toBe('metrics listener disabled: set WORKER_METRICS_PORT to a free port (0 = off)');
+    expect((await fetch(first.url)).status).toBe(200);
   });
 });
 

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
 /** Options of {@link startMetricsServer}. */
@@ -64,6 +65,22 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     url: `http://${options.host}:${port}/metrics`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Starts the `/metrics` listener of an entry point, or returns `undefined` (with a warning naming `setting`) when the
+ * port is taken: metrics are not worth refusing to deliver notifications over, e.g. when a second worker starts on the
+ * same machine with the default port.
+ */
+export async function startMetricsServerOrWarn(options: MetricsServerOptions, logger: Logger, setting: string): Promise<MetricsServer | undefined> {
+  try {
+    const server = await startMetricsServer(options);
+    logger.info({ url: server.url }, 'metrics listening');
+    return server;
+  } catch (err) {
+    logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, `metrics listener disabled: set ${setting} to a free port (0 = off)`);
+    return undefined;
+  }
 }
 
 /** Fetches another Prometheus endpoint's exposition text (used to re-serve the Temporal SDK's metrics). */

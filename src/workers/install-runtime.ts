@@ -5,9 +5,11 @@ import type { Logger } from 'pino';
 /**
  * Routes the Temporal SDK's own logs (worker state, core) into the process's pino logger, WARN and above by default.
  * With `prometheusBindAddress` (`host:port`), the SDK also serves its own metrics (task slots, poll latencies,
- * schedule-to-start latency, sticky cache, …) in the Prometheus format at `http://<bindAddress>/metrics`.
+ * schedule-to-start latency, sticky cache, …) in the Prometheus format at `http://<bindAddress>/metrics`. When that
+ * address is taken (another worker on the same machine), the worker runs without SDK metrics rather than not at all.
+ * Returns whether SDK metrics are served.
  */
-export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN', options: { prometheusBindAddress?: string } = {}): void {
+export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN', options: { prometheusBindAddress?: string } = {}): boolean {
   const order: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
   const min = order.indexOf(level);
   const log = logger.child({ component: 'temporal-sdk' });
@@ -24,10 +26,17 @@ export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN',
     warn: (m, meta) => emit('WARN', m, meta),
     error: (m, meta) => emit('ERROR', m, meta),
   };
-  Runtime.install({
-    logger: adapter,
-    ...(options.prometheusBindAddress !== undefined
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } } }
-      : {}),
-  });
+  if (options.prometheusBindAddress !== undefined) {
+    try {
+      Runtime.install({ logger: adapter, telemetryOptions: { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } } });
+      return true;
+    } catch (err) {
+      log.warn(
+        { err: { message: err instanceof Error ? err.message : String(err) }, bindAddress: options.prometheusBindAddress },
+        'Temporal SDK metrics disabled: cannot listen there; give each worker on this machine its own TEMPORAL_SDK_METRICS_PORT (0 = off)',
+      );
+    }
+  }
+  Runtime.install({ logger: adapter });
+  return false;
 }

@@ -6,8 +6,7 @@ import type { ChannelSender } from '../channels/types.js';
 import { loadConfig, resolveEndpoints } from '../config/config.js';
 import { createLogger } from '../logging/create-logger.js';
 import { createMetricsRegistry, createWorkerMetrics } from '../observability/metrics.js';
-import { fetchExposition, startMetricsServer } from '../observability/metrics-server.js';
-import type { MetricsServer } from '../observability/metrics-server.js';
+import { fetchExposition, startMetricsServerOrWarn } from '../observability/metrics-server.js';
 import { tracingFromConfig } from '../observability/tracing.js';
 import { temporalTlsFromConfig } from '../tls/transport-security.js';
 import { onShutdown } from '../runtime/shutdown.js';
@@ -40,7 +39,7 @@ async function main(): Promise<void> {
   const runWorkflows = values.workflows === true || values.channels === undefined;
 
   const sdkMetrics = config.TEMPORAL_SDK_METRICS_PORT !== 0 ? `${config.METRICS_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` : undefined;
-  installTemporalRuntime(logger, 'WARN', { prometheusBindAddress: sdkMetrics });
+  const sdkMetricsOn = installTemporalRuntime(logger, 'WARN', { prometheusBindAddress: sdkMetrics });
   const { temporalAddress } = resolveEndpoints(config);
   const connection = await NativeConnection.connect({ address: temporalAddress, tls: temporalTls });
   const workers: Worker[] = [];
@@ -58,13 +57,12 @@ async function main(): Promise<void> {
   }
   logger.info({ workflows: runWorkflows, channels: requested }, 'workers running');
   const running = Promise.all(workers.map((w) => w.run()));
-  let metricsServer: MetricsServer | undefined;
-  if (config.WORKER_METRICS_PORT !== 0) {
-    // One scrape target: notify's own series plus the Temporal SDK's (re-served from its endpoint).
-    const extra = sdkMetrics !== undefined ? () => fetchExposition(`http://${sdkMetrics}/metrics`) : undefined;
-    metricsServer = await startMetricsServer({ host: config.METRICS_HOST, port: config.WORKER_METRICS_PORT, registry, extra });
-    logger.info({ url: metricsServer.url }, 'worker metrics listening');
-  }
+  // One scrape target: notify's own series plus the Temporal SDK's (re-served from its endpoint).
+  const extra = sdkMetricsOn && sdkMetrics !== undefined ? () => fetchExposition(`http://${sdkMetrics}/metrics`) : undefined;
+  const metricsServer =
+    config.WORKER_METRICS_PORT !== 0
+      ? await startMetricsServerOrWarn({ host: config.METRICS_HOST, port: config.WORKER_METRICS_PORT, registry, extra }, logger, 'WORKER_METRICS_PORT')
+      : undefined;
   onShutdown(logger, async () => {
     for (const w of workers) w.shutdown();
     await running;
