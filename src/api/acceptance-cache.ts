@@ -2,6 +2,8 @@
 export interface AcceptedEntry {
   bodyHash: string;
   acceptedAt: string;
+  /** Owner: only this client may see the notification (others get 404). */
+  clientId: string;
 }
 
 /**
@@ -19,6 +21,12 @@ export class AcceptanceCache {
 
   get(id: string): AcceptedEntry | undefined {
     return this.entries.get(id);
+  }
+
+  /** The entry when `clientId` owns it; another client's notification looks absent (no existence leak). */
+  getOwned(id: string, clientId: string): AcceptedEntry | undefined {
+    const entry = this.entries.get(id);
+    return entry?.clientId === clientId ? entry : undefined;
   }
 
   set(id: string, entry: AcceptedEntry): void {

@@ -19,6 +19,8 @@ const signals: string[] = [];
 const deps: GatewayDeps = {
   config: loadConfig({ HTTP_BODY_LIMIT_BYTES: '4096', BATCH_MAX_ITEMS: '5' }),
   logger: testLogger,
+  // Authentication has its own tests (src/auth/http-auth.test.ts); here every caller is the anonymous client.
+  auth: { disabled: true },
   producer: {
     isConnected: () => !failWrites,
     send: async (m) => {
@@ -42,6 +44,8 @@ const deps: GatewayDeps = {
 };
 
 let app: FastifyInstance;
+/** Memo of workflows created by the (anonymous) caller of these tests: status and actions are owner-scoped. */
+const owner = { bodyHash: '0'.repeat(64), clientId: 'anonymous' };
 const email = { deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hello', text: 'Hi Ada' } }] };
 const post = (body: unknown, headers: Record<string, string> = {}) =>
   app.inject({ method: 'POST', url: '/v1/notifications', payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
@@ -221,6 +225,7 @@ describe('GET /v1/notifications/:id', () => {
     workflows.set(id, {
       runStatus: 'COMPLETED',
       pendingActivities: [],
+      memo: owner,
       state: { id, status: 'sent', routing: 'all', deliveries: [{ channel: 'email', status: 'sent', attempts: 2, providerMessageId: '<x@y>' }], acceptedAt: 'a', updatedAt: 'b' },
     });
     const res = await app.inject({ method: 'GET', url: `/v1/notifications/${id}` });
@@ -231,18 +236,18 @@ describe('GET /v1/notifications/:id', () => {
 describe('cancel and retry', () => {
   it('signals cancel for a scheduled notification and refuses it once sent', async () => {
     const id = 'ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e61';
-    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'scheduled' });
+    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'scheduled', memo: owner });
     expect((await app.inject({ method: 'POST', url: `/v1/notifications/${id}/cancel` })).statusCode).toBe(202);
     expect(signals).toContain(`cancel:${id}`);
-    workflows.set(id, { runStatus: 'COMPLETED', pendingActivities: [], statusFromSearchAttribute: 'sent' });
+    workflows.set(id, { runStatus: 'COMPLETED', pendingActivities: [], statusFromSearchAttribute: 'sent', memo: owner });
     expect((await app.inject({ method: 'POST', url: `/v1/notifications/${id}/cancel` })).statusCode).toBe(409);
   });
 
   it('signals retry only for a failed notification', async () => {
     const id = 'ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e62';
-    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'sending' });
+    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'sending', memo: owner });
     expect((await app.inject({ method: 'POST', url: `/v1/notifications/${id}/retry` })).statusCode).toBe(409);
-    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'failed' });
+    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'failed', memo: owner });
     expect((await app.inject({ method: 'POST', url: `/v1/notifications/${id}/retry` })).statusCode).toBe(202);
     expect(signals).toContain(`retry:${id}`);
   });

@@ -3,6 +3,11 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { registerAuth } from '../auth/http-auth.js';
+import { registerRateLimit } from '../auth/rate-limit.js';
+import { registerSecurityHeaders } from '../auth/security-headers.js';
+import { registerCodecRoutes } from '../crypto/codec-routes.js';
+import { AesGcmPayloadCodec } from '../crypto/payload-codec.js';
 import { instrumentGateway } from '../observability/gateway.js';
 import { AcceptanceCache } from './acceptance-cache.js';
 import { createErrorHandler, errorBody } from './errors.js';
@@ -35,6 +40,10 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0] ?? ''}`)),
   );
+  // Security: identify the caller, then rate-limit per client, then (preParsing) enforce each route's scope.
+  registerSecurityHeaders(app);
+  registerAuth(app, deps.auth, deps.logger);
+  await registerRateLimit(app, { max: deps.config.RATE_LIMIT_MAX, windowMs: deps.config.RATE_LIMIT_WINDOW_MS });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -46,16 +55,21 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           'Durable notification sending. A 202 means the notification is durably stored in Kafka; delivery is at least once, ' +
           'deduplicated by notification id.',
       },
-      tags: [{ name: 'notifications' }, { name: 'health' }],
+      tags: [{ name: 'notifications' }, { name: 'health' }, { name: 'codec' }],
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS (`npm run keys -- new <name>`).' } } },
+      security: [{ apiKey: [] }],
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   const cache = new AcceptanceCache();
   const submitter = new Submitter(deps, cache);
   registerHealthRoutes(app, deps);
   registerNotificationRoutes(app, deps, submitter, cache);
+  if (deps.payloadKeyring !== undefined) {
+    registerCodecRoutes(app, { codec: new AesGcmPayloadCodec(deps.payloadKeyring), allowedOrigin: new URL(deps.config.TEMPORAL_UI_URL).origin });
+  }
   return app;
 }

@@ -1,6 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { gatewayAuthSettings } from '../auth/settings.js';
 import { loadConfig, resolveEndpoints } from '../config/config.js';
+import { clientDataConverter } from '../crypto/data-converter.js';
+import { devPayloadKeyFile, resolvePayloadKeyring } from '../crypto/dev-key.js';
 import { BatchingProducer } from '../kafka/batching-producer.js';
 import { createKafka } from '../kafka/create-kafka.js';
 import { ensureTopics } from '../kafka/topics.js';
@@ -16,6 +19,9 @@ import { buildApp } from './app.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, component: 'gateway' });
+  const auth = gatewayAuthSettings(config);
+  const { keyring, source } = resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME));
+  logger.info({ apiKeys: auth.disabled === true ? 0 : auth.keys.length, payloadKeyId: keyring.currentKeyId, payloadKeySource: source }, 'security settings');
   // Transport security first: a wrong certificate path fails start-up before anything connects.
   const kafkaSecurity = kafkaSecurityFromConfig(config);
   const temporalTls = temporalTlsFromConfig(config);
@@ -34,9 +40,9 @@ async function main(): Promise<void> {
   await producer.connect();
   // Lazy: the accept path must not depend on Temporal being up.
   const connection = Connection.lazy({ address: temporalAddress, tls: temporalTls });
-  const notifications = new NotificationClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }), { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
+  const notifications = new NotificationClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: clientDataConverter(keyring), interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }), { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
 
-  const app = await buildApp({ config, producer, notifications, logger, observability: { registry, metrics, tracer: tracing.tracer } });
+  const app = await buildApp({ config, producer, notifications, logger, auth, payloadKeyring: keyring, observability: { registry, metrics, tracer: tracing.tracer } });
   await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
   logger.info({ url: `http://${config.HTTP_HOST}:${config.HTTP_PORT}` }, 'gateway listening');
 

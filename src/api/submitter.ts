@@ -1,3 +1,4 @@
+import { sealRequest } from '../crypto/envelope-sealing.js';
 import { encodeEnvelope, hashRequest } from '../kafka/envelope.js';
 import type { NotificationEnvelope } from '../kafka/envelope.js';
 import { ENVELOPE_VERSION } from '../shared/notification.js';
@@ -79,13 +80,15 @@ export class Submitter {
   private async write(id: string, clientId: string, bodyHash: string, request: NotificationRequest, traceparent?: string): Promise<void> {
     const envelope: NotificationEnvelope = { v: ENVELOPE_VERSION, id, clientId, acceptedAt: new Date().toISOString(), bodyHash, request };
     try {
-      await this.deps.producer.send(encodeEnvelope(envelope, traceparent));
+      const keyring = this.deps.payloadKeyring;
+      const seal = keyring === undefined ? undefined : (notificationId: string, r: NotificationRequest) => sealRequest(keyring, notificationId, r);
+      await this.deps.producer.send(encodeEnvelope(envelope, traceparent, seal));
     } catch (err) {
       this.deps.logger.warn({ notificationId: id, err: { message: err instanceof Error ? err.message : String(err) } }, 'kafka write failed; answering 503');
       throw new ApiError(503, 'KAFKA_UNAVAILABLE', 'The notification could not be stored durably right now; retry with the same Idempotency-Key.', undefined, {
         'retry-after': '1',
       });
     }
-    this.cache.set(id, { bodyHash, acceptedAt: envelope.acceptedAt });
+    this.cache.set(id, { bodyHash, acceptedAt: envelope.acceptedAt, clientId });
   }
 }

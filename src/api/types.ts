@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import type { AuthSettings } from '../auth/http-auth.js';
 import type { AppConfig } from '../config/config.js';
 import type { OutgoingMessage } from '../kafka/batching-producer.js';
 import type { GatewayObservability } from '../observability/gateway.js';
+import type { PayloadKeyring } from '../crypto/keyring.js';
 import type { NotificationClient } from '../temporal/notification-client.js';
 
 /** Gateway settings it reads from the configuration. */
@@ -14,6 +16,8 @@ export type GatewayConfig = Pick<
   | 'TEMPORAL_UI_URL'
   | 'TEMPORAL_NAMESPACE'
   | 'KAFKA_PRODUCE_TIMEOUT_MS'
+  | 'RATE_LIMIT_MAX'
+  | 'RATE_LIMIT_WINDOW_MS'
 >;
 
 /** What the gateway needs from Kafka: acknowledged writes and a readiness flag. */
@@ -28,6 +32,13 @@ export interface GatewayDeps {
   producer: RecordSink;
   notifications: Pick<NotificationClient, 'lookup' | 'memo' | 'cancel' | 'retry'>;
   logger: Logger;
+  /** API-key authentication: the configured keys, or `{ disabled: true }` (AUTH_DISABLED=true). */
+  auth: AuthSettings;
+  /**
+   * Encrypts the request inside Kafka records and backs the `/codec` endpoint. Without it records carry the request
+   * in clear and there is no codec endpoint (unit tests); every entry point passes one.
+   */
+  payloadKeyring?: PayloadKeyring;
   /** `/metrics` and per-request metrics and tracing; absent in tests that do not look at them. */
   observability?: GatewayObservability;
 }

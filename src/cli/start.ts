@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { formatApiKeyEntry, SCOPES } from '../auth/api-keys.js';
+import { devApiKeyFile, ensureDevApiKey } from '../auth/dev-key.js';
 import { childEnvironment, loadConfig } from '../config/config.js';
+import { devPayloadKeyFile, ensureDevPayloadKey } from '../crypto/dev-key.js';
 import { ensureInfra } from '../dev/infra/index.js';
 import { startComponent, stopComponents } from './supervisor.js';
 import type { ManagedProcess } from './supervisor.js';
@@ -18,6 +21,12 @@ async function main(): Promise<void> {
   const infra = await ensureInfra(config, { log });
   const sinksUrl = `http://${config.SINKS_HOST}:${config.SINKS_HTTP_PORT}`;
   const env = childEnvironment({ KAFKA_BROKERS: infra.kafkaBrokers.join(','), TEMPORAL_ADDRESS: infra.temporalAddress });
+
+  // Development security defaults: an API key (kept in .notify/dev-api-key, printed below) unless API_KEYS or
+  // AUTH_DISABLED is set, and the payload key file created once here before the children read it.
+  const devApiKey = config.API_KEYS === undefined && !config.AUTH_DISABLED ? ensureDevApiKey(devApiKeyFile(config.NOTIFY_HOME)) : undefined;
+  if (devApiKey !== undefined) env.API_KEYS = formatApiKeyEntry('dev', SCOPES, devApiKey);
+  if (config.PAYLOAD_KEYS === undefined && config.NOTIFY_ENV !== 'production') ensureDevPayloadKey(devPayloadKeyFile(config.NOTIFY_HOME));
 
   const processes: ManagedProcess[] = [];
   const specs: Array<[string, string, string[]]> = [
@@ -56,7 +65,11 @@ async function main(): Promise<void> {
   log(`Dev sinks      ${sinksUrl}   (received messages; JSON at ${sinksUrl}/messages)`);
   log(`Kafka          ${infra.kafkaBrokers.join(',')}   Temporal ${infra.temporalAddress}`);
   log('');
-  log(`Try: curl -s -X POST ${api}/v1/notifications -H 'content-type: application/json' \\`);
+  if (devApiKey !== undefined) log(`API key        ${devApiKey}   (development key with every scope, kept in ${devApiKeyFile(config.NOTIFY_HOME)})`);
+  else if (config.AUTH_DISABLED) log('API key        none: AUTH_DISABLED=true, the API is open to anyone who can reach it');
+  else log('API key        one of your API_KEYS');
+  const authHeader = devApiKey !== undefined ? ` -H 'authorization: Bearer ${devApiKey}'` : config.AUTH_DISABLED ? '' : ` -H "authorization: Bearer $NOTIFY_API_KEY"`;
+  log(`Try: curl -s -X POST ${api}/v1/notifications -H 'content-type: application/json'${authHeader} \\`);
   log(`       -d '{"deliveries":[{"channel":"email","to":"ada@example.com","content":{"subject":"Hello","text":"Hi Ada"}}]}'`);
 }
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { parseApiKeys } from '../auth/api-keys.js';
 import { channelRegistry } from '../channels/registry.js';
+import { parsePayloadKeys } from '../crypto/keyring.js';
 import type { ChannelRetryPolicy } from '../shared/notification.js';
 
 /**
@@ -33,6 +35,43 @@ const baseSchema = z.object({
   BATCH_MAX_ITEMS: int(100, 1, 10_000),
   /** Public base URL used in `links` of API responses. */
   PUBLIC_BASE_URL: z.url().optional(),
+
+  /**
+   * API keys (src/auth): comma-separated `name:scope1|scope2:sha256:<hex>` entries; the name is the client id that owns
+   * what the key creates. Only hashes are configured. Create entries with `npm run keys -- new <name> --scopes send,read`.
+   */
+  API_KEYS: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseApiKeys(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** Turns authentication off (every caller is `anonymous` with every scope); logged at WARN on every start. */
+  AUTH_DISABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true').default(false),
+  /** Requests per RATE_LIMIT_WINDOW_MS per client id (per IP when unauthenticated); 0 disables the limit. */
+  RATE_LIMIT_MAX: int(600, 0),
+  RATE_LIMIT_WINDOW_MS: int(60_000, 1_000),
+  /**
+   * AES-256-GCM keys protecting personal data in Temporal payloads and Kafka records: `kid:<base64 32 bytes>`,
+   * comma-separated. PAYLOAD_KEY_ID names the key that encrypts new data (optional with a single key). Without
+   * PAYLOAD_KEYS, development uses a key generated into .notify/dev-payload-key; production refuses to start.
+   */
+  PAYLOAD_KEYS: z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        parsePayloadKeys(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
+  PAYLOAD_KEY_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"').optional(),
 
   KAFKA_BROKERS: csv.optional(),
   KAFKA_CLIENT_ID: z.string().default('notify'),
@@ -213,8 +252,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       };
     }
   }
+  if (base.success) issues.push(...payloadKeyIssues(base.data));
   if (issues.length > 0 || !base.success) throw new ConfigError(issues);
   return { ...base.data, channels };
+}
+
+/** PAYLOAD_KEY_ID must name one of PAYLOAD_KEYS, and is required when there are several keys. */
+function payloadKeyIssues(base: BaseConfig): string[] {
+  if (base.PAYLOAD_KEYS === undefined) return [];
+  const ids = [...parsePayloadKeys(base.PAYLOAD_KEYS).keys()];
+  if (base.PAYLOAD_KEY_ID === undefined) return ids.length > 1 ? [`PAYLOAD_KEY_ID: several PAYLOAD_KEYS are configured (${ids.join(', ')}); set PAYLOAD_KEY_ID to the one that encrypts new data`] : [];
+  return ids.includes(base.PAYLOAD_KEY_ID) ? [] : [`PAYLOAD_KEY_ID: ${base.PAYLOAD_KEY_ID} is not among PAYLOAD_KEYS (${ids.join(', ')})`];
 }
 
 /** Names of every environment variable the application reads (used by the docker-compose consistency test). */

@@ -1,5 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { PayloadKeyring } from '../crypto/keyring.js';
 import type { Logger } from 'pino';
 import { HEADERS } from '../kafka/envelope.js';
 import { contextFromKafkaHeaders } from '../observability/propagation.js';
@@ -31,6 +32,8 @@ export interface IngestOptions {
   /** Partitions processed at once by this consumer. */
   partitionsConcurrently: number;
   maxRecordBytes: number;
+  /** Decrypts records whose request the gateway encrypted (`sealedRequest`); without it such records are poison. */
+  payloadKeyring?: PayloadKeyring;
   /** Deadline of one `workflow.start` call. */
   startTimeoutMs: number;
   backoffMaxMs: number;
@@ -178,7 +181,7 @@ export class IngestConsumer {
     partition: number,
     ctl: { heartbeat: () => Promise<void>; alive: () => boolean },
   ): Promise<void> {
-    const classified = classifyRecord(message, this.options.maxRecordBytes);
+    const classified = classifyRecord(message, this.options.maxRecordBytes, this.options.payloadKeyring);
     if (classified.kind === 'poison') {
       await this.retrying(ctl, `dead-letter ${partition}/${message.offset}`, () => this.deadLetter(message, topic, partition, classified));
       this.options.onEvent?.({ type: 'dead-lettered', reason: classified.reason, partition, offset: message.offset });

@@ -1,4 +1,6 @@
 import { loadConfig, resolveEndpoints } from '../config/config.js';
+import { clientDataConverter } from '../crypto/data-converter.js';
+import { devPayloadKeyFile, resolvePayloadKeyring } from '../crypto/dev-key.js';
 import { createKafka } from '../kafka/create-kafka.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { createLogger } from '../logging/create-logger.js';
@@ -17,6 +19,7 @@ import { buildWorkflowInput, isPermanentStartError } from './workflow-input.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, component: 'ingest' });
+  const { keyring } = resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME));
   const kafkaSecurity = kafkaSecurityFromConfig(config);
   const temporalTls = temporalTlsFromConfig(config);
   const tracing = tracingFromConfig(config, 'ingest');
@@ -28,7 +31,7 @@ async function main(): Promise<void> {
   await admin.connect();
   await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR, retentionMs: config.KAFKA_TOPIC_RETENTION_MS }, logger);
 
-  const { client, connection } = await connectTemporal({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, tls: temporalTls });
+  const { client, connection } = await connectTemporal({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, dataConverter: clientDataConverter(keyring), tls: temporalTls });
   const starter = new NotificationClient(client, { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
   const consumer = new IngestConsumer({
     kafka,
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
     concurrency: config.INGEST_CONCURRENCY,
     partitionsConcurrently: config.KAFKA_PARTITIONS,
     maxRecordBytes: config.INGEST_MAX_RECORD_BYTES,
+    payloadKeyring: keyring,
     startTimeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
     backoffMaxMs: config.INGEST_BACKOFF_MAX_MS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,

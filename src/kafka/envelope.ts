@@ -17,6 +17,13 @@ export interface NotificationEnvelope {
   request: NotificationRequest;
 }
 
+/**
+ * Encrypts an envelope's request for the Kafka record (src/crypto `sealRequest` bound to a keyring). The record then
+ * carries `sealedRequest` ({ alg, kid, iv, ct }) instead of `request`, so recipients and content are not readable
+ * from the topic, its replicas or its retained segments; ingest decrypts it with any configured key.
+ */
+export type RequestSealer = (notificationId: string, request: NotificationRequest) => unknown;
+
 /** Header names on ingress and dead-letter records. */
 export const HEADERS = {
   schemaVersion: 'schema-version',
@@ -47,12 +54,14 @@ export function hashRequest(request: NotificationRequest): string {
   return createHash('sha256').update(canonicalJson(request)).digest('hex');
 }
 
-/** Serialises an envelope into a Kafka message (key, value, headers). */
-export function encodeEnvelope(envelope: NotificationEnvelope, traceparent?: string): { key: string; value: string; headers: IHeaders } {
+/** Serialises an envelope into a Kafka message (key, value, headers); with `seal`, the request is encrypted. */
+export function encodeEnvelope(envelope: NotificationEnvelope, traceparent?: string, seal?: RequestSealer): { key: string; value: string; headers: IHeaders } {
   const headers: IHeaders = {
     [HEADERS.schemaVersion]: String(ENVELOPE_VERSION),
     [HEADERS.contentType]: 'application/json',
   };
   if (traceparent !== undefined) headers[HEADERS.traceparent] = traceparent;
-  return { key: envelope.id, value: JSON.stringify(envelope), headers };
+  if (seal === undefined) return { key: envelope.id, value: JSON.stringify(envelope), headers };
+  const { request, ...rest } = envelope;
+  return { key: envelope.id, value: JSON.stringify({ ...rest, sealedRequest: seal(envelope.id, request) }), headers };
 }

@@ -22,6 +22,15 @@ export const REDACT_PATHS = [
   '*.password',
   'token',
   '*.token',
+  // Free-form fields a client may fill with personal data, and credentials.
+  'metadata',
+  '*.metadata',
+  'recipient',
+  '*.recipient',
+  'req.headers.cookie',
+  'headers.cookie',
+  'apiKey',
+  '*.apiKey',
 ];
 
 /** Trace and span id of the active OpenTelemetry span, so log lines can be joined with traces (empty when tracing is off). */

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { LoadedDataConverter } from '@temporalio/common';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { TemporalTls } from '../tls/transport-security.js';
 
@@ -8,6 +9,8 @@ export interface TemporalClientOptions {
   namespace: string;
   /** Deadline for the initial connection (ms). */
   connectTimeoutMs?: number;
+  /** Payload encryption (`clientDataConverter` from src/crypto); must match the workers'. */
+  dataConverter?: LoadedDataConverter;
   /** TLS / mTLS settings (from `temporalTlsFromConfig`); plaintext when absent. */
   tls?: TemporalTls;
 }
@@ -26,5 +29,5 @@ export async function connectTemporal(options: TemporalClientOptions): Promise<{
   }
   // The tracing interceptor puts the caller's trace context into workflow start headers; a no-op without a tracer.
   const interceptors = { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
-  return { client: new Client({ connection, namespace: options.namespace, interceptors }), connection };
+  return { client: new Client({ connection, namespace: options.namespace, dataConverter: options.dataConverter, interceptors }), connection };
 }

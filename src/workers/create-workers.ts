@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/create-activities.js';
@@ -8,6 +9,7 @@ import type { ChannelRuntimeConfig } from '../config/config.js';
 import type { ChannelDefinition, ChannelSender } from '../channels/types.js';
 import { activityTracingInterceptors, OTEL_WORKFLOW_INTERCEPTORS_MODULE, workflowTracingSinks } from '../observability/temporal.js';
 import type { WorkerTracing } from '../observability/temporal.js';
+import { FAILURE_CONVERTER_PATH } from '../crypto/data-converter.js';
 import { channelTaskQueue, workflowTaskQueue } from '../shared/notification.js';
 
 /** Path of the workflow module the workflow worker bundles. */
@@ -25,6 +27,8 @@ export function workflowBundle(options: { tracing?: boolean } = {}): Promise<Wor
   if (bundle === undefined) {
     bundle = bundleWorkflowCode({
       workflowsPath: WORKFLOWS_PATH,
+      // Failure messages go into encrypted attributes inside workflow code too (see src/crypto/data-converter.ts).
+      failureConverterPath: FAILURE_CONVERTER_PATH,
       workflowInterceptorModules: tracing ? [OTEL_WORKFLOW_INTERCEPTORS_MODULE] : [],
       logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m) => console.warn(m), error: (m) => console.error(m) },
     });
@@ -41,6 +45,8 @@ export interface WorkflowWorkerOptions {
   maxConcurrentWorkflowTaskExecutions: number;
   maxCachedWorkflows: number;
   shutdownGraceTimeMs: number;
+  /** Payload encryption (`workerDataConverter` from src/crypto); must match the clients' codec. */
+  dataConverter?: DataConverter;
   /** OpenTelemetry: continue traces from workflow start headers and export workflow spans (off when absent). */
   tracing?: WorkerTracing;
 }
@@ -56,6 +62,7 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,
     maxCachedWorkflows: options.maxCachedWorkflows,
     shutdownGraceTime: options.shutdownGraceTimeMs,
+    dataConverter: options.dataConverter,
   });
 }
 
@@ -68,6 +75,8 @@ export interface ChannelWorkerOptions {
   runtime: ChannelRuntimeConfig;
   logger: Logger;
   shutdownGraceTimeMs: number;
+  /** Payload encryption (`workerDataConverter` from src/crypto); must match the clients' codec. */
+  dataConverter?: DataConverter;
   onOutcome?: ActivityDeps['onOutcome'];
   /** OpenTelemetry: run each activity in a span continuing the workflow's trace (off when false/absent). */
   tracing?: boolean;
@@ -92,6 +101,7 @@ export async function createChannelWorker(options: ChannelWorkerOptions): Promis
     ...(options.tracing === true ? { interceptors: { activity: activityTracingInterceptors() } } : {}),
     maxTaskQueueActivitiesPerSecond: options.runtime.rateLimitPerSecond,
     shutdownGraceTime: options.shutdownGraceTimeMs,
+    dataConverter: options.dataConverter,
   });
   return { worker, sender };
 }

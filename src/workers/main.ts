@@ -4,6 +4,8 @@ import type { Worker } from '@temporalio/worker';
 import { channelNames, getChannel } from '../channels/registry.js';
 import type { ChannelSender } from '../channels/types.js';
 import { loadConfig, resolveEndpoints } from '../config/config.js';
+import { workerDataConverter } from '../crypto/data-converter.js';
+import { devPayloadKeyFile, resolvePayloadKeyring } from '../crypto/dev-key.js';
 import { createLogger } from '../logging/create-logger.js';
 import { createMetricsRegistry, createWorkerMetrics } from '../observability/metrics.js';
 import { fetchExposition, startMetricsServerOrWarn } from '../observability/metrics-server.js';
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, component: 'worker' });
+  const dataConverter = workerDataConverter(resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring);
   const temporalTls = temporalTlsFromConfig(config);
   const tracing = tracingFromConfig(config, 'worker');
   const workerTracing = tracing.enabled ? tracing : undefined;
@@ -45,13 +48,13 @@ async function main(): Promise<void> {
   const workers: Worker[] = [];
   const senders: ChannelSender<unknown, unknown>[] = [];
   if (runWorkflows) {
-    workers.push(await createWorkflowWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, maxConcurrentWorkflowTaskExecutions: config.WORKFLOW_WORKER_CONCURRENCY, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, tracing: workerTracing }));
+    workers.push(await createWorkflowWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, maxConcurrentWorkflowTaskExecutions: config.WORKFLOW_WORKER_CONCURRENCY, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, dataConverter, tracing: workerTracing }));
   }
   for (const name of requested) {
     const channel = getChannel(name);
     const runtime = config.channels[name];
     if (channel === undefined || runtime === undefined) continue;
-    const { worker, sender } = await createChannelWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, channel, runtime, logger: logger.child({ channel: name }), shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, onOutcome: metrics.onOutcome, tracing: tracing.enabled });
+    const { worker, sender } = await createChannelWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, channel, runtime, logger: logger.child({ channel: name }), shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, dataConverter, onOutcome: metrics.onOutcome, tracing: tracing.enabled });
     workers.push(worker);
     senders.push(sender);
   }

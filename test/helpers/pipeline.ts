@@ -3,6 +3,11 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { formatApiKeyEntry, generateApiKey, SCOPES } from '../../src/auth/api-keys.js';
+import { clientDataConverter, workerDataConverter } from '../../src/crypto/data-converter.js';
+import { generatePayloadKeyEntry, PayloadKeyring } from '../../src/crypto/keyring.js';
+import { createLogger } from '../../src/logging/create-logger.js';
 import { buildApp } from '../../src/api/app.js';
 import { channelRegistry } from '../../src/channels/registry.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -38,6 +43,11 @@ export interface StatusBody {
 export interface Pipeline {
   prefix: string;
   url: string;
+  /** API key (every scope) that `post` and `status` send; its name, the client id, is `clientId`. */
+  apiKey: string;
+  clientId: string;
+  /** The payload keys every part of the pipeline encrypts with (Temporal payloads, Kafka records). */
+  keyring: PayloadKeyring;
   config: AppConfig;
   sinks: Sinks;
   client: Client;
@@ -52,10 +62,20 @@ export interface Pipeline {
  * Starts sinks, gateway (HTTP on an ephemeral port), ingest consumers, a workflow worker and channel workers wired to
  * the sinks. Retries are fast (100 ms initial, 3 attempts) so failure paths finish quickly.
  */
-export async function startPipeline(options: { env?: Record<string, string>; ingestConsumers?: number; workersPerChannel?: number } = {}): Promise<Pipeline> {
+export async function startPipeline(
+  options: {
+    env?: Record<string, string>;
+    ingestConsumers?: number;
+    workersPerChannel?: number;
+    /** Receives every log line of the gateway, ingest and workers (at debug level), e.g. to check for PII. */
+    logDestination?: DestinationStream;
+  } = {},
+): Promise<Pipeline> {
   quietTemporalRuntime();
   const t = testEnvironment();
   const sinks = await startSinks({ host: '127.0.0.1', httpPort: 0, smtpPort: 0, webhookSecret: TEST_WEBHOOK_SECRET });
+  const apiKey = generateApiKey();
+  const clientId = `${t.prefix}-client`;
   const fastRetries: Record<string, string> = {};
   for (const c of channelRegistry) {
     const P = c.name.toUpperCase();
@@ -78,21 +98,26 @@ export async function startPipeline(options: { env?: Record<string, string>; ing
     SLACK_API_URL: `${sinks.httpUrl}/slack/api`,
     WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     ...fastRetries,
+    PAYLOAD_KEYS: generatePayloadKeyEntry(`${t.prefix}-k1`),
     ...options.env,
+    // The pipeline's own key (used by post/status) plus any keys the test configures.
+    API_KEYS: [options.env?.API_KEYS, formatApiKeyEntry(clientId, SCOPES, apiKey)].filter((k) => k !== undefined && k !== '').join(','),
   });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS ?? [], clientId: `${t.prefix}-pipeline`, logger: testLogger });
+  const keyring = PayloadKeyring.fromSpec(config.PAYLOAD_KEYS ?? '', config.PAYLOAD_KEY_ID);
+  const logger = options.logDestination !== undefined ? createLogger({ level: 'debug', component: 'pipeline', destination: options.logDestination }) : testLogger;
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS ?? [], clientId: `${t.prefix}-pipeline`, logger });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: 1, retentionMs: 3_600_000 }, testLogger);
+  await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: 1, retentionMs: 3_600_000 }, logger);
   await admin.disconnect();
 
   const clientConnection = await Connection.connect({ address: t.temporalAddress });
-  const client = new Client({ connection: clientConnection, namespace: t.namespace });
+  const client = new Client({ connection: clientConnection, namespace: t.namespace, dataConverter: clientDataConverter(keyring) });
   const notifications = new NotificationClient(client, { taskQueuePrefix: t.prefix });
 
-  const producer = new BatchingProducer({ kafka, topic: config.KAFKA_TOPIC, logger: testLogger, lingerMs: config.KAFKA_LINGER_MS, maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS, timeoutMs: config.KAFKA_PRODUCE_TIMEOUT_MS });
+  const producer = new BatchingProducer({ kafka, topic: config.KAFKA_TOPIC, logger, lingerMs: config.KAFKA_LINGER_MS, maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS, timeoutMs: config.KAFKA_PRODUCE_TIMEOUT_MS });
   await producer.connect();
-  const app: FastifyInstance = await buildApp({ config, producer, notifications, logger: testLogger });
+  const app: FastifyInstance = await buildApp({ config, producer, notifications, logger, auth: config.AUTH_DISABLED ? { disabled: true } : { keys: config.API_KEYS ?? [] }, payloadKeyring: keyring });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
@@ -106,10 +131,11 @@ export async function startPipeline(options: { env?: Record<string, string>; ing
       groupId: config.KAFKA_CONSUMER_GROUP,
       starter: notifications,
       buildInput: (e) => buildWorkflowInput(e, config),
-      logger: testLogger,
+      logger,
       concurrency: config.INGEST_CONCURRENCY,
       partitionsConcurrently: config.KAFKA_PARTITIONS,
       maxRecordBytes: config.INGEST_MAX_RECORD_BYTES,
+      payloadKeyring: keyring,
       startTimeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
       backoffMaxMs: config.INGEST_BACKOFF_MAX_MS,
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
@@ -121,13 +147,13 @@ export async function startPipeline(options: { env?: Record<string, string>; ing
   }
 
   const workerConnection = await NativeConnection.connect({ address: t.temporalAddress });
-  const workers: Worker[] = [await createWorkflowWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, maxConcurrentWorkflowTaskExecutions: 40, maxCachedWorkflows: 100, shutdownGraceTimeMs: 1_000 })];
+  const workers: Worker[] = [await createWorkflowWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, maxConcurrentWorkflowTaskExecutions: 40, maxCachedWorkflows: 100, shutdownGraceTimeMs: 1_000, dataConverter: workerDataConverter(keyring) })];
   const closers: Array<() => Promise<void>> = [];
   for (const channel of channelRegistry) {
     const runtime = config.channels[channel.name];
     if (runtime === undefined) continue;
     for (let i = 0; i < (options.workersPerChannel ?? 1); i++) {
-      const { worker, sender } = await createChannelWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, channel: channel, runtime, logger: testLogger, shutdownGraceTimeMs: 1_000 });
+      const { worker, sender } = await createChannelWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, channel: channel, runtime, logger, shutdownGraceTimeMs: 1_000, dataConverter: workerDataConverter(keyring) });
       workers.push(worker);
       closers.push(() => sender.close());
     }
@@ -135,10 +161,10 @@ export async function startPipeline(options: { env?: Record<string, string>; ing
   const running = Promise.all(workers.map((w) => w.run()));
 
   const post: Pipeline['post'] = async (path, body, headers = {}) => {
-    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, ...headers }, body: JSON.stringify(body) });
     return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
   };
-  const status = async (id: string) => (await (await fetch(`${url}/v1/notifications/${id}`)).json()) as StatusBody;
+  const status = async (id: string) => (await (await fetch(`${url}/v1/notifications/${id}`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as StatusBody;
   const waitForStatus = async (id: string, wanted: string, timeoutMs = 30_000) => {
     let last: StatusBody | undefined;
     await eventually(async () => {
@@ -153,6 +179,9 @@ export async function startPipeline(options: { env?: Record<string, string>; ing
   return {
     prefix: t.prefix,
     url,
+    apiKey,
+    clientId,
+    keyring,
     config,
     sinks,
     client,

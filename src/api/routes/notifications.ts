@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { NotificationState } from '../../shared/notification.js';
 import type { AcceptanceCache } from '../acceptance-cache.js';
+import { clientIdOf } from '../../auth/http-auth.js';
 import { issuesFromZod } from '../../schemas/issues.js';
 import { ApiError, errorBody } from '../errors.js';
 import { isNotificationId } from '../ids.js';
@@ -30,9 +31,15 @@ const idempotencyHeaders = z.object({
 });
 const idParams = z.object({ id: z.string().max(64).describe('Notification id (ntf_…)') });
 
-/** Client identity; `anonymous` until API keys exist. Scopes idempotency keys and lookups. */
-function clientOf(_request: FastifyRequest): string {
-  return 'anonymous';
+/**
+ * Client identity: the name of the caller's API key (`anonymous` with AUTH_DISABLED). It scopes idempotency keys and
+ * owns the notifications it creates: another client's notification answers 404, exactly like a missing one.
+ */
+const clientOf = clientIdOf;
+
+/** Whether a workflow belongs to `clientId` (its memo records the creator; created by the gateway from the key name). */
+function ownedBy(lookup: { memo?: { clientId?: unknown } }, clientId: string): boolean {
+  return lookup.memo?.clientId === clientId;
 }
 
 /** The notification routes: submit, batch submit, status, cancel, retry. */
@@ -49,13 +56,14 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
   r.post(
     '/v1/notifications',
     {
+      config: { scope: 'send' },
       schema: {
         tags: ['notifications'],
         summary: 'Submit one notification',
         description: 'Answers 202 once the notification is durably written to Kafka (acks=all). 503 + Retry-After when Kafka is unavailable.',
         headers: idempotencyHeaders,
         body: notificationRequestSchema,
-        response: { 202: acceptedSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 503: errorSchema },
+        response: { 202: acceptedSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 503: errorSchema },
       },
     },
     async (request, reply) => {
@@ -68,13 +76,14 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
   r.post(
     '/v1/notifications/batch',
     {
+      config: { scope: 'send' },
       schema: {
         tags: ['notifications'],
         summary: 'Submit several notifications',
         description: 'Each item is validated and written on its own; the answer lists a result per item (202, 400, 422 or 503).',
         headers: idempotencyHeaders.pick({ traceparent: true }),
         body: z.object({ notifications: z.array(z.unknown()).min(1).max(deps.config.BATCH_MAX_ITEMS).describe('Items shaped like BatchItem') }),
-        response: { 207: batchResultSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema },
+        response: { 207: batchResultSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 413: errorSchema, 415: errorSchema, 429: errorSchema },
       },
     },
     async (request, reply) => {
@@ -104,20 +113,23 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
   r.get(
     '/v1/notifications/:id',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['notifications'],
         summary: 'Status of a notification',
         params: idParams,
-        response: { 200: statusSchema, 404: errorSchema, 503: errorSchema },
+        response: { 200: statusSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 429: errorSchema, 503: errorSchema },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
       const notFound = new ApiError(404, 'NOT_FOUND', `No notification ${id}`);
       if (!isNotificationId(id)) throw notFound;
-      const lookup = await temporalCall(() => deps.notifications.lookup(id));
+      const clientId = clientOf(request);
+      const found = await temporalCall(() => deps.notifications.lookup(id));
+      const lookup = found !== undefined && ownedBy(found, clientId) ? found : undefined;
       if (lookup === undefined) {
-        const accepted = cache.get(id);
+        const accepted = found === undefined ? cache.getOwned(id, clientId) : undefined;
         if (accepted === undefined) throw notFound;
         return reply.send({ id, status: 'accepted' as const, deliveries: [], acceptedAt: accepted.acceptedAt, links: links(id) });
       }
@@ -148,19 +160,22 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
     r.post(
       `/v1/notifications/:id/${name}`,
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['notifications'],
           summary: name === 'cancel' ? 'Cancel a notification that has not been sent yet' : 'Re-drive the failed deliveries of a notification',
           params: idParams,
-          response: { 202: z.object({ id: z.string(), requested: z.literal(name) }), 404: errorSchema, 409: errorSchema, 503: errorSchema },
+          response: { 202: z.object({ id: z.string(), requested: z.literal(name) }), 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 429: errorSchema, 503: errorSchema },
         },
       },
       async (request, reply) => {
         const { id } = request.params;
         if (!isNotificationId(id)) throw new ApiError(404, 'NOT_FOUND', `No notification ${id}`);
-        const lookup = await temporalCall(() => deps.notifications.lookup(id));
+        const clientId = clientOf(request);
+        const found = await temporalCall(() => deps.notifications.lookup(id));
+        const lookup = found !== undefined && ownedBy(found, clientId) ? found : undefined;
         if (lookup === undefined) {
-          if (cache.get(id) !== undefined) {
+          if (found === undefined && cache.getOwned(id, clientId) !== undefined) {
             throw new ApiError(409, 'NOT_STARTED_YET', 'The notification was accepted but is not started yet; retry in a moment.', undefined, { 'retry-after': '1' });
           }
           throw new ApiError(404, 'NOT_FOUND', `No notification ${id}`);

@@ -31,7 +31,9 @@ export type InfraConfig = Pick<
   | 'KAFKA_CONTROLLER_PORT'
   | 'KAFKA_HEAP'
   | 'KAFKA_VERSION'
->;
+> &
+  /** The gateway's port, for the Web UI's codec endpoint. */
+  Partial<Pick<BaseConfig, 'HTTP_PORT'>>;
 
 /** What {@link ensureInfra} hands back: where to connect, and how to undo what it did. */
 export interface RunningInfra {
@@ -119,6 +121,8 @@ export function temporalOptionsFromConfig(config: InfraConfig, cli: string, path
     sqlitePragmas: config.TEMPORAL_SQLITE_PRAGMAS,
     logFile: paths.temporalLog,
     pidFile: paths.temporalPid,
+    // The Web UI decrypts payloads through the gateway's codec endpoint (needs an admin key; see README).
+    uiCodecEndpoint: config.HTTP_PORT !== undefined ? `http://127.0.0.1:${config.HTTP_PORT}/codec` : undefined,
   };
 }
 

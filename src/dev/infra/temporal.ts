@@ -87,6 +87,8 @@ export interface TemporalServerOptions {
   pidFile: string;
   /** Default `warn`. */
   logLevel?: string;
+  /** Codec server the Web UI uses to show decrypted payloads (`--ui-codec-endpoint`; the gateway's `/codec`). */
+  uiCodecEndpoint?: string;
   /** Readiness timeout (default 60 s). */
   readyTimeoutMs?: number;
 }
@@ -109,6 +111,7 @@ export function temporalServerArgs(opts: Omit<TemporalServerOptions, 'cli' | 'lo
   ];
   for (const attr of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${attr.name}=${attr.type}`);
   for (const pragma of opts.sqlitePragmas) args.push('--sqlite-pragma', pragma);
+  if (opts.uiCodecEndpoint !== undefined) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   args.push(
     '--dynamic-config-value',
     'frontend.activityAPIsEnabled=true',

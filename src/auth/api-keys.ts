@@ -1,0 +1,111 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * What a key may do: `send` submits notifications (single and batch), `read` reads their status, `admin` cancels and
+ * retries them and uses the payload codec endpoint. Scopes are independent: give a key every scope it needs.
+ */
+export const SCOPES = ['send', 'read', 'admin'] as const;
+
+/** One of {@link SCOPES}. */
+export type Scope = (typeof SCOPES)[number];
+
+/** A configured API key: its name (the client id that owns the notifications it creates), scopes and SHA-256 digest. */
+export interface ApiKeyEntry {
+  name: string;
+  scopes: readonly Scope[];
+  /** SHA-256 of the key; the key itself is never configured or stored. */
+  digest: Buffer;
+}
+
+/** Prefix of generated keys: makes them recognisable to secret scanners and in support requests. */
+export const API_KEY_PREFIX = 'nfy_';
+const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** SHA-256 (hex) of a presented or generated key, as written in API_KEYS. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** A new random key (256 bits, base64url). Shown once; only its hash is configured. */
+export function generateApiKey(): string {
+  return `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
+/** The API_KEYS entry for a key: `name:scope1|scope2:sha256:<hex>`. */
+export function formatApiKeyEntry(name: string, scopes: readonly Scope[], key: string): string {
+  return `${name}:${scopes.join('|')}:sha256:${hashApiKey(key)}`;
+}
+
+/** Validates a key name (the client id); throws with the rule when it does not fit. */
+export function assertKeyName(name: string): void {
+  if (!NAME_PATTERN.test(name)) throw new Error(`key name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-' (it becomes the client id)`);
+}
+
+/** Parses scope names (`send|read` or `send,read`); throws naming the unknown one. */
+export function parseScopes(list: string, separator: string | RegExp): Scope[] {
+  const scopes = list.split(separator).map((s) => s.trim()).filter((s) => s.length > 0);
+  if (scopes.length === 0) throw new Error(`no scopes given; use some of ${SCOPES.join(', ')}`);
+  for (const scope of scopes) {
+    if (!(SCOPES as readonly string[]).includes(scope)) throw new Error(`unknown scope ${JSON.stringify(scope)}; known scopes: ${SCOPES.join(', ')}`);
+  }
+  return [...new Set(scopes)] as Scope[];
+}
+
+/**
+ * Parses API_KEYS: comma-separated `name:scope1|scope2:sha256:<64 hex>` entries. One name may appear several times
+ * (key rotation: old and new key of the same client, both owning the same notifications). Throws with a message
+ * naming the entry at fault; never echoes a digest.
+ */
+export function parseApiKeys(spec: string): ApiKeyEntry[] {
+  const entries = spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (entries.length === 0) throw new Error('expected at least one `name:scope1|scope2:sha256:<hex>` entry (create one with `npm run keys -- new <name> --scopes send,read`)');
+  const seen = new Set<string>();
+  return entries.map((entry, index) => {
+    const parts = entry.split(':');
+    const where = `entry ${index + 1}`;
+    if (parts.length !== 4) {
+      throw new Error(`${where}: expected \`name:scope1|scope2:sha256:<hex>\` (4 colon-separated fields, got ${parts.length}); create entries with \`npm run keys -- new <name> --scopes send,read\``);
+    }
+    const [name = '', scopeList = '', algorithm = '', hex = ''] = parts;
+    try {
+      assertKeyName(name);
+    } catch (err) {
+      throw new Error(`${where}: ${(err as Error).message}`);
+    }
+    let scopes: Scope[];
+    try {
+      scopes = parseScopes(scopeList, '|');
+    } catch (err) {
+      throw new Error(`${where} (${name}): ${(err as Error).message}`);
+    }
+    if (algorithm !== 'sha256') throw new Error(`${where} (${name}): hash algorithm must be sha256, got ${JSON.stringify(algorithm)}`);
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${where} (${name}): the digest must be 64 lowercase hex characters (the SHA-256 of the key, not the key itself)`);
+    if (seen.has(hex)) throw new Error(`${where} (${name}): the same key is configured twice`);
+    seen.add(hex);
+    return { name, scopes, digest: Buffer.from(hex, 'hex') };
+  });
+}
+
+/**
+ * Checks presented keys against the configured digests. The presented key is hashed and compared with every digest
+ * with `crypto.timingSafeEqual`, without stopping at the first match, so timing reveals neither which nor how many
+ * bytes matched.
+ */
+export class ApiKeyVerifier {
+  constructor(private readonly entries: readonly ApiKeyEntry[]) {}
+
+  /** The entry the key belongs to, or undefined for an unknown key. */
+  verify(presented: string): ApiKeyEntry | undefined {
+    const digest = createHash('sha256').update(presented, 'utf8').digest();
+    let match: ApiKeyEntry | undefined;
+    for (const entry of this.entries) {
+      if (timingSafeEqual(digest, entry.digest) && match === undefined) match = entry;
+    }
+    return match;
+  }
+
+  /** Number of configured keys (for the start-up log line). */
+  get size(): number {
+    return this.entries.length;
+  }
+}

@@ -1,0 +1,91 @@
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ApiError } from '../api/errors.js';
+import { DecryptionError } from './keyring.js';
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+/** One payload in protobuf JSON form, as Temporal's codec-server protocol sends it (bytes as base64). */
+const jsonPayload = z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() });
+const payloadsBody = z.object({ payloads: z.array(jsonPayload).max(10_000) });
+type JsonPayload = z.infer<typeof jsonPayload>;
+
+function fromJson(p: JsonPayload): Payload {
+  return {
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+    data: Buffer.from(p.data ?? '', 'base64'),
+  };
+}
+
+function toJson(p: Payload): JsonPayload {
+  return {
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+  };
+}
+
+/** Options of {@link registerCodecRoutes}. */
+export interface CodecRouteOptions {
+  codec: PayloadCodec;
+  /** The one browser origin allowed to call the endpoint (the Temporal Web UI's, from TEMPORAL_UI_URL). */
+  allowedOrigin: string;
+}
+
+/**
+ * Temporal codec server on the gateway: `POST /codec/encode` and `POST /codec/decode` take and return
+ * `{ payloads: [...] }` in protobuf JSON, so the Temporal Web UI and `temporal --codec-endpoint` can show decrypted
+ * payloads. Both need an API key with the `admin` scope. CORS allows only `allowedOrigin`; preflights are public
+ * (browsers send them without credentials) and grant nothing by themselves.
+ */
+export function registerCodecRoutes(app: FastifyInstance, options: CodecRouteOptions): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const cors = (origin: string | undefined): Record<string, string> =>
+    origin === options.allowedOrigin
+      ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' }
+      : { vary: 'Origin' };
+
+  app.options('/codec/:operation', { schema: { hide: true } }, (request, reply) => {
+    const headers = cors(request.headers.origin);
+    if (headers['access-control-allow-origin'] === undefined) return reply.code(403).headers(headers).send();
+    return reply
+      .code(204)
+      .headers({
+        ...headers,
+        'access-control-allow-methods': 'POST, OPTIONS',
+        'access-control-allow-headers': 'authorization, content-type, x-namespace',
+        'access-control-max-age': '600',
+      })
+      .send();
+  });
+  // CORS headers also on errors (401/403/429), so the browser shows the real reason instead of a CORS failure.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/codec/') && request.method === 'POST') void reply.headers(cors(request.headers.origin));
+  });
+
+  for (const operation of ['encode', 'decode'] as const) {
+    r.post(
+      `/codec/${operation}`,
+      {
+        config: { scope: 'admin' },
+        schema: {
+          tags: ['codec'],
+          summary: operation === 'decode' ? 'Decrypt Temporal payloads (codec server)' : 'Encrypt Temporal payloads (codec server)',
+          description: 'Temporal codec-server protocol: `{ payloads: [{ metadata, data }] }` with base64 bytes. Needs the admin scope.',
+          body: payloadsBody,
+          response: { 200: payloadsBody },
+        },
+      },
+      async (request) => {
+        const payloads = request.body.payloads.map(fromJson);
+        try {
+          const out = operation === 'decode' ? await options.codec.decode(payloads) : await options.codec.encode(payloads);
+          return { payloads: out.map(toJson) };
+        } catch (err) {
+          if (err instanceof DecryptionError) throw new ApiError(422, 'UNDECRYPTABLE', err.message);
+          throw err;
+        }
+      },
+    );
+  }
+}
