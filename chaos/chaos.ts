@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from '../src/dev/infra/index.js';
+import { repoRoot, withLock } from '../src/dev/infra/index.js';
 import { startCluster } from './cluster.js';
 import type { ChaosCluster } from './cluster.js';
 import { planFaults, runFaults } from './faults.js';
@@ -66,11 +66,22 @@ function timestamp(): string {
 }
 
 /**
+ * A whole chaos run (see {@link runChaosInWorkDir}). Two runs on the same work dir (two `npm test` at once, or a test
+ * and a CLI run with the same `--work-dir`) would share ports and kill each other's leftovers, so they take turns
+ * through a lock next to the work dir.
+ */
+export async function runChaos(options: ChaosOptions, hooks: ChaosHooks = {}): Promise<ChaosResult> {
+  const lockDir = `${resolve(repoRoot(), options.workDir)}.lock`;
+  const print = hooks.print ?? ((line: string) => console.log(line));
+  return withLock(lockDir, () => print(`waiting for another chaos run using ${options.workDir} to finish`), () => runChaosInWorkDir(options, hooks), 60 * 60_000);
+}
+
+/**
  * A whole chaos run: private cluster up, open-loop load and the seeded fault schedule at the same time, then the drain
  * (every acknowledged notification delivered, or the drain timeout), a settle period for late duplicates, the ledger
  * (printed, and written to `<resultsDir>/ledger-<ts>.json`), and everything stopped again, also on error or abort.
  */
-export async function runChaos(options: ChaosOptions, hooks: ChaosHooks = {}): Promise<ChaosResult> {
+async function runChaosInWorkDir(options: ChaosOptions, hooks: ChaosHooks): Promise<ChaosResult> {
   const runId = timestamp();
   const resultsDir = resolve(repoRoot(), options.resultsDir);
   mkdirSync(resultsDir, { recursive: true });
