@@ -129,7 +129,7 @@ describe('the pipeline', () => {
   });
 
   it('reports 404 for an unknown notification', async () => {
-    const res = await fetch(`${p.url}/v1/notifications/ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4eff`);
+    const res = await fetch(`${p.url}/v1/notifications/ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4eff`, { headers: { authorization: `Bearer ${p.apiKey}` } });
     expect(res.status).toBe(404);
   });
 });
