@@ -1,3 +1,4 @@
+import { clientDataConverter, devPayloadKeyFile, resolvePayloadKeyring } from '../../src/crypto/index.js';
 import { Client, Connection } from '@temporalio/client';
 import type { Kafka } from 'kafkajs';
 import { pino } from 'pino';
@@ -65,10 +66,20 @@ export async function createContext(plan: BenchPlan, runId: string, logDir: stri
     LOG_LEVEL: 'info',
     KAFKA_REPLICATION_FACTOR: '1',
     NOTIFY_AWAIT_RETRY_MS: '60000',
+    // The benchmark drives the gateway from one address at thousands of requests/s: no auth, no rate limit; every
+    // component runs as its own process, so fixed metrics ports would collide.
+    AUTH_DISABLED: 'true',
+    RATE_LIMIT_MAX: '0',
+    INGEST_METRICS_PORT: '0',
+    WORKER_METRICS_PORT: '0',
+    TEMPORAL_SDK_METRICS_PORT: '0',
   };
   const env = (overrides: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, ...base, ...overrides });
   const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: 'bench', logger });
   let connection = await Connection.connect({ address: infra.temporalAddress });
+  // Same payload key as the worker processes (the dev key file), so results and queries decode.
+  const baseConfig = loadConfig(env({}));
+  const dataConverter = clientDataConverter(resolvePayloadKeyring(baseConfig, devPayloadKeyFile(baseConfig.NOTIFY_HOME)).keyring);
   const ctx: BenchContext = {
     plan,
     runId,
@@ -79,7 +90,7 @@ export async function createContext(plan: BenchPlan, runId: string, logDir: stri
     env,
     config: (overrides) => loadConfig(env(overrides)),
     kafka,
-    temporal: new Client({ connection, namespace: infra.namespace }),
+    temporal: new Client({ connection, namespace: infra.namespace, dataConverter }),
     close: () => connection.close(),
   };
   // After a Temporal restart the old connection is stale: callers reconnect through this hook.
@@ -88,7 +99,7 @@ export async function createContext(plan: BenchPlan, runId: string, logDir: stri
     await connection.close().catch(() => undefined);
     await restart(pragmas);
     connection = await Connection.connect({ address: infra.temporalAddress });
-    ctx.temporal = new Client({ connection, namespace: infra.namespace });
+    ctx.temporal = new Client({ connection, namespace: infra.namespace, dataConverter });
   };
   return ctx;
 }

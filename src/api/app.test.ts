@@ -265,3 +265,19 @@ describe('health and docs', () => {
     expect((await app.inject({ method: 'GET', url: '/docs/' })).statusCode).toBe(200);
   });
 });
+
+describe('routing errors', () => {
+  it('answers 405 with an Allow header for a known path with another method', async () => {
+    const res = await app.inject({ method: 'DELETE', url: '/v1/notifications' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toContain('POST');
+    expect(res.json()).toMatchObject({ statusCode: 405, code: 'METHOD_NOT_ALLOWED' });
+  });
+
+  it('answers 404 for an unknown path and 400 (not 414) for an over-long id', async () => {
+    expect((await app.inject({ method: 'GET', url: '/v2/nothing' })).statusCode).toBe(404);
+    const res = await app.inject({ method: 'GET', url: `/v1/notifications/ntf_${'a'.repeat(200)}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ issues: Array<{ path: string }> }>().issues[0]?.path).toContain('id');
+  });
+});

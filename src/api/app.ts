@@ -1,6 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { registerAuth } from '../auth/http-auth.js';
@@ -26,9 +26,11 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     bodyLimit: deps.config.HTTP_BODY_LIMIT_BYTES,
     requestTimeout: deps.config.HTTP_REQUEST_TIMEOUT_MS,
-    disableRequestLogging: true,
+    // Per-request access logs would dominate CPU at thousands of requests/s; metrics cover requests instead.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
-    ajv: undefined,
+    // Long enough that an over-long id reaches validation (a documented 400) instead of fastify's bare 414.
+    routerOptions: { maxParamLength: 500 },
   });
   // JSON only: anything else (text/plain included, which Fastify parses by default) is 415.
   app.removeContentTypeParser('text/plain');
@@ -37,9 +39,23 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(createErrorHandler(deps.logger));
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0] ?? ''}`)),
-  );
+  // Known path, other method → 405 with Allow (RFC 9110), not 404.
+  const routes: Array<{ pattern: RegExp; method: string }> = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+')}/?$`);
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) routes.push({ pattern, method });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send(errorBody(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`));
+    }
+    return reply.code(404).send(errorBody(404, 'NOT_FOUND', `No route ${request.method} ${path}`));
+  });
   // Security: identify the caller, then rate-limit per client, then (preParsing) enforce each route's scope.
   registerSecurityHeaders(app);
   registerAuth(app, deps.auth, deps.logger);

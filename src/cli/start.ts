@@ -4,6 +4,7 @@ import { devApiKeyFile, ensureDevApiKey } from '../auth/dev-key.js';
 import { childEnvironment, loadConfig } from '../config/config.js';
 import { devPayloadKeyFile, ensureDevPayloadKey } from '../crypto/dev-key.js';
 import { ensureInfra } from '../dev/infra/index.js';
+import { sinkChannelEnv } from '../dev/sinks/index.js';
 import { startComponent, stopComponents } from './supervisor.js';
 import type { ManagedProcess } from './supervisor.js';
 
@@ -20,7 +21,10 @@ async function main(): Promise<void> {
   log('starting the embedded default (Kafka + Temporal dev server + dev sinks + gateway + ingest + workers)');
   const infra = await ensureInfra(config, { log });
   const sinksUrl = `http://${config.SINKS_HOST}:${config.SINKS_HTTP_PORT}`;
-  const env = childEnvironment({ KAFKA_BROKERS: infra.kafkaBrokers.join(','), TEMPORAL_ADDRESS: infra.temporalAddress });
+  const env = childEnvironment(
+    { KAFKA_BROKERS: infra.kafkaBrokers.join(','), TEMPORAL_ADDRESS: infra.temporalAddress },
+    { TEMPORAL_UI_URL: infra.temporalUiUrl, ...sinkChannelEnv({ httpUrl: sinksUrl, smtpHost: config.SINKS_HOST, smtpPort: config.SINKS_SMTP_PORT }) },
+  );
 
   // Development security defaults: an API key (kept in .notify/dev-api-key, printed below) unless API_KEYS or
   // AUTH_DISABLED is set, and the payload key file created once here before the children read it.

@@ -84,8 +84,8 @@ const baseSchema = z.object({
   KAFKA_PRODUCE_TIMEOUT_MS: int(5_000, 100),
   KAFKA_SESSION_TIMEOUT_MS: int(30_000, 6_000),
   /** Gateway micro-batching: how long a record may wait for others before the producer sends them together. */
-  KAFKA_LINGER_MS: int(2, 0, 1_000),
-  KAFKA_MAX_BATCH_RECORDS: int(500, 1, 100_000),
+  KAFKA_LINGER_MS: int(5, 0, 1_000),
+  KAFKA_MAX_BATCH_RECORDS: int(2_000, 1, 100_000),
 
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('notify'),
@@ -103,9 +103,9 @@ const baseSchema = z.object({
   INGEST_MAX_RECORD_BYTES: int(1024 * 1024, 1024),
   INGEST_BACKOFF_MAX_MS: int(30_000, 100),
 
-  WORKFLOW_WORKER_CONCURRENCY: int(40, 1),
+  WORKFLOW_WORKER_CONCURRENCY: int(100, 1),
   WORKER_SHUTDOWN_GRACE_MS: int(30_000, 0),
-  WORKER_MAX_CACHED_WORKFLOWS: int(1000, 0),
+  WORKER_MAX_CACHED_WORKFLOWS: int(5_000, 0),
   /** Channels served by `npm run worker` when no `--channels` flag is given (all when unset). */
   WORKER_CHANNELS: csv.optional(),
   /** How long a notification whose deliveries failed waits for a `retry` signal (default 7 days). */
@@ -159,7 +159,7 @@ const baseSchema = z.object({
 });
 
 const channelCommonSchema = z.object({
-  CONCURRENCY: int(50, 1),
+  CONCURRENCY: int(200, 1),
   /** Server-side limit for this channel's task queue (`maxTaskQueueActivitiesPerSecond`); unset means unlimited. */
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().optional(),
   RETRY_INITIAL_INTERVAL_MS: int(1_000, 1),
@@ -285,9 +285,11 @@ export function resolveEndpoints(config: AppConfig): { kafkaBrokers: string[]; t
 }
 
 /**
- * Environment for a child process of `npm start`: this process's environment plus overrides. Lives here because
+ * Environment for a child process of `npm start`: `defaults` (e.g. channels pointed at the dev sinks), overridden by
+ * this process's environment, overridden by `overrides`. Lives here because
  * this is the only module that touches `process.env`.
  */
-export function childEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, ...overrides };
+export function childEnvironment(overrides: Record<string, string>, defaults: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
+  return { ...defaults, ...inherited, ...overrides };
 }

@@ -15,6 +15,8 @@ export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN',
   const log = logger.child({ component: 'temporal-sdk' });
   const emit = (l: LogLevel, message: string, meta?: LogMetadata) => {
     if (order.indexOf(l) < min) return;
+    // Expected by design: the workflow worker has no activities and channel workers have no workflows.
+    if (message.startsWith('No activities registered') || message.startsWith('No workflows registered')) return;
     const fn = l === 'ERROR' ? log.error.bind(log) : l === 'WARN' ? log.warn.bind(log) : l === 'INFO' ? log.info.bind(log) : log.debug.bind(log);
     fn(meta ?? {}, message);
   };

@@ -27,7 +27,7 @@ describe('bad input through the real pipeline', () => {
   it('never answers 5xx, explains every 4xx, dead-letters nothing it accepted, and still delivers afterwards', async () => {
     const accepted: string[] = [];
     for (const input of fc.sample(sample, { numRuns: 60, seed: 42 })) {
-      const headers: Record<string, string> = { 'content-type': input.type };
+      const headers: Record<string, string> = { 'content-type': input.type, authorization: `Bearer ${p.apiKey}` };
       if (input.key !== undefined) headers['idempotency-key'] = input.key;
       const res = await fetch(`${p.url}/v1/notifications`, { method: 'POST', headers, body: input.body });
       expect(res.status).toBeLessThan(500);

@@ -12,7 +12,7 @@ import { buildApp } from '../../src/api/app.js';
 import { channelRegistry } from '../../src/channels/registry.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { AppConfig } from '../../src/config/config.js';
-import { startSinks } from '../../src/dev/sinks/index.js';
+import { sinkChannelEnv, startSinks } from '../../src/dev/sinks/index.js';
 import { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
 import type { IngestEvent } from '../../src/ingest/ingest-consumer.js';
 import { buildWorkflowInput, isPermanentStartError } from '../../src/ingest/workflow-input.js';
@@ -26,7 +26,7 @@ import { eventually, testLogger } from './kafka.js';
 import { quietTemporalRuntime } from './quiet-runtime.js';
 
 /** Secret the test pipeline's webhook channel signs with and the sinks verify. */
-export const TEST_WEBHOOK_SECRET = 'whsec_test_secret_for_pipeline';
+export const TEST_WEBHOOK_SECRET = 'whsec_cGlwZWxpbmUtdGVzdC13ZWJob29rLXNlY3JldA==';
 
 /** The sinks as started by the pipeline. */
 export type Sinks = Awaited<ReturnType<typeof startSinks>>;
@@ -93,10 +93,7 @@ export async function startPipeline(
     KAFKA_SESSION_TIMEOUT_MS: '10000',
     INGEST_BACKOFF_MAX_MS: '1000',
     NOTIFY_AWAIT_RETRY_MS: '600000',
-    EMAIL_PORT: String(sinks.smtpPort),
-    SMS_BASE_URL: sinks.httpUrl,
-    SLACK_API_URL: `${sinks.httpUrl}/slack/api`,
-    WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    ...sinkChannelEnv({ httpUrl: sinks.httpUrl, smtpHost: '127.0.0.1', smtpPort: sinks.smtpPort, webhookSecret: TEST_WEBHOOK_SECRET }),
     ...fastRetries,
     PAYLOAD_KEYS: generatePayloadKeyEntry(`${t.prefix}-k1`),
     ...options.env,

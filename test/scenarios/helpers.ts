@@ -6,6 +6,7 @@
  * Nothing here touches the shared dev/test infrastructure beyond creating uniquely-prefixed topics, groups, task
  * queues and workflows on it.
  */
+import { clientDataConverter, devPayloadKeyFile, resolvePayloadKeyring, workerDataConverter } from '../../src/crypto/index.js';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -44,7 +45,7 @@ import { quietTemporalRuntime } from '../helpers/quiet-runtime.js';
 export { eventually, testLogger };
 
 /** Secret the scenario sinks verify webhook signatures with (and the channel config signs with). */
-export const SCENARIO_WEBHOOK_SECRET = 'whsec_scenario_secret';
+export const SCENARIO_WEBHOOK_SECRET = 'whsec_c2NlbmFyaW8td2ViaG9vay1zZWNyZXQ=';
 
 /** Resolves after `ms`. Used to let time pass on purpose (e.g. beyond a session timeout), never to measure. */
 export function sleep(ms: number): Promise<void> {
@@ -88,7 +89,14 @@ export function scenarioEnv(endpoints: ScenarioEndpoints, sinks: RunningSinks | 
     TEMPORAL_START_TIMEOUT_MS: '2000',
     NOTIFY_AWAIT_RETRY_MS: '600000',
     WORKER_SHUTDOWN_GRACE_MS: '10000',
-    WEBHOOK_SECRET: SCENARIO_WEBHOOK_SECRET,
+    WEBHOOK_SIGNING_SECRET: SCENARIO_WEBHOOK_SECRET,
+    // Scenarios exercise delivery, not access control (test/security.test.ts does): no keys, no rate limit. Several
+    // processes per scenario: no fixed metrics ports.
+    AUTH_DISABLED: 'true',
+    RATE_LIMIT_MAX: '0',
+    INGEST_METRICS_PORT: '0',
+    WORKER_METRICS_PORT: '0',
+    TEMPORAL_SDK_METRICS_PORT: '0',
   };
   for (const c of channelRegistry) {
     const P = c.name.toUpperCase();
@@ -359,7 +367,9 @@ export interface ScenarioTemporal {
 /** Connects a client to `address` (the same NotificationClient ingest and the gateway use). */
 export async function connectScenarioTemporal(config: AppConfig): Promise<ScenarioTemporal> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS ?? '' });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  // Spawned workers encrypt with the dev payload key; this client must decode their results and query answers.
+  const dataConverter = clientDataConverter(resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring);
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   return { client, notifications: new NotificationClient(client, { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX }), close: () => connection.close() };
 }
 
@@ -379,7 +389,8 @@ export interface ScenarioWorkers {
 export async function startScenarioWorkers(config: AppConfig, what: { workflows: boolean; channels: string[] }): Promise<ScenarioWorkers> {
   quietTemporalRuntime();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS ?? '' });
-  const base = { connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, shutdownGraceTimeMs: 1_000 };
+  const dataConverter = workerDataConverter(resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring);
+  const base = { connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, shutdownGraceTimeMs: 1_000, dataConverter };
   const workers: Worker[] = [];
   const closers: Array<() => Promise<void>> = [];
   if (what.workflows) workers.push(await createWorkflowWorker({ ...base, maxConcurrentWorkflowTaskExecutions: 20, maxCachedWorkflows: 50 }));
@@ -430,6 +441,8 @@ export async function startScenarioIngest(config: AppConfig, options: ScenarioIn
     isPermanentStartError,
     onEvent: options.onEvent,
     afterStart: options.afterStart,
+    // A spawned gateway seals requests with the dev payload key.
+    payloadKeyring: resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring,
   });
   await consumer.start();
   return consumer;

@@ -118,7 +118,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
         tags: ['notifications'],
         summary: 'Status of a notification',
         params: idParams,
-        response: { 200: statusSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 429: errorSchema, 503: errorSchema },
+        response: { 200: statusSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 429: errorSchema, 503: errorSchema },
       },
     },
     async (request, reply) => {
@@ -165,7 +165,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
           tags: ['notifications'],
           summary: name === 'cancel' ? 'Cancel a notification that has not been sent yet' : 'Re-drive the failed deliveries of a notification',
           params: idParams,
-          response: { 202: z.object({ id: z.string(), requested: z.literal(name) }), 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 429: errorSchema, 503: errorSchema },
+          response: { 202: z.object({ id: z.string(), requested: z.literal(name) }), 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 429: errorSchema, 503: errorSchema },
         },
       },
       async (request, reply) => {
