@@ -1,5 +1,5 @@
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { ensureSecretFile } from '../runtime/secret-file.js';
 import { resolveInfraPaths } from '../dev/infra/paths.js';
 import { API_KEY_PREFIX, generateApiKey } from './api-keys.js';
 
@@ -13,26 +13,5 @@ export function devApiKeyFile(notifyHome?: string): string {
  * so the key printed at start keeps working across restarts. Delete the file to get a new one.
  */
 export function ensureDevApiKey(file: string): string {
-  try {
-    const existing = readFileSync(file, 'utf8').trim();
-    if (existing.startsWith(API_KEY_PREFIX)) return existing;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${generateApiKey()}\n`, { mode: 0o600 });
-  try {
-    unlinkSync(file);
-  } catch {
-    // absent (or unreadable garbage we replace)
-  }
-  try {
-    linkSync(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    unlinkSync(tmp);
-  }
-  return readFileSync(file, 'utf8').trim();
+  return ensureSecretFile(file, generateApiKey, (v) => v.startsWith(API_KEY_PREFIX));
 }

@@ -1,5 +1,5 @@
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { ensureSecretFile } from '../runtime/secret-file.js';
 import { resolveInfraPaths } from '../dev/infra/paths.js';
 import { generatePayloadKeyEntry, PayloadKeyring } from './keyring.js';
 
@@ -16,22 +16,7 @@ export interface PayloadKeySettings {
  * all end up with the same key.
  */
 export function ensureDevPayloadKey(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${generatePayloadKeyEntry('dev1')}\n`, { mode: 0o600 });
-  try {
-    linkSync(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    unlinkSync(tmp);
-  }
-  return readFileSync(file, 'utf8').trim();
+  return ensureSecretFile(file, () => generatePayloadKeyEntry('dev1'));
 }
 
 /**

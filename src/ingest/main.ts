@@ -13,7 +13,7 @@ import { onShutdown } from '../runtime/shutdown.js';
 import { connectTemporal } from '../temporal/connect.js';
 import { NotificationClient } from '../temporal/notification-client.js';
 import { IngestConsumer } from './ingest-consumer.js';
-import { buildWorkflowInput, isPermanentStartError } from './workflow-input.js';
+import { ingestOptionsFromConfig } from './workflow-input.js';
 
 /** Ingest entry point: `npm run ingest`. Run several for more throughput (up to the partition count). */
 async function main(): Promise<void> {
@@ -33,24 +33,7 @@ async function main(): Promise<void> {
 
   const { client, connection } = await connectTemporal({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, dataConverter: clientDataConverter(keyring), tls: temporalTls });
   const starter = new NotificationClient(client, { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
-  const consumer = new IngestConsumer({
-    kafka,
-    topic: config.KAFKA_TOPIC,
-    dlqTopic: config.KAFKA_DLQ_TOPIC,
-    groupId: config.KAFKA_CONSUMER_GROUP,
-    starter,
-    buildInput: (envelope) => buildWorkflowInput(envelope, config),
-    logger,
-    concurrency: config.INGEST_CONCURRENCY,
-    partitionsConcurrently: config.KAFKA_PARTITIONS,
-    maxRecordBytes: config.INGEST_MAX_RECORD_BYTES,
-    payloadKeyring: keyring,
-    startTimeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
-    backoffMaxMs: config.INGEST_BACKOFF_MAX_MS,
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    isPermanentStartError,
-    onEvent: metrics.onEvent,
-  });
+  const consumer = new IngestConsumer(ingestOptionsFromConfig(config, { kafka, starter, logger, payloadKeyring: keyring, onEvent: metrics.onEvent }));
   await consumer.start();
   logger.info({ topic: config.KAFKA_TOPIC, group: config.KAFKA_CONSUMER_GROUP }, 'ingest consuming');
   // The admin client stays connected for the lag poller.

@@ -1,6 +1,7 @@
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { AppConfig } from '../config/config.js';
 import type { NotificationEnvelope } from '../kafka/envelope.js';
+import type { IngestOptions } from './ingest-consumer.js';
 import type { ChannelRetryPolicy, NotificationWorkflowInput } from '../shared/notification.js';
 
 /**
@@ -31,4 +32,28 @@ export function buildWorkflowInput(
 export function isPermanentStartError(err: unknown): boolean {
   const grpc = err instanceof ServiceError ? err.cause : err;
   return isGrpcServiceError(grpc) && Number(grpc.code) === 3;
+}
+
+/**
+ * IngestConsumer options derived from the configuration — the one place that maps INGEST_* / KAFKA_* settings onto
+ * the consumer, shared by `main.ts` and the tests that run ingest in-process.
+ */
+export function ingestOptionsFromConfig(
+  config: AppConfig,
+  deps: Pick<IngestOptions, 'kafka' | 'starter' | 'logger'> & Partial<IngestOptions>,
+): IngestOptions {
+  return {
+    topic: config.KAFKA_TOPIC,
+    dlqTopic: config.KAFKA_DLQ_TOPIC,
+    groupId: config.KAFKA_CONSUMER_GROUP,
+    buildInput: (envelope) => buildWorkflowInput(envelope, config),
+    concurrency: config.INGEST_CONCURRENCY,
+    partitionsConcurrently: config.KAFKA_PARTITIONS,
+    maxRecordBytes: config.INGEST_MAX_RECORD_BYTES,
+    startTimeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
+    backoffMaxMs: config.INGEST_BACKOFF_MAX_MS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    isPermanentStartError,
+    ...deps,
+  };
 }

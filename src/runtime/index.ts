@@ -1,2 +1,3 @@
 /** Process-level helpers shared by every entry point (Node-only; not for workflow code). */
 export { onShutdown } from './shutdown.js';
+export { ensureSecretFile } from './secret-file.js';

@@ -15,7 +15,7 @@ import type { AppConfig } from '../../src/config/config.js';
 import { sinkChannelEnv, startSinks } from '../../src/dev/sinks/index.js';
 import { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
 import type { IngestEvent } from '../../src/ingest/ingest-consumer.js';
-import { buildWorkflowInput, isPermanentStartError } from '../../src/ingest/workflow-input.js';
+import { ingestOptionsFromConfig } from '../../src/ingest/workflow-input.js';
 import { BatchingProducer } from '../../src/kafka/batching-producer.js';
 import { createKafka } from '../../src/kafka/create-kafka.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
@@ -121,24 +121,7 @@ export async function startPipeline(
   const ingestEvents: IngestEvent[] = [];
   const consumers: IngestConsumer[] = [];
   for (let i = 0; i < (options.ingestConsumers ?? 1); i++) {
-    const consumer = new IngestConsumer({
-      kafka,
-      topic: config.KAFKA_TOPIC,
-      dlqTopic: config.KAFKA_DLQ_TOPIC,
-      groupId: config.KAFKA_CONSUMER_GROUP,
-      starter: notifications,
-      buildInput: (e) => buildWorkflowInput(e, config),
-      logger,
-      concurrency: config.INGEST_CONCURRENCY,
-      partitionsConcurrently: config.KAFKA_PARTITIONS,
-      maxRecordBytes: config.INGEST_MAX_RECORD_BYTES,
-      payloadKeyring: keyring,
-      startTimeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
-      backoffMaxMs: config.INGEST_BACKOFF_MAX_MS,
-      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-      isPermanentStartError,
-      onEvent: (e) => ingestEvents.push(e),
-    });
+    const consumer = new IngestConsumer(ingestOptionsFromConfig(config, { kafka, starter: notifications, logger, payloadKeyring: keyring, onEvent: (e) => ingestEvents.push(e) }));
     await consumer.start();
     consumers.push(consumer);
   }

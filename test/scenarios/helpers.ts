@@ -30,7 +30,7 @@ import { ensureKafkaJars, ensureTemporalCli, repoRoot, resolveInfraPaths, startK
 import type { KafkaServerOptions, TemporalServerOptions } from '../../src/dev/infra/index.js';
 import { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
 import type { IngestEvent, IngestOptions, WorkflowStarter } from '../../src/ingest/ingest-consumer.js';
-import { buildWorkflowInput, isPermanentStartError } from '../../src/ingest/workflow-input.js';
+import { ingestOptionsFromConfig } from '../../src/ingest/workflow-input.js';
 import { createKafka } from '../../src/kafka/create-kafka.js';
 import { encodeEnvelope, hashRequest } from '../../src/kafka/envelope.js';
 import type { NotificationEnvelope } from '../../src/kafka/envelope.js';
@@ -424,26 +424,17 @@ export interface ScenarioIngestOptions {
 /** Runs one IngestConsumer in this process (as `src/ingest/main.ts` builds it) against the scenario's Kafka. */
 export async function startScenarioIngest(config: AppConfig, options: ScenarioIngestOptions): Promise<IngestConsumer> {
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS ?? [], clientId: options.clientId ?? `${config.TEMPORAL_TASK_QUEUE_PREFIX}-ingest`, logger: testLogger });
-  const consumer = new IngestConsumer({
-    kafka,
-    topic: config.KAFKA_TOPIC,
-    dlqTopic: config.KAFKA_DLQ_TOPIC,
-    groupId: config.KAFKA_CONSUMER_GROUP,
-    starter: options.starter,
-    buildInput: (e) => buildWorkflowInput(e, config),
-    logger: testLogger,
-    concurrency: config.INGEST_CONCURRENCY,
-    partitionsConcurrently: config.KAFKA_PARTITIONS,
-    maxRecordBytes: config.INGEST_MAX_RECORD_BYTES,
-    startTimeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
-    backoffMaxMs: config.INGEST_BACKOFF_MAX_MS,
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    isPermanentStartError,
-    onEvent: options.onEvent,
-    afterStart: options.afterStart,
-    // A spawned gateway seals requests with the dev payload key.
-    payloadKeyring: resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring,
-  });
+  const consumer = new IngestConsumer(
+    ingestOptionsFromConfig(config, {
+      kafka,
+      starter: options.starter,
+      logger: testLogger,
+      onEvent: options.onEvent,
+      afterStart: options.afterStart,
+      // A spawned gateway seals requests with the dev payload key.
+      payloadKeyring: resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring,
+    }),
+  );
   await consumer.start();
   return consumer;
 }
