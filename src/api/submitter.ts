@@ -85,7 +85,7 @@ export class Submitter {
       await this.deps.producer.send(encodeEnvelope(envelope, traceparent, seal));
     } catch (err) {
       this.deps.logger.warn({ notificationId: id, err: { message: err instanceof Error ? err.message : String(err) } }, 'kafka write failed; answering 503');
-      throw new ApiError(503, 'KAFKA_UNAVAILABLE', 'Kafka did not confirm the write in time, so the notification may or may not have been stored. Retry with the same Idempotency-Key: that is always safe (without a key, a retry may create a second notification).', undefined, {
+      throw new ApiError(503, 'KAFKA_UNAVAILABLE', 'Kafka did not confirm the write in time, so the notification may or may not have been stored; retry with the same Idempotency-Key, which is always safe (without a key, a retry may create a second notification).', undefined, {
         'retry-after': '1',
       });
     }
