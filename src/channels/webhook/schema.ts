@@ -26,6 +26,14 @@ export const webhookConfigSchema = z.object({
     .refine((s) => (s.startsWith('whsec_') ? /^[A-Za-z0-9+/]{16,}={0,2}$/.test(s.slice(6)) : s.length >= 16), 'expected whsec_<base64> or a secret of at least 16 characters')
     .default('whsec_bm90aWZ5LWRldi13ZWJob29rLXNlY3JldA=='),
   timeoutMs: timeoutSetting(10_000),
+  /**
+   * Hosts webhooks may be sent to (comma-separated; `*.example.com` matches subdomains). Empty = any host. Set it in
+   * production: recipient URLs come from API callers, and without a list they could target internal services.
+   */
+  allowedHosts: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0))
+    .default([]),
 });
 
 /** Recipient type of the webhook channel. */

@@ -2,7 +2,15 @@ import { createHmac } from 'node:crypto';
 import type { ChannelDeps, ChannelSender, SendContext, SendResult } from '../types.js';
 import { startDeadline } from '../deadline.js';
 import { idempotencyHeaders, postForAnswer } from '../http.js';
+import { PermanentDeliveryError } from '../errors.js';
 import type { WebhookConfig, WebhookContent, WebhookRecipient } from './schema.js';
+
+/** Whether `host` is allowed by the WEBHOOK_ALLOWED_HOSTS list (empty list: every host). */
+export function isAllowedWebhookHost(host: string, allowed: readonly string[]): boolean {
+  if (allowed.length === 0) return true;
+  const h = host.toLowerCase();
+  return allowed.some((a) => (a.startsWith('*.') ? h.endsWith(a.slice(1)) : h === a));
+}
 
 /** HMAC key of a Standard-Webhooks secret: `whsec_<base64>` decodes to the key bytes; other secrets are UTF-8. */
 export function webhookSigningKey(secret: string): Buffer {
@@ -23,7 +31,11 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
 export function createWebhookSender(config: WebhookConfig, _deps: ChannelDeps): ChannelSender<WebhookRecipient, WebhookContent> {
   return {
     async send({ to, content }, ctx: SendContext): Promise<SendResult> {
-      const what = `webhook ${new URL(to.url).origin}`;
+      const target = new URL(to.url);
+      const what = `webhook ${target.origin}`;
+      if (!isAllowedWebhookHost(target.hostname, config.allowedHosts)) {
+        throw new PermanentDeliveryError(`${what}: host ${target.hostname} is not in WEBHOOK_ALLOWED_HOSTS`);
+      }
       const now = Date.now();
       const timestamp = Math.floor(now / 1000);
       const body = JSON.stringify({

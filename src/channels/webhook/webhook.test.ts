@@ -35,6 +35,15 @@ describe('webhook channel schemas', () => {
 });
 
 describe('webhook sender against the signature-checking sink', () => {
+  it('refuses, permanently and without a request, a host outside WEBHOOK_ALLOWED_HOSTS', async () => {
+    const ctx = sendContext('webhook');
+    const restricted = sender({ allowedHosts: 'hooks.example.com,*.partner.example' });
+    await expect(restricted.send({ to: { url: url() }, content: { event: 'x' } }, ctx)).rejects.toBeInstanceOf(PermanentDeliveryError);
+    expect(sinks.received({ notificationId: ctx.notificationId })).toHaveLength(0);
+    const allowed = await sender({ allowedHosts: '127.0.0.1' }).send({ to: { url: url() }, content: { event: 'x' } }, sendContext('webhook'));
+    expect(allowed.providerMessageId).toBeTruthy();
+  });
+
   it('posts the signed payload with webhook-id = idempotency key and returns the receiver id', async () => {
     const ctx = sendContext('webhook', { metadata: { tenant: 'acme' } });
     const result = await sender().send({ to: { url: url(), recipientId: 'user-42' }, content: { event: 'order.shipped', orderId: 7 } }, ctx);
