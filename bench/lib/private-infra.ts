@@ -1,5 +1,5 @@
+import { pickFreePort } from '../../src/dev/infra/process.js';
 import { mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { AppConfig } from '../../src/config/config.js';
 import {
@@ -30,17 +30,9 @@ export interface PrivateInfra {
   stop(): Promise<void>;
 }
 
-/** A TCP port that was free a moment ago (the OS picks it). */
+/** A free port below the ephemeral range (see `pickFreePort`). */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  return pickFreePort();
 }
 
 /**

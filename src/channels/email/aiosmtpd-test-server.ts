@@ -1,6 +1,6 @@
+import { pickFreePort } from '../../dev/infra/process.js';
 import { execFile, spawn } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { createConnection } from 'node:net';
 
 /**
  * Test helper: an SMTP server nobody in this project wrote (Debian's `python3-aiosmtpd`), to check the email sender
@@ -38,16 +38,6 @@ export async function ensureAiosmtpd(): Promise<void> {
   }
 }
 
-async function freePort(host: string): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const canConnect = (host: string, port: number) =>
   new Promise<boolean>((resolve) => {
@@ -73,7 +63,7 @@ export interface AiosmtpdServer {
 export async function startAiosmtpd(): Promise<AiosmtpdServer> {
   await ensureAiosmtpd();
   const host = '127.0.0.1';
-  const port = await freePort(host);
+  const port = await pickFreePort(host);
   // -u: unbuffered, so printed messages reach us while the server runs.
   const child = spawn(PYTHON, ['-u', '-m', 'aiosmtpd', '-n', '-l', `${host}:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -165,6 +165,22 @@ export async function isPortFree(port: number, host = '127.0.0.1'): Promise<bool
   });
 }
 
+/** Ports private servers (tests, chaos, bench) pick from: below Linux's ephemeral range (32768+). */
+const PRIVATE_PORT_RANGE = { min: 12_000, max: 19_999 };
+
+/**
+ * A TCP port on `host` that nothing listens on, for a private server that binds it a moment later. Chosen at random
+ * below the ephemeral range: a port the OS hands out (listen(0)) is ephemeral, and any outgoing connection may take it
+ * before the server binds it.
+ */
+export async function pickFreePort(host = '127.0.0.1'): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = PRIVATE_PORT_RANGE.min + Math.floor(Math.random() * (PRIVATE_PORT_RANGE.max - PRIVATE_PORT_RANGE.min + 1));
+    if (await isPortFree(port, host)) return port;
+  }
+  throw new InfraError(`no free port found in ${PRIVATE_PORT_RANGE.min}-${PRIVATE_PORT_RANGE.max}`);
+}
+
 /** Best effort "pid/name" of the process listening on a TCP port (via `ss`), for error messages. */
 export function describePortOwner(port: number): string {
   const out = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
@@ -176,9 +192,16 @@ export function describePortOwner(port: number): string {
  * Fails with a clear message when one of `ports` is taken: the embedded servers must not silently talk to (or
  * fight with) something else listening there.
  */
-export async function assertPortsFree(ports: { port: number; setting: string }[], component: string, externalHint: string): Promise<void> {
+export async function assertPortsFree(ports: { port: number; setting: string }[], component: string, externalHint: string, lingerMs = 5_000): Promise<void> {
   for (const { port, setting } of ports) {
-    if (!(await isPortFree(port))) {
+    // A server killed a moment ago can leave its port briefly unbindable (sockets in FIN-WAIT): give it a few seconds.
+    const deadline = Date.now() + lingerMs;
+    let free = await isPortFree(port);
+    while (!free && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      free = await isPortFree(port);
+    }
+    if (!free) {
       throw new InfraError(
         `Cannot start ${component}: port ${port} (${setting}) is already in use by ${describePortOwner(port)}. ` +
           `Stop that process, set ${setting} to a free port, or ${externalHint}.`,
