@@ -9,7 +9,7 @@ import { eventually, testLogger } from '../../test/helpers/kafka.js';
 import { newNotificationId } from '../api/ids.js';
 import { loadConfig } from '../config/config.js';
 import type { AppConfig } from '../config/config.js';
-import { ensureKafkaJars, startKafka, stopKafka } from '../dev/infra/kafka.js';
+import { ensureKafkaJars, privateKafkaOptions, startKafka, stopKafka } from '../dev/infra/kafka.js';
 import type { KafkaServerOptions } from '../dev/infra/kafka.js';
 import { resolveInfraPaths } from '../dev/infra/paths.js';
 import { IngestConsumer } from '../ingest/ingest-consumer.js';
@@ -59,17 +59,7 @@ beforeAll(async () => {
     [`listener.name.${name}.ssl.truststore.location`]: certs.caCert,
     [`listener.name.${name}.ssl.client.auth`]: clientAuth,
   });
-  server = {
-    port: port!,
-    controllerPort: controllerPort!,
-    dataDir: join(dir, 'data'),
-    libDir,
-    configDir: join(dir, 'config'),
-    formatFile: join(dir, 'format.json'),
-    heap: '256m',
-    logFile: join(dir, 'kafka.log'),
-    stdoutLog: join(dir, 'kafka.stdout.log'),
-    pidFile: join(dir, 'kafka.pid'),
+  server = privateKafkaOptions(dir, { libDir, port: port!, controllerPort: controllerPort! }, {
     extraListeners: [
       { name: 'SSL', port: sslPort, securityProtocol: 'SSL' },
       { name: 'SASL_SSL', port: saslPort, securityProtocol: 'SASL_SSL' },
@@ -80,7 +70,7 @@ beforeAll(async () => {
       'sasl.enabled.mechanisms': 'PLAIN',
       'listener.name.sasl_ssl.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";`,
     },
-  };
+  });
   await startKafka(server, () => undefined);
   temporal = await Connection.connect({ address: t.temporalAddress });
   client = new Client({ connection: temporal, namespace: t.namespace });

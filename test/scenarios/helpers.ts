@@ -26,7 +26,7 @@ import { childEnvironment, loadConfig } from '../../src/config/config.js';
 import type { AppConfig } from '../../src/config/config.js';
 import { startSinks } from '../../src/dev/sinks/index.js';
 import type { RunningSinks } from '../../src/dev/sinks/index.js';
-import { ensureKafkaJars, ensureTemporalCli, repoRoot, resolveInfraPaths, startKafka, startTemporal, stopKafka, stopTemporal, temporalAddressFor } from '../../src/dev/infra/index.js';
+import { ensureKafkaJars, ensureTemporalCli, privateKafkaOptions, repoRoot, resolveInfraPaths, startKafka, startTemporal, stopKafka, stopTemporal, temporalAddressFor } from '../../src/dev/infra/index.js';
 import type { KafkaServerOptions, TemporalServerOptions } from '../../src/dev/infra/index.js';
 import { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
 import type { IngestEvent, IngestOptions, WorkflowStarter } from '../../src/ingest/ingest-consumer.js';
@@ -327,18 +327,7 @@ export async function startPrivateKafka(label: string): Promise<PrivateKafka> {
   const libDir = await ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: paths.kafkaDir, libDir: paths.kafkaLib, log: () => undefined });
   const dir = privateDir(`kafka-${label}`);
   const [port, controllerPort] = await freePorts(2);
-  const opts: KafkaServerOptions = {
-    port: port ?? 0,
-    controllerPort: controllerPort ?? 0,
-    dataDir: join(dir, 'data'),
-    libDir,
-    configDir: join(dir, 'config'),
-    formatFile: join(dir, 'format.json'),
-    heap: '256m',
-    logFile: join(dir, 'kafka.log'),
-    stdoutLog: join(dir, 'kafka.stdout.log'),
-    pidFile: join(dir, 'kafka.pid'),
-  };
+  const opts: KafkaServerOptions = privateKafkaOptions(dir, { libDir, port: port ?? 0, controllerPort: controllerPort ?? 0 });
   await startKafka(opts, () => undefined);
   return {
     brokers: [`127.0.0.1:${opts.port}`],

@@ -12,6 +12,7 @@ export {
   kafkaLog4jProperties,
   kafkaPom,
   kafkaPropertiesFile,
+  privateKafkaOptions,
   kafkaServerProperties,
   LOG4J_VERSION,
   newKafkaClusterId,

@@ -1,11 +1,10 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, tempDir } from '../../../test/helpers/infra.js';
 import { loadConfig } from '../../config/config.js';
 import type { KafkaServerOptions } from './kafka.js';
-import { ensureKafkaJars, kafkaPropertiesFile, startKafka, stopKafka } from './kafka.js';
+import { ensureKafkaJars, kafkaPropertiesFile, privateKafkaOptions, startKafka, stopKafka } from './kafka.js';
 import { resolveInfraPaths } from './paths.js';
 import { isProcessAlive, runningPid } from './process.js';
 
@@ -19,18 +18,7 @@ beforeAll(async () => {
   const paths = resolveInfraPaths(config.NOTIFY_HOME);
   const libDir = await ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: paths.kafkaDir, libDir: paths.kafkaLib, log });
   const [port, controllerPort] = await freePorts(2);
-  opts = {
-    port: port!,
-    controllerPort: controllerPort!,
-    dataDir: join(dir, 'data'),
-    libDir,
-    configDir: join(dir, 'config'),
-    formatFile: join(dir, 'format.json'),
-    heap: '256m',
-    logFile: join(dir, 'kafka.log'),
-    stdoutLog: join(dir, 'kafka.stdout.log'),
-    pidFile: join(dir, 'kafka.pid'),
-  };
+  opts = privateKafkaOptions(dir, { libDir, port: port!, controllerPort: controllerPort! });
 });
 
 afterAll(async () => {

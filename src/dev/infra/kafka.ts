@@ -221,6 +221,26 @@ export interface KafkaServerOptions extends KafkaServerPropertiesOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * Options for a private broker whose files all live under `dir` (tests, chaos, bench): data, config, logs, pid.
+ * `extra` adds or overrides fields, e.g. extra listeners.
+ */
+export function privateKafkaOptions(dir: string, base: { libDir: string; port: number; controllerPort: number; heap?: string }, extra: Partial<KafkaServerOptions> = {}): KafkaServerOptions {
+  return {
+    port: base.port,
+    controllerPort: base.controllerPort,
+    dataDir: join(dir, 'data'),
+    libDir: base.libDir,
+    configDir: join(dir, 'config'),
+    formatFile: join(dir, 'format.json'),
+    heap: base.heap ?? '256m',
+    logFile: join(dir, 'kafka.log'),
+    stdoutLog: join(dir, 'kafka.stdout.log'),
+    pidFile: join(dir, 'kafka.pid'),
+    ...extra,
+  };
+}
+
 interface FormatRecord {
   clusterId: string;
   controllerPort: number;
