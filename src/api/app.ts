@@ -6,7 +6,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { registerAuth } from '../auth/http-auth.js';
 import { registerRateLimit } from '../auth/rate-limit.js';
 import { registerSecurityHeaders } from '../auth/security-headers.js';
-import { registerCodecRoutes } from '../crypto/codec-routes.js';
+import { isLoopbackHost, registerCodecRoutes } from '../crypto/codec-routes.js';
 import { AesGcmPayloadCodec } from '../crypto/payload-codec.js';
 import { instrumentGateway } from '../observability/gateway.js';
 import { AcceptanceCache } from './acceptance-cache.js';
@@ -85,7 +85,13 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   registerNotificationRoutes(app, deps, submitter, cache);
   if (deps.payloadKeyring !== undefined) {
-    registerCodecRoutes(app, { codec: new AesGcmPayloadCodec(deps.payloadKeyring), allowedOrigin: new URL(deps.config.TEMPORAL_UI_URL).origin });
+    registerCodecRoutes(app, {
+      codec: new AesGcmPayloadCodec(deps.payloadKeyring),
+      allowedOrigin: new URL(deps.config.TEMPORAL_UI_URL).origin,
+      // The embedded dev Web UI has no login and cannot send a bearer token: in development, with the gateway bound to
+      // loopback, let that one origin decode from this machine. Production always needs an admin key.
+      openToUiOnLoopback: deps.config.NOTIFY_ENV === 'development' && isLoopbackHost(deps.config.HTTP_HOST),
+    });
   }
   return app;
 }

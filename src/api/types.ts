@@ -18,6 +18,8 @@ export type GatewayConfig = Pick<
   | 'KAFKA_PRODUCE_TIMEOUT_MS'
   | 'RATE_LIMIT_MAX'
   | 'RATE_LIMIT_WINDOW_MS'
+  | 'NOTIFY_ENV'
+  | 'HTTP_HOST'
 >;
 
 /** What the gateway needs from Kafka: acknowledged writes and a readiness flag. */

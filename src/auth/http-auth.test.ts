@@ -201,6 +201,17 @@ describe('codec endpoint', () => {
     expect((await app.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] } })).statusCode).toBe(401);
   });
 
+  it('lets the embedded Web UI origin decode without a key on loopback in development only', async () => {
+    const fromUi = { origin: 'http://127.0.0.1:8233' };
+    const dev = await gateway({ NOTIFY_ENV: 'development', HTTP_HOST: '127.0.0.1' });
+    expect((await dev.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: fromUi })).statusCode).toBe(200);
+    expect((await dev.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: { origin: 'https://evil.example' } })).statusCode).toBe(401);
+    const exposed = await gateway({ NOTIFY_ENV: 'development', HTTP_HOST: '0.0.0.0' });
+    expect((await exposed.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: fromUi })).statusCode).toBe(401);
+    const prod = await gateway({ NOTIFY_ENV: 'production' });
+    expect((await prod.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: fromUi })).statusCode).toBe(401);
+  });
+
   it('allows CORS only from the Temporal UI origin', async () => {
     const app = await gateway();
     const preflight = (origin: string) =>

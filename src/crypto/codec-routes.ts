@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError } from '../api/errors.js';
+import { requireScope } from '../auth/http-auth.js';
 import { DecryptionError } from './keyring.js';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
@@ -30,6 +31,18 @@ export interface CodecRouteOptions {
   codec: PayloadCodec;
   /** The one browser origin allowed to call the endpoint (the Temporal Web UI's, from TEMPORAL_UI_URL). */
   allowedOrigin: string;
+  /**
+   * Development only: requests from `allowedOrigin` arriving over loopback need no key (the embedded Web UI cannot
+   * send one). Everything else still needs the admin scope.
+   */
+  openToUiOnLoopback?: boolean;
+}
+
+/** Whether a host name or address is the loopback interface. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const h = host.replace(/^::ffff:/, '');
+  return h === 'localhost' || h === '::1' || /^127\./.test(h);
 }
 
 /**
@@ -67,7 +80,16 @@ export function registerCodecRoutes(app: FastifyInstance, options: CodecRouteOpt
     r.post(
       `/codec/${operation}`,
       {
-        config: { scope: 'admin' },
+        config: options.openToUiOnLoopback === true ? {} : { scope: 'admin' },
+        onRequest: (request, _reply, done) => {
+          try {
+            const fromUi = request.headers.origin === options.allowedOrigin && isLoopbackHost(request.socket.remoteAddress);
+            if (options.openToUiOnLoopback === true && !fromUi) requireScope(request, 'admin');
+            done();
+          } catch (err) {
+            done(err as Error);
+          }
+        },
         schema: {
           tags: ['codec'],
           summary: operation === 'decode' ? 'Decrypt Temporal payloads (codec server)' : 'Encrypt Temporal payloads (codec server)',
