@@ -9,7 +9,7 @@ import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testEnvironment } from '../../test/helpers/context.js';
+import { isolatedEnv, testEnvironment } from '../../test/helpers/context.js';
 import { freePort } from '../../test/helpers/infra.js';
 import { eventually, testLogger } from '../../test/helpers/kafka.js';
 import { buildApp } from '../api/app.js';
@@ -66,14 +66,7 @@ beforeAll(async () => {
   installTemporalRuntime(testLogger, 'WARN', { prometheusBindAddress: sdkMetricsAddress });
   sinks = await startSinks({ host: '127.0.0.1', httpPort: 0, smtpPort: 0, webhookSecret: 'whsec_observability_test' });
   const config = loadConfig({
-    KAFKA_BROKERS: t.kafkaBrokers.join(','),
-    TEMPORAL_ADDRESS: t.temporalAddress,
-    TEMPORAL_NAMESPACE: t.namespace,
-    TEMPORAL_TASK_QUEUE_PREFIX: t.prefix,
-    KAFKA_TOPIC: `${t.prefix}.notifications`,
-    KAFKA_DLQ_TOPIC: `${t.prefix}.notifications.dlq`,
-    KAFKA_CONSUMER_GROUP: `${t.prefix}-ingest`,
-    KAFKA_PARTITIONS: '3',
+    ...isolatedEnv(t),
     KAFKA_SESSION_TIMEOUT_MS: '10000',
     EMAIL_PORT: String(sinks.smtpPort),
     SMS_BASE_URL: sinks.httpUrl,

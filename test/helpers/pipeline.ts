@@ -21,7 +21,7 @@ import { createKafka } from '../../src/kafka/create-kafka.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
 import { NotificationClient } from '../../src/temporal/notification-client.js';
 import { createChannelWorker, createWorkflowWorker } from '../../src/workers/create-workers.js';
-import { testEnvironment } from './context.js';
+import { fastRetryEnv, isolatedEnv, testEnvironment } from './context.js';
 import { eventually, testLogger } from './kafka.js';
 import { quietTemporalRuntime } from './quiet-runtime.js';
 
@@ -76,25 +76,13 @@ export async function startPipeline(
   const sinks = await startSinks({ host: '127.0.0.1', httpPort: 0, smtpPort: 0, webhookSecret: TEST_WEBHOOK_SECRET });
   const apiKey = generateApiKey();
   const clientId = `${t.prefix}-client`;
-  const fastRetries: Record<string, string> = {};
-  for (const c of channelRegistry) {
-    const P = c.name.toUpperCase();
-    Object.assign(fastRetries, { [`${P}_RETRY_INITIAL_INTERVAL_MS`]: '100', [`${P}_RETRY_MAX_INTERVAL_MS`]: '300', [`${P}_RETRY_MAX_ATTEMPTS`]: '3', [`${P}_TIMEOUT_MS`]: '3000' });
-  }
   const config = loadConfig({
-    KAFKA_BROKERS: t.kafkaBrokers.join(','),
-    TEMPORAL_ADDRESS: t.temporalAddress,
-    TEMPORAL_NAMESPACE: t.namespace,
-    TEMPORAL_TASK_QUEUE_PREFIX: t.prefix,
-    KAFKA_TOPIC: `${t.prefix}.notifications`,
-    KAFKA_DLQ_TOPIC: `${t.prefix}.notifications.dlq`,
-    KAFKA_CONSUMER_GROUP: `${t.prefix}-ingest`,
-    KAFKA_PARTITIONS: '3',
+    ...isolatedEnv(t),
     KAFKA_SESSION_TIMEOUT_MS: '10000',
     INGEST_BACKOFF_MAX_MS: '1000',
     NOTIFY_AWAIT_RETRY_MS: '600000',
     ...sinkChannelEnv({ httpUrl: sinks.httpUrl, smtpHost: '127.0.0.1', smtpPort: sinks.smtpPort, webhookSecret: TEST_WEBHOOK_SECRET }),
-    ...fastRetries,
+    ...fastRetryEnv({ senderTimeoutMs: 3_000 }),
     PAYLOAD_KEYS: generatePayloadKeyEntry(`${t.prefix}-k1`),
     ...options.env,
     // The pipeline's own key (used by post/status) plus any keys the test configures.

@@ -21,10 +21,10 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { channelRegistry, getChannel } from '../../src/channels/registry.js';
+import { getChannel } from '../../src/channels/registry.js';
 import { childEnvironment, loadConfig } from '../../src/config/config.js';
 import type { AppConfig } from '../../src/config/config.js';
-import { startSinks } from '../../src/dev/sinks/index.js';
+import { sinkChannelEnv, startSinks } from '../../src/dev/sinks/index.js';
 import type { RunningSinks } from '../../src/dev/sinks/index.js';
 import { ensureKafkaJars, ensureTemporalCli, privateKafkaOptions, repoRoot, resolveInfraPaths, startKafka, startTemporal, stopKafka, stopTemporal, temporalAddressFor } from '../../src/dev/infra/index.js';
 import type { KafkaServerOptions, TemporalServerOptions } from '../../src/dev/infra/index.js';
@@ -38,6 +38,7 @@ import { ensureTopics } from '../../src/kafka/topics.js';
 import type { NotificationRequest } from '../../src/shared/notification.js';
 import { NotificationClient } from '../../src/temporal/notification-client.js';
 import { createChannelWorker, createWorkflowWorker } from '../../src/workers/create-workers.js';
+import { fastRetryEnv, isolatedEnv } from '../helpers/context.js';
 import { freePorts } from '../helpers/infra.js';
 import { eventually, testLogger } from '../helpers/kafka.js';
 import { quietTemporalRuntime } from '../helpers/quiet-runtime.js';
@@ -76,14 +77,7 @@ export function scenarioEnv(endpoints: ScenarioEndpoints, sinks: RunningSinks | 
   const env: Record<string, string> = {
     NOTIFY_ENV: 'test',
     LOG_LEVEL: 'info',
-    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-    TEMPORAL_ADDRESS: endpoints.temporalAddress,
-    TEMPORAL_NAMESPACE: endpoints.namespace,
-    TEMPORAL_TASK_QUEUE_PREFIX: endpoints.prefix,
-    KAFKA_TOPIC: `${endpoints.prefix}.notifications`,
-    KAFKA_DLQ_TOPIC: `${endpoints.prefix}.notifications.dlq`,
-    KAFKA_CONSUMER_GROUP: `${endpoints.prefix}-ingest`,
-    KAFKA_PARTITIONS: '3',
+    ...isolatedEnv(endpoints),
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     INGEST_BACKOFF_MAX_MS: '1000',
     TEMPORAL_START_TIMEOUT_MS: '2000',
@@ -97,13 +91,10 @@ export function scenarioEnv(endpoints: ScenarioEndpoints, sinks: RunningSinks | 
     INGEST_METRICS_PORT: '0',
     WORKER_METRICS_PORT: '0',
     TEMPORAL_SDK_METRICS_PORT: '0',
+    ...fastRetryEnv(),
   };
-  for (const c of channelRegistry) {
-    const P = c.name.toUpperCase();
-    Object.assign(env, { [`${P}_RETRY_INITIAL_INTERVAL_MS`]: '100', [`${P}_RETRY_MAX_INTERVAL_MS`]: '300', [`${P}_RETRY_MAX_ATTEMPTS`]: '3' });
-  }
   if (sinks !== undefined) {
-    Object.assign(env, { EMAIL_PORT: String(sinks.smtpPort), SMS_BASE_URL: sinks.httpUrl, SLACK_API_URL: `${sinks.httpUrl}/slack/api` });
+    Object.assign(env, sinkChannelEnv({ httpUrl: sinks.httpUrl, smtpHost: '127.0.0.1', smtpPort: sinks.smtpPort, webhookSecret: SCENARIO_WEBHOOK_SECRET }));
   }
   return { ...env, ...extra };
 }
