@@ -10,6 +10,7 @@ import type { NotificationMemo, StartOutcome } from '../temporal/notification-cl
 import type { NotificationWorkflowInput } from '../shared/notification.js';
 import { classifyRecord } from './classify.js';
 import type { PoisonRecord } from './classify.js';
+import { withTimeout } from '../runtime/with-timeout.js';
 
 /** Starts a workflow; `NotificationClient` in production, anything with the same shape in tests. */
 export interface WorkflowStarter {
@@ -227,7 +228,7 @@ export class IngestConsumer {
   ): Promise<StartOutcome | 'dead-lettered'> {
     return this.retrying(ctl, envelope.id, async () => {
       try {
-        return await withTimeout(this.options.starter.start(input, { bodyHash: envelope.bodyHash, clientId: envelope.clientId }), this.options.startTimeoutMs);
+        return await withTimeout(this.options.starter.start(input, { bodyHash: envelope.bodyHash, clientId: envelope.clientId }), this.options.startTimeoutMs, 'workflow start');
       } catch (err) {
         if (this.options.isPermanentStartError?.(err) === true) {
           await this.deadLetter(message, topic, partition, { kind: 'poison', reason: 'invalid-schema', error: `Temporal rejected the start: ${err instanceof Error ? err.message : String(err)}` });
@@ -281,14 +282,4 @@ export class IngestConsumer {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.max(0, ms)));
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`workflow start timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,7 @@
 import { Partitioners } from 'kafkajs';
 import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { withTimeout } from '../runtime/with-timeout.js';
 
 /** A message queued for the next producer batch. */
 export interface OutgoingMessage {
@@ -85,7 +86,7 @@ export class BatchingProducer {
       const admin = this.options.kafka.admin();
       admin
         .connect()
-        .then(() => withTimeout(admin.fetchTopicMetadata({ topics: [this.options.topic] }), 2_000))
+        .then(() => withTimeout(admin.fetchTopicMetadata({ topics: [this.options.topic] }), 2_000, 'metadata probe'))
         .then(() => this.markHealthy())
         .catch(() => undefined)
         .finally(() => void admin.disconnect().catch(() => undefined));
@@ -181,7 +182,7 @@ export class BatchingProducer {
       });
     })();
     try {
-      await withTimeout(underlying, this.options.timeoutMs);
+      await withTimeout(underlying, this.options.timeoutMs, 'Kafka send');
       ok = true;
       this.markHealthy();
       for (const p of batch) p.resolve();
@@ -209,12 +210,4 @@ export class BatchingProducer {
     await this.producer.disconnect();
     this.connected = false;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,3 +1,4 @@
 /** Process-level helpers shared by every entry point (Node-only; not for workflow code). */
 export { onShutdown } from './shutdown.js';
 export { ensureSecretFile } from './secret-file.js';
+export { withTimeout } from './with-timeout.js';

@@ -11,6 +11,7 @@ import {
   workflowTaskQueue,
 } from '../shared/notification.js';
 import type { NotificationState, NotificationStatus, NotificationWorkflowInput } from '../shared/notification.js';
+import { withTimeout } from '../runtime/with-timeout.js';
 
 /** Memo stored on every notification workflow: what the gateway needs for idempotency checks, no PII. */
 export interface NotificationMemo {
@@ -106,7 +107,7 @@ export class NotificationClient {
       if (description.status.name === 'COMPLETED') {
         lookup.state = (await handle.result()) as NotificationState;
       } else {
-        lookup.state = await withTimeout(handle.query<NotificationState>(QUERY_STATUS), this.options.queryTimeoutMs ?? 3_000);
+        lookup.state = await withTimeout(handle.query<NotificationState>(QUERY_STATUS), this.options.queryTimeoutMs ?? 3_000, 'status query');
       }
     } catch {
       // No workflow worker to answer the query (or it timed out): the search attribute still tells the status.
@@ -134,14 +135,4 @@ export class NotificationClient {
   async retry(id: string, reason?: string): Promise<void> {
     await this.client.workflow.getHandle(id).signal(SIGNAL_RETRY, { reason });
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
