@@ -108,14 +108,6 @@ export class IngestConsumer {
     await this.dlq.disconnect();
   }
 
-  /** The consumer's event emitter (group join, crash, …) for observability. */
-  get events(): Consumer['events'] {
-    return this.consumer.events;
-  }
-
-  /** Register kafkajs consumer event listeners (e.g. GROUP_JOIN) for tests and metrics. */
-  on: Consumer['on'] = (...args) => this.consumer.on(...args);
-
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const heartbeat = () => payload.heartbeat();
@@ -192,7 +184,7 @@ export class IngestConsumer {
     const { envelope } = classified;
     const input = this.options.buildInput(envelope);
     const started = performance.now();
-    let outcome: StartOutcome | 'dead-lettered' = 'started';
+    let outcome: StartOutcome | 'dead-lettered';
     // Continues the trace of the HTTP request (record header `traceparent`); the Temporal client interceptor carries
     // it on into the workflow.
     const parent = contextFromKafkaHeaders(message.headers);
