@@ -13,6 +13,7 @@ import type { GatewayDeps } from './types.js';
 const written: OutgoingMessage[] = [];
 let failWrites = false;
 let writeDelayMs = 0;
+let lookupDelayMs = 0;
 const workflows = new Map<string, NotificationLookup>();
 const signals: string[] = [];
 
@@ -31,7 +32,10 @@ const deps: GatewayDeps = {
   },
   notifications: {
     lookup: (id) => Promise.resolve(workflows.get(id)),
-    memo: (id) => Promise.resolve(workflows.get(id)?.memo),
+    memo: async (id) => {
+      if (lookupDelayMs > 0) await new Promise((r) => setTimeout(r, lookupDelayMs));
+      return workflows.get(id)?.memo;
+    },
     cancel: (id) => {
       signals.push(`cancel:${id}`);
       return Promise.resolve();
@@ -60,6 +64,7 @@ beforeEach(() => {
   written.length = 0;
   failWrites = false;
   writeDelayMs = 0;
+  lookupDelayMs = 0;
 });
 
 describe('POST /v1/notifications', () => {
@@ -111,6 +116,14 @@ describe('POST /v1/notifications', () => {
     const results = await Promise.all([1, 2, 3, 4].map(() => post(email, { 'idempotency-key': 'concurrent-1' })));
     expect(new Set(results.map((r) => r.json<{ id: string }>().id)).size).toBe(1);
     expect(results.every((r) => r.statusCode === 202)).toBe(true);
+    expect(written).toHaveLength(1);
+  });
+
+  it('writes once for concurrent requests with the same key while the replay lookup in Temporal is slow', async () => {
+    lookupDelayMs = 50;
+    const results = await Promise.all([1, 2, 3].map(() => post(email, { 'idempotency-key': 'concurrent-slow-lookup' })));
+    expect(results.map((r) => r.statusCode)).toEqual([202, 202, 202]);
+    expect(results.filter((r) => r.headers['idempotency-replay'] === 'true')).toHaveLength(2);
     expect(written).toHaveLength(1);
   });
 

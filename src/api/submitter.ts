@@ -20,7 +20,8 @@ export interface Accepted {
  * Kafka and resolves only once Kafka acknowledged it. Concurrent requests with the same key share one write.
  */
 export class Submitter {
-  private readonly inFlight = new Map<string, Promise<Accepted & { bodyHash: string }>>();
+  /** Per keyed id: the lookup-then-write in progress, resolving to the accepted body's hash and whether it wrote. */
+  private readonly inFlight = new Map<string, Promise<{ bodyHash: string; written: boolean }>>();
 
   constructor(
     private readonly deps: GatewayDeps,
@@ -36,21 +37,19 @@ export class Submitter {
     }
     const id = idFromIdempotencyKey(clientId, idempotencyKey);
     const pending = this.inFlight.get(id);
-    if (pending !== undefined) {
-      const first = await pending;
-      return this.replayOrConflict(id, first.bodyHash, bodyHash);
-    }
-    const known = await this.knownHash(id);
-    if (known !== undefined) return this.replayOrConflict(id, known, bodyHash);
+    if (pending !== undefined) return this.replayOrConflict(id, (await pending).bodyHash, bodyHash);
 
+    // Registered before the first await, so a concurrent request with the same key joins it instead of writing too.
     const attempt = (async () => {
+      const known = await this.knownHash(id);
+      if (known !== undefined) return { bodyHash: known, written: false };
       await this.write(id, clientId, bodyHash, request, traceparent);
-      return { id, replay: false, bodyHash };
+      return { bodyHash, written: true };
     })();
     this.inFlight.set(id, attempt);
     try {
-      const { replay } = await attempt;
-      return { id, replay };
+      const outcome = await attempt;
+      return outcome.written ? { id, replay: false } : this.replayOrConflict(id, outcome.bodyHash, bodyHash);
     } finally {
       this.inFlight.delete(id);
     }
