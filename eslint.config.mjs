@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**', 'scripts/**', 'test/**', 'bench/**', 'chaos/**', '*.mjs', '*.ts'],
+    files: ['src/config/**', 'scripts/**', 'dev/**', 'test/**', 'bench/**', 'chaos/**', '*.mjs', '*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -3,7 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
-import { repoRoot } from '../src/dev/infra/index.js';
+import { repoRoot } from '../dev/infra/index.js';
 import { stopAllComponents } from './lib/components.js';
 import type { Component } from './lib/components.js';
 import { createContext } from './lib/context.js';

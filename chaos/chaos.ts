@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot, withLock } from '../src/dev/infra/index.js';
+import { repoRoot, withLock } from '../dev/infra/index.js';
 import { startCluster } from './cluster.js';
 import type { ChaosCluster } from './cluster.js';
 import { planFaults, runFaults } from './faults.js';

@@ -11,8 +11,8 @@ import {
   startTemporal,
   stopKafka,
   stopTemporal,
-} from '../src/dev/infra/index.js';
-import type { KafkaServerOptions, TemporalServerOptions } from '../src/dev/infra/index.js';
+} from '../dev/infra/index.js';
+import type { KafkaServerOptions, TemporalServerOptions } from '../dev/infra/index.js';
 import { killLeftovers, ManagedProcess } from './processes.js';
 import type { ProcessEventLog } from './processes.js';
 
@@ -222,7 +222,7 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
       processes.set(name, p);
       return p;
     };
-    await add('sinks', 'src/dev/sinks/main.ts', [], 'dev sinks listening').start();
+    await add('sinks', 'dev/sinks/main.ts', [], 'dev sinks listening').start();
     await add('gateway', 'src/api/main.ts', [], 'gateway listening').start();
     const groups: ChaosCluster['groups'] = { ingest: [], workflowWorkers: ['worker-workflows'], channelWorkers: {} };
     const starting: Promise<void>[] = [add('worker-workflows', 'src/workers/main.ts', ['--workflows'], 'workers running').start()];

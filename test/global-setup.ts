@@ -5,8 +5,8 @@
  */
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../src/config/config.js';
-import type { RunningInfra } from '../src/dev/infra/index.js';
-import { ensureInfra } from '../src/dev/infra/index.js';
+import type { RunningInfra } from '../dev/infra/index.js';
+import { ensureInfra } from '../dev/infra/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../src/dev/infra/index.js';
+import { repoRoot } from '../../dev/infra/index.js';
 
 /** A notify component (or bench helper) running as its own process, so its CPU and memory can be measured alone. */
 export interface Component {

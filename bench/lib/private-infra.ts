@@ -1,4 +1,4 @@
-import { pickFreePort } from '../../src/dev/infra/process.js';
+import { pickFreePort } from '../../dev/infra/process.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig } from '../../src/config/config.js';
@@ -12,8 +12,8 @@ import {
   stopKafka,
   stopTemporal,
   temporalAddressFor,
-} from '../../src/dev/infra/index.js';
-import type { KafkaServerOptions, TemporalServerOptions } from '../../src/dev/infra/index.js';
+} from '../../dev/infra/index.js';
+import type { KafkaServerOptions, TemporalServerOptions } from '../../dev/infra/index.js';
 
 /** A Kafka broker and a Temporal dev server that only this benchmark run uses (own ports, own data dirs). */
 export interface PrivateInfra {

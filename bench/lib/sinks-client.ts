@@ -19,7 +19,7 @@ export async function startSinksProcess(ctx: BenchContext): Promise<SinksProcess
   const url = `http://127.0.0.1:${httpPort}`;
   const component = await startComponent({
     name: 'sinks',
-    script: 'src/dev/sinks/main.ts',
+    script: 'dev/sinks/main.ts',
     env: ctx.env({ SINKS_HTTP_PORT: String(httpPort), SINKS_SMTP_PORT: String(smtpPort), LOG_LEVEL: 'warn' }),
     logDir: ctx.logDir,
     ready: whenHttpOk(`${url}/healthz`),

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { ensureDevPayloadKey, resolvePayloadKeyring } from '../crypto/dev-key.js';
 import { generatePayloadKeyEntry } from '../crypto/keyring.js';
-import { temporalOptionsFromConfig } from '../dev/infra/infra.js';
-import { temporalServerArgs } from '../dev/infra/temporal.js';
+import { temporalOptionsFromConfig } from '../../dev/infra/infra.js';
+import { temporalServerArgs } from '../../dev/infra/temporal.js';
 import { ensureDevApiKey } from './dev-key.js';
 import { gatewayAuthSettings } from './settings.js';
 

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { ensureSecretFile } from '../runtime/secret-file.js';
-import { resolveInfraPaths } from '../dev/infra/paths.js';
+import { resolveNotifyHome } from '../runtime/notify-home.js';
 import { API_KEY_PREFIX, generateApiKey } from './api-keys.js';
 
 /** Where `npm start` keeps its development API key: `<NOTIFY_HOME or .notify>/dev-api-key` (mode 0600). */
 export function devApiKeyFile(notifyHome?: string): string {
-  return join(resolveInfraPaths(notifyHome).home, 'dev-api-key');
+  return join(resolveNotifyHome(notifyHome), 'dev-api-key');
 }
 
 /**

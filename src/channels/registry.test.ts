@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { channelNames, channelRegistry, deliverySchema, getChannel } from './registry.js';
-import { silentLogger } from './test-helpers.js';
+import { silentLogger } from '../../test/helpers/channel-test-helpers.js';
 
 describe('channel registry', () => {
   it('derives names and lookups from the registry list', () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ensureSecretFile } from '../runtime/secret-file.js';
-import { resolveInfraPaths } from '../dev/infra/paths.js';
+import { resolveNotifyHome } from '../runtime/notify-home.js';
 import { generatePayloadKeyEntry, PayloadKeyring } from './keyring.js';
 
 /** Settings that decide where the payload keys come from. */
@@ -33,5 +33,5 @@ export function resolvePayloadKeyring(settings: PayloadKeySettings, devKeyFile: 
 
 /** Where the development payload key lives: `<NOTIFY_HOME or .notify>/dev-payload-key`. */
 export function devPayloadKeyFile(notifyHome?: string): string {
-  return join(resolveInfraPaths(notifyHome).home, 'dev-payload-key');
+  return join(resolveNotifyHome(notifyHome), 'dev-payload-key');
 }

@@ -16,7 +16,7 @@ import { buildApp } from '../api/app.js';
 import { getChannel } from '../channels/registry.js';
 import type { ChannelSender } from '../channels/types.js';
 import { loadConfig } from '../config/config.js';
-import { startSinks } from '../dev/sinks/index.js';
+import { startSinks } from '../../dev/sinks/index.js';
 import { IngestConsumer } from '../ingest/ingest-consumer.js';
 import { buildWorkflowInput, isPermanentStartError } from '../ingest/workflow-input.js';
 import { BatchingProducer } from '../kafka/batching-producer.js';

@@ -2,3 +2,4 @@
 export { onShutdown } from './shutdown.js';
 export { ensureSecretFile } from './secret-file.js';
 export { withTimeout } from './with-timeout.js';
+export { repoRoot, resolveNotifyHome } from './notify-home.js';

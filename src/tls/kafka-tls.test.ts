@@ -9,9 +9,9 @@ import { eventually, testLogger } from '../../test/helpers/kafka.js';
 import { newNotificationId } from '../api/ids.js';
 import { loadConfig } from '../config/config.js';
 import type { AppConfig } from '../config/config.js';
-import { ensureKafkaJars, privateKafkaOptions, startKafka, stopKafka } from '../dev/infra/kafka.js';
-import type { KafkaServerOptions } from '../dev/infra/kafka.js';
-import { resolveInfraPaths } from '../dev/infra/paths.js';
+import { ensureKafkaJars, privateKafkaOptions, startKafka, stopKafka } from '../../dev/infra/kafka.js';
+import type { KafkaServerOptions } from '../../dev/infra/kafka.js';
+import { resolveInfraPaths } from '../../dev/infra/paths.js';
 import { IngestConsumer } from '../ingest/ingest-consumer.js';
 import type { IngestEvent } from '../ingest/ingest-consumer.js';
 import { buildWorkflowInput, isPermanentStartError } from '../ingest/workflow-input.js';
@@ -22,8 +22,8 @@ import { ensureTopics } from '../kafka/topics.js';
 import { notificationRequestSchema } from '../schemas/notification.js';
 import { ENVELOPE_VERSION } from '../shared/notification.js';
 import { NotificationClient } from '../temporal/notification-client.js';
-import { createTestCertificates } from './test-certificates.js';
-import type { TestCertificates } from './test-certificates.js';
+import { createTestCertificates } from '../../test/helpers/test-certificates.js';
+import type { TestCertificates } from '../../test/helpers/test-certificates.js';
 import { kafkaSecurityFromConfig } from './transport-security.js';
 
 /**

@@ -16,8 +16,8 @@ import { NotificationClient } from '../temporal/notification-client.js';
 import { createWorkflowWorker } from '../workers/create-workers.js';
 import { QUERY_STATUS } from '../shared/notification.js';
 import type { NotificationState, NotificationWorkflowInput } from '../shared/notification.js';
-import { createTestCertificates } from './test-certificates.js';
-import type { TestCertificates } from './test-certificates.js';
+import { createTestCertificates } from '../../test/helpers/test-certificates.js';
+import type { TestCertificates } from '../../test/helpers/test-certificates.js';
 import { temporalTlsFromConfig } from './transport-security.js';
 
 /**

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { createTestCertificates } from './test-certificates.js';
-import type { TestCertificates } from './test-certificates.js';
+import { createTestCertificates } from '../../test/helpers/test-certificates.js';
+import type { TestCertificates } from '../../test/helpers/test-certificates.js';
 import { kafkaSecurityFromConfig, temporalTlsFromConfig } from './transport-security.js';
 
 let dir: string;

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pickFreePort } from '../../src/dev/infra/process.js';
+import { pickFreePort } from '../../dev/infra/process.js';
 
 /** A free port for a private server in a test (see `pickFreePort`: below the ephemeral range). */
 export function freePort(): Promise<number> {

@@ -12,7 +12,7 @@ import { buildApp } from '../../src/api/app.js';
 import { channelRegistry } from '../../src/channels/registry.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { AppConfig } from '../../src/config/config.js';
-import { sinkChannelEnv, startSinks } from '../../src/dev/sinks/index.js';
+import { sinkChannelEnv, startSinks } from '../../dev/sinks/index.js';
 import { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
 import type { IngestEvent } from '../../src/ingest/ingest-consumer.js';
 import { ingestOptionsFromConfig } from '../../src/ingest/workflow-input.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/config.js';
-import type { RunningSinks } from '../../src/dev/sinks/index.js';
+import type { RunningSinks } from '../../dev/sinks/index.js';
 import { buildWorkflowInput } from '../../src/ingest/workflow-input.js';
 import type { NotificationState } from '../../src/shared/notification.js';
 import { testEnvironment } from '../helpers/context.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/config.js';
-import type { RunningSinks } from '../../src/dev/sinks/index.js';
+import type { RunningSinks } from '../../dev/sinks/index.js';
 import type { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
 import { freePort } from '../helpers/infra.js';
 import { readTopic } from '../helpers/kafka.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSinks } from '../../src/dev/sinks/index.js';
+import type { RunningSinks } from '../../dev/sinks/index.js';
 import type { IngestEvent } from '../../src/ingest/ingest-consumer.js';
 import { testEnvironment } from '../helpers/context.js';
 import type { ChildHandle, ScenarioTemporal, ScenarioWorkers } from './helpers.js';

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSinks } from '../../dev/sinks/index.js';
-import type { RunningSinks } from '../../dev/sinks/index.js';
+import { startSinks } from '../../../dev/sinks/index.js';
+import type { RunningSinks } from '../../../dev/sinks/index.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../errors.js';
-import { closedPort, sendContext, silentLogger } from '../test-helpers.js';
+import { closedPort, sendContext, silentLogger } from '../../../test/helpers/channel-test-helpers.js';
 import type { ChannelSender } from '../types.js';
 import { smsChannel } from './index.js';
 import type { SmsContent, SmsRecipient } from './schema.js';

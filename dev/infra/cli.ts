@@ -2,7 +2,7 @@
  * `npm run infra -- <install|start|stop|status|wipe> [--all]`: manage the local Temporal dev server and Kafka under
  * NOTIFY_HOME (`.notify/`). Servers started here keep running after the command returns; `stop` ends them.
  */
-import { loadConfig } from '../../config/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import { ensureKafkaJars } from './kafka.js';
 import type { ComponentStatus } from './infra.js';
 import { ensureInfra, infraStatus, stopInfra, wipeInfra } from './infra.js';

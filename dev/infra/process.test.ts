@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/helpers/infra.js';
+import { tempDir } from '../../test/helpers/infra.js';
 import { isProcessAlive, readPidFile, runningPid, runStreaming, spawnDetached, stopProcess, withLock } from './process.js';
 
 const dir = tempDir('process');

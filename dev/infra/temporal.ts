@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../../shared/notification.js';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/notification.js';
 import type { InfraLog, StartedServer, StopOutcome } from './process.js';
 import {
   assertPortsFree,

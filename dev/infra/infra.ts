@@ -3,7 +3,7 @@ import { Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BaseConfig } from '../../config/config.js';
+import type { BaseConfig } from '../../src/config/config.js';
 import type { KafkaServerOptions } from './kafka.js';
 import { ensureKafkaJars, kafkaPropertiesFile, startKafka, stopKafka, waitForKafka } from './kafka.js';
 import type { InfraPaths } from './paths.js';

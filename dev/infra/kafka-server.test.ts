@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts, tempDir } from '../../../test/helpers/infra.js';
-import { loadConfig } from '../../config/config.js';
+import { freePorts, tempDir } from '../../test/helpers/infra.js';
+import { loadConfig } from '../../src/config/config.js';
 import type { KafkaServerOptions } from './kafka.js';
 import { ensureKafkaJars, kafkaPropertiesFile, privateKafkaOptions, startKafka, stopKafka } from './kafka.js';
 import { resolveInfraPaths } from './paths.js';

@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { formatApiKeyEntry, SCOPES } from '../auth/api-keys.js';
-import { devApiKeyFile, ensureDevApiKey } from '../auth/dev-key.js';
-import { childEnvironment, loadConfig } from '../config/config.js';
-import { devPayloadKeyFile, ensureDevPayloadKey } from '../crypto/dev-key.js';
-import { ensureInfra } from '../dev/infra/index.js';
-import { sinkChannelEnv } from '../dev/sinks/index.js';
+import { formatApiKeyEntry, SCOPES } from '../../src/auth/api-keys.js';
+import { devApiKeyFile, ensureDevApiKey } from '../../src/auth/dev-key.js';
+import { childEnvironment, loadConfig } from '../../src/config/config.js';
+import { devPayloadKeyFile, ensureDevPayloadKey } from '../../src/crypto/dev-key.js';
+import { ensureInfra } from '../infra/index.js';
+import { sinkChannelEnv } from '../sinks/index.js';
 import { startComponent, stopComponents } from './supervisor.js';
 import type { ManagedProcess } from './supervisor.js';
 
@@ -34,10 +34,10 @@ async function main(): Promise<void> {
 
   const processes: ManagedProcess[] = [];
   const specs: Array<[string, string, string[]]> = [
-    ['sinks', '../dev/sinks/main.ts', []],
-    ['gateway', '../api/main.ts', []],
-    ['ingest', '../ingest/main.ts', []],
-    ['worker', '../workers/main.ts', []],
+    ['sinks', '../sinks/main.ts', []],
+    ['gateway', '../../src/api/main.ts', []],
+    ['ingest', '../../src/ingest/main.ts', []],
+    ['worker', '../../src/workers/main.ts', []],
   ];
   specs.forEach(([name, path, args], i) => processes.push(startComponent(name, entry(path), args, env, i)));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SEARCH_ATTRIBUTES } from '../../shared/notification.js';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/notification.js';
 import { kafkaJavaArgs, kafkaLog4jProperties, kafkaPom, kafkaServerProperties, newKafkaClusterId } from './kafka.js';
 import { repoRoot, resolveInfraPaths } from './paths.js';
 import { temporalServerArgs } from './temporal.js';

@@ -1,13 +1,7 @@
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot, resolveNotifyHome } from '../../src/runtime/notify-home.js';
 
-/**
- * The repository root, resolved from this module's location (`src/dev/infra/paths.ts` → three levels up), so the
- * cache folder does not depend on the working directory a command was started from.
- */
-export function repoRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-}
+export { repoRoot };
 
 /** Every file and folder the embedded infrastructure reads or writes, all under one home folder. */
 export interface InfraPaths {
@@ -45,8 +39,7 @@ export interface InfraPaths {
  * Lays out the home folder. `notifyHome` (config NOTIFY_HOME) may be relative; it is then taken from the repo root.
  */
 export function resolveInfraPaths(notifyHome?: string): InfraPaths {
-  const root = repoRoot();
-  const home = notifyHome === undefined ? join(root, '.notify') : isAbsolute(notifyHome) ? notifyHome : resolve(root, notifyHome);
+  const home = resolveNotifyHome(notifyHome);
   const binDir = join(home, 'bin');
   const kafkaDir = join(home, 'kafka');
   const dataDir = join(home, 'data');

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePorts, tempDir } from '../../../test/helpers/infra.js';
+import { freePorts, tempDir } from '../../test/helpers/infra.js';
 import type { InfraConfig } from './infra.js';
 import { ensureInfra, infraStatus, stopInfra, wipeInfra } from './infra.js';
 import { resolveInfraPaths } from './paths.js';

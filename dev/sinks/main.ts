@@ -1,6 +1,6 @@
-import { loadConfig } from '../../config/config.js';
-import { createLogger } from '../../logging/create-logger.js';
-import { onShutdown } from '../../runtime/shutdown.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/logging/create-logger.js';
+import { onShutdown } from '../../src/runtime/shutdown.js';
 import { DEV_WEBHOOK_SECRET } from './defaults.js';
 import { startSinks } from './sinks.js';
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import type { SendContext } from './types.js';
+import type { SendContext } from '../../src/channels/types.js';
 
 /**
  * Helpers shared by the channel tests (not used by production code): a send context shaped like the one the
