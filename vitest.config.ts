@@ -1,14 +1,46 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Test files that need nothing but Node: no Kafka, no Temporal, no Java/Go/Python/openssl, no global setup.
+ * `npm run test:unit` runs only these (seconds, on a clone with just Node); everything else is `integration`.
+ * A new test file is integration unless listed here.
+ */
+export const UNIT_TESTS = [
+  'src/api/app.test.ts',
+  'src/auth/api-keys.test.ts',
+  'src/auth/dev-defaults.test.ts',
+  'src/auth/http-auth.test.ts',
+  'src/channels/registry.test.ts',
+  'src/channels/slack/slack.test.ts',
+  'src/channels/sms/sms.test.ts',
+  'src/channels/webhook/webhook.test.ts',
+  'src/config/**/*.test.ts',
+  'src/crypto/keyring.test.ts',
+  'src/ingest/offset-tracker.test.ts',
+  'src/observability/metrics-server.test.ts',
+  'src/shared/**/*.test.ts',
+  'dev/infra/generated-config.test.ts',
+  'dev/sinks/sinks.test.ts',
+  'test/bad-input/ingest.test.ts',
+];
+
+const ALL_TESTS = ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
     // Two cores: integration files start Temporal workers and Kafka consumers; keep parallelism modest.
     maxWorkers: 2,
     reporters: ['default', './test/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT_TESTS } },
+      {
+        extends: true,
+        // Real Kafka + Temporal, ensured (installed on first use) by the global setup.
+        test: { name: 'integration', include: ALL_TESTS, exclude: UNIT_TESTS, globalSetup: ['test/global-setup.ts'] },
+      },
+    ],
   },
 });

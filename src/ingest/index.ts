@@ -4,3 +4,5 @@ export type { IngestEvent, IngestOptions, WorkflowStarter } from './ingest-consu
 export { classifyRecord } from './classify.js';
 export type { PoisonRecord, ValidRecord } from './classify.js';
 export { buildWorkflowInput, isPermanentStartError } from './workflow-input.js';
+export { OffsetTracker } from './offset-tracker.js';
+export type { CommitFn, CommitTarget } from './offset-tracker.js';

@@ -9,6 +9,7 @@ import type { NotificationEnvelope } from '../kafka/envelope.js';
 import type { NotificationMemo, StartOutcome } from '../temporal/notification-client.js';
 import type { NotificationWorkflowInput } from '../shared/notification.js';
 import { classifyRecord } from './classify.js';
+import { OffsetTracker } from './offset-tracker.js';
 import type { PoisonRecord } from './classify.js';
 import { withTimeout } from '../runtime/with-timeout.js';
 
@@ -65,7 +66,8 @@ class StaleBatchError extends Error {
 /**
  * Kafka → Temporal. For each record: validate; poison → dead-letter topic (acks = all) first; valid → start the
  * notification workflow (workflow id = notification id, duplicates rejected). The offset is committed only after
- * the start was accepted (or the DLQ write acknowledged), as the highest contiguous processed offset.
+ * the start was accepted (or the DLQ write acknowledged), as the highest contiguous processed offset
+ * (`OffsetTracker`).
  *
  * When Temporal is unavailable the consumer retries the start with capped exponential backoff while heartbeating, so
  * it keeps its partitions, commits nothing, never crash-loops, and drains when Temporal is back. A rebalance or
@@ -117,22 +119,16 @@ export class IngestConsumer {
     const messages = batch.messages;
     if (messages.length === 0) return;
     const alive = () => this.running && isRunning() && !isStale();
-    const done: boolean[] = messages.map(() => false);
-    let contiguous = -1;
-    let committed = -1;
+    const tracker = new OffsetTracker(
+      messages.map((m) => m.offset),
+      async ({ lastOffset, nextOffset }) => {
+        resolveOffset(lastOffset);
+        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+        this.options.onEvent?.({ type: 'committed', partition: batch.partition, offset: nextOffset });
+      },
+    );
+    const commit = () => tracker.commit();
     let next = 0;
-
-    const commit = async () => {
-      while (contiguous + 1 < messages.length && done[contiguous + 1] === true) contiguous++;
-      if (contiguous <= committed) return;
-      const message = messages[contiguous];
-      if (message === undefined) return;
-      const offset = (BigInt(message.offset) + 1n).toString();
-      resolveOffset(message.offset);
-      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
-      committed = contiguous;
-      this.options.onEvent?.({ type: 'committed', partition: batch.partition, offset });
-    };
 
     const worker = async () => {
       while (next < messages.length) {
@@ -141,7 +137,7 @@ export class IngestConsumer {
         const message = messages[index];
         if (message === undefined) continue;
         await this.processRecord(message, batch.topic, batch.partition, { heartbeat, alive });
-        done[index] = true;
+        tracker.markDone(index);
       }
     };
 
