@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
  * A new test file is integration unless listed here.
  */
 export const UNIT_TESTS = [
+  'src/activities/to-failure.test.ts',
   'src/api/app.test.ts',
   'src/auth/api-keys.test.ts',
   'src/auth/dev-defaults.test.ts',

@@ -3,6 +3,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { DeliveryError, PermanentDeliveryError } from '../channels/errors.js';
 import type { ChannelSender } from '../channels/types.js';
+import { FAILURE_TYPES } from '../shared/failure-types.js';
 import type { DeliverInput, DeliverResult } from '../shared/notification.js';
 
 /** Dependencies of the channel activities; only the worker entry point builds the real ones. */
@@ -75,7 +76,7 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
         // Unknown errors (bugs, unexpected library failures) are retried: losing a notification is worse than a retry.
         throw ApplicationFailure.create({
           message: err instanceof Error ? err.message : String(err),
-          type: err instanceof Error ? err.name : 'UnknownError',
+          type: err instanceof Error ? err.name : FAILURE_TYPES.unknown,
           details: [{ attempt }],
           cause: err instanceof Error ? err : undefined,
         });
@@ -90,12 +91,12 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
 /** Maps a typed delivery error to the Temporal failure that makes the retry policy do the right thing. */
 export function toFailure(err: DeliveryError, attempt: number): ApplicationFailure {
   if (err instanceof PermanentDeliveryError) {
-    return ApplicationFailure.create({ message: err.message, type: 'PermanentDeliveryError', nonRetryable: true, details: [{ attempt, code: err.code }] });
+    return ApplicationFailure.create({ message: err.message, type: FAILURE_TYPES.permanent, nonRetryable: true, details: [{ attempt, code: err.code }] });
   }
   const retryAfterMs = 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
   return ApplicationFailure.create({
     message: err.message,
-    type: 'TransientDeliveryError',
+    type: FAILURE_TYPES.transient,
     nonRetryable: false,
     details: [{ attempt, code: err.code }],
     nextRetryDelay: retryAfterMs !== undefined ? Math.max(retryAfterMs, 1) : undefined,

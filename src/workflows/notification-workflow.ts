@@ -13,6 +13,7 @@ import {
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { DeliverResult, DeliverInput, DeliveryState, NotificationState, NotificationStatus, NotificationWorkflowInput } from '../shared/notification.js';
 import { QUERY_STATUS, SEARCH_ATTRIBUTES, SIGNAL_CANCEL, SIGNAL_RETRY, channelTaskQueue } from '../shared/notification.js';
+import { FAILURE_TYPES } from '../shared/failure-types.js';
 import type { ChannelActivities } from '../activities/index.js';
 
 /** Signal: cancel the notification if nothing has been sent yet (ignored once sending started). */
@@ -25,7 +26,7 @@ export const statusQuery = defineQuery<NotificationState>(QUERY_STATUS);
 const statusKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.status.name, SearchAttributeType.KEYWORD);
 
 /** Error type the activity layer gives permanent delivery failures; never retried by Temporal. */
-export const PERMANENT_FAILURE_TYPE = 'PermanentDeliveryError';
+export const PERMANENT_FAILURE_TYPE = FAILURE_TYPES.permanent;
 
 /**
  * One workflow per notification (workflow id = notification id).
