@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { WriteStream } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { literalPattern, spawnEntry } from '../dev/process-harness/index.js';
+import type { ChildHandle } from '../dev/process-harness/index.js';
 
 /** How a managed process is started, and which log line says it is ready. */
 export interface ProcessSpec {
@@ -31,12 +30,10 @@ export type ProcessEventLog = (line: string) => void;
  * (e.g. a worker that gives up while Temporal is down), so a crash is an observed effect rather than the end of the run.
  */
 export class ManagedProcess {
-  private child: ChildProcess | undefined;
-  private exited: Promise<number | null> = Promise.resolve(null);
+  private child: ChildHandle | undefined;
   private ready: Promise<void> = Promise.resolve();
   private expectingExit = false;
   private closed = false;
-  private log: WriteStream | undefined;
   /** Number of starts (1 after the first). */
   starts = 0;
   /** Exits nobody asked for. */
@@ -51,7 +48,7 @@ export class ManagedProcess {
 
   /** Current pid (undefined while down). */
   get pid(): number | undefined {
-    return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+    return this.child?.alive() === true ? this.child.pid : undefined;
   }
 
   /** Starts the process; resolves once its ready line was printed (rejects if it exits first or after `timeoutMs`). */
@@ -59,40 +56,22 @@ export class ManagedProcess {
     if (this.pid !== undefined) return this.ready;
     mkdirSync(dirname(this.spec.logFile), { recursive: true });
     mkdirSync(dirname(this.spec.pidFile), { recursive: true });
-    this.log ??= createWriteStream(this.spec.logFile, { flags: 'a' });
-    this.log.write(`\n=== ${new Date().toISOString()} start ${this.spec.name}: ${this.spec.entry} ${this.spec.args.join(' ')}\n`);
+    appendFileSync(this.spec.logFile, `\n=== ${new Date().toISOString()} start ${this.spec.name}: ${this.spec.entry} ${this.spec.args.join(' ')}\n`);
     this.expectingExit = false;
     this.starts++;
     // Own process group: a Ctrl-C in the terminal reaches only the runner, which then stops everything in order.
-    const child = spawn(process.execPath, ['--import', 'tsx', this.spec.entry, ...this.spec.args], {
-      cwd: this.spec.cwd,
-      env: this.spec.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child = spawnEntry({ name: this.spec.name, entry: this.spec.entry, args: this.spec.args, env: this.spec.env, cwd: this.spec.cwd, logFile: this.spec.logFile, outputLimit: 8_192, detached: true });
     this.child = child;
-    if (child.pid !== undefined) writeFileSync(this.spec.pidFile, `${child.pid}\n`);
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal !== null ? -1 : null))));
-    this.ready = new Promise<void>((resolve, reject) => {
-      let buffered = '';
-      const timer = setTimeout(() => reject(new Error(`${this.spec.name} printed no "${this.spec.readyLine}" within ${timeoutMs} ms; see ${this.spec.logFile}`)), timeoutMs);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        buffered = (buffered + chunk.toString('utf8')).slice(-4096);
-        if (buffered.includes(this.spec.readyLine)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`${this.spec.name} exited (code ${String(code)}, signal ${String(signal)}) before it was ready; see ${this.spec.logFile}`));
-      });
-    });
+    if (child.pid > 0) writeFileSync(this.spec.pidFile, `${child.pid}\n`);
+    this.ready = child.waitForLine(literalPattern(this.spec.readyLine), timeoutMs).then(
+      () => undefined,
+      (err: unknown) => {
+        throw new Error(`${this.spec.name} not ready (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); see ${this.spec.logFile}`);
+      },
+    );
     // Nobody may be waiting for readiness (automatic restarts); keep the rejection from being unhandled.
     this.ready.catch(() => undefined);
-    child.stdout?.pipe(this.log, { end: false });
-    child.stderr?.pipe(this.log, { end: false });
-    child.once('exit', (code, signal) => {
+    void child.exited.then(({ code, signal }) => {
       if (this.expectingExit || this.closed) return;
       this.crashes++;
       this.events(`${this.spec.name} (pid ${String(child.pid)}) exited on its own (code ${String(code)}, signal ${String(signal)}); restarting in ${this.restartDelayMs} ms`);
@@ -110,18 +89,10 @@ export class ManagedProcess {
   /** Sends `signal` and waits for the exit (SIGKILL after `timeoutMs`). Returns the exit code and how long it took. */
   async stop(signal: NodeJS.Signals, timeoutMs = 60_000): Promise<{ code: number | null; tookMs: number; escalated: boolean }> {
     const child = this.child;
-    const started = Date.now();
     if (child === undefined || this.pid === undefined) return { code: null, tookMs: 0, escalated: false };
     this.expectingExit = true;
-    child.kill(signal);
-    let escalated = false;
-    const timer = setTimeout(() => {
-      escalated = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return { code, tookMs: Date.now() - started, escalated };
+    const exit = await child.stop({ signal, graceMs: timeoutMs });
+    return { code: exit.code ?? (exit.signal !== null ? -1 : null), tookMs: exit.tookMs, escalated: exit.escalated };
   }
 
   /** From now on an exit is not restarted (called on every process before an orderly shutdown). */
@@ -129,12 +100,11 @@ export class ManagedProcess {
     this.closed = true;
   }
 
-  /** Stops the process for good (no automatic restart) and closes its log. */
+  /** Stops the process for good (no automatic restart); its log is closed once its output drained. */
   async close(graceMs: number): Promise<void> {
     this.closed = true;
     await this.stop('SIGTERM', graceMs);
     await sleep(10);
-    this.log?.end();
   }
 }
 

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../dev/infra/index.js';
+import { spawnEntry } from '../../dev/process-harness/index.js';
 
 /** A notify component (or bench helper) running as its own process, so its CPU and memory can be measured alone. */
 export interface Component {
@@ -37,27 +36,14 @@ export interface ComponentSpec {
 
 /** Starts a component and waits until it is ready; kills it and throws (with its last output) when it is not. */
 export async function startComponent(spec: ComponentSpec): Promise<Component> {
-  const child = spawn(process.execPath, ['--import', 'tsx', spec.script, ...(spec.args ?? [])], { cwd: repoRoot(), env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(join(spec.logDir, `${spec.name}.log`), { flags: 'a' });
-  let tail = '';
-  const capture = (chunk: Buffer) => {
-    log.write(chunk);
-    tail = (tail + chunk.toString('utf8')).slice(-8_000);
-  };
-  child.stdout?.on('data', capture);
-  child.stderr?.on('data', capture);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const handle = spawnEntry({ name: spec.name, entry: spec.script, args: spec.args, env: spec.env, cwd: repoRoot(), logFile: join(spec.logDir, `${spec.name}.log`), outputLimit: 8_000 });
+  const { child } = handle;
+  const tail = () => handle.output();
   if (child.pid === undefined) throw new Error(`${spec.name} could not be spawned`);
   // eslint-disable-next-line prefer-const -- assigned after `stop`, which refers to it
   let component: Component;
   const stop = async (graceMs = 10_000) => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    }
-    log.end();
+    await handle.stop({ graceMs });
     live.delete(component);
   };
   component = { name: spec.name, pid: child.pid, child, stop };
@@ -66,12 +52,12 @@ export async function startComponent(spec: ComponentSpec): Promise<Component> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      spec.ready(child, () => tail),
-      exited.then(() => {
-        throw new Error(`${spec.name} exited during start-up (code ${String(child.exitCode)}):\n${tail}`);
+      spec.ready(child, tail),
+      handle.exited.then(() => {
+        throw new Error(`${spec.name} exited during start-up (code ${String(child.exitCode)}):\n${tail()}`);
       }),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${spec.name} not ready within ${timeoutMs} ms:\n${tail}`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(`${spec.name} not ready within ${timeoutMs} ms:\n${tail()}`)), timeoutMs);
       }),
     ]);
   } catch (err) {

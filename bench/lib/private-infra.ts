@@ -1,4 +1,3 @@
-import { pickFreePort } from '../../dev/infra/process.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig } from '../../src/config/config.js';
@@ -14,6 +13,7 @@ import {
   temporalAddressFor,
 } from '../../dev/infra/index.js';
 import type { KafkaServerOptions, TemporalServerOptions } from '../../dev/infra/index.js';
+import { freePort } from '../../dev/process-harness/index.js';
 
 /** A Kafka broker and a Temporal dev server that only this benchmark run uses (own ports, own data dirs). */
 export interface PrivateInfra {
@@ -30,10 +30,8 @@ export interface PrivateInfra {
   stop(): Promise<void>;
 }
 
-/** A free port below the ephemeral range (see `pickFreePort`). */
-export function freePort(): Promise<number> {
-  return pickFreePort();
-}
+/** A free port below the ephemeral range (the tooling's one `freePort`, re-exported for the bench phases). */
+export { freePort };
 
 /**
  * Starts a private Kafka and Temporal under `<NOTIFY_HOME>/bench/<runId>/`, reusing the shared install caches (Temporal

@@ -1,12 +1,13 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawnEntry } from '../process-harness/index.js';
+import type { ChildHandle } from '../process-harness/index.js';
 
 /** A component process started by `npm start`. */
 export interface ManagedProcess {
   name: string;
   child: ChildProcess;
   exited: Promise<number | null>;
+  handle: ChildHandle;
 }
 
 const COLORS = [36, 35, 33, 32, 34, 31];
@@ -28,25 +29,13 @@ export function formatLogLine(name: string, line: string, color: number): string
 
 /** Starts a TypeScript entry point as a child process (via tsx) and prefixes its log lines with its name. */
 export function startComponent(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv, index: number): ManagedProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const color = COLORS[index % COLORS.length] ?? 36;
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream === null) continue;
-    createInterface({ input: stream }).on('line', (line) => console.log(formatLogLine(name, line, color)));
-  }
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { name, child, exited };
+  // Output goes to the terminal only; keep a little in memory.
+  const handle = spawnEntry({ name, entry, args, env, cwd: process.cwd(), outputLimit: 16_384, onLine: (line) => console.log(formatLogLine(name, line, color)) });
+  return { name, child: handle.child, exited: handle.exited.then((e) => e.code), handle };
 }
 
 /** Sends SIGTERM to each process and waits (then SIGKILL after `graceMs`). */
 export async function stopComponents(processes: ManagedProcess[], graceMs: number): Promise<void> {
-  await Promise.all(
-    processes.map(async (p) => {
-      if (p.child.exitCode !== null) return;
-      p.child.kill('SIGTERM');
-      const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
-      await p.exited;
-      clearTimeout(timer);
-    }),
-  );
+  await Promise.all(processes.map((p) => p.handle.stop({ graceMs })));
 }

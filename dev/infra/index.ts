@@ -26,7 +26,6 @@ export type { InfraLog, SpawnDetachedOptions, StartedServer, StopOutcome, StopPr
 export {
   assertPortsFree,
   InfraError,
-  isPortFree,
   isProcessAlive,
   readPidFile,
   runningPid,
@@ -35,6 +34,7 @@ export {
   waitUntil,
   withLock,
 } from './process.js';
+export { isPortFree } from '../process-harness/ports.js';
 export type { EnsureTemporalCliOptions, TemporalServerOptions } from './temporal.js';
 export {
   ensureTemporalCli,

@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isPortFree } from '../process-harness/ports.js';
 
 /** Where infrastructure helpers report progress; one human-readable line per call. */
 export type InfraLog = (line: string) => void;
@@ -154,31 +154,6 @@ export async function stopProcess(pidFile: string, opts: StopProcessOptions): Pr
   }
   rmSync(pidFile, { force: true });
   return outcome;
-}
-
-/** Whether nothing listens on `host:port` (tries to bind it). */
-export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const server = createServer();
-    server.once('error', () => resolveFree(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolveFree(true)));
-  });
-}
-
-/** Ports private servers (tests, chaos, bench) pick from: below Linux's ephemeral range (32768+). */
-const PRIVATE_PORT_RANGE = { min: 12_000, max: 19_999 };
-
-/**
- * A TCP port on `host` that nothing listens on, for a private server that binds it a moment later. Chosen at random
- * below the ephemeral range: a port the OS hands out (listen(0)) is ephemeral, and any outgoing connection may take it
- * before the server binds it.
- */
-export async function pickFreePort(host = '127.0.0.1'): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const port = PRIVATE_PORT_RANGE.min + Math.floor(Math.random() * (PRIVATE_PORT_RANGE.max - PRIVATE_PORT_RANGE.min + 1));
-    if (await isPortFree(port, host)) return port;
-  }
-  throw new InfraError(`no free port found in ${PRIVATE_PORT_RANGE.min}-${PRIVATE_PORT_RANGE.max}`);
 }
 
 /** Best effort "pid/name" of the process listening on a TCP port (via `ss`), for error messages. */

@@ -1,4 +1,4 @@
-import { pickFreePort } from '../../dev/infra/process.js';
+import { freePort } from '../../dev/process-harness/index.js';
 import { execFile, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 
@@ -63,7 +63,7 @@ export interface AiosmtpdServer {
 export async function startAiosmtpd(): Promise<AiosmtpdServer> {
   await ensureAiosmtpd();
   const host = '127.0.0.1';
-  const port = await pickFreePort(host);
+  const port = await freePort(host);
   // -u: unbuffered, so printed messages reach us while the server runs.
   const child = spawn(PYTHON, ['-u', '-m', 'aiosmtpd', '-n', '-l', `${host}:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

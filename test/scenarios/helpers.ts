@@ -7,8 +7,8 @@
  * queues and workflows on it.
  */
 import { clientDataConverter, devPayloadKeyFile, resolvePayloadKeyring, workerDataConverter } from '../../src/crypto/index.js';
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import { spawnEntry as spawnChild } from '../../dev/process-harness/index.js';
+import type { ChildHandle } from '../../dev/process-harness/index.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -26,7 +26,7 @@ import { childEnvironment, loadConfig } from '../../src/config/config.js';
 import type { AppConfig } from '../../src/config/config.js';
 import { sinkChannelEnv, startSinks } from '../../dev/sinks/index.js';
 import type { RunningSinks } from '../../dev/sinks/index.js';
-import { ensureKafkaJars, ensureTemporalCli, privateKafkaOptions, repoRoot, resolveInfraPaths, startKafka, startTemporal, stopKafka, stopTemporal, temporalAddressFor } from '../../dev/infra/index.js';
+import { ensureKafkaJars, ensureTemporalCli, privateKafkaOptions, resolveInfraPaths, startKafka, startTemporal, stopKafka, stopTemporal, temporalAddressFor } from '../../dev/infra/index.js';
 import type { KafkaServerOptions, TemporalServerOptions } from '../../dev/infra/index.js';
 import { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
 import type { IngestEvent, IngestOptions, WorkflowStarter } from '../../src/ingest/ingest-consumer.js';
@@ -44,6 +44,7 @@ import { eventually, testLogger } from '../helpers/kafka.js';
 import { quietTemporalRuntime } from '../helpers/quiet-runtime.js';
 
 export { eventually, testLogger };
+export type { ChildHandle };
 
 /** Secret the scenario sinks verify webhook signatures with (and the channel config signs with). */
 export const SCENARIO_WEBHOOK_SECRET = 'whsec_c2NlbmFyaW8td2ViaG9vay1zZWNyZXQ=';
@@ -139,114 +140,24 @@ export function captureLogger(): { logger: Logger; lines: Array<Record<string, u
 /** Entry points a scenario can run as a real process (paths relative to the repository root). */
 export type EntryPoint = 'src/api/main.ts' | 'src/ingest/main.ts' | 'src/workers/main.ts' | 'test/scenarios/fixtures/blocking-ingest.ts';
 
-/** A running entry point: its output, and ways to wait for, signal and reap it. */
-export interface ChildHandle {
-  name: string;
-  pid: number;
-  /** Everything written to stdout and stderr so far. */
-  output(): string;
-  /** Parsed JSON log lines (pino) written so far; other lines are skipped. */
-  logs(): Array<Record<string, unknown>>;
-  /** Resolves with the first output line matching `pattern` (already written or not); rejects on exit or timeout. */
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** Whether the process is still running. */
-  alive(): boolean;
-  /** Resolves when the process exited, with its exit code or the signal that ended it. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Sends a signal. */
-  kill(signal: NodeJS.Signals): void;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone. Safe to call on an exited process. */
-  stop(graceMs?: number): Promise<void>;
-}
-
 const children = new Set<ChildHandle>();
 
 /**
  * Spawns `node --import tsx <entry> ...args` from the repository root with exactly `env` layered over this process's
- * environment. Output is captured (and echoed when TEST_LOG_LEVEL is set, for debugging a scenario).
+ * environment (the tooling's child-process harness). Output is captured (and echoed when TEST_LOG_LEVEL is set, for
+ * debugging a scenario).
  */
 export function spawnEntry(entry: EntryPoint, env: Record<string, string>, args: string[] = [], name: string = entry): ChildHandle {
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-    cwd: repoRoot(),
-    env: childEnvironment(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  const listeners = new Set<() => void>();
   const echo = process.env.TEST_LOG_LEVEL !== undefined && process.env.TEST_LOG_LEVEL !== 'silent';
-  const onData = (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-    if (echo) process.stderr.write(`[${name}] ${chunk.toString('utf8')}`);
-    for (const l of [...listeners]) l();
-  };
-  proc.stdout?.on('data', onData);
-  proc.stderr?.on('data', onData);
-  let running = true;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    proc.once('exit', (code, signal) => {
-      running = false;
-      for (const l of [...listeners]) l();
-      resolve({ code, signal });
-    });
-  });
-  const handle: ChildHandle = {
-    name,
-    pid: proc.pid ?? -1,
-    output: () => text,
-    logs: () =>
-      text.split('\n').flatMap((line) => {
-        if (!line.startsWith('{')) return [];
-        try {
-          return [JSON.parse(line) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      }),
-    waitForLine: (pattern, timeoutMs = 60_000) =>
-      new Promise<string>((resolve, reject) => {
-        const check = () => {
-          const line = text.split('\n').find((l) => pattern.test(l));
-          if (line !== undefined) {
-            done();
-            resolve(line);
-          } else if (!running) {
-            done();
-            reject(new Error(`${name} exited before printing ${String(pattern)}; output:\n${text.slice(-4000)}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${name} did not print ${String(pattern)} within ${timeoutMs} ms; output:\n${text.slice(-4000)}`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      }),
-    alive: () => running,
-    exited,
-    kill: (signal) => {
-      if (running) proc.kill(signal);
-    },
-    stop: async (graceMs = 15_000) => {
-      if (running) {
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-        await exited;
-        clearTimeout(timer);
-      }
-      children.delete(handle);
-    },
-  };
+  const handle = spawnChild({ name, entry, args, env: childEnvironment(env), onLine: echo ? (line) => process.stderr.write(`[${name}] ${line}\n`) : undefined });
   children.add(handle);
+  void handle.exited.then(() => children.delete(handle));
   return handle;
 }
 
 /** Stops every child process a scenario spawned and has not stopped yet (for afterAll). */
 export async function stopAllChildren(): Promise<void> {
-  await Promise.all([...children].map((c) => c.stop(5_000)));
+  await Promise.all([...children].map((c) => c.stop({ graceMs: 5_000 })));
 }
 
 // ───────────────────────────── private infrastructure ─────────────────────────────
