@@ -5,13 +5,24 @@ import { z } from 'zod';
  * from tests or code as typed values; these accept both and fail with a message naming the accepted forms.
  */
 
-const TRUE_WORDS = ['true', '1', 'yes'];
-const BOOL_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
 
-/** A boolean setting: `true`/`false` (also `1`/`0`, `yes`/`no`) or a real boolean. */
+/**
+ * The one boolean parser of every setting (application, channel and dev-infrastructure): `true`/`false`, also
+ * `1`/`0`, `yes`/`no`, `on`/`off`, case-insensitive, or a real boolean; anything else is an error naming the
+ * accepted words. (`src/config` uses it too: it lives here because channel code may not import `src/config`.)
+ */
 export function boolSetting(defaultValue: boolean) {
+  const message = 'must be true or false (also 1/0, yes/no, on/off)';
   return z
-    .union([z.boolean(), z.enum(BOOL_WORDS, { error: 'expected true or false' }).transform((v) => TRUE_WORDS.includes(v))])
+    .preprocess(
+      (v) => (typeof v === 'boolean' ? String(v) : v),
+      z
+        .string({ error: message })
+        .refine((v) => TRUE_WORDS.includes(v.toLowerCase()) || FALSE_WORDS.includes(v.toLowerCase()), { error: message })
+        .transform((v) => TRUE_WORDS.includes(v.toLowerCase())),
+    )
     .default(defaultValue);
 }
 

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { parseApiKeys } from '../auth/api-keys.js';
+import { parsePayloadKeys } from '../crypto/keyring.js';
+import { csv, flag, int } from './fields.js';
+
+/**
+ * The application's own settings: HTTP, auth, payload keys, Kafka and Temporal clients, ingest, workers,
+ * observability, transport security. Everything a deployed gateway, ingest or worker reads (channel settings are in
+ * `channel-schema.ts`, the embedded development infrastructure's in `dev-infra-schema.ts`).
+ */
+export const appSchema = z.object({
+  NOTIFY_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Folder for caches (Temporal CLI, Kafka jars) and local data; git-ignored. */
+  NOTIFY_HOME: z.string().min(1).optional(),
+
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_PORT: int(3000, 0, 65535),
+  HTTP_BODY_LIMIT_BYTES: int(256 * 1024, 1024),
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100),
+  BATCH_MAX_ITEMS: int(100, 1, 10_000),
+  /** Public base URL used in `links` of API responses. */
+  PUBLIC_BASE_URL: z.url().optional(),
+
+  /**
+   * API keys (src/auth): comma-separated `name:scope1|scope2:sha256:<hex>` entries; the name is the client id that owns
+   * what the key creates. Only hashes are configured. Create entries with `npm run keys -- new <name> --scopes send,read`.
+   */
+  API_KEYS: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseApiKeys(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** Turns authentication off (every caller is `anonymous` with every scope); logged at WARN on every start. */
+  AUTH_DISABLED: flag(false),
+  /** Requests per RATE_LIMIT_WINDOW_MS per client id (per IP when unauthenticated); 0 disables the limit. */
+  RATE_LIMIT_MAX: int(600, 0),
+  RATE_LIMIT_WINDOW_MS: int(60_000, 1_000),
+  /**
+   * AES-256-GCM keys protecting personal data in Temporal payloads and Kafka records: `kid:<base64 32 bytes>`,
+   * comma-separated. PAYLOAD_KEY_ID names the key that encrypts new data (optional with a single key). Without
+   * PAYLOAD_KEYS, development uses a key generated into .notify/dev-payload-key; production refuses to start.
+   */
+  PAYLOAD_KEYS: z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        parsePayloadKeys(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
+  PAYLOAD_KEY_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"').optional(),
+
+  KAFKA_BROKERS: csv.optional(),
+  KAFKA_CLIENT_ID: z.string().default('notify'),
+  KAFKA_TOPIC: z.string().min(1).default('notify.notifications'),
+  KAFKA_DLQ_TOPIC: z.string().min(1).default('notify.notifications.dlq'),
+  KAFKA_PARTITIONS: int(6, 1, 10_000),
+  KAFKA_REPLICATION_FACTOR: int(1, 1, 16),
+  KAFKA_TOPIC_RETENTION_MS: int(7 * 24 * 3600 * 1000, 60_000),
+  KAFKA_CONSUMER_GROUP: z.string().min(1).default('notify-ingest'),
+  KAFKA_PRODUCE_TIMEOUT_MS: int(5_000, 100),
+  KAFKA_SESSION_TIMEOUT_MS: int(30_000, 6_000),
+  /** Gateway micro-batching: how long a record may wait for others before the producer sends them together. */
+  KAFKA_LINGER_MS: int(5, 0, 1_000),
+  KAFKA_MAX_BATCH_RECORDS: int(2_000, 1, 100_000),
+
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('notify'),
+  TEMPORAL_TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('notify'),
+  TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
+  TEMPORAL_START_TIMEOUT_MS: int(10_000, 100),
+  /**
+   * Retention of closed workflows in the namespace. It bounds how long a finished notification id stays deduplicated
+   * (REJECT_DUPLICATE), so it must exceed any Kafka redelivery window (KAFKA_TOPIC_RETENTION_MS). Applied to the
+   * embedded dev server; checked (warning) on an external one.
+   */
+  TEMPORAL_RETENTION_HOURS: int(8 * 24, 1),
+
+  INGEST_CONCURRENCY: int(64, 1, 10_000),
+  INGEST_MAX_RECORD_BYTES: int(1024 * 1024, 1024),
+  INGEST_BACKOFF_MAX_MS: int(30_000, 100),
+
+  WORKFLOW_WORKER_CONCURRENCY: int(100, 1),
+  WORKER_SHUTDOWN_GRACE_MS: int(30_000, 0),
+  WORKER_MAX_CACHED_WORKFLOWS: int(5_000, 0),
+  /** Channels served by `npm run worker` when no `--channels` flag is given (all when unset). */
+  WORKER_CHANNELS: csv.optional(),
+  /** How long a notification whose deliveries failed waits for a `retry` signal (default 7 days). */
+  NOTIFY_AWAIT_RETRY_MS: int(7 * 24 * 3600 * 1000, 0),
+
+  /** Observability (src/observability): Prometheus `/metrics` listeners (0 = off) and OpenTelemetry export. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  INGEST_METRICS_PORT: int(9464, 0, 65535),
+  WORKER_METRICS_PORT: int(9465, 0, 65535),
+  /** The Temporal SDK's own Prometheus endpoint (worker processes); its series are also served on WORKER_METRICS_PORT. */
+  TEMPORAL_SDK_METRICS_PORT: int(9466, 0, 65535),
+  /** How often ingest polls Kafka for consumer lag per partition. */
+  INGEST_LAG_POLL_MS: int(5_000, 100),
+  /** OTLP/HTTP endpoint of a trace collector (e.g. http://127.0.0.1:4318); tracing is off when unset. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** Extra OTLP headers, `k1=v1,k2=v2` (e.g. an API key of a hosted collector). */
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  /** Prefix of the `service.name` resource attribute; each process appends its role (`-gateway`, `-ingest`, `-worker`). */
+  OTEL_SERVICE_NAME: z.string().min(1).default('notify'),
+
+  /** Transport security (src/tls): Kafka SSL/SASL, Temporal mTLS. Files are checked at start-up. */
+  KAFKA_SSL: flag(false),
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_REJECT_UNAUTHORIZED: flag(true),
+  KAFKA_SASL_MECHANISM: z
+    .enum(['plain', 'scram-sha-256', 'scram-sha-512'], { error: 'must be one of plain, scram-sha-256, scram-sha-512' })
+    .optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  TEMPORAL_TLS: flag(false),
+  TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+});
+
