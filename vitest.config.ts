@@ -8,9 +8,9 @@ import { defineConfig } from 'vitest/config';
 export const UNIT_TESTS = [
   'src/activities/to-failure.test.ts',
   'src/api/app.test.ts',
+  'src/api/plugins/auth.test.ts',
   'src/auth/api-keys.test.ts',
   'src/auth/dev-defaults.test.ts',
-  'src/auth/http-auth.test.ts',
   'src/channels/registry.test.ts',
   'src/channels/slack/slack.test.ts',
   'src/channels/sms/sms.test.ts',

@@ -20,7 +20,7 @@ const signals: string[] = [];
 const deps: GatewayDeps = {
   config: loadConfig({ HTTP_BODY_LIMIT_BYTES: '4096', BATCH_MAX_ITEMS: '5' }),
   logger: testLogger,
-  // Authentication has its own tests (src/auth/http-auth.test.ts); here every caller is the anonymous client.
+  // Authentication has its own tests (src/api/plugins/auth.test.ts); here every caller is the anonymous client.
   auth: { disabled: true },
   producer: {
     isConnected: () => !failWrites,

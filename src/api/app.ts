@@ -3,14 +3,14 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { registerAuth } from '../auth/http-auth.js';
-import { registerRateLimit } from '../auth/rate-limit.js';
-import { registerSecurityHeaders } from '../auth/security-headers.js';
-import { isLoopbackHost, registerCodecRoutes } from '../crypto/codec-routes.js';
 import { AesGcmPayloadCodec } from '../crypto/payload-codec.js';
 import { instrumentGateway } from '../observability/gateway.js';
 import { AcceptanceCache } from './acceptance-cache.js';
 import { createErrorHandler, errorBody } from './errors.js';
+import { authPlugin } from './plugins/auth.js';
+import { codecRoutesPlugin, isLoopbackHost } from './plugins/codec-routes.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNotificationRoutes } from './routes/notifications.js';
 import { Submitter } from './submitter.js';
@@ -57,9 +57,9 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     return reply.code(404).send(errorBody(404, 'NOT_FOUND', `No route ${request.method} ${path}`));
   });
   // Security: identify the caller, then rate-limit per client, then (preParsing) enforce each route's scope.
-  registerSecurityHeaders(app);
-  registerAuth(app, deps.auth, deps.logger);
-  await registerRateLimit(app, { max: deps.config.RATE_LIMIT_MAX, windowMs: deps.config.RATE_LIMIT_WINDOW_MS });
+  await app.register(securityHeadersPlugin);
+  await app.register(authPlugin, { settings: deps.auth, logger: deps.logger });
+  await app.register(rateLimitPlugin, { max: deps.config.RATE_LIMIT_MAX, windowMs: deps.config.RATE_LIMIT_WINDOW_MS });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -85,7 +85,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   registerNotificationRoutes(app, deps, submitter, cache);
   if (deps.payloadKeyring !== undefined) {
-    registerCodecRoutes(app, {
+    await app.register(codecRoutesPlugin, {
       codec: new AesGcmPayloadCodec(deps.payloadKeyring),
       allowedOrigin: new URL(deps.config.TEMPORAL_UI_URL).origin,
       // The embedded dev Web UI has no login and cannot send a bearer token: in development, with the gateway bound to

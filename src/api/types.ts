@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AuthSettings } from '../auth/http-auth.js';
+import type { AuthSettings } from '../auth/principal.js';
 import type { AppConfig } from '../config/config.js';
 import type { OutgoingMessage } from '../kafka/batching-producer.js';
 import type { GatewayObservability } from '../observability/gateway.js';

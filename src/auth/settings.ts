@@ -1,5 +1,5 @@
 import type { ApiKeyEntry } from './api-keys.js';
-import type { AuthSettings } from './http-auth.js';
+import type { AuthSettings } from './principal.js';
 
 /** The configuration the gateway's authentication is decided from. */
 export interface AuthConfig {

@@ -7,5 +7,3 @@ export { openRequest, sealedRequestSchema, sealRequest } from './envelope-sealin
 export type { SealedRequest } from './envelope-sealing.js';
 export { devPayloadKeyFile, ensureDevPayloadKey, resolvePayloadKeyring } from './dev-key.js';
 export type { PayloadKeySettings } from './dev-key.js';
-export { registerCodecRoutes } from './codec-routes.js';
-export type { CodecRouteOptions } from './codec-routes.js';

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { NotificationState } from '../../shared/notification.js';
 import type { AcceptanceCache } from '../acceptance-cache.js';
-import { clientIdOf } from '../../auth/http-auth.js';
+import { clientIdOf } from '../plugins/auth.js';
 import { issuesFromZod } from '../../schemas/issues.js';
 import { ApiError, errorBody } from '../errors.js';
 import { isNotificationId } from '../ids.js';

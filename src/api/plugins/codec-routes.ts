@@ -1,10 +1,11 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ApiError } from '../api/errors.js';
-import { requireScope } from '../auth/http-auth.js';
-import { DecryptionError } from './keyring.js';
+import { DecryptionError } from '../../crypto/keyring.js';
+import { ApiError } from '../errors.js';
+import { requireScope } from './auth.js';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 /** One payload in protobuf JSON form, as Temporal's codec-server protocol sends it (bytes as base64). */
@@ -26,7 +27,7 @@ function toJson(p: Payload): JsonPayload {
   };
 }
 
-/** Options of {@link registerCodecRoutes}. */
+/** Options of {@link codecRoutesPlugin}. */
 export interface CodecRouteOptions {
   codec: PayloadCodec;
   /** The one browser origin allowed to call the endpoint (the Temporal Web UI's, from TEMPORAL_UI_URL). */
@@ -51,7 +52,9 @@ export function isLoopbackHost(host: string | undefined): boolean {
  * payloads. Both need an API key with the `admin` scope. CORS allows only `allowedOrigin`; preflights are public
  * (browsers send them without credentials) and grant nothing by themselves.
  */
-export function registerCodecRoutes(app: FastifyInstance, options: CodecRouteOptions): void {
+export const codecRoutesPlugin = fp<CodecRouteOptions>(
+  // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
+  async (app: FastifyInstance, options) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const cors = (origin: string | undefined): Record<string, string> =>
     origin === options.allowedOrigin
@@ -110,4 +113,6 @@ export function registerCodecRoutes(app: FastifyInstance, options: CodecRouteOpt
       },
     );
   }
-}
+  },
+  { name: 'notify-codec-routes', fastify: '5.x', dependencies: ['notify-auth'] },
+);

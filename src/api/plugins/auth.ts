@@ -1,22 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
-import { ApiError } from '../api/errors.js';
-import { ApiKeyVerifier, SCOPES } from './api-keys.js';
-import type { ApiKeyEntry, Scope } from './api-keys.js';
+import { ApiKeyVerifier, SCOPES } from '../../auth/api-keys.js';
+import type { Scope } from '../../auth/api-keys.js';
+import { ANONYMOUS_CLIENT } from '../../auth/principal.js';
+import type { AuthSettings, Principal } from '../../auth/principal.js';
+import { ApiError } from '../errors.js';
 
-/** Who is calling: the client id (the key's name) that owns what it creates, and what it may do. */
-export interface Principal {
-  clientId: string;
-  scopes: readonly Scope[];
-  /** True when authentication is disabled (AUTH_DISABLED=true): everyone is the `anonymous` client. */
-  anonymous: boolean;
+/** Options of {@link authPlugin}. */
+export interface AuthPluginOptions {
+  settings: AuthSettings;
+  logger: Logger;
 }
-
-/** Authentication settings of the gateway: the configured keys, or an explicit opt-out. */
-export type AuthSettings = { disabled: true } | { disabled?: false; keys: readonly ApiKeyEntry[] };
-
-/** Client id of every request when authentication is disabled (and of data created before keys existed). */
-export const ANONYMOUS_CLIENT = 'anonymous';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,11 +29,15 @@ declare module 'fastify' {
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]{1,512})[ \t]*$/i;
 
 /**
- * Adds API-key authentication to the gateway. An `onRequest` hook identifies the caller (so the rate limiter, which
- * runs next, can count per client); a `preParsing` hook then enforces the route's `config.scope` before the body is
- * read: 401 + `WWW-Authenticate: Bearer` without a valid key, 403 when the key lacks the scope.
+ * API-key authentication of the gateway (a `fastify-plugin`, so its hooks and the `request.principal` decorator
+ * apply to every route). An `onRequest` hook identifies the caller (so the rate limiter, which runs next, can count
+ * per client); a `preParsing` hook then enforces the route's `config.scope` before the body is read: 401 +
+ * `WWW-Authenticate: Bearer` without a valid key, 403 when the key lacks the scope. Key parsing and verification are
+ * the pure part, in `src/auth`.
  */
-export function registerAuth(app: FastifyInstance, settings: AuthSettings, logger: Logger): void {
+export const authPlugin = fp<AuthPluginOptions>(
+  // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
+  async (app: FastifyInstance, { settings, logger }) => {
   const verifier = settings.disabled === true ? undefined : new ApiKeyVerifier(settings.keys);
   if (settings.disabled === true) {
     logger.warn('AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): every caller can send, read, cancel and decode every notification. Never run this way in production.');
@@ -56,7 +55,9 @@ export function registerAuth(app: FastifyInstance, settings: AuthSettings, logge
     if (scope !== undefined) requireScope(request, scope);
     return payload;
   });
-}
+  },
+  { name: 'notify-auth', fastify: '5.x' },
+);
 
 function identify(request: FastifyRequest, verifier: ApiKeyVerifier | undefined): void {
   if (verifier === undefined) {

@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 
 /**
  * Helmet-style response headers on every answer: no MIME sniffing, no framing (clickjacking on /docs), no referrer
  * leaking ids, and no caching of API answers that may contain notification details. The Swagger UI's own
  * Content-Security-Policy comes from `@fastify/swagger-ui` (`staticCSP`).
  */
-export function registerSecurityHeaders(app: FastifyInstance): void {
+export const securityHeadersPlugin = fp(
+  // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
+  async (app: FastifyInstance) => {
   app.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-content-type-options', 'nosniff');
     void reply.header('x-frame-options', 'DENY');
@@ -14,4 +17,6 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
     if (request.url.startsWith('/v1/') || request.url.startsWith('/codec/')) void reply.header('cache-control', 'no-store');
     return payload;
   });
-}
+  },
+  { name: 'notify-security-headers', fastify: '5.x' },
+);

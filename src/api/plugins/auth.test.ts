@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testLogger } from '../../test/helpers/kafka.js';
-import { buildApp } from '../api/app.js';
-import type { GatewayDeps } from '../api/types.js';
-import { loadConfig } from '../config/config.js';
-import { generatePayloadKeyEntry, PayloadKeyring } from '../crypto/keyring.js';
-import { AesGcmPayloadCodec } from '../crypto/payload-codec.js';
-import type { NotificationLookup } from '../temporal/notification-client.js';
-import { formatApiKeyEntry, generateApiKey } from './api-keys.js';
+import { testLogger } from '../../../test/helpers/kafka.js';
+import { buildApp } from '../app.js';
+import type { GatewayDeps } from '../types.js';
+import { loadConfig } from '../../config/config.js';
+import { generatePayloadKeyEntry, PayloadKeyring } from '../../crypto/keyring.js';
+import { AesGcmPayloadCodec } from '../../crypto/payload-codec.js';
+import type { NotificationLookup } from '../../temporal/notification-client.js';
+import { formatApiKeyEntry, generateApiKey } from '../../auth/api-keys.js';
 
 /**
  * Access control of the gateway over HTTP (Kafka and Temporal replaced by in-memory stand-ins; the real pipeline is

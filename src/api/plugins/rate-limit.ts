@@ -1,6 +1,7 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError } from '../api/errors.js';
+import fp from 'fastify-plugin';
+import { ApiError } from '../errors.js';
 
 /** Rate-limit settings (config RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS; max 0 disables the limit). */
 export interface RateLimitSettings {
@@ -26,7 +27,8 @@ export function rateLimitKey(request: FastifyRequest): string {
  * in this process's memory: with several gateways behind a load balancer each enforces its own limit, so configure
  * the plugin's Redis store (`redis` option) to share one limit across them.
  */
-export async function registerRateLimit(app: FastifyInstance, settings: RateLimitSettings): Promise<void> {
+export const rateLimitPlugin = fp<RateLimitSettings>(
+  async (app: FastifyInstance, settings) => {
   if (settings.max === 0) return;
   await app.register(fastifyRateLimit, {
     global: true,
@@ -38,4 +40,7 @@ export async function registerRateLimit(app: FastifyInstance, settings: RateLimi
     errorResponseBuilder: (_request, context) =>
       new ApiError(429, 'RATE_LIMITED', `Rate limit exceeded: at most ${context.max} requests per ${Math.round(settings.windowMs / 1000)} s for this client; retry after ${context.after}.`),
   });
-}
+  },
+  // Counts per client: needs the principal set by the auth plugin's onRequest hook, which must run first.
+  { name: 'notify-rate-limit', fastify: '5.x', dependencies: ['notify-auth'] },
+);
