@@ -1,7 +1,54 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+
+/**
+ * Folder boundaries: each folder README's "May import" list, enforced. A key is a folder of src/ (or dev/), its value
+ * the other folders it may import from (type-only imports count too; workflow code is further limited below).
+ */
+const SRC_MAY_IMPORT = {
+  shared: [],
+  logging: [],
+  runtime: [],
+  channels: [],
+  activities: ['channels', 'shared'],
+  workflows: ['activities', 'shared'],
+  schemas: ['channels', 'kafka', 'shared'],
+  kafka: ['runtime', 'shared', 'tls'],
+  tls: ['config'],
+  temporal: ['runtime', 'shared', 'tls', 'workflows'],
+  crypto: ['runtime', 'shared'],
+  auth: ['crypto', 'runtime'],
+  config: ['auth', 'channels', 'crypto', 'shared'],
+  observability: ['config', 'ingest'],
+  ingest: ['config', 'crypto', 'kafka', 'logging', 'observability', 'runtime', 'schemas', 'shared', 'temporal', 'tls'],
+  api: ['auth', 'config', 'crypto', 'kafka', 'logging', 'observability', 'runtime', 'schemas', 'shared', 'temporal', 'tls'],
+  workers: ['activities', 'channels', 'config', 'crypto', 'logging', 'observability', 'runtime', 'shared', 'tls'],
+};
+const DEV_MAY_IMPORT = {
+  'process-harness': { dev: [], src: ['runtime'] },
+  infra: { dev: ['process-harness'], src: ['config', 'runtime', 'shared'] },
+  sinks: { dev: [], src: ['config', 'logging', 'runtime'] },
+};
+const TOOLING = ['./dev', './test', './bench', './chaos'];
+const list = (names) => (names.length === 0 ? 'nothing from other src/ folders' : `only ${names.map((n) => `src/${n}`).join(', ')}`);
+const boundaryZones = [
+  // src/ is what ships: it never imports tooling.
+  { target: './src', from: TOOLING, message: 'src/ is what ships: it may not import dev/, test/, bench/ or chaos/.' },
+  ...Object.entries(SRC_MAY_IMPORT).map(([folder, allowed]) => ({
+    target: `./src/${folder}`,
+    from: './src',
+    except: [`./${folder}`, ...allowed.map((a) => `./${a}`)],
+    message: `src/${folder} may import ${list(allowed)} (see src/${folder}/README.md).`,
+  })),
+  ...Object.entries(DEV_MAY_IMPORT).flatMap(([folder, { dev, src }]) => [
+    { target: `./dev/${folder}`, from: './src', except: src.map((a) => `./${a}`), message: `dev/${folder} may import ${list(src)} (see dev/${folder}/README.md).` },
+    { target: `./dev/${folder}`, from: './dev', except: [`./${folder}`, ...dev.map((a) => `./${a}`)], message: `dev/${folder} may import only ${dev.length === 0 ? 'its own folder' : dev.map((d) => `dev/${d}`).join(', ')} from dev/.` },
+  ]),
+  { target: './dev', from: ['./test', './bench', './chaos'], message: 'dev/ tooling may not import tests, bench or chaos.' },
+  { target: ['./bench', './chaos'], from: './test', message: 'bench/ and chaos/ may not import tests.' },
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.notify/**', 'dist/**', 'coverage/**', 'bench-results/**', 'chaos-results/**'] },
@@ -12,6 +59,8 @@ export default tseslint.config(
       parserOptions: { projectService: { allowDefaultProject: ['*.mjs', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX },
+    // Resolve `./x.js` specifiers to the `./x.ts` sources, so import-x rules (no-cycle, no-restricted-paths) see them.
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.mjs', '.js', '.json', '.node'], extensionAlias: { '.js': ['.ts', '.js'] } })] },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'separate-type-imports' }],
@@ -21,6 +70,12 @@ export default tseslint.config(
       // Only src/config reads the environment.
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through src/config (loadConfig).' }],
     },
+  },
+  {
+    // Boundaries apply to production and tooling code; tests may import across folders (and use dev/ and test/).
+    files: ['src/**/*.ts', 'dev/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: boundaryZones }] },
   },
   {
     files: ['src/config/**', 'scripts/**', 'dev/**', 'test/**', 'bench/**', 'chaos/**', '*.mjs', '*.ts'],
