@@ -78,10 +78,13 @@ export class Submitter {
 
   private async write(id: string, clientId: string, bodyHash: string, request: NotificationRequest, traceparent?: string): Promise<void> {
     const envelope: NotificationEnvelope = { v: ENVELOPE_VERSION, id, clientId, acceptedAt: new Date().toISOString(), bodyHash, request };
+    // Sealing and encoding stay outside the Kafka `try`: a failure there is a bug of ours (answered 500 and logged
+    // with its real cause by the error handler), never "Kafka unavailable".
+    const keyring = this.deps.payloadKeyring;
+    const seal = keyring === undefined ? undefined : (notificationId: string, r: NotificationRequest) => sealRequest(keyring, notificationId, r);
+    const message = encodeEnvelope(envelope, traceparent, seal);
     try {
-      const keyring = this.deps.payloadKeyring;
-      const seal = keyring === undefined ? undefined : (notificationId: string, r: NotificationRequest) => sealRequest(keyring, notificationId, r);
-      await this.deps.producer.send(encodeEnvelope(envelope, traceparent, seal));
+      await this.deps.producer.send(message);
     } catch (err) {
       this.deps.logger.warn({ notificationId: id, err: { message: err instanceof Error ? err.message : String(err) } }, 'kafka write failed; answering 503');
       throw new ApiError(503, 'KAFKA_UNAVAILABLE', 'Kafka did not confirm the write in time, so the notification may or may not have been stored; retry with the same Idempotency-Key, which is always safe (without a key, a retry may create a second notification).', undefined, {
