@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { timeoutSetting } from '../config-fields.js';
+import { parseNetworkList } from './network-guard.js';
 
 /** Largest serialised `content` accepted for one webhook. */
 export const MAX_WEBHOOK_CONTENT_BYTES = 256 * 1024;
@@ -33,6 +34,22 @@ export const webhookConfigSchema = z.object({
   allowedHosts: z
     .union([z.string(), z.array(z.string())])
     .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0))
+    .default([]),
+  /**
+   * Internal networks webhooks may still reach (comma-separated CIDRs or addresses, e.g. `127.0.0.0/8,::1`). By default
+   * every loopback, link-local (cloud metadata), private, unique-local, multicast and unspecified address is refused,
+   * checked on the addresses DNS returns. `npm start` and the tests allow loopback for the dev sinks.
+   */
+  allowedNetworks: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((n) => n.trim()).filter((n) => n.length > 0))
+    .superRefine((entries, ctx) => {
+      try {
+        parseNetworkList(entries);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
     .default([]),
 });
 
