@@ -116,3 +116,23 @@ describe('cancel and retry when Temporal fails', () => {
     expect(res.json<{ message: string }>().message).toContain('finished before the retry request reached it');
   });
 });
+
+describe('a channel disabled by DISABLED_CHANNELS', () => {
+  it('answers 400 naming the delivery at fault, for one notification and per batch item, and writes nothing for it', async () => {
+    const disabledApp = await buildApp({ ...deps, config: loadConfig({ BATCH_MAX_ITEMS: '5', DISABLED_CHANNELS: 'sms' }) });
+    try {
+      const sms = { deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hi', text: 'x' } }, { channel: 'sms', to: '+14155550123', content: { body: 'x' } }] };
+      const res = await disabledApp.inject({ method: 'POST', url: '/v1/notifications', payload: sms });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'CHANNEL_DISABLED', issues: [{ path: 'deliveries.1.channel', message: 'channel sms is disabled on this deployment (DISABLED_CHANNELS)' }] });
+      const batch = await disabledApp.inject({ method: 'POST', url: '/v1/notifications/batch', payload: { notifications: [email('ok'), sms] } });
+      expect(batch.statusCode).toBe(207);
+      const body = batch.json<{ results: Array<{ status: number; error?: { issues: Array<{ path: string }> } }> }>();
+      expect(body.results.map((r) => r.status)).toEqual([202, 400]);
+      expect(body.results[1]?.error?.issues[0]?.path).toBe('notifications.1.deliveries.1.channel');
+      expect(written).toHaveLength(1);
+    } finally {
+      await disabledApp.close();
+    }
+  });
+});

@@ -46,6 +46,7 @@ function ownedBy(lookup: { memo?: { clientId?: unknown } }, clientId: string): b
 /** The notification routes: submit, batch submit, status, cancel, retry. */
 export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDeps, submitter: Submitter, cache: AcceptanceCache): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const disabled: ReadonlySet<string> = new Set(deps.config.DISABLED_CHANNELS ?? []);
   const base = deps.config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? '';
   const links = (id: string) => ({
     self: `${base}/v1/notifications/${id}`,
@@ -68,6 +69,8 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
       },
     },
     async (request, reply) => {
+      const disabledIssues = disabledChannelIssues(request.body, disabled, '');
+      if (disabledIssues.length > 0) throw new ApiError(400, 'CHANNEL_DISABLED', `Invalid request: ${disabledIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, disabledIssues);
       const { id, replay } = await submitter.submit(clientOf(request), request.headers['idempotency-key'], request.body, request.headers.traceparent);
       if (replay) void reply.header('idempotency-replay', 'true');
       return reply.code(202).header('location', links(id).self).send({ id, status: 'accepted' as const, links: links(id) });
@@ -97,6 +100,8 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
             return { index, status: 400, error: errorBody(400, 'VALIDATION_FAILED', `Invalid item ${index}`, issues) };
           }
           const { idempotencyKey, ...notification } = parsed.data;
+          const disabledIssues = disabledChannelIssues(notification, disabled, `notifications.${index}.`);
+          if (disabledIssues.length > 0) return { index, status: 400, error: errorBody(400, 'CHANNEL_DISABLED', `Invalid item ${index}`, disabledIssues) };
           try {
             const { id, replay } = await submitter.submit(clientId, idempotencyKey, notification, request.headers.traceparent);
             return { index, status: 202, id, replay };
@@ -197,6 +202,14 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
     );
   action('cancel');
   action('retry');
+}
+
+/** One issue per delivery on a channel this deployment disabled (DISABLED_CHANNELS), with its field path. */
+function disabledChannelIssues(request: { deliveries: ReadonlyArray<{ channel: string }> }, disabled: ReadonlySet<string>, prefix: string): Array<{ path: string; message: string }> {
+  if (disabled.size === 0) return [];
+  return request.deliveries.flatMap((d, i) =>
+    disabled.has(d.channel) ? [{ path: `${prefix}deliveries.${i}.channel`, message: `channel ${d.channel} is disabled on this deployment (DISABLED_CHANNELS)` }] : [],
+  );
 }
 
 /** What the route was doing when Temporal failed: named in the answer instead of Temporal's own error text. */
