@@ -12,7 +12,8 @@ import { Connection } from '@temporalio/client';
 import { describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { channelNames } from '../src/channels/registry.js';
-import { knownEnvVars, loadConfig } from '../src/config/config.js';
+import { DEV_WEBHOOK_SIGNING_SECRET } from '../src/channels/webhook/index.js';
+import { assertProductionChannelSettings, knownEnvVars, loadConfig } from '../src/config/config.js';
 import { ensureTemporalCli, resolveInfraPaths } from '../dev/infra/index.js';
 import { SEARCH_ATTRIBUTES } from '../src/shared/notification.js';
 
@@ -101,6 +102,21 @@ describe('docker-compose.yml', () => {
       expect(config.NOTIFY_ENV, `service ${name}`).toBe('production');
       expect(config.KAFKA_BROKERS, `service ${name} must point at the kafka service`).toEqual(['kafka:9092']);
       expect(config.TEMPORAL_ADDRESS, `service ${name} must point at the temporal service`).toBe('temporal:7233');
+    }
+  });
+
+  it('ships no development webhook secret, and each production channel worker refuses the development defaults by name', () => {
+    expect(read('docker-compose.yml')).not.toContain(DEV_WEBHOOK_SIGNING_SECRET);
+    const expected: Record<string, string> = { email: 'EMAIL_HOST', sms: 'SMS_AUTH_TOKEN', slack: 'SLACK_BOT_TOKEN', webhook: 'WEBHOOK_SIGNING_SECRET' };
+    for (const channel of channelNames) {
+      const service = compose.services[`worker-${channel}`];
+      expect(service, `worker-${channel}`).toBeDefined();
+      const env = Object.fromEntries(Object.entries(envOf(service!)).map(([k, v]) => [k, interpolateDefaults(v, `worker-${channel}.${k}`)]));
+      const config = loadConfig(env);
+      expect(config.NOTIFY_ENV).toBe('production');
+      expect(() => assertProductionChannelSettings(config, [channel]), `worker-${channel}`).toThrow(new RegExp(`${expected[channel] ?? '(unknown channel)'}: `));
+      // Disabling the channel explicitly is the other way out.
+      expect(() => assertProductionChannelSettings(loadConfig({ ...env, DISABLED_CHANNELS: channel }), [channel])).not.toThrow();
     }
   });
 

@@ -1,5 +1,5 @@
 import { sealRequest } from '../crypto/envelope-sealing.js';
-import { encodeEnvelope, hashRequest } from '../kafka/envelope.js';
+import { BODY_HASH_PURPOSE, BodyHasher, encodeEnvelope } from '../kafka/envelope.js';
 import type { NotificationEnvelope } from '../kafka/envelope.js';
 import { ENVELOPE_VERSION } from '../shared/notification.js';
 import type { NotificationRequest } from '../shared/notification.js';
@@ -22,14 +22,17 @@ export interface Accepted {
 export class Submitter {
   /** Per keyed id: the lookup-then-write in progress, resolving to the accepted body's hash and whether it wrote. */
   private readonly inFlight = new Map<string, Promise<{ bodyHash: string; written: boolean }>>();
+  private readonly hasher: BodyHasher;
 
   constructor(
     private readonly deps: GatewayDeps,
     private readonly cache: AcceptanceCache,
-  ) {}
+  ) {
+    this.hasher = new BodyHasher(deps.payloadKeyring?.derivedKeys(BODY_HASH_PURPOSE));
+  }
 
   async submit(clientId: string, idempotencyKey: string | undefined, request: NotificationRequest, traceparent?: string): Promise<Accepted> {
-    const bodyHash = hashRequest(request);
+    const bodyHash = this.hasher.hash(request);
     if (idempotencyKey === undefined) {
       const id = newNotificationId();
       await this.write(id, clientId, bodyHash, request, traceparent);
@@ -37,7 +40,7 @@ export class Submitter {
     }
     const id = idFromIdempotencyKey(clientId, idempotencyKey);
     const pending = this.inFlight.get(id);
-    if (pending !== undefined) return this.replayOrConflict(id, (await pending).bodyHash, bodyHash);
+    if (pending !== undefined) return this.replayOrConflict(id, (await pending).bodyHash, bodyHash, request);
 
     // Registered before the first await, so a concurrent request with the same key joins it instead of writing too.
     const attempt = (async () => {
@@ -49,14 +52,15 @@ export class Submitter {
     this.inFlight.set(id, attempt);
     try {
       const outcome = await attempt;
-      return outcome.written ? { id, replay: false } : this.replayOrConflict(id, outcome.bodyHash, bodyHash);
+      return outcome.written ? { id, replay: false } : this.replayOrConflict(id, outcome.bodyHash, bodyHash, request);
     } finally {
       this.inFlight.delete(id);
     }
   }
 
-  private replayOrConflict(id: string, knownHash: string, bodyHash: string): Accepted {
-    if (knownHash !== bodyHash) {
+  private replayOrConflict(id: string, knownHash: string, bodyHash: string, request: NotificationRequest): Accepted {
+    // Cheap path first; otherwise the known hash may be under a rotated-out key or a legacy plain hash.
+    if (knownHash !== bodyHash && !this.hasher.matches(knownHash, request)) {
       throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body; use a new key for a new notification.');
     }
     return { id, replay: true };
@@ -78,10 +82,13 @@ export class Submitter {
 
   private async write(id: string, clientId: string, bodyHash: string, request: NotificationRequest, traceparent?: string): Promise<void> {
     const envelope: NotificationEnvelope = { v: ENVELOPE_VERSION, id, clientId, acceptedAt: new Date().toISOString(), bodyHash, request };
+    // Sealing and encoding stay outside the Kafka `try`: a failure there is a bug of ours (answered 500 and logged
+    // with its real cause by the error handler), never "Kafka unavailable".
+    const keyring = this.deps.payloadKeyring;
+    const seal = keyring === undefined ? undefined : (notificationId: string, r: NotificationRequest) => sealRequest(keyring, notificationId, r);
+    const message = encodeEnvelope(envelope, traceparent, seal);
     try {
-      const keyring = this.deps.payloadKeyring;
-      const seal = keyring === undefined ? undefined : (notificationId: string, r: NotificationRequest) => sealRequest(keyring, notificationId, r);
-      await this.deps.producer.send(encodeEnvelope(envelope, traceparent, seal));
+      await this.deps.producer.send(message);
     } catch (err) {
       this.deps.logger.warn({ notificationId: id, err: { message: err instanceof Error ? err.message : String(err) } }, 'kafka write failed; answering 503');
       throw new ApiError(503, 'KAFKA_UNAVAILABLE', 'Kafka did not confirm the write in time, so the notification may or may not have been stored; retry with the same Idempotency-Key, which is always safe (without a key, a retry may create a second notification).', undefined, {

@@ -20,6 +20,7 @@ export type GatewayConfig = Pick<
   | 'RATE_LIMIT_WINDOW_MS'
   | 'NOTIFY_ENV'
   | 'HTTP_HOST'
+  | 'DISABLED_CHANNELS'
 >;
 
 /** What the gateway needs from Kafka: acknowledged writes and a readiness flag. */

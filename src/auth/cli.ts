@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { generatePayloadKeyEntry } from '../crypto/keyring.js';
 import { assertKeyName, formatApiKeyEntry, generateApiKey, parseScopes, SCOPES } from './api-keys.js';
@@ -6,6 +7,7 @@ const USAGE = `Usage:
   npm run keys -- new <name> [--scopes send,read]   create an API key for client <name> (scopes: ${SCOPES.join(', ')})
   npm run keys -- hash <name> <key> [--scopes ...]  the API_KEYS entry of an existing key
   npm run keys -- payload-key <kid>                  create a PAYLOAD_KEYS entry (AES-256 key)
+  npm run keys -- webhook-secret                     create a WEBHOOK_SIGNING_SECRET (whsec_<base64 of 32 bytes>)
 
 The key is printed once and stored nowhere: only its SHA-256 goes into API_KEYS. To rotate, add a new key with the same
 name (both work and own the same notifications), move the client to it, then remove the old entry.`;
@@ -41,6 +43,11 @@ function main(argv: string[]): number {
       if (kid === undefined) throw new Error(`missing <kid>\n${USAGE}`);
       const entry = generatePayloadKeyEntry(kid);
       console.log(`Add to PAYLOAD_KEYS (keep the old keys until nothing encrypted with them is retained) and set PAYLOAD_KEY_ID=${kid}:\n\n  ${entry}`);
+      return 0;
+    }
+    if (command === 'webhook-secret') {
+      const secret = `whsec_${randomBytes(32).toString('base64')}`;
+      console.log(`Set WEBHOOK_SIGNING_SECRET on the webhook workers and give it to your receivers (they verify webhook-signature with it):\n\n  WEBHOOK_SIGNING_SECRET=${secret}`);
       return 0;
     }
     throw new Error(`unknown command ${JSON.stringify(command)}\n${USAGE}`);

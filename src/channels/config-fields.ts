@@ -44,6 +44,20 @@ export function baseUrlSetting(defaultValue: string) {
     .default(defaultValue);
 }
 
+/** Hosts of the dev sinks: `npm start` / `npm run sinks` (loopback) and the compose `sinks` service. */
+const DEV_SINK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', 'sinks']);
+
+/** Whether a host name is where the dev sinks run (loopback or the compose `sinks` service). */
+export function isDevSinkHost(host: string): boolean {
+  return DEV_SINK_HOSTS.has(host.toLowerCase());
+}
+
+/** Whether an http(s) URL points at the dev sinks' HTTP port (4010 by default) or the compose `sinks` service. */
+export function isDevSinkUrl(url: string): boolean {
+  const u = new URL(url);
+  return u.hostname === 'sinks' || (isDevSinkHost(u.hostname) && u.port === '4010');
+}
+
 /** A sender's per-attempt timeout in milliseconds (each channel has its own `<CHANNEL>_TIMEOUT_MS`). */
 export function timeoutSetting(defaultValue: number) {
   return intSetting(defaultValue, 100, 600_000);

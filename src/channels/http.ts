@@ -1,3 +1,8 @@
+import { request as httpRequest } from 'node:http';
+import type { Agent as HttpAgent } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Deadline } from './deadline.js';
 import { DeliveryError, errorForHttpStatus, TransientDeliveryError } from './errors.js';
 import type { SendContext } from './types.js';
@@ -24,16 +29,25 @@ export function idempotencyHeaders(ctx: SendContext): Record<string, string> {
  * 2xx → the answer; 408/429/5xx → TransientDeliveryError (Retry-After honoured); other statuses → PermanentDeliveryError;
  * network errors, timeouts and aborts → TransientDeliveryError. Redirects are not followed (a redirected POST is a
  * configuration error, reported as permanent).
+ *
+ * With `options.lookup` the request goes through node:http(s) with that DNS lookup instead of fetch, so the caller
+ * decides which resolved addresses may be connected to (the webhook channel's SSRF guard); a DeliveryError the lookup
+ * raises is passed on as it is. `agents` keeps the caller's pooled connections apart from everyone else's, so a socket
+ * checked under one policy is never reused under another.
  */
 export async function postForAnswer(
   url: string,
   init: { headers: Record<string, string>; body: string },
   deadline: Deadline,
   what: string,
+  options: { lookup?: LookupFunction; agents?: { http: HttpAgent; https: HttpsAgent } } = {},
 ): Promise<HttpAnswer> {
   try {
-    const response = await fetch(url, { method: 'POST', headers: init.headers, body: init.body, redirect: 'manual', signal: deadline.signal });
-    const text = await response.text();
+    const response =
+      options.lookup === undefined
+        ? await fetch(url, { method: 'POST', headers: init.headers, body: init.body, redirect: 'manual', signal: deadline.signal }).then(async (r) => ({ status: r.status, headers: r.headers, text: await r.text() }))
+        : await postWithLookup(url, init, deadline.signal, options.lookup, options.agents);
+    const { text } = response;
     const answer: HttpAnswer = { status: response.status, headers: response.headers, text, json: parseJson(text) };
     if (response.status >= 200 && response.status < 300) return answer;
     throw errorForHttpStatus(response.status, `${what} answered HTTP ${response.status}: ${describeBody(answer)}`, response.headers.get('retry-after'));
@@ -42,6 +56,36 @@ export async function postForAnswer(
     if (deadline.signal.aborted) throw deadline.error(err);
     throw new TransientDeliveryError(`${what} failed: ${networkMessage(err)}`, { cause: err });
   }
+}
+
+/** POST through node:http(s) with a custom DNS lookup; resolves with the status, headers and body text (no redirects). */
+function postWithLookup(
+  url: string,
+  init: { headers: Record<string, string>; body: string },
+  signal: AbortSignal,
+  lookup: LookupFunction,
+  agents?: { http: HttpAgent; https: HttpsAgent },
+): Promise<Omit<HttpAnswer, 'json'>> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    const send = secure ? httpsRequest : httpRequest;
+    const agent = agents === undefined ? undefined : secure ? agents.https : agents.http;
+    const request = send(target, { method: 'POST', headers: { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) }, lookup, signal, ...(agent !== undefined ? { agent } : {}) }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) {
+          for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
+        }
+        resolve({ status: response.statusCode ?? 0, headers, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    request.on('error', reject);
+    request.end(init.body);
+  });
 }
 
 /** Best-effort JSON parse: undefined for non-JSON bodies. */

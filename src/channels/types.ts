@@ -46,6 +46,17 @@ export interface ChannelDefinition<
   contentSchema: TContent;
   configSchema: TConfig;
   createSender(config: z.infer<TConfig>, deps: ChannelDeps): ChannelSender<z.infer<TRecipient>, z.infer<TContent>>;
+  /**
+   * Settings that still hold development values (the dev sinks, their credentials, the published webhook secret):
+   * a production worker refuses to serve the channel while this returns anything. `key` is the configSchema key.
+   */
+  developmentSettings?(config: z.infer<TConfig>): DevelopmentSetting[];
+}
+
+/** A channel setting that still holds a development value, and what to do about it. */
+export interface DevelopmentSetting {
+  key: string;
+  problem: string;
 }
 
 /** Identity helper that keeps the generic parameters of a channel definition inferred. */

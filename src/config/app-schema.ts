@@ -94,6 +94,11 @@ export const appSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: int(5_000, 0),
   /** Channels served by `npm run worker` when no `--channels` flag is given (all when unset). */
   WORKER_CHANNELS: csv.optional(),
+  /**
+   * Channels this deployment does not offer (comma-separated): the gateway answers 400 for deliveries on them and no
+   * worker serves them, so production need not configure them (their development defaults are not refused).
+   */
+  DISABLED_CHANNELS: csv.optional(),
   /** How long a notification whose deliveries failed waits for a `retry` signal (default 7 days). */
   NOTIFY_AWAIT_RETRY_MS: int(7 * 24 * 3600 * 1000, 0),
 

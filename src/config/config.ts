@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { parsePayloadKeys } from '../crypto/keyring.js';
 import { appSchema } from './app-schema.js';
-import { channelEnvVars, formatIssues, parseChannelConfigs } from './channel-schema.js';
+import { channelRegistry } from '../channels/registry.js';
+import { channelEnvVars, formatIssues, parseChannelConfigs, toEnvKey } from './channel-schema.js';
 import type { ChannelRuntimeConfig } from './channel-schema.js';
 import { devInfraSchema } from './dev-infra-schema.js';
 
@@ -51,8 +52,42 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   issues.push(...parsedChannels.issues);
   const channels = parsedChannels.channels;
   if (base.success) issues.push(...payloadKeyIssues(base.data));
+  if (base.success) {
+    const unknown = (base.data.DISABLED_CHANNELS ?? []).filter((c) => !channelRegistry.some((r) => r.name === c));
+    if (unknown.length > 0) issues.push(`DISABLED_CHANNELS: unknown channel(s) ${unknown.join(', ')}; known: ${channelRegistry.map((c) => c.name).join(', ')}`);
+  }
   if (issues.length > 0 || !base.success) throw new ConfigError(issues);
   return { ...base.data, channels };
+}
+
+/**
+ * Each setting of `channels` that still holds a development value (the dev sinks, their credentials, the published
+ * webhook secret), as `VARIABLE: problem and fix` lines. Disabled channels are skipped.
+ */
+export function developmentChannelSettings(config: AppConfig, channels: readonly string[]): string[] {
+  const disabled = new Set(config.DISABLED_CHANNELS ?? []);
+  const issues: string[] = [];
+  for (const name of channels) {
+    const channel = channelRegistry.find((c) => c.name === name) as { developmentSettings?: (settings: never) => Array<{ key: string; problem: string }> } | undefined;
+    const settings = config.channels[name]?.settings;
+    if (disabled.has(name) || channel?.developmentSettings === undefined || settings === undefined) continue;
+    for (const s of channel.developmentSettings(settings as never)) issues.push(`${name.toUpperCase()}_${toEnvKey(s.key)}: ${s.problem}`);
+  }
+  return issues;
+}
+
+/**
+ * Production refuses to serve a channel whose settings still point at development values (as it refuses a missing
+ * PAYLOAD_KEYS): throws naming each setting and its fix, and how to disable a channel instead. No-op outside production.
+ */
+export function assertProductionChannelSettings(config: AppConfig, channels: readonly string[]): void {
+  if (config.NOTIFY_ENV !== 'production') return;
+  const issues = developmentChannelSettings(config, channels);
+  if (issues.length === 0) return;
+  throw new Error(
+    `NOTIFY_ENV=production, but these channel settings still hold development values:\n${issues.map((i) => `  - ${i}`).join('\n')}\n` +
+      'Set them, or disable the channel: add it to DISABLED_CHANNELS and run no worker for it (docker compose: <CHANNEL>_WORKER_REPLICAS=0).',
+  );
 }
 
 /** PAYLOAD_KEY_ID must name one of PAYLOAD_KEYS, and is required when there are several keys. */

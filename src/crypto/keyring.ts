@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 /** AES-256-GCM parameters: 32-byte keys, 12-byte random IVs, 16-byte authentication tags. */
 const KEY_BYTES = 32;
@@ -76,6 +76,15 @@ export class PayloadKeyring {
     const current = currentKeyId ?? (keys.size === 1 ? [...keys.keys()][0] : undefined);
     if (current === undefined) throw new Error('several keys are configured: set PAYLOAD_KEY_ID to the one that encrypts new data');
     return new PayloadKeyring(keys, current);
+  }
+
+  /**
+   * A 32-byte key for another purpose (e.g. `notify.idempotency-hash.v1`) derived from each configured key with
+   * HKDF-SHA256, current key first: never the encryption key itself, and rotating with the payload keys.
+   */
+  derivedKeys(purpose: string): Array<{ keyId: string; key: Buffer }> {
+    const ids = [this.currentKeyId, ...this.keyIds.filter((id) => id !== this.currentKeyId)];
+    return ids.map((keyId) => ({ keyId, key: Buffer.from(hkdfSync('sha256', this.keys.get(keyId) as Buffer, Buffer.alloc(0), purpose, KEY_BYTES)) }));
   }
 
   /** Key ids this keyring can decrypt. */

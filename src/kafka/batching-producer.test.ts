@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { describe, expect, it, vi } from 'vitest';
 import { testEnvironment } from '../../test/helpers/context.js';
 import { createTestTopics, readTopic, testLogger } from '../../test/helpers/kafka.js';
 import { BatchingProducer, ProduceError } from './batching-producer.js';
@@ -48,5 +49,52 @@ describe('BatchingProducer', () => {
     expect(outcome).toBeInstanceOf(ProduceError);
     expect(producer.isConnected()).toBe(false);
     await producer.close().catch(() => undefined);
+  });
+});
+
+describe('BatchingProducer readiness probe during an outage', () => {
+  it('runs one metadata probe at a time, however long a probe hangs, and keeps probing', async () => {
+    vi.useFakeTimers();
+    try {
+      let created = 0;
+      let open = 0;
+      let maxOpen = 0;
+      // A broker that is down: produce fails, and an admin connect never answers.
+      const kafka = {
+        producer: () => ({
+          events: { CONNECT: 'producer.connect', DISCONNECT: 'producer.disconnect' },
+          on: () => undefined,
+          connect: () => Promise.resolve(),
+          disconnect: () => Promise.resolve(),
+          send: () => Promise.reject(new Error('broker down')),
+        }),
+        admin: () => {
+          created += 1;
+          open += 1;
+          maxOpen = Math.max(maxOpen, open);
+          let closed = false;
+          return {
+            connect: () => new Promise<void>(() => undefined),
+            fetchTopicMetadata: () => Promise.resolve({ topics: [] }),
+            disconnect: () => {
+              if (!closed) open -= 1;
+              closed = true;
+              return Promise.resolve();
+            },
+          };
+        },
+      } as unknown as Kafka;
+      const producer = new BatchingProducer({ kafka, topic: 't', logger: testLogger, lingerMs: 0, maxBatchRecords: 10, timeoutMs: 1_000 });
+      const outcome = producer.send({ key: 'a', value: '{}' }).catch((err: unknown) => err);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(await outcome).toBeInstanceOf(ProduceError);
+      expect(producer.isConnected()).toBe(false);
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(maxOpen).toBe(1);
+      expect(created).toBeGreaterThan(1);
+      await producer.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

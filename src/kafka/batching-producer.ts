@@ -3,6 +3,9 @@ import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { withTimeout } from '../runtime/with-timeout.js';
 
+/** How often an unhealthy producer probes the topic's metadata, and the deadline of one probe. */
+const PROBE_INTERVAL_MS = 2_000;
+
 /** A message queued for the next producer batch. */
 export interface OutgoingMessage {
   key: string;
@@ -54,6 +57,8 @@ export class BatchingProducer {
   /** False after a batch failed, until a later batch or a metadata probe succeeds. */
   private healthy = true;
   private probeTimer: NodeJS.Timeout | undefined;
+  /** True while a readiness probe runs (at most one at a time). */
+  private probing = false;
 
   constructor(private readonly options: BatchingProducerOptions) {
     this.producer = options.kafka.producer({
@@ -82,16 +87,35 @@ export class BatchingProducer {
     this.healthy = false;
     if (this.probeTimer !== undefined || this.closed) return;
     // Without traffic nothing else would notice the broker coming back: probe the topic's metadata until it answers.
-    this.probeTimer = setInterval(() => {
-      const admin = this.options.kafka.admin();
-      admin
-        .connect()
-        .then(() => withTimeout(admin.fetchTopicMetadata({ topics: [this.options.topic] }), 2_000, 'metadata probe'))
-        .then(() => this.markHealthy())
-        .catch(() => undefined)
-        .finally(() => void admin.disconnect().catch(() => undefined));
-    }, 2_000);
+    this.probeTimer = setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
     this.probeTimer.unref();
+  }
+
+  /**
+   * One metadata probe, skipped while the previous one is still running: during an outage a connect can take longer
+   * than the interval, and overlapping probes would pile up admin clients. The whole probe (connect + metadata) has
+   * one deadline, after which its admin client is disconnected and the next tick may try again.
+   */
+  private async probe(): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    const admin = this.options.kafka.admin();
+    try {
+      await withTimeout(
+        (async () => {
+          await admin.connect();
+          await admin.fetchTopicMetadata({ topics: [this.options.topic] });
+        })(),
+        PROBE_INTERVAL_MS,
+        'metadata probe',
+      );
+      this.markHealthy();
+    } catch {
+      // Still unreachable; the next tick probes again.
+    } finally {
+      void admin.disconnect().catch(() => undefined);
+      this.probing = false;
+    }
   }
 
   private markHealthy(): void {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
 import { ENVELOPE_VERSION } from '../shared/notification.js';
 import type { NotificationRequest } from '../shared/notification.js';
@@ -12,7 +12,10 @@ export interface NotificationEnvelope {
   id: string;
   clientId: string;
   acceptedAt: string;
-  /** SHA-256 of the canonical request: lets ingest and the gateway tell a replay from a conflicting reuse of a key. */
+  /**
+   * HMAC-SHA256 of the canonical request under a server key (see {@link BodyHasher}): lets the gateway tell a replay
+   * from a conflicting reuse of an idempotency key, without revealing anything about the body to who sees it.
+   */
   bodyHash: string;
   request: NotificationRequest;
 }
@@ -49,9 +52,43 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Hash of a request body, used for idempotency replay detection. */
+/**
+ * Plain SHA-256 of a request body. Only for records written before body hashes were keyed, and for tests without
+ * payload keys: a plain hash of a guessable body (a known template and address) can be confirmed by anyone.
+ */
 export function hashRequest(request: NotificationRequest): string {
   return createHash('sha256').update(canonicalJson(request)).digest('hex');
+}
+
+/** HKDF purpose of the body-hash keys derived from the payload keys. */
+export const BODY_HASH_PURPOSE = 'notify.idempotency-hash.v1';
+
+/**
+ * Keyed body hashes for idempotency (HMAC-SHA256 under keys derived from the payload keys), so a hash seen in a Kafka
+ * record or a Temporal memo reveals nothing about the body. New hashes use the current key; `matches` also accepts
+ * hashes under the other configured keys (key rotation) and legacy plain SHA-256 hashes, so a replay keeps being
+ * recognised as one. Without keys (unit tests) it falls back to plain SHA-256.
+ */
+export class BodyHasher {
+  private readonly keys: readonly Buffer[];
+
+  constructor(keys: ReadonlyArray<{ key: Buffer }> = []) {
+    this.keys = keys.map((k) => k.key);
+  }
+
+  /** The hash written with a new notification. */
+  hash(request: NotificationRequest): string {
+    const key = this.keys[0];
+    return key === undefined ? hashRequest(request) : createHmac('sha256', key).update(canonicalJson(request)).digest('hex');
+  }
+
+  /** Whether `known` (from an earlier acceptance) is a hash of `request` under any configured key, or its legacy hash. */
+  matches(known: string, request: NotificationRequest): boolean {
+    const canonical = canonicalJson(request);
+    const candidates = [...this.keys.map((key) => createHmac('sha256', key).update(canonical).digest('hex')), createHash('sha256').update(canonical).digest('hex')];
+    const given = Buffer.from(known, 'utf8');
+    return candidates.some((c) => c.length === known.length && timingSafeEqual(Buffer.from(c, 'utf8'), given));
+  }
 }
 
 /** Serialises an envelope into a Kafka message (key, value, headers); with `seal`, the request is encrypted. */

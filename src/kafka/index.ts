@@ -1,9 +1,9 @@
 /** Kafka plumbing shared by the gateway and ingest: client factory, topics, envelope format, batching producer. */
-export { createKafka } from './create-kafka.js';
-export type { KafkaClientOptions } from './create-kafka.js';
+export { createKafka, KAFKA_STARTUP_TRANSIENTS, KAFKA_STARTUP_WINDOW_MS, kafkaLogHandler } from './create-kafka.js';
+export type { KafkaClientOptions, KafkaLogEntry } from './create-kafka.js';
 export { ensureTopics } from './topics.js';
 export type { TopicSpec } from './topics.js';
-export { canonicalJson, encodeEnvelope, hashRequest, HEADERS } from './envelope.js';
+export { BODY_HASH_PURPOSE, BodyHasher, canonicalJson, encodeEnvelope, hashRequest, HEADERS } from './envelope.js';
 export type { NotificationEnvelope } from './envelope.js';
 export { BatchingProducer, ProduceError } from './batching-producer.js';
 export type { BatchingProducerOptions, OutgoingMessage } from './batching-producer.js';

@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import { channelNames, getChannel } from '../channels/registry.js';
 import type { ChannelSender } from '../channels/types.js';
-import { loadConfig, resolveEndpoints } from '../config/config.js';
+import { assertProductionChannelSettings, loadConfig, resolveEndpoints } from '../config/config.js';
 import { workerDataConverter } from '../crypto/data-converter.js';
 import { devPayloadKeyFile, resolvePayloadKeyring } from '../crypto/dev-key.js';
 import { createLogger } from '../logging/create-logger.js';
@@ -36,9 +36,16 @@ async function main(): Promise<void> {
   const registry = createMetricsRegistry('worker');
   const metrics = createWorkerMetrics(registry);
   const onlyWorkflows = values.workflows === true && values.channels === undefined;
-  const requested = values.channels !== undefined ? values.channels.split(',').map((s) => s.trim()).filter(Boolean) : onlyWorkflows ? [] : (config.WORKER_CHANNELS ?? [...channelNames]);
+  const disabled = new Set(config.DISABLED_CHANNELS ?? []);
+  const requested = values.channels !== undefined ? values.channels.split(',').map((s) => s.trim()).filter(Boolean) : onlyWorkflows ? [] : (config.WORKER_CHANNELS ?? channelNames.filter((c) => !disabled.has(c)));
   const unknown = requested.filter((c) => getChannel(c) === undefined);
   if (unknown.length > 0) throw new Error(`Unknown channel(s) ${unknown.join(', ')}; known: ${channelNames.join(', ')}`);
+  const refused = requested.filter((c) => disabled.has(c));
+  if (refused.length > 0) {
+    throw new Error(`Channel(s) ${refused.join(', ')} are in DISABLED_CHANNELS: run no worker for them (docker compose: ${refused.map((c) => `${c.toUpperCase()}_WORKER_REPLICAS=0`).join(', ')}), or remove them from DISABLED_CHANNELS.`);
+  }
+  // Like a missing PAYLOAD_KEYS: production does not deliver through the dev sinks or with the published secret.
+  assertProductionChannelSettings(config, requested);
   const runWorkflows = values.workflows === true || values.channels === undefined;
 
   const sdkMetrics = config.TEMPORAL_SDK_METRICS_PORT !== 0 ? `${config.METRICS_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` : undefined;

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { NotificationState } from '../../shared/notification.js';
@@ -45,6 +46,7 @@ function ownedBy(lookup: { memo?: { clientId?: unknown } }, clientId: string): b
 /** The notification routes: submit, batch submit, status, cancel, retry. */
 export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDeps, submitter: Submitter, cache: AcceptanceCache): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const disabled: ReadonlySet<string> = new Set(deps.config.DISABLED_CHANNELS ?? []);
   const base = deps.config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? '';
   const links = (id: string) => ({
     self: `${base}/v1/notifications/${id}`,
@@ -67,6 +69,8 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
       },
     },
     async (request, reply) => {
+      const disabledIssues = disabledChannelIssues(request.body, disabled, '');
+      if (disabledIssues.length > 0) throw new ApiError(400, 'CHANNEL_DISABLED', `Invalid request: ${disabledIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, disabledIssues);
       const { id, replay } = await submitter.submit(clientOf(request), request.headers['idempotency-key'], request.body, request.headers.traceparent);
       if (replay) void reply.header('idempotency-replay', 'true');
       return reply.code(202).header('location', links(id).self).send({ id, status: 'accepted' as const, links: links(id) });
@@ -96,12 +100,16 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
             return { index, status: 400, error: errorBody(400, 'VALIDATION_FAILED', `Invalid item ${index}`, issues) };
           }
           const { idempotencyKey, ...notification } = parsed.data;
+          const disabledIssues = disabledChannelIssues(notification, disabled, `notifications.${index}.`);
+          if (disabledIssues.length > 0) return { index, status: 400, error: errorBody(400, 'CHANNEL_DISABLED', `Invalid item ${index}`, disabledIssues) };
           try {
             const { id, replay } = await submitter.submit(clientId, idempotencyKey, notification, request.headers.traceparent);
             return { index, status: 202, id, replay };
           } catch (err) {
             if (err instanceof ApiError) return { index, status: err.statusCode, error: errorBody(err.statusCode, err.code, err.message) };
-            throw err;
+            // Other items may already be written: failing the whole request would make a resubmission duplicate them.
+            request.log.error({ err, reqId: request.id, index }, 'unhandled error in a batch item');
+            return { index, status: 500, error: errorBody(500, 'INTERNAL', 'Internal error; it has been logged') };
           }
         }),
       );
@@ -126,7 +134,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
       const notFound = new ApiError(404, 'NOT_FOUND', `No notification ${id}`);
       if (!isNotificationId(id)) throw notFound;
       const clientId = clientOf(request);
-      const found = await temporalCall(() => deps.notifications.lookup(id));
+      const found = await temporalCall('status', id, request.log, () => deps.notifications.lookup(id));
       const lookup = found !== undefined && ownedBy(found, clientId) ? found : undefined;
       if (lookup === undefined) {
         const accepted = found === undefined ? cache.getOwned(id, clientId) : undefined;
@@ -172,7 +180,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
         const { id } = request.params;
         if (!isNotificationId(id)) throw new ApiError(404, 'NOT_FOUND', `No notification ${id}`);
         const clientId = clientOf(request);
-        const found = await temporalCall(() => deps.notifications.lookup(id));
+        const found = await temporalCall('status', id, request.log, () => deps.notifications.lookup(id));
         const lookup = found !== undefined && ownedBy(found, clientId) ? found : undefined;
         if (lookup === undefined) {
           if (found === undefined && cache.getOwned(id, clientId) !== undefined) {
@@ -188,7 +196,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
         if (name === 'retry' && status !== 'failed') {
           throw new ApiError(409, 'NOT_RETRYABLE', `Only failed notifications can be retried; this one is ${status ?? 'unknown'}.`);
         }
-        await temporalCall(() => (name === 'cancel' ? deps.notifications.cancel(id) : deps.notifications.retry(id)));
+        await temporalCall(name, id, request.log, () => (name === 'cancel' ? deps.notifications.cancel(id) : deps.notifications.retry(id)));
         return reply.code(202).send({ id, requested: name });
       },
     );
@@ -196,11 +204,38 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
   action('retry');
 }
 
-async function temporalCall<T>(fn: () => Promise<T>): Promise<T> {
+/** One issue per delivery on a channel this deployment disabled (DISABLED_CHANNELS), with its field path. */
+function disabledChannelIssues(request: { deliveries: ReadonlyArray<{ channel: string }> }, disabled: ReadonlySet<string>, prefix: string): Array<{ path: string; message: string }> {
+  if (disabled.size === 0) return [];
+  return request.deliveries.flatMap((d, i) =>
+    disabled.has(d.channel) ? [{ path: `${prefix}deliveries.${i}.channel`, message: `channel ${d.channel} is disabled on this deployment (DISABLED_CHANNELS)` }] : [],
+  );
+}
+
+/** What the route was doing when Temporal failed: named in the answer instead of Temporal's own error text. */
+type TemporalStep = 'status' | 'cancel' | 'retry';
+
+const STEP_FAILURE: Record<TemporalStep, string> = {
+  status: 'the status could not be read from Temporal',
+  cancel: 'the cancel request could not be delivered to Temporal',
+  retry: 'the retry request could not be delivered to Temporal',
+};
+
+/**
+ * Runs a Temporal call for one notification. A workflow that closed between the lookup and a signal answers 409; any
+ * other failure answers 503 naming the step that failed (Temporal's own error text is logged, never sent: it is
+ * internal and may name hosts). Signals are safe to resend, so the 503 says to retry.
+ */
+async function temporalCall<T>(step: TemporalStep, id: string, logger: FastifyBaseLogger, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof ApiError) throw err;
-    throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', `Status is temporarily unavailable: ${err instanceof Error ? err.message : String(err)}`, undefined, { 'retry-after': '2' });
+    if (step !== 'status' && err instanceof WorkflowNotFoundError) {
+      throw new ApiError(409, 'ALREADY_COMPLETED', `Notification ${id} finished before the ${step} request reached it; nothing was changed.`);
+    }
+    logger.warn({ err: { name: err instanceof Error ? err.name : typeof err, message: err instanceof Error ? err.message : String(err) }, notificationId: id, step }, 'Temporal call failed; answering 503');
+    const again = step === 'status' ? 'retry in a moment' : `send the ${step} request again in a moment (repeating it is safe)`;
+    throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', `Notification ${id}: ${STEP_FAILURE[step]}, which did not answer; ${again}.`, undefined, { 'retry-after': '2' });
   }
 }

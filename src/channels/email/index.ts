@@ -1,5 +1,5 @@
 import { defineChannel } from '../types.js';
-import { emailConfigSchema, emailContentSchema, emailRecipientSchema } from './schema.js';
+import { emailConfigSchema, emailContentSchema, emailDevelopmentSettings, emailRecipientSchema } from './schema.js';
 import { createEmailSender } from './sender.js';
 
 /** Email over SMTP (nodemailer): plain text plus optional HTML, to one address or up to 50. */
@@ -9,9 +9,10 @@ export const emailChannel = defineChannel({
   recipientSchema: emailRecipientSchema,
   contentSchema: emailContentSchema,
   configSchema: emailConfigSchema,
+  developmentSettings: emailDevelopmentSettings,
   createSender: createEmailSender,
 });
 
 export { createEmailSender, smtpDeliveryError } from './sender.js';
-export { emailConfigSchema, emailContentSchema, emailRecipientSchema, mailboxSchema, MAX_EMAIL_RECIPIENTS } from './schema.js';
+export { emailConfigSchema, emailContentSchema, emailDevelopmentSettings, emailRecipientSchema, mailboxSchema, MAX_EMAIL_RECIPIENTS } from './schema.js';
 export type { EmailConfig, EmailContent, EmailRecipient } from './schema.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { boolSetting, intSetting, timeoutSetting } from '../config-fields.js';
+import { boolSetting, intSetting, isDevSinkHost, timeoutSetting } from '../config-fields.js';
+import type { DevelopmentSetting } from '../types.js';
 
 /** Most recipients one email delivery may address. */
 export const MAX_EMAIL_RECIPIENTS = 50;
@@ -78,3 +79,14 @@ export type EmailRecipient = z.infer<typeof emailRecipientSchema>;
 export type EmailContent = z.infer<typeof emailContentSchema>;
 /** Parsed settings of the email channel. */
 export type EmailConfig = z.infer<typeof emailConfigSchema>;
+
+/** Email settings still at development values: the dev SMTP sink and the undeliverable `notify.local` domain. */
+export function emailDevelopmentSettings(config: EmailConfig): DevelopmentSetting[] {
+  const out: DevelopmentSetting[] = [];
+  if (isDevSinkHost(config.host) && config.port === 2525) {
+    out.push({ key: 'host', problem: `with EMAIL_PORT=${config.port} is the development SMTP sink (${config.host}:${config.port}); set your SMTP server (EMAIL_HOST, EMAIL_PORT, EMAIL_USER, EMAIL_PASS)` });
+  }
+  if (/@notify\.local>?$/i.test(config.from.trim())) out.push({ key: 'from', problem: `is the development sender (${config.from}); set an address of your sending domain, e.g. "Acme <notify@acme.example>"` });
+  if (config.messageIdDomain === 'notify.local') out.push({ key: 'messageIdDomain', problem: 'is the development domain notify.local; set your sending domain, e.g. mail.acme.example' });
+  return out;
+}

@@ -1,5 +1,5 @@
 import { defineChannel } from '../types.js';
-import { slackConfigSchema, slackContentSchema, slackRecipientSchema } from './schema.js';
+import { slackConfigSchema, slackContentSchema, slackDevelopmentSettings, slackRecipientSchema } from './schema.js';
 import { createSlackSender } from './sender.js';
 
 /** Slack messages: chat.postMessage with a bot token, or an incoming webhook. */
@@ -9,9 +9,10 @@ export const slackChannel = defineChannel({
   recipientSchema: slackRecipientSchema,
   contentSchema: slackContentSchema,
   configSchema: slackConfigSchema,
+  developmentSettings: slackDevelopmentSettings,
   createSender: createSlackSender,
 });
 
 export { createSlackSender, slackDeliveryError } from './sender.js';
-export { slackConfigSchema, slackContentSchema, slackRecipientSchema } from './schema.js';
+export { slackConfigSchema, slackContentSchema, slackDevelopmentSettings, slackRecipientSchema } from './schema.js';
 export type { SlackConfig, SlackContent, SlackRecipient } from './schema.js';

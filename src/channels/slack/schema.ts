@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { baseUrlSetting, timeoutSetting } from '../config-fields.js';
+import { baseUrlSetting, isDevSinkUrl, timeoutSetting } from '../config-fields.js';
+import type { DevelopmentSetting } from '../types.js';
 
 /** A conversation for chat.postMessage: an id (C…, G…, D…, or a user id U…/W… for a DM) or `#channel-name`. */
 const conversation = z
@@ -40,3 +41,11 @@ export type SlackRecipient = z.infer<typeof slackRecipientSchema>;
 export type SlackContent = z.infer<typeof slackContentSchema>;
 /** Parsed settings of the slack channel. */
 export type SlackConfig = z.infer<typeof slackConfigSchema>;
+
+/** Slack settings still at development values: the dev sink's Web API and its token. */
+export function slackDevelopmentSettings(config: SlackConfig): DevelopmentSetting[] {
+  const out: DevelopmentSetting[] = [];
+  if (config.botToken === 'xoxb-dev-token') out.push({ key: 'botToken', problem: 'is the dev sink\'s token (xoxb-dev-token); set your Slack app\'s bot token (xoxb-…)' });
+  if (isDevSinkUrl(config.apiUrl)) out.push({ key: 'apiUrl', problem: `points at the development sink (${config.apiUrl}); set https://slack.com/api` });
+  return out;
+}

@@ -1,5 +1,5 @@
 import { defineChannel } from '../types.js';
-import { smsConfigSchema, smsContentSchema, smsRecipientSchema } from './schema.js';
+import { smsConfigSchema, smsContentSchema, smsDevelopmentSettings, smsRecipientSchema } from './schema.js';
 import { createSmsSender } from './sender.js';
 
 /** SMS through Twilio's Messages API (or any compatible provider / the dev sink). */
@@ -9,9 +9,10 @@ export const smsChannel = defineChannel({
   recipientSchema: smsRecipientSchema,
   contentSchema: smsContentSchema,
   configSchema: smsConfigSchema,
+  developmentSettings: smsDevelopmentSettings,
   createSender: createSmsSender,
 });
 
 export { createSmsSender } from './sender.js';
-export { E164, smsConfigSchema, smsContentSchema, smsRecipientSchema } from './schema.js';
+export { E164, smsConfigSchema, smsContentSchema, smsDevelopmentSettings, smsRecipientSchema } from './schema.js';
 export type { SmsConfig, SmsContent, SmsRecipient } from './schema.js';

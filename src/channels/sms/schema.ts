@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { baseUrlSetting, timeoutSetting } from '../config-fields.js';
+import { baseUrlSetting, isDevSinkUrl, timeoutSetting } from '../config-fields.js';
+import type { DevelopmentSetting } from '../types.js';
 
 /** E.164: `+`, country code, subscriber number; 2–15 digits in all. */
 export const E164 = /^\+[1-9]\d{1,14}$/;
@@ -38,3 +39,13 @@ export type SmsRecipient = z.infer<typeof smsRecipientSchema>;
 export type SmsContent = z.infer<typeof smsContentSchema>;
 /** Parsed settings of the sms channel. */
 export type SmsConfig = z.infer<typeof smsConfigSchema>;
+
+/** SMS settings still at development values: the dev sink's Twilio API and its test credentials. */
+export function smsDevelopmentSettings(config: SmsConfig): DevelopmentSetting[] {
+  const out: DevelopmentSetting[] = [];
+  if (isDevSinkUrl(config.baseUrl)) out.push({ key: 'baseUrl', problem: `points at the development sink (${config.baseUrl}); set https://api.twilio.com (or your provider's Twilio-compatible API)` });
+  if (config.accountSid === 'AC00000000000000000000000000000000') out.push({ key: 'accountSid', problem: 'is the development placeholder; set your Twilio Account SID' });
+  if (config.authToken === 'dev-auth-token') out.push({ key: 'authToken', problem: 'is the dev sink\'s token (dev-auth-token); set your Twilio auth token' });
+  if (config.messagingServiceSid === undefined && config.from === '+15005550006') out.push({ key: 'from', problem: 'is Twilio\'s test number +15005550006; set your sender number or SMS_MESSAGING_SERVICE_SID' });
+  return out;
+}

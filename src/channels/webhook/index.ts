@@ -1,5 +1,5 @@
 import { defineChannel } from '../types.js';
-import { webhookConfigSchema, webhookContentSchema, webhookRecipientSchema } from './schema.js';
+import { webhookConfigSchema, webhookContentSchema, webhookDevelopmentSettings, webhookRecipientSchema } from './schema.js';
 import { createWebhookSender } from './sender.js';
 
 /** Signed generic webhooks (Standard Webhooks / Svix signature scheme). */
@@ -9,9 +9,10 @@ export const webhookChannel = defineChannel({
   recipientSchema: webhookRecipientSchema,
   contentSchema: webhookContentSchema,
   configSchema: webhookConfigSchema,
+  developmentSettings: webhookDevelopmentSettings,
   createSender: createWebhookSender,
 });
 
 export { createWebhookSender, signWebhook, webhookSigningKey } from './sender.js';
-export { MAX_WEBHOOK_CONTENT_BYTES, webhookConfigSchema, webhookContentSchema, webhookRecipientSchema } from './schema.js';
+export { DEV_WEBHOOK_SIGNING_SECRET, MAX_WEBHOOK_CONTENT_BYTES, webhookConfigSchema, webhookContentSchema, webhookDevelopmentSettings, webhookRecipientSchema } from './schema.js';
 export type { WebhookConfig, WebhookContent, WebhookRecipient } from './schema.js';

@@ -13,7 +13,12 @@ import type { WebhookContent, WebhookRecipient } from './schema.js';
 const SECRET = 'whsec_d2ViaG9vay10ZXN0LXNlY3JldC0xMjM=';
 let sinks: RunningSinks;
 
+/** A sender allowed to reach this machine (the sink and the receivers below listen on loopback), unless overridden. */
 function sender(settings: Record<string, unknown> = {}): ChannelSender<WebhookRecipient, WebhookContent> {
+  return webhookChannel.createSender(webhookChannel.configSchema.parse({ signingSecret: SECRET, allowedNetworks: '127.0.0.0/8,::1', ...settings }), { logger: silentLogger });
+}
+/** A sender with the default network policy: internal targets refused. */
+function defaultSender(settings: Record<string, unknown> = {}): ChannelSender<WebhookRecipient, WebhookContent> {
   return webhookChannel.createSender(webhookChannel.configSchema.parse({ signingSecret: SECRET, ...settings }), { logger: silentLogger });
 }
 const url = () => `${sinks.httpUrl}/webhook/orders`;
@@ -125,5 +130,58 @@ describe('webhook sender against the signature-checking sink', () => {
   it('treats an unreachable receiver as transient', async () => {
     const error = await sender().send({ to: { url: `http://127.0.0.1:${await closedPort()}/x` }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
+  });
+});
+
+describe('webhook sender against internal targets (SSRF)', () => {
+  it('refuses, permanently and without a request, a hostname that resolves to 127.0.0.1 (localhost)', async () => {
+    const ctx = sendContext('webhook');
+    const target = `http://localhost:${new URL(sinks.httpUrl).port}/webhook/orders`;
+    const error = await defaultSender().send({ to: { url: target }, content: { event: 'x' } }, ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermanentDeliveryError);
+    expect((error as Error).message).toMatch(/127\.0\.0\.1 is a loopback address \(localhost resolves to it\).*WEBHOOK_ALLOWED_NETWORKS/);
+    expect(sinks.received({ notificationId: ctx.notificationId })).toHaveLength(0);
+  });
+
+  it('refuses cloud metadata, private, IPv6 loopback and IPv4-mapped IPv6 literals by default', async () => {
+    for (const target of ['http://169.254.169.254/latest/meta-data/', 'http://10.0.0.7/hook', 'http://192.168.1.1/hook', 'http://[::1]:9/hook', 'http://[::ffff:127.0.0.1]:9/hook', 'http://[fd00::1]/hook', 'http://0.0.0.0:9/hook']) {
+      const error = await defaultSender().send({ to: { url: target }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
+      expect(error, target).toBeInstanceOf(PermanentDeliveryError);
+      expect((error as Error).message, target).toMatch(/refused to connect: .* is a .* address/);
+    }
+  });
+
+  it('reaches an internal receiver only when WEBHOOK_ALLOWED_NETWORKS lists its network', async () => {
+    const target = `http://localhost:${new URL(sinks.httpUrl).port}/webhook/orders`;
+    const ctx = sendContext('webhook');
+    const result = await defaultSender({ allowedNetworks: '127.0.0.0/8,::1' }).send({ to: { url: target }, content: { event: 'x' } }, ctx);
+    expect(result.providerMessageId).toMatch(/^wh_/);
+    expect(sinks.received({ notificationId: ctx.notificationId })).toHaveLength(1);
+    const other = await defaultSender({ allowedNetworks: '10.0.0.0/8' }).send({ to: { url: target }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(PermanentDeliveryError);
+  });
+
+  it('does not follow a redirect (e.g. to the metadata address): a 3xx is a permanent failure', async () => {
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits += 1;
+      res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const error = await sender().send({ to: { url: `http://127.0.0.1:${port}/hook` }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PermanentDeliveryError);
+      expect(error).toMatchObject({ code: 307 });
+      expect(hits).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('rejects a WEBHOOK_ALLOWED_NETWORKS entry that is not a network, naming it', () => {
+    const parsed = webhookChannel.configSchema.safeParse({ allowedNetworks: '127.0.0.0/8,intranet' });
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toContain('intranet is not an IP network');
   });
 });
