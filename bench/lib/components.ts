@@ -9,11 +9,19 @@ export interface Component {
   name: string;
   pid: number;
   child: ChildProcess;
+  /** Start-to-ready time (spawn until `ready` resolved), ms. */
+  readyMs: number;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process exited. */
   stop(graceMs?: number): Promise<void>;
 }
 
 const live = new Set<Component>();
+const readiness: Array<{ name: string; readyMs: number }> = [];
+
+/** Start-to-ready time of every component started in this run, in start order. */
+export function readinessLog(): ReadonlyArray<{ name: string; readyMs: number }> {
+  return readiness;
+}
 
 /** Stops every component still running (used when a run fails or is interrupted). */
 export async function stopAllComponents(): Promise<void> {
@@ -26,6 +34,8 @@ export interface ComponentSpec {
   /** Script relative to the repo root, run with `node --import tsx`. */
   script: string;
   args?: string[];
+  /** Node flags before `--import tsx` (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
   /** Full environment of the child (build it with the bench's environment plus overrides). */
   env: NodeJS.ProcessEnv;
   /** Output (stdout + stderr) is appended here. */
@@ -37,7 +47,8 @@ export interface ComponentSpec {
 
 /** Starts a component and waits until it is ready; kills it and throws (with its last output) when it is not. */
 export async function startComponent(spec: ComponentSpec): Promise<Component> {
-  const child = spawn(process.execPath, ['--import', 'tsx', spec.script, ...(spec.args ?? [])], { cwd: repoRoot(), env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.script, ...(spec.args ?? [])], { cwd: repoRoot(), env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(join(spec.logDir, `${spec.name}.log`), { flags: 'a' });
   let tail = '';
   const capture = (chunk: Buffer) => {
@@ -60,7 +71,7 @@ export async function startComponent(spec: ComponentSpec): Promise<Component> {
     log.end();
     live.delete(component);
   };
-  component = { name: spec.name, pid: child.pid, child, stop };
+  component = { name: spec.name, pid: child.pid, child, readyMs: Number.NaN, stop };
   live.add(component);
   const timeoutMs = spec.readyTimeoutMs ?? 90_000;
   let timer: NodeJS.Timeout | undefined;
@@ -80,6 +91,8 @@ export async function startComponent(spec: ComponentSpec): Promise<Component> {
   } finally {
     clearTimeout(timer);
   }
+  component.readyMs = performance.now() - spawnedAt;
+  readiness.push({ name: spec.name, readyMs: component.readyMs });
   return component;
 }
 
