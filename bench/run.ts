@@ -76,16 +76,20 @@ export const DEFAULT_PLAN: BenchPlan = {
 
 const USAGE = `Usage: npm run bench [-- --quick] [-- --only gateway,temporal,e2e] [-- --profile]
   --profile: run the gateway under node --cpu-prof and print its top self-time frames (bench/top-frames.ts).
+  --rounds N: rounds per figure (≥ 2; default 3, quick 2).
+  --gateway-from <dir>: also measure the gateway of another checkout (<dir>/src, e.g. \`git archive main src\`),
+    interleaved with this one: a before/after ratio from one run.
   Measures gateway accept, ingest and end-to-end throughput/latency and per-process resources on a private Kafka +
   Temporal, against bare baselines. Results: bench-results/bench-<timestamp>.{json,md,svg}.`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, 'gateway-from': { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', default: false } } });
   if (values.help === true) {
     console.log(USAGE);
     return;
   }
-  const plan = values.quick === true ? QUICK_PLAN : DEFAULT_PLAN;
+  const basePlan = values.quick === true ? QUICK_PLAN : DEFAULT_PLAN;
+  const plan = values.rounds !== undefined ? { ...basePlan, rounds: Math.max(2, Number.parseInt(values.rounds, 10) || basePlan.rounds) } : basePlan;
   const only = new Set((values.only ?? 'gateway,temporal,e2e').split(',').map((s) => s.trim()));
   const unknown = [...only].filter((p) => !['gateway', 'temporal', 'e2e'].includes(p));
   if (unknown.length > 0) throw new Error(`unknown phase(s) ${unknown.join(', ')} in --only; use gateway, temporal, e2e`);
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
     infra = await startPrivateInfra(config, stamp.toLowerCase().replace(/[^a-z0-9]/g, ''), pragmaSets[0]?.pragmas ?? NORMAL.pragmas, log);
     log(`private Kafka ${infra.kafkaBrokers.join(',')}, Temporal ${infra.temporalAddress}`);
     ctx = await createContext(plan, stamp.slice(11, 19).replace(/-/g, ''), logDir, infra, log);
-    if (only.has('gateway')) gateway = await gatewayPhase(ctx, { profile: values.profile === true });
+    if (only.has('gateway')) gateway = await gatewayPhase(ctx, { profile: values.profile === true, compareDir: values['gateway-from'] });
     if (only.has('temporal')) {
       const sinks: SinksProcess = await startSinksProcess(ctx);
       let workers: Component[] | undefined;

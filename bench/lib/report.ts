@@ -140,12 +140,13 @@ export function renderMarkdown(report: BenchReport): string {
   }
   const gw = report.gateway;
   if (gw !== undefined) {
-    const rows = [gw.bare, ...gw.gateways, gw.batch.requests].map((c) => [c.name, range0(c.okPerSec), c.okPerSec.rounds.map(f0).join(', '), range1(c.p50Ms), range1(c.p99Ms), String(c.errors), pct(c.generatorCpuShareMax)]);
-    rows.push(['bare kafkajs producer (closed loop, 1000/batch)', f0(gw.bareKafka.recordsPerSec), '–', '–', '–', '–', '–']);
+    const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '–');
+    const rows = [gw.bare, ...gw.gateways, gw.batch.requests].map((c) => [c.name, range0(c.okPerSec), c.okPerSec.rounds.map(f0).join(', '), range1(c.p50Ms), range1(c.p99Ms), String(c.errors), pct(c.generatorCpuShareMax), f3(c.cpuMsPerRequest.median), c === gw.bare ? '–' : f3(c.kafkaCpuMsPerRequest.median)]);
+    rows.push(['bare kafkajs producer (closed loop, 1000/batch)', f0(gw.bareKafka.recordsPerSec), '–', '–', '–', '–', '–', '–', '–']);
     out.push(
       `Gateway (wrk -t${gw.wrk.threads} -c${gw.wrk.connections} -d${gw.wrk.durationSec}s per round, ${gw.wrk.rounds} rounds interleaved: bare, gateway, bare, gateway…; median (min–max)):`,
       '',
-      table(['target', '2xx/s', 'rounds', 'p50 ms', 'p99 ms', 'errors', 'wrk CPU'], rows),
+      table(['target', '2xx/s', 'rounds', 'p50 ms', 'p99 ms', 'errors', 'wrk CPU', 'server CPU ms/req', 'Kafka CPU ms/req'], rows),
       '',
     );
     if (gw.profile !== undefined) {

@@ -14,6 +14,7 @@ import { median, spreadOf } from '../lib/stats.js';
 import type { Spread } from '../lib/stats.js';
 import { judgeRatio } from '../lib/verdict.js';
 import type { JudgedRatio } from '../lib/verdict.js';
+import { readProc } from '../lib/proc-stats.js';
 import { runWrk } from '../lib/wrk.js';
 import type { WrkResult } from '../lib/wrk.js';
 
@@ -29,6 +30,9 @@ export interface WrkFigure {
   errors: number;
   /** Highest share of its cores the wrk process used in any round (1 = its threads were always on a core). */
   generatorCpuShareMax: number;
+  /** CPU ms per 2xx answer of the server process, and of Kafka during its rounds (the cost behind the rate). */
+  cpuMsPerRequest: Spread;
+  kafkaCpuMsPerRequest: Spread;
 }
 
 /** Results of the gateway phase. */
@@ -50,8 +54,13 @@ export interface GatewayResults {
   profile?: { file: string; busyMs: number; frames: FrameSelfTime[]; areas: Array<{ area: string; selfMs: number; share: number }> };
 }
 
-function figure(name: string, env: Record<string, string>, rounds: WrkResult[]): WrkFigure {
+type Round = WrkResult & { cpuMs: number; kafkaCpuMs: number };
+
+function figure(name: string, env: Record<string, string>, rounds: Round[]): WrkFigure {
+  const perOk = (ms: number, r: Round) => (r.okPerSec > 0 ? ms / (r.okPerSec * r.durationSec) : Number.NaN);
   return {
+    cpuMsPerRequest: spreadOf(rounds.map((r) => perOk(r.cpuMs, r))),
+    kafkaCpuMsPerRequest: spreadOf(rounds.map((r) => perOk(r.kafkaCpuMs, r))),
     name,
     env,
     okPerSec: spreadOf(rounds.map((r) => r.okPerSec)),
@@ -107,7 +116,7 @@ async function openLoopProcess(options: { url: string; path: string; ratePerSec:
  * settings, interleaved A B A B; the ratio is judged for generator headroom and baseline stability. Then the batch
  * endpoint, the p99 at 80 % of the maximum (open loop, own process) and a bare kafkajs producer.
  */
-export async function gatewayPhase(ctx: BenchContext, options: { profile?: boolean } = {}): Promise<GatewayResults> {
+export async function gatewayPhase(ctx: BenchContext, options: { profile?: boolean; compareDir?: string } = {}): Promise<GatewayResults> {
   const { plan } = ctx;
   const wrkSettings = { threads: 1, connections: plan.gatewayConnections, durationSec: plan.gatewayWrkSec };
   ctx.log(`gateway: wrk -t${wrkSettings.threads} -c${wrkSettings.connections} -d${wrkSettings.durationSec}s, ${plan.rounds} interleaved rounds (bare, gateway…)`);
@@ -119,8 +128,12 @@ export async function gatewayPhase(ctx: BenchContext, options: { profile?: boole
     started.push(bare);
     const bareUrl = `http://127.0.0.1:${barePort}`;
     const gateways: Array<{ name: string; env: Record<string, string>; url: string }> = [];
-    for (const [i, variant] of plan.gatewayVariants.entries()) {
-      const topic = `bench-${ctx.runId}-gw-${variant.name}`;
+    // `--gateway-from <dir>`: the same gateway from another checkout's src/ (e.g. main), interleaved as one more target,
+    // so a before/after ratio comes from one run on the same machine state.
+    const variants: Array<{ name: string; env: Record<string, string>; script?: string }> = [...plan.gatewayVariants];
+    if (options.compareDir !== undefined) variants.push({ name: `from ${options.compareDir}`, env: {}, script: join(options.compareDir, 'src/api/main.ts') });
+    for (const [i, variant] of variants.entries()) {
+      const topic = `bench-${ctx.runId}-gw-${i}`;
       const port = await freePort();
       const env = { KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, HTTP_PORT: String(port), LOG_LEVEL: 'warn', ...variant.env };
       const url = `http://127.0.0.1:${port}`;
@@ -128,8 +141,8 @@ export async function gatewayPhase(ctx: BenchContext, options: { profile?: boole
       if (profiled) mkdirSync(profileDir, { recursive: true });
       started.push(
         await startComponent({
-          name: `gateway-${variant.name}`,
-          script: 'src/api/main.ts',
+          name: `gateway-${i === 0 ? variant.name : `variant${i}`}`,
+          script: variant.script ?? 'src/api/main.ts',
           nodeArgs: profiled ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
           env: ctx.env(env),
           logDir: ctx.logDir,
@@ -139,20 +152,34 @@ export async function gatewayPhase(ctx: BenchContext, options: { profile?: boole
       gateways.push({ name: `gateway[${variant.name}]`, env: variant.env, url });
     }
     const single = { path: '/v1/notifications', body: benchRequestJson(1), headers: ctx.authHeaders };
+    const pidOf = new Map<string, number>([[bareUrl, bare.pid], ...gateways.map((g, i): [string, number] => [g.url, started[i + 1]?.pid ?? 0])]);
+    const cpuMs = (pid: number | undefined) => (pid === undefined ? Number.NaN : (readProc(pid)?.cpuSeconds ?? Number.NaN) * 1000);
+    /** One wrk round with the server's and Kafka's CPU time over it. */
+    const measured = async (o: Parameters<typeof runWrk>[0]): Promise<Round> => {
+      const pid = pidOf.get(o.url);
+      const [s0, k0] = [cpuMs(pid), cpuMs(ctx.infra.kafkaPid())];
+      const res = await runWrk(o);
+      return { ...res, cpuMs: cpuMs(pid) - s0, kafkaCpuMs: cpuMs(ctx.infra.kafkaPid()) - k0 };
+    };
     // Warm-up: connections, JIT, Kafka metadata.
     for (const url of [bareUrl, ...gateways.map((g) => g.url)]) await runWrk({ url, ...single, ...wrkSettings, durationSec: 2 });
 
-    const bareRounds: WrkResult[] = [];
-    const gwRounds = gateways.map((): WrkResult[] => []);
+    const bareRounds: Round[] = [];
+    const gwRounds = gateways.map((): Round[] => []);
     for (let r = 0; r < plan.rounds; r++) {
-      const b = await runWrk({ url: bareUrl, ...single, ...wrkSettings });
+      const b = await measured({ url: bareUrl, ...single, ...wrkSettings });
       bareRounds.push(b);
-      ctx.log(`  round ${r + 1} bare fastify+zod: ${b.okPerSec.toFixed(0)} req/s p50 ${b.p50Ms.toFixed(1)} ms p99 ${b.p99Ms.toFixed(1)} ms (wrk CPU ${(b.generatorCpuShare * 100).toFixed(0)} %)`);
-      for (const [i, g] of gateways.entries()) {
+      ctx.log(`  round ${r + 1} bare fastify+zod: ${b.okPerSec.toFixed(0)} req/s p50 ${b.p50Ms.toFixed(1)} ms p99 ${b.p99Ms.toFixed(1)} ms (wrk CPU ${(b.generatorCpuShare * 100).toFixed(0)} %; CPU ms/request ${(b.cpuMs / Math.max(1, b.okPerSec * b.durationSec)).toFixed(3)})`);
+      // Subjects in a rotated order each round, so no variant always runs right after the baseline.
+      for (let k = 0; k < gateways.length; k++) {
+        const i = (k + r) % gateways.length;
+        const g = gateways[i];
+        if (g === undefined) continue;
         await sleep(300);
-        const res = await runWrk({ url: g.url, ...single, ...wrkSettings });
+        const res = await measured({ url: g.url, ...single, ...wrkSettings });
         gwRounds[i]?.push(res);
-        ctx.log(`  round ${r + 1} ${g.name}: ${res.okPerSec.toFixed(0)} accepted/s p50 ${res.p50Ms.toFixed(1)} ms p99 ${res.p99Ms.toFixed(1)} ms errors ${res.errors.status + res.errors.timeout} (wrk CPU ${(res.generatorCpuShare * 100).toFixed(0)} %)`);
+        const per = (ms: number) => (ms / Math.max(1, res.okPerSec * res.durationSec)).toFixed(3);
+        ctx.log(`  round ${r + 1} ${g.name}: ${res.okPerSec.toFixed(0)} accepted/s p50 ${res.p50Ms.toFixed(1)} ms p99 ${res.p99Ms.toFixed(1)} ms errors ${res.errors.status + res.errors.timeout} (wrk CPU ${(res.generatorCpuShare * 100).toFixed(0)} %; CPU ms/request gateway ${per(res.cpuMs)} kafka ${per(res.kafkaCpuMs)})`);
       }
       await sleep(300);
     }
@@ -174,8 +201,8 @@ export async function gatewayPhase(ctx: BenchContext, options: { profile?: boole
     // Batch endpoint on the default gateway: 100 notifications per request.
     const batchSize = 100;
     const batchBody = JSON.stringify({ notifications: Array.from({ length: batchSize }, (_, i) => benchRequest(i)) });
-    const batchRounds: WrkResult[] = [];
-    for (let r = 0; r < plan.rounds; r++) batchRounds.push(await runWrk({ url: gateways[0]?.url ?? '', path: '/v1/notifications/batch', body: batchBody, headers: ctx.authHeaders, ...wrkSettings, connections: 16 }));
+    const batchRounds: Round[] = [];
+    for (let r = 0; r < plan.rounds; r++) batchRounds.push(await measured({ url: gateways[0]?.url ?? '', path: '/v1/notifications/batch', body: batchBody, headers: ctx.authHeaders, ...wrkSettings, connections: 16 }));
     const batchFig = figure(`batch (${batchSize} per request)`, {}, batchRounds);
     const notificationsPerSec = spreadOf(batchRounds.map((r) => r.okPerSec * batchSize));
     ctx.log(`  batch: ${batchFig.okPerSec.median.toFixed(0)} req/s = ${notificationsPerSec.median.toFixed(0)} notifications/s`);

@@ -1,5 +1,5 @@
 import { sealRequest } from '../crypto/envelope-sealing.js';
-import { encodeEnvelope, hashRequest } from '../kafka/envelope.js';
+import { canonicalJson, encodeEnvelope, hashCanonicalJson } from '../kafka/envelope.js';
 import type { NotificationEnvelope } from '../kafka/envelope.js';
 import { ENVELOPE_VERSION } from '../shared/notification.js';
 import type { NotificationRequest } from '../shared/notification.js';
@@ -29,10 +29,12 @@ export class Submitter {
   ) {}
 
   async submit(clientId: string, idempotencyKey: string | undefined, request: NotificationRequest, traceparent?: string): Promise<Accepted> {
-    const bodyHash = hashRequest(request);
+    // Encoded once: the same canonical JSON is hashed and becomes the record's (sealed) payload.
+    const requestJson = canonicalJson(request);
+    const bodyHash = hashCanonicalJson(requestJson);
     if (idempotencyKey === undefined) {
       const id = newNotificationId();
-      await this.write(id, clientId, bodyHash, request, traceparent);
+      await this.write(id, clientId, bodyHash, request, requestJson, traceparent);
       return { id, replay: false };
     }
     const id = idFromIdempotencyKey(clientId, idempotencyKey);
@@ -43,7 +45,7 @@ export class Submitter {
     const attempt = (async () => {
       const known = await this.knownHash(id);
       if (known !== undefined) return { bodyHash: known, written: false };
-      await this.write(id, clientId, bodyHash, request, traceparent);
+      await this.write(id, clientId, bodyHash, request, requestJson, traceparent);
       return { bodyHash, written: true };
     })();
     this.inFlight.set(id, attempt);
@@ -76,12 +78,12 @@ export class Submitter {
     }
   }
 
-  private async write(id: string, clientId: string, bodyHash: string, request: NotificationRequest, traceparent?: string): Promise<void> {
+  private async write(id: string, clientId: string, bodyHash: string, request: NotificationRequest, requestJson: string, traceparent?: string): Promise<void> {
     const envelope: NotificationEnvelope = { v: ENVELOPE_VERSION, id, clientId, acceptedAt: new Date().toISOString(), bodyHash, request };
     try {
       const keyring = this.deps.payloadKeyring;
-      const seal = keyring === undefined ? undefined : (notificationId: string, r: NotificationRequest) => sealRequest(keyring, notificationId, r);
-      await this.deps.producer.send(encodeEnvelope(envelope, traceparent, seal));
+      const seal = keyring === undefined ? undefined : (notificationId: string, r: NotificationRequest, json?: string) => sealRequest(keyring, notificationId, r, json);
+      await this.deps.producer.send(encodeEnvelope(envelope, traceparent, seal, requestJson));
     } catch (err) {
       this.deps.logger.warn({ notificationId: id, err: { message: err instanceof Error ? err.message : String(err) } }, 'kafka write failed; answering 503');
       throw new ApiError(503, 'KAFKA_UNAVAILABLE', 'Kafka did not confirm the write in time, so the notification may or may not have been stored; retry with the same Idempotency-Key, which is always safe (without a key, a retry may create a second notification).', undefined, {

@@ -3,7 +3,7 @@ export { createKafka } from './create-kafka.js';
 export type { KafkaClientOptions } from './create-kafka.js';
 export { ensureTopics } from './topics.js';
 export type { TopicSpec } from './topics.js';
-export { canonicalJson, encodeEnvelope, hashRequest, HEADERS } from './envelope.js';
+export { canonicalJson, encodeEnvelope, hashCanonicalJson, hashRequest, HEADERS } from './envelope.js';
 export type { NotificationEnvelope } from './envelope.js';
 export { BatchingProducer, ProduceError } from './batching-producer.js';
 export type { BatchingProducerOptions, OutgoingMessage } from './batching-producer.js';

@@ -69,7 +69,8 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
     async (request, reply) => {
       const { id, replay } = await submitter.submit(clientOf(request), request.headers['idempotency-key'], request.body, request.headers.traceparent);
       if (replay) void reply.header('idempotency-replay', 'true');
-      return reply.code(202).header('location', links(id).self).send({ id, status: 'accepted' as const, links: links(id) });
+      const l = links(id);
+      return reply.code(202).header('location', l.self).send({ id, status: 'accepted' as const, links: l });
     },
   );
 
