@@ -15,7 +15,7 @@ describe('envelope encoding', () => {
       fc.property(fc.jsonValue(), (value) => {
         const json = canonicalJson(value);
         expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(value)));
-        const reordered = JSON.parse(JSON.stringify(value), (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v));
+        const reordered: unknown = JSON.parse(JSON.stringify(value), (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v));
         expect(canonicalJson(reordered)).toBe(json);
       }),
     );
