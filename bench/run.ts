@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
 import { repoRoot } from '../dev/infra/index.js';
-import { stopAllComponents } from './lib/components.js';
+import { readinessLog, stopAllComponents } from './lib/components.js';
 import type { Component } from './lib/components.js';
 import { createContext } from './lib/context.js';
 import type { BenchContext, BenchPlan } from './lib/context.js';
@@ -13,6 +13,7 @@ import type { PrivateInfra } from './lib/private-infra.js';
 import { renderMarkdown, renderSvg, summarize } from './lib/report.js';
 import type { BenchReport } from './lib/report.js';
 import { startSinksProcess } from './lib/sinks-client.js';
+import { ensureWrk } from './lib/wrk.js';
 import type { SinksProcess } from './lib/sinks-client.js';
 import type { E2eResults } from './phases/e2e.js';
 import { e2ePhase } from './phases/e2e.js';
@@ -29,10 +30,10 @@ export const QUICK_PLAN: BenchPlan = {
   quick: true,
   rounds: 2,
   e2eRounds: 1,
-  gatewayRates: [1_000, 4_000],
+  gatewayWrkSec: 5,
   gatewayStepMs: 2_000,
   gatewayConnections: 64,
-  gatewayVariants: [{ name: 'linger2-batch500', env: {} }],
+  gatewayVariants: [{ name: 'defaults', env: {} }],
   ingestRecords: 300,
   ingestVariants: [{ name: 'concurrency64', env: {} }],
   bareStartConcurrency: 200,
@@ -49,13 +50,12 @@ export const DEFAULT_PLAN: BenchPlan = {
   quick: false,
   rounds: 3,
   e2eRounds: 2,
-  gatewayRates: [1_000, 3_000, 6_000, 10_000],
+  gatewayWrkSec: 8,
   gatewayStepMs: 2_500,
   gatewayConnections: 64,
   gatewayVariants: [
-    { name: 'linger2-batch500', env: {} },
-    { name: 'linger0-batch500', env: { KAFKA_LINGER_MS: '0' } },
-    { name: 'linger5-batch2000', env: { KAFKA_LINGER_MS: '5', KAFKA_MAX_BATCH_RECORDS: '2000' } },
+    { name: 'defaults', env: {} },
+    { name: 'linger0', env: { KAFKA_LINGER_MS: '0' } },
   ],
   ingestRecords: 1_000,
   ingestVariants: [
@@ -74,17 +74,22 @@ export const DEFAULT_PLAN: BenchPlan = {
   e2eStepMs: 8_000,
 };
 
-const USAGE = `Usage: npm run bench [-- --quick] [-- --only gateway,temporal,e2e]
+const USAGE = `Usage: npm run bench [-- --quick] [-- --only gateway,temporal,e2e] [-- --profile]
+  --profile: run the gateway under node --cpu-prof and print its top self-time frames (bench/top-frames.ts).
+  --rounds N: rounds per figure (≥ 2; default 3, quick 2).
+  --gateway-from <dir>: also measure the gateway of another checkout (<dir>/src, e.g. \`git archive main src\`),
+    interleaved with this one: a before/after ratio from one run.
   Measures gateway accept, ingest and end-to-end throughput/latency and per-process resources on a private Kafka +
   Temporal, against bare baselines. Results: bench-results/bench-<timestamp>.{json,md,svg}.`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, 'gateway-from': { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', default: false } } });
   if (values.help === true) {
     console.log(USAGE);
     return;
   }
-  const plan = values.quick === true ? QUICK_PLAN : DEFAULT_PLAN;
+  const basePlan = values.quick === true ? QUICK_PLAN : DEFAULT_PLAN;
+  const plan = values.rounds !== undefined ? { ...basePlan, rounds: Math.max(2, Number.parseInt(values.rounds, 10) || basePlan.rounds) } : basePlan;
   const only = new Set((values.only ?? 'gateway,temporal,e2e').split(',').map((s) => s.trim()));
   const unknown = [...only].filter((p) => !['gateway', 'temporal', 'e2e'].includes(p));
   if (unknown.length > 0) throw new Error(`unknown phase(s) ${unknown.join(', ')} in --only; use gateway, temporal, e2e`);
@@ -99,6 +104,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const load = loadavg();
   log(`${plan.quick ? 'quick' : 'default'} run; component logs in ${logDir}`);
+  // Before anything starts: without the generator there is no gateway figure.
+  if (only.has('gateway')) log(`wrk ${ensureWrk(log)}`);
 
   let infra: PrivateInfra | undefined;
   let ctx: BenchContext | undefined;
@@ -125,7 +132,7 @@ async function main(): Promise<void> {
     infra = await startPrivateInfra(config, stamp.toLowerCase().replace(/[^a-z0-9]/g, ''), pragmaSets[0]?.pragmas ?? NORMAL.pragmas, log);
     log(`private Kafka ${infra.kafkaBrokers.join(',')}, Temporal ${infra.temporalAddress}`);
     ctx = await createContext(plan, stamp.slice(11, 19).replace(/-/g, ''), logDir, infra, log);
-    if (only.has('gateway')) gateway = await gatewayPhase(ctx);
+    if (only.has('gateway')) gateway = await gatewayPhase(ctx, { profile: values.profile === true, compareDir: values['gateway-from'] });
     if (only.has('temporal')) {
       const sinks: SinksProcess = await startSinksProcess(ctx);
       let workers: Component[] | undefined;
@@ -144,7 +151,7 @@ async function main(): Promise<void> {
       const final = temporal[temporal.length - 1];
       const ceiling = final?.ceilings[final.ceilings.length - 1]?.deliveredPerSec ?? Number.NaN;
       if (only.has('e2e') && workers !== undefined && Number.isFinite(ceiling)) {
-        const gwBest = gateway?.curves.find((c) => c.name === gateway?.best)?.env ?? {};
+        const gwBest = {};
         const ingestBest = [...(final?.ingest ?? [])].sort((a, b) => b.recordsPerSec - a.recordsPerSec)[0]?.env ?? {};
         const workerEnv = ctx.plan.workerVariants[ctx.plan.workerVariants.length - 1]?.env ?? {};
         e2e = await e2ePhase(ctx, ceiling, sinks, workers, workerPrefix, { ...gwBest, ...ingestBest, ...workerEnv });
@@ -164,6 +171,7 @@ async function main(): Promise<void> {
     gateway,
     temporal,
     e2e,
+    readiness: [...readinessLog()],
   };
   const report: BenchReport = { ...partial, summary: summarize(partial) };
   const base = join(outDir, `bench-${stamp}`);

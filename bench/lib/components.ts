@@ -8,11 +8,19 @@ export interface Component {
   name: string;
   pid: number;
   child: ChildProcess;
+  /** Start-to-ready time (spawn until `ready` resolved), ms. */
+  readyMs: number;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process exited. */
   stop(graceMs?: number): Promise<void>;
 }
 
 const live = new Set<Component>();
+const readiness: Array<{ name: string; readyMs: number }> = [];
+
+/** Start-to-ready time of every component started in this run, in start order. */
+export function readinessLog(): ReadonlyArray<{ name: string; readyMs: number }> {
+  return readiness;
+}
 
 /** Stops every component still running (used when a run fails or is interrupted). */
 export async function stopAllComponents(): Promise<void> {
@@ -25,6 +33,8 @@ export interface ComponentSpec {
   /** Script relative to the repo root, run with `node --import tsx`. */
   script: string;
   args?: string[];
+  /** Node flags before `--import tsx` (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
   /** Full environment of the child (build it with the bench's environment plus overrides). */
   env: NodeJS.ProcessEnv;
   /** Output (stdout + stderr) is appended here. */
@@ -36,7 +46,8 @@ export interface ComponentSpec {
 
 /** Starts a component and waits until it is ready; kills it and throws (with its last output) when it is not. */
 export async function startComponent(spec: ComponentSpec): Promise<Component> {
-  const handle = spawnEntry({ name: spec.name, entry: spec.script, args: spec.args, env: spec.env, cwd: repoRoot(), logFile: join(spec.logDir, `${spec.name}.log`), outputLimit: 8_000 });
+  const spawnedAt = performance.now();
+  const handle = spawnEntry({ name: spec.name, entry: spec.script, args: spec.args, nodeArgs: spec.nodeArgs, env: spec.env, cwd: repoRoot(), logFile: join(spec.logDir, `${spec.name}.log`), outputLimit: 8_000 });
   const { child } = handle;
   const tail = () => handle.output();
   if (child.pid === undefined) throw new Error(`${spec.name} could not be spawned`);
@@ -46,7 +57,7 @@ export async function startComponent(spec: ComponentSpec): Promise<Component> {
     await handle.stop({ graceMs });
     live.delete(component);
   };
-  component = { name: spec.name, pid: child.pid, child, stop };
+  component = { name: spec.name, pid: child.pid, child, readyMs: Number.NaN, stop };
   live.add(component);
   const timeoutMs = spec.readyTimeoutMs ?? 90_000;
   let timer: NodeJS.Timeout | undefined;
@@ -66,6 +77,8 @@ export async function startComponent(spec: ComponentSpec): Promise<Component> {
   } finally {
     clearTimeout(timer);
   }
+  component.readyMs = performance.now() - spawnedAt;
+  readiness.push({ name: spec.name, readyMs: component.readyMs });
   return component;
 }
 

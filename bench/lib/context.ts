@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { formatApiKeyEntry, generateApiKey, SCOPES } from '../../src/auth/api-keys.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { AppConfig } from '../../src/config/config.js';
 import { createKafka } from '../../src/kafka/create-kafka.js';
@@ -17,7 +18,9 @@ export interface BenchPlan {
   rounds: number;
   /** Rounds per end-to-end load level (the most expensive figure). */
   e2eRounds: number;
-  gatewayRates: number[];
+  /** Length of one wrk round (s) and its connections (closed loop: requests in flight). */
+  gatewayWrkSec: number;
+  /** Length of one bare-kafkajs-producer round (ms). */
   gatewayStepMs: number;
   gatewayConnections: number;
   /** Gateway micro-batching settings to compare (first = project default). */
@@ -45,6 +48,8 @@ export interface BenchContext {
   logDir: string;
   infra: PrivateInfra;
   logger: Logger;
+  /** `authorization: Bearer <key>` of the run's API key (every HTTP request of the bench is authenticated). */
+  authHeaders: Record<string, string>;
   log(message: string): void;
   /** Environment for a child component: the bench's own plus the private endpoints plus `overrides`. */
   env(overrides: Record<string, string>): NodeJS.ProcessEnv;
@@ -58,6 +63,8 @@ export interface BenchContext {
 /** Builds the shared context once the private infrastructure is up. */
 export async function createContext(plan: BenchPlan, runId: string, logDir: string, infra: PrivateInfra, log: (m: string) => void): Promise<BenchContext> {
   const logger = pino({ level: 'silent' });
+  // A real API key (as in production): the gateway verifies a bearer token on every request.
+  const apiKey = generateApiKey();
   const base: Record<string, string> = {
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     TEMPORAL_ADDRESS: infra.temporalAddress,
@@ -66,9 +73,10 @@ export async function createContext(plan: BenchPlan, runId: string, logDir: stri
     LOG_LEVEL: 'info',
     KAFKA_REPLICATION_FACTOR: '1',
     NOTIFY_AWAIT_RETRY_MS: '60000',
-    // The benchmark drives the gateway from one address at thousands of requests/s: no auth, no rate limit; every
-    // component runs as its own process, so fixed metrics ports would collide.
-    AUTH_DISABLED: 'true',
+    // The benchmark drives the gateway from one client at thousands of requests/s: authenticated, but no rate limit;
+    // every component runs as its own process, so fixed metrics ports would collide.
+    AUTH_DISABLED: 'false',
+    API_KEYS: formatApiKeyEntry('bench', SCOPES, apiKey),
     RATE_LIMIT_MAX: '0',
     INGEST_METRICS_PORT: '0',
     WORKER_METRICS_PORT: '0',
@@ -86,6 +94,7 @@ export async function createContext(plan: BenchPlan, runId: string, logDir: stri
     logDir,
     infra,
     logger,
+    authHeaders: { Authorization: `Bearer ${apiKey}` },
     log,
     env,
     config: (overrides) => loadConfig(env(overrides)),

@@ -14,6 +14,8 @@ export interface OpenLoopOptions {
   connections: number;
   /** How long to wait for answers after the last request was issued. */
   drainTimeoutMs?: number;
+  /** Extra request headers (e.g. `authorization`). */
+  headers?: Record<string, string>;
   /** Called with each 2xx answer's parsed body and the time it arrived (ms since epoch). */
   onAccepted?: (body: unknown, at: number) => void;
 }
@@ -30,6 +32,11 @@ export interface OpenLoopResult {
   acceptedPerSec: number;
   /** Latency of 2xx answers (ms), measured from the scheduled send time, so client-side queueing is included. */
   latenciesMs: number[];
+  /**
+   * p99 of how late the generator issued requests after their due time (ms): the generator's own headroom. Well
+   * above a few ms means the generator could not keep the schedule (generator-bound), not that the server is slow.
+   */
+  issueLagP99Ms: number;
 }
 
 /**
@@ -59,11 +66,13 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     if (answered === total) resolveDone();
   };
 
+  const issueLags: number[] = [];
   const fire = (i: number) => {
     const due = start + (i * 1000) / options.ratePerSec;
+    issueLags.push(performance.now() - due);
     const payload = Buffer.from(options.body(i));
     const req = request(
-      { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': payload.length } },
+      { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { ...options.headers, 'content-type': 'application/json', 'content-length': payload.length } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -117,5 +126,6 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     statuses,
     acceptedPerSec: (ok * 1000) / elapsedMs,
     latenciesMs: latencies,
+    issueLagP99Ms: [...issueLags].sort((a, b) => a - b)[Math.max(0, Math.ceil(issueLags.length * 0.99) - 1)] ?? Number.NaN,
   };
 }

@@ -2,6 +2,9 @@ import type { E2eResults } from '../phases/e2e.js';
 import type { GatewayResults } from '../phases/gateway.js';
 import type { PragmaResults } from '../phases/temporal.js';
 import { ratio } from './stats.js';
+import type { Spread } from './stats.js';
+import { describeRatio } from './verdict.js';
+import type { JudgedRatio } from './verdict.js';
 
 /** Everything one run measured, as written to `bench-results/bench-<ts>.json`. */
 export interface BenchReport {
@@ -12,6 +15,8 @@ export interface BenchReport {
   gateway?: GatewayResults;
   temporal: PragmaResults[];
   e2e?: E2eResults;
+  /** Start-to-ready time of every component the run started. */
+  readiness?: Array<{ name: string; readyMs: number }>;
   summary: Summary;
 }
 
@@ -26,31 +31,65 @@ export interface Verdict {
 /** Headline figures and ratios. */
 export interface Summary {
   verdicts: Verdict[];
+  /** Plain figures (ceilings, unjudged ratios). */
   ratios: Record<string, number>;
+  /** Ratios measured interleaved against a baseline, with validity. */
+  judged: Record<string, JudgedRatio>;
 }
 
 const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '–');
 const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
 const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(0)} %` : '–');
 
-/** Computes ratios and target verdicts from the raw results. */
+/** "1234 (1100–1300)": median and range of a spread. */
+const range0 = (v: Spread) => `${f0(v.median)} (${f0(v.min)}–${f0(v.max)})`;
+const range1 = (v: Spread) => `${f1(v.median)} (${f1(v.min)}–${f1(v.max)})`;
+
+/** Computes ratios and target verdicts from the raw results. A target on an invalid ratio is never met. */
 export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
   const verdicts: Verdict[] = [];
   const ratios: Record<string, number> = {};
+  const judged: Record<string, JudgedRatio> = {};
   const gw = report.gateway;
   if (gw !== undefined) {
-    const best = gw.curves.find((c) => c.name === gw.best);
-    if (best !== undefined) {
-      const atSustained = best.points.find((p) => p.offeredPerSec === best.sustainedPerSec);
-      ratios['gateway ÷ bare fastify (max accepted/s)'] = ratio(best.maxAcceptedPerSec, gw.bareFastify.maxAcceptedPerSec);
-      ratios['gateway ÷ bare kafkajs producer (records/s)'] = ratio(best.maxAcceptedPerSec, gw.bareKafka.recordsPerSec);
+    const main = gw.gateways[0];
+    const r = gw.ratios[0]?.ratio;
+    if (main !== undefined && r !== undefined) {
+      judged[`${main.name} ÷ bare fastify+zod (wrk, accepted/s)`] = r;
       verdicts.push({
-        figure: `gateway accept [${best.name}]`,
-        value: `${f0(best.sustainedPerSec)}/s sustained with p99 ${f1(atSustained?.p99Ms ?? Number.NaN)} ms (max ${f0(best.maxAcceptedPerSec)}/s)`,
-        target: '≥ 10,000 accepted/s with p99 < 50 ms',
-        met: best.sustainedPerSec >= 10_000,
+        figure: `generator headroom (wrk -t${gw.wrk.threads} -c${gw.wrk.connections})`,
+        value: `bare route ${f0(gw.bare.okPerSec.median)}/s = ${gw.headroom.bareOverGateway.toFixed(2)} × the gateway; wrk at most ${pct(gw.headroom.generatorCpuShareMax)} of its core`,
+        target: 'bare > gateway (else generator-bound)',
+        met: gw.headroom.bound === undefined,
+      });
+      verdicts.push({
+        figure: `gateway ÷ bare fastify+zod [${main.name}]`,
+        value: r.validity === 'ok' ? describeRatio(r) : `${r.validity.toUpperCase()} (${r.reason ?? ''})`,
+        target: '≥ 0.6',
+        met: r.validity === 'ok' ? r.value >= 0.6 : false,
+      });
+      verdicts.push({
+        figure: `gateway accepted/s [${main.name}]`,
+        value: `${range0(main.okPerSec)}/s, p99 ${range1(main.p99Ms)} ms at ${gw.wrk.connections} connections${main.errors > 0 ? `, ${main.errors} errors` : ''}`,
+        target: '≥ 5,000/s on this box',
+        met: r.validity === 'ok' ? main.okPerSec.median >= 5_000 : false,
+      });
+      const ol = gw.openLoop;
+      verdicts.push({
+        figure: `gateway p99 at 80 % of max (open loop, ${f0(ol.offeredPerSec)}/s)`,
+        value: ol.generatorBound ? `GENERATOR-BOUND (issue lag p99 ${f1(ol.issueLagP99Ms)} ms) [measured p99 ${f1(ol.p99Ms)} ms]` : `p50 ${f1(ol.p50Ms)} ms, p99 ${f1(ol.p99Ms)} ms, ${f0(ol.acceptedPerSec)}/s accepted, ${ol.failed} failed`,
+        target: 'p99 < 50 ms',
+        met: !ol.generatorBound && ol.p99Ms < 50 && ol.failed === 0,
+      });
+      verdicts.push({
+        figure: `batch endpoint (${gw.batch.batchSize} per request)`,
+        value: `${range0(gw.batch.notificationsPerSec)} notifications/s = ${gw.batch.overSingle.toFixed(1)} × single requests`,
+        target: '– (reported beside)',
+        met: 'n/a',
       });
     }
+    for (const { name, ratio: rr } of gw.ratios.slice(1)) judged[`${name} ÷ bare fastify+zod (wrk, accepted/s)`] = rr;
+    ratios['gateway ÷ bare kafkajs producer (records/s)'] = ratio(main?.okPerSec.median ?? Number.NaN, gw.bareKafka.recordsPerSec);
   }
   const final = report.temporal[report.temporal.length - 1];
   if (final !== undefined) {
@@ -80,7 +119,7 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
       });
     }
   }
-  return { verdicts, ratios };
+  return { verdicts, ratios, judged };
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -93,15 +132,28 @@ function table(header: string[], rows: string[][]): string {
 export function renderMarkdown(report: BenchReport): string {
   const out: string[] = [`### ${report.mode} run, ${report.startedAt} (${f0(report.durationSec)} s; 1/5/15-min load average at start ${report.machine.loadAverageAtStart.map((v) => v.toFixed(1)).join(' ')}, at end ${report.machine.loadAverageAtEnd.map((v) => v.toFixed(1)).join(' ')}, on ${report.machine.cpus} cores)`, ''];
   out.push(table(['figure', 'value', 'target', 'met'], report.summary.verdicts.map((v) => [v.figure, v.value, v.target, v.met === true ? 'yes' : v.met === false ? 'no' : 'n/a'])), '');
-  out.push(table(['ratio / ceiling', 'value'], Object.entries(report.summary.ratios).map(([k, v]) => [k, k.includes('÷') ? `${v.toFixed(2)}` : f0(v)])), '');
+  const judgedRows = Object.entries(report.summary.judged).map(([k, r]) => [k, describeRatio(r), `${range1(r.subject)} ÷ ${range1(r.baseline)}`]);
+  if (judgedRows.length > 0) out.push(table(['ratio (interleaved rounds)', 'value', 'subject ÷ baseline, median (min–max)'], judgedRows), '');
+  out.push(table(['other figure', 'value'], Object.entries(report.summary.ratios).map(([k, v]) => [k, k.includes('÷') ? `${v.toFixed(2)}` : f0(v)])), '');
+  if (report.readiness !== undefined && report.readiness.length > 0) {
+    out.push('Start-to-ready per component (spawn → ready signal; workers: `workers running`, i.e. polling):', '', table(['component', 'ready after s'], report.readiness.map((r) => [r.name, (r.readyMs / 1000).toFixed(1)])), '');
+  }
   const gw = report.gateway;
   if (gw !== undefined) {
-    const rows: string[][] = [];
-    for (const c of [...gw.curves, gw.bareFastify]) {
-      for (const p of c.points) rows.push([c.name, f0(p.offeredPerSec), f0(p.acceptedPerSec), f1(p.p50Ms), f1(p.p99Ms), f1(p.p999Ms), pct(p.failedShare)]);
+    const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '–');
+    const rows = [gw.bare, ...gw.gateways, gw.batch.requests].map((c) => [c.name, range0(c.okPerSec), c.okPerSec.rounds.map(f0).join(', '), range1(c.p50Ms), range1(c.p99Ms), String(c.errors), pct(c.generatorCpuShareMax), f3(c.cpuMsPerRequest.median), c === gw.bare ? '–' : f3(c.kafkaCpuMsPerRequest.median)]);
+    rows.push(['bare kafkajs producer (closed loop, 1000/batch)', f0(gw.bareKafka.recordsPerSec), '–', '–', '–', '–', '–', '–', '–']);
+    out.push(
+      `Gateway (wrk -t${gw.wrk.threads} -c${gw.wrk.connections} -d${gw.wrk.durationSec}s per round, ${gw.wrk.rounds} rounds interleaved: bare, gateway, bare, gateway…; median (min–max)):`,
+      '',
+      table(['target', '2xx/s', 'rounds', 'p50 ms', 'p99 ms', 'errors', 'wrk CPU', 'server CPU ms/req', 'Kafka CPU ms/req'], rows),
+      '',
+    );
+    if (gw.profile !== undefined) {
+      out.push(`Gateway CPU profile (\`node --cpu-prof\`, busy ${f0(gw.profile.busyMs)} ms; \`npx tsx bench/top-frames.ts ${gw.profile.file}\`):`, '');
+      out.push(table(['self ms', 'share', 'frame'], gw.profile.frames.slice(0, 15).map((f) => [f0(f.selfMs), pct(f.share), `\`${f.frame}\``])), '');
+      out.push(table(['area', 'self ms', 'share'], gw.profile.areas.map((a) => [a.area, f0(a.selfMs), pct(a.share)])), '');
     }
-    rows.push(['bare kafkajs producer (closed loop)', '–', f0(gw.bareKafka.recordsPerSec), '–', '–', '–', '–']);
-    out.push('Gateway (open loop; latency from scheduled send to 202):', '', table(['target', 'offered/s', 'accepted/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'failed'], rows), '');
   }
   const trows: string[][] = [];
   for (const t of report.temporal) {
@@ -173,8 +225,9 @@ function panel(x0: number, title: string, yLabel: string, series: Series[], logY
 export function renderSvg(report: BenchReport): string {
   const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
   const series: Array<{ name: string; tput: Array<[number, number]>; p99: Array<[number, number]> }> = [];
-  for (const c of [...(report.gateway?.curves ?? []), ...(report.gateway !== undefined ? [report.gateway.bareFastify] : [])]) {
-    series.push({ name: c.name, tput: c.points.map((p) => [p.offeredPerSec, p.acceptedPerSec]), p99: c.points.map((p) => [p.offeredPerSec, p.p99Ms]) });
+  // Gateway panels: x = round number (interleaved), y = 2xx/s and p99 per target.
+  for (const c of report.gateway !== undefined ? [report.gateway.bare, ...report.gateway.gateways] : []) {
+    series.push({ name: c.name, tput: c.okPerSec.rounds.map((v, i) => [i + 1, v]), p99: c.p99Ms.rounds.map((v, i) => [i + 1, v]) });
   }
   const gatewaySeries = (key: 'tput' | 'p99') => series.map((s, i) => ({ name: s.name, color: colors[i % colors.length] ?? '#000', points: s[key] }));
   const e2e = report.e2e?.points ?? [];

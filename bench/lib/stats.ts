@@ -48,3 +48,27 @@ export function medianOf<T extends object>(rounds: readonly T[]): T {
 export function ratio(a: number, b: number): number {
   return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : Number.NaN;
 }
+
+/** A figure measured over several rounds: every round's value and their min/median/max. */
+export interface Spread {
+  rounds: number[];
+  min: number;
+  median: number;
+  max: number;
+}
+
+/** min/median/max of round values (NaN fields when no value is finite). */
+export function spreadOf(values: readonly number[]): Spread {
+  const finite = values.filter((v) => Number.isFinite(v));
+  return {
+    rounds: [...values],
+    min: finite.length > 0 ? Math.min(...finite) : Number.NaN,
+    median: median(finite),
+    max: finite.length > 0 ? Math.max(...finite) : Number.NaN,
+  };
+}
+
+/** Relative spread (max − min) ÷ median of a figure; NaN when the median is not positive. */
+export function relativeSpread(s: Spread): number {
+  return Number.isFinite(s.median) && s.median > 0 ? (s.max - s.min) / s.median : Number.NaN;
+}

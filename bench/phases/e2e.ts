@@ -115,6 +115,7 @@ async function e2eRound(ctx: BenchContext, url: string, sinks: SinksProcess, gro
     durationMs: ctx.plan.e2eStepMs,
     body: benchRequestJson,
     connections: 64,
+    headers: ctx.authHeaders,
     onAccepted: (body, at) => {
       const id = (body as { id?: unknown }).id;
       if (typeof id === 'string') acceptedAt.set(id, at);

@@ -1,72 +1,77 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../dev/infra/index.js';
 import type { Component } from '../lib/components.js';
 import { startComponent, whenHttpOk, whenOutput } from '../lib/components.js';
 import type { BenchContext } from '../lib/context.js';
 import { createTopic, sleep } from '../lib/context.js';
-import { runOpenLoop } from '../lib/open-loop.js';
-import { benchRecord, benchRequestJson } from '../lib/payload.js';
+import { selfTimeByArea, topFrames } from '../lib/cpu-profile.js';
+import type { FrameSelfTime } from '../lib/cpu-profile.js';
+import { benchRecord, benchRequest, benchRequestJson } from '../lib/payload.js';
 import { freePort } from '../lib/private-infra.js';
-import { medianOf, summarize } from '../lib/stats.js';
+import { median, spreadOf } from '../lib/stats.js';
+import type { Spread } from '../lib/stats.js';
+import { judgeRatio } from '../lib/verdict.js';
+import type { JudgedRatio } from '../lib/verdict.js';
+import { readProc } from '../lib/proc-stats.js';
+import { runWrk } from '../lib/wrk.js';
+import type { WrkResult } from '../lib/wrk.js';
 
-/** One offered rate of an open-loop HTTP step (medians over rounds). */
-export interface HttpPoint {
-  offeredPerSec: number;
-  acceptedPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  p999Ms: number;
-  /** Non-2xx, errors and unanswered requests (share of issued). */
-  failedShare: number;
-}
-
-/** A target curve: one server configuration over the rate ladder. */
-export interface HttpCurve {
+/** One target measured with wrk over interleaved rounds. */
+export interface WrkFigure {
   name: string;
   env: Record<string, string>;
-  points: HttpPoint[];
-  /** Highest accepted/s at any offered rate. */
-  maxAcceptedPerSec: number;
-  /** Highest offered rate served completely (≥ 99 % accepted) with p99 < 50 ms; 0 when none. */
-  sustainedPerSec: number;
+  /** 2xx answers per second. */
+  okPerSec: Spread;
+  p50Ms: Spread;
+  p99Ms: Spread;
+  /** Non-2xx answers and socket errors/timeouts over all rounds. */
+  errors: number;
+  /** Highest share of its cores the wrk process used in any round (1 = its threads were always on a core). */
+  generatorCpuShareMax: number;
+  /** CPU ms per 2xx answer of the server process, and of Kafka during its rounds (the cost behind the rate). */
+  cpuMsPerRequest: Spread;
+  kafkaCpuMsPerRequest: Spread;
 }
 
 /** Results of the gateway phase. */
 export interface GatewayResults {
-  curves: HttpCurve[];
-  bareFastify: HttpCurve;
+  wrk: { threads: number; connections: number; durationSec: number; rounds: number };
+  bare: WrkFigure;
+  /** The gateway per variant (first = project defaults). */
+  gateways: WrkFigure[];
+  /** gateway ÷ bare per variant, judged (generator headroom, baseline stability). */
+  ratios: Array<{ name: string; ratio: JudgedRatio }>;
+  /** Generator headroom: bare ÷ gateway (must be > 1) and wrk's own CPU share. */
+  headroom: { bareOverGateway: number; generatorCpuShareMax: number; bound?: string };
+  /** `POST /v1/notifications/batch` with `batchSize` items: requests/s and accepted notifications/s. */
+  batch: { batchSize: number; requests: WrkFigure; notificationsPerSec: Spread; overSingle: number };
+  /** Open-loop (own process) at 80 % of the gateway's wrk maximum: p99 to the 202. */
+  openLoop: { offeredPerSec: number; acceptedPerSec: number; p50Ms: number; p99Ms: number; p999Ms: number; failed: number; issueLagP99Ms: number; generatorBound: boolean };
   bareKafka: { recordsPerSec: number; batchRecords: number };
-  /** The best gateway curve (highest sustained, then highest max). */
-  best: string;
+  /** With `--profile`: top self-time frames of the gateway (default variant) under wrk. */
+  profile?: { file: string; busyMs: number; frames: FrameSelfTime[]; areas: Array<{ area: string; selfMs: number; share: number }> };
 }
 
-async function measureCurve(ctx: BenchContext, name: string, env: Record<string, string>, url: string): Promise<HttpCurve> {
-  const { plan } = ctx;
-  // Warm-up: connections, JIT, Kafka metadata.
-  await runOpenLoop({ url, path: '/v1/notifications', ratePerSec: 300, durationMs: 1_000, body: benchRequestJson, connections: plan.gatewayConnections });
-  const points: HttpPoint[] = [];
-  for (const rate of plan.gatewayRates) {
-    const rounds: HttpPoint[] = [];
-    for (let r = 0; r < plan.rounds; r++) {
-      const res = await runOpenLoop({ url, path: '/v1/notifications', ratePerSec: rate, durationMs: plan.gatewayStepMs, body: benchRequestJson, connections: plan.gatewayConnections });
-      const lat = summarize(res.latenciesMs);
-      rounds.push({ offeredPerSec: rate, acceptedPerSec: res.acceptedPerSec, p50Ms: lat.p50, p99Ms: lat.p99, p999Ms: lat.p999, failedShare: res.failed / Math.max(1, res.issued) });
-      await sleep(300);
-    }
-    const point = medianOf(rounds);
-    ctx.log(`  ${name} @ ${rate}/s: accepted ${point.acceptedPerSec.toFixed(0)}/s p50 ${point.p50Ms.toFixed(1)} ms p99 ${point.p99Ms.toFixed(1)} ms p99.9 ${point.p999Ms.toFixed(1)} ms failed ${(point.failedShare * 100).toFixed(1)} %`);
-    points.push(point);
-    // Far past saturation the next, higher rate only measures the same queue again.
-    if (point.acceptedPerSec < 0.5 * rate) break;
-  }
+type Round = WrkResult & { cpuMs: number; kafkaCpuMs: number };
+
+function figure(name: string, env: Record<string, string>, rounds: Round[]): WrkFigure {
+  const perOk = (ms: number, r: Round) => (r.okPerSec > 0 ? ms / (r.okPerSec * r.durationSec) : Number.NaN);
   return {
+    cpuMsPerRequest: spreadOf(rounds.map((r) => perOk(r.cpuMs, r))),
+    kafkaCpuMsPerRequest: spreadOf(rounds.map((r) => perOk(r.kafkaCpuMs, r))),
     name,
     env,
-    points,
-    maxAcceptedPerSec: Math.max(...points.map((p) => p.acceptedPerSec)),
-    sustainedPerSec: Math.max(0, ...points.filter((p) => p.failedShare <= 0.01 && p.acceptedPerSec >= 0.97 * p.offeredPerSec && p.p99Ms < 50).map((p) => p.offeredPerSec)),
+    okPerSec: spreadOf(rounds.map((r) => r.okPerSec)),
+    p50Ms: spreadOf(rounds.map((r) => r.p50Ms)),
+    p99Ms: spreadOf(rounds.map((r) => r.p99Ms)),
+    errors: rounds.reduce((n, r) => n + r.errors.status + r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout, 0),
+    generatorCpuShareMax: Math.max(...rounds.map((r) => r.generatorCpuShare)),
   };
 }
 
-/** Baseline (a): a bare kafkajs idempotent producer (acks = -1) sending pre-built records in maximal batches. */
+/** Baseline: a bare kafkajs idempotent producer (acks = -1) sending pre-built records in maximal batches. */
 async function bareKafka(ctx: BenchContext, topic: string): Promise<{ recordsPerSec: number; batchRecords: number }> {
   const batchRecords = 1_000;
   const records = Array.from({ length: batchRecords * 4 }, (_, i) => benchRecord(i));
@@ -87,41 +92,152 @@ async function bareKafka(ctx: BenchContext, topic: string): Promise<{ recordsPer
   } finally {
     await producer.disconnect();
   }
-  const recordsPerSec = medianOf(rounds.map((v) => ({ v }))).v;
+  const recordsPerSec = median(rounds);
   ctx.log(`  bare kafkajs producer: ${recordsPerSec.toFixed(0)} records/s (batches of ${batchRecords}, acks=-1, idempotent)`);
   return { recordsPerSec, batchRecords };
 }
 
-/** Gateway accept throughput and latency per micro-batching variant, against both bare baselines. */
-export async function gatewayPhase(ctx: BenchContext): Promise<GatewayResults> {
-  ctx.log('gateway: open-loop HTTP ladder');
-  const curves: HttpCurve[] = [];
-  for (const variant of ctx.plan.gatewayVariants) {
-    const topic = `bench-${ctx.runId}-gw-${variant.name}`;
-    const port = await freePort();
-    const env = { KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, HTTP_PORT: String(port), LOG_LEVEL: 'warn', ...variant.env };
-    const url = `http://127.0.0.1:${port}`;
-    let gateway: Component | undefined;
-    try {
-      gateway = await startComponent({ name: `gateway-${variant.name}`, script: 'src/api/main.ts', env: ctx.env(env), logDir: ctx.logDir, ready: whenHttpOk(`${url}/readyz`) });
-      curves.push(await measureCurve(ctx, `gateway[${variant.name}]`, variant.env, url));
-    } finally {
-      await gateway?.stop();
-    }
-  }
+/** Runs the open-loop generator as its own process and returns its `OPEN_LOOP` summary. */
+async function openLoopProcess(options: { url: string; path: string; ratePerSec: number; durationMs: number; connections: number; body: string; headers: Record<string, string> }): Promise<GatewayResults['openLoop']> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/open-loop-cli.ts', JSON.stringify(options)], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const line = /OPEN_LOOP (\{.*\})/.exec(out)?.[1];
+  if (line === undefined) throw new Error(`open-loop generator printed no result:\n${out.slice(-2_000)}`);
+  const r = JSON.parse(line) as Omit<GatewayResults['openLoop'], 'generatorBound'>;
+  // The generator could not keep its schedule: latency would include its own lateness.
+  return { ...r, generatorBound: !(r.issueLagP99Ms < 10) };
+}
 
-  const barePort = await freePort();
-  const bare = await startComponent({ name: 'bare-fastify', script: 'bench/bare-gateway.ts', args: [String(barePort)], env: ctx.env({}), logDir: ctx.logDir, ready: whenOutput(/listening \d+/) });
-  let bareFastify: HttpCurve;
+/**
+ * Gateway accept throughput against the bare fastify + zod route, both driven by wrk (out of process) with the same
+ * settings, interleaved A B A B; the ratio is judged for generator headroom and baseline stability. Then the batch
+ * endpoint, the p99 at 80 % of the maximum (open loop, own process) and a bare kafkajs producer.
+ */
+export async function gatewayPhase(ctx: BenchContext, options: { profile?: boolean; compareDir?: string } = {}): Promise<GatewayResults> {
+  const { plan } = ctx;
+  const wrkSettings = { threads: 1, connections: plan.gatewayConnections, durationSec: plan.gatewayWrkSec };
+  ctx.log(`gateway: wrk -t${wrkSettings.threads} -c${wrkSettings.connections} -d${wrkSettings.durationSec}s, ${plan.rounds} interleaved rounds (bare, gateway…)`);
+  const started: Component[] = [];
+  const profileDir = join(ctx.logDir, 'cpu-profiles');
   try {
-    bareFastify = await measureCurve(ctx, 'bare fastify+zod', {}, `http://127.0.0.1:${barePort}`);
-  } finally {
-    await bare.stop();
-  }
+    const barePort = await freePort();
+    const bare = await startComponent({ name: 'bare-fastify', script: 'bench/bare-gateway.ts', args: [String(barePort)], env: ctx.env({}), logDir: ctx.logDir, ready: whenOutput(/listening \d+/) });
+    started.push(bare);
+    const bareUrl = `http://127.0.0.1:${barePort}`;
+    const gateways: Array<{ name: string; env: Record<string, string>; url: string }> = [];
+    // `--gateway-from <dir>`: the same gateway from another checkout's src/ (e.g. main), interleaved as one more target,
+    // so a before/after ratio comes from one run on the same machine state.
+    const variants: Array<{ name: string; env: Record<string, string>; script?: string }> = [...plan.gatewayVariants];
+    if (options.compareDir !== undefined) variants.push({ name: `from ${options.compareDir}`, env: {}, script: join(options.compareDir, 'src/api/main.ts') });
+    for (const [i, variant] of variants.entries()) {
+      const topic = `bench-${ctx.runId}-gw-${i}`;
+      const port = await freePort();
+      const env = { KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, HTTP_PORT: String(port), LOG_LEVEL: 'warn', ...variant.env };
+      const url = `http://127.0.0.1:${port}`;
+      const profiled = options.profile === true && i === 0;
+      if (profiled) mkdirSync(profileDir, { recursive: true });
+      started.push(
+        await startComponent({
+          name: `gateway-${i === 0 ? variant.name : `variant${i}`}`,
+          script: variant.script ?? 'src/api/main.ts',
+          nodeArgs: profiled ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+          env: ctx.env(env),
+          logDir: ctx.logDir,
+          ready: whenHttpOk(`${url}/readyz`),
+        }),
+      );
+      gateways.push({ name: `gateway[${variant.name}]`, env: variant.env, url });
+    }
+    const single = { path: '/v1/notifications', body: benchRequestJson(1), headers: ctx.authHeaders };
+    const pidOf = new Map<string, number>([[bareUrl, bare.pid], ...gateways.map((g, i): [string, number] => [g.url, started[i + 1]?.pid ?? 0])]);
+    const cpuMs = (pid: number | undefined) => (pid === undefined ? Number.NaN : (readProc(pid)?.cpuSeconds ?? Number.NaN) * 1000);
+    /** One wrk round with the server's and Kafka's CPU time over it. */
+    const measured = async (o: Parameters<typeof runWrk>[0]): Promise<Round> => {
+      const pid = pidOf.get(o.url);
+      const [s0, k0] = [cpuMs(pid), cpuMs(ctx.infra.kafkaPid())];
+      const res = await runWrk(o);
+      return { ...res, cpuMs: cpuMs(pid) - s0, kafkaCpuMs: cpuMs(ctx.infra.kafkaPid()) - k0 };
+    };
+    // Warm-up: connections, JIT, Kafka metadata.
+    for (const url of [bareUrl, ...gateways.map((g) => g.url)]) await runWrk({ url, ...single, ...wrkSettings, durationSec: 2 });
 
-  const bareTopic = `bench-${ctx.runId}-bare-producer`;
-  await createTopic(ctx, bareTopic, 6);
-  const kafka = await bareKafka(ctx, bareTopic);
-  const best = [...curves].sort((a, b) => b.sustainedPerSec - a.sustainedPerSec || b.maxAcceptedPerSec - a.maxAcceptedPerSec)[0]?.name ?? '';
-  return { curves, bareFastify, bareKafka: kafka, best };
+    const bareRounds: Round[] = [];
+    const gwRounds = gateways.map((): Round[] => []);
+    for (let r = 0; r < plan.rounds; r++) {
+      const b = await measured({ url: bareUrl, ...single, ...wrkSettings });
+      bareRounds.push(b);
+      ctx.log(`  round ${r + 1} bare fastify+zod: ${b.okPerSec.toFixed(0)} req/s p50 ${b.p50Ms.toFixed(1)} ms p99 ${b.p99Ms.toFixed(1)} ms (wrk CPU ${(b.generatorCpuShare * 100).toFixed(0)} %; CPU ms/request ${(b.cpuMs / Math.max(1, b.okPerSec * b.durationSec)).toFixed(3)})`);
+      // Subjects in a rotated order each round, so no variant always runs right after the baseline.
+      for (let k = 0; k < gateways.length; k++) {
+        const i = (k + r) % gateways.length;
+        const g = gateways[i];
+        if (g === undefined) continue;
+        await sleep(300);
+        const res = await measured({ url: g.url, ...single, ...wrkSettings });
+        gwRounds[i]?.push(res);
+        const per = (ms: number) => (ms / Math.max(1, res.okPerSec * res.durationSec)).toFixed(3);
+        ctx.log(`  round ${r + 1} ${g.name}: ${res.okPerSec.toFixed(0)} accepted/s p50 ${res.p50Ms.toFixed(1)} ms p99 ${res.p99Ms.toFixed(1)} ms errors ${res.errors.status + res.errors.timeout} (wrk CPU ${(res.generatorCpuShare * 100).toFixed(0)} %; CPU ms/request gateway ${per(res.cpuMs)} kafka ${per(res.kafkaCpuMs)})`);
+      }
+      await sleep(300);
+    }
+    const bareFig = figure('bare fastify+zod', {}, bareRounds);
+    const gwFigs = gateways.map((g, i) => figure(g.name, g.env, gwRounds[i] ?? []));
+    const main = gwFigs[0];
+    if (main === undefined) throw new Error('no gateway variant configured');
+    const generatorCpuShareMax = Math.max(bareFig.generatorCpuShareMax, ...gwFigs.map((g) => g.generatorCpuShareMax));
+    const bareOverGateway = bareFig.okPerSec.median / main.okPerSec.median;
+    const bound =
+      !(bareOverGateway > 1.05)
+        ? `the bare route (${bareFig.okPerSec.median.toFixed(0)}/s) was not faster than the gateway (${main.okPerSec.median.toFixed(0)}/s) under the same wrk settings: the generator, not the gateway, may be the limit`
+        : generatorCpuShareMax > 0.9
+          ? `wrk used ${(generatorCpuShareMax * 100).toFixed(0)} % of its thread's core`
+          : undefined;
+    const ratios = gwFigs.map((g) => ({ name: g.name, ratio: judgeRatio(g.okPerSec.rounds, bareFig.okPerSec.rounds, { ceilingNoise: 0.1, generatorBound: bound }) }));
+    for (const { name, ratio } of ratios) ctx.log(`  ${name} ÷ bare: ${ratio.value.toFixed(2)} [${ratio.validity}${ratio.reason !== undefined ? `: ${ratio.reason}` : ''}]`);
+
+    // Batch endpoint on the default gateway: 100 notifications per request.
+    const batchSize = 100;
+    const batchBody = JSON.stringify({ notifications: Array.from({ length: batchSize }, (_, i) => benchRequest(i)) });
+    const batchRounds: Round[] = [];
+    for (let r = 0; r < plan.rounds; r++) batchRounds.push(await measured({ url: gateways[0]?.url ?? '', path: '/v1/notifications/batch', body: batchBody, headers: ctx.authHeaders, ...wrkSettings, connections: 16 }));
+    const batchFig = figure(`batch (${batchSize} per request)`, {}, batchRounds);
+    const notificationsPerSec = spreadOf(batchRounds.map((r) => r.okPerSec * batchSize));
+    ctx.log(`  batch: ${batchFig.okPerSec.median.toFixed(0)} req/s = ${notificationsPerSec.median.toFixed(0)} notifications/s`);
+
+    // p99 at 80 % of the maximum, open loop (coordinated-omission-free), generator in its own process.
+    const rate = Math.max(100, Math.round(0.8 * main.okPerSec.median));
+    const openLoop = await openLoopProcess({ url: gateways[0]?.url ?? '', ...single, ratePerSec: rate, durationMs: plan.gatewayWrkSec * 1000, connections: plan.gatewayConnections });
+    ctx.log(`  open loop at ${rate}/s (80 % of max): accepted ${openLoop.acceptedPerSec.toFixed(0)}/s p50 ${openLoop.p50Ms.toFixed(1)} ms p99 ${openLoop.p99Ms.toFixed(1)} ms, generator issue lag p99 ${openLoop.issueLagP99Ms.toFixed(1)} ms`);
+
+    for (const c of started.splice(0).reverse()) await c.stop();
+    let profile: GatewayResults['profile'];
+    if (options.profile === true) {
+      const file = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f))[0];
+      if (file !== undefined) {
+        const top = topFrames(file, 25, repoRoot());
+        profile = { file, busyMs: top.totalMs, frames: top.frames, areas: selfTimeByArea(file, repoRoot()).slice(0, 12) };
+        ctx.log(`  gateway CPU profile: ${file} (top frame ${top.frames[0]?.frame ?? '–'})`);
+      }
+    }
+
+    const bareTopic = `bench-${ctx.runId}-bare-producer`;
+    await createTopic(ctx, bareTopic, 6);
+    const kafka = await bareKafka(ctx, bareTopic);
+    return {
+      wrk: { ...wrkSettings, rounds: plan.rounds },
+      bare: bareFig,
+      gateways: gwFigs,
+      ratios,
+      headroom: { bareOverGateway, generatorCpuShareMax, bound },
+      batch: { batchSize, requests: batchFig, notificationsPerSec, overSingle: notificationsPerSec.median / main.okPerSec.median },
+      openLoop,
+      bareKafka: kafka,
+      profile,
+    };
+  } finally {
+    for (const c of started.reverse()) await c.stop();
+  }
 }

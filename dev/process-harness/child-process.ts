@@ -13,6 +13,8 @@ export interface EntrySpec {
   /** Entry point, relative to `cwd`. */
   entry: string;
   args?: string[];
+  /** Node flags placed before `--import tsx` (e.g. `--cpu-prof` for a profile). */
+  nodeArgs?: string[];
   /** The child's complete environment. */
   env: NodeJS.ProcessEnv;
   /** Working directory; the repository root by default. */
@@ -69,7 +71,7 @@ export function literalPattern(text: string): RegExp {
  * SIGKILL.
  */
 export function spawnEntry(spec: EntrySpec): ChildHandle {
-  const child = spawn(process.execPath, ['--import', 'tsx', spec.entry, ...(spec.args ?? [])], {
+  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.entry, ...(spec.args ?? [])], {
     cwd: spec.cwd ?? repoRoot(),
     env: spec.env,
     stdio: ['ignore', 'pipe', 'pipe'],

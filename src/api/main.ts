@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const connection = Connection.lazy({ address: temporalAddress, tls: temporalTls });
   const notifications = new NotificationClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: clientDataConverter(keyring), interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }), { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
 
-  const app = await buildApp({ config, producer, notifications, logger, auth, payloadKeyring: keyring, observability: { registry, metrics, tracer: tracing.tracer } });
+  const app = await buildApp({ config, producer, notifications, logger, auth, payloadKeyring: keyring, observability: { registry, metrics, tracer: tracing.tracer, tracingEnabled: tracing.enabled } });
   await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
   logger.info({ url: `http://${config.HTTP_HOST}:${config.HTTP_PORT}` }, 'gateway listening');
 

@@ -1,5 +1,5 @@
 import { sealRequest } from '../crypto/envelope-sealing.js';
-import { BODY_HASH_PURPOSE, BodyHasher, encodeEnvelope } from '../kafka/envelope.js';
+import { BODY_HASH_PURPOSE, BodyHasher, canonicalJson, encodeEnvelope } from '../kafka/envelope.js';
 import type { NotificationEnvelope } from '../kafka/envelope.js';
 import { ENVELOPE_VERSION } from '../shared/notification.js';
 import type { NotificationRequest } from '../shared/notification.js';
@@ -32,10 +32,12 @@ export class Submitter {
   }
 
   async submit(clientId: string, idempotencyKey: string | undefined, request: NotificationRequest, traceparent?: string): Promise<Accepted> {
-    const bodyHash = this.hasher.hash(request);
+    // Encoded once: the same canonical JSON is hashed (keyed) and becomes the record's (sealed) payload.
+    const requestJson = canonicalJson(request);
+    const bodyHash = this.hasher.hashCanonical(requestJson);
     if (idempotencyKey === undefined) {
       const id = newNotificationId();
-      await this.write(id, clientId, bodyHash, request, traceparent);
+      await this.write(id, clientId, bodyHash, request, requestJson, traceparent);
       return { id, replay: false };
     }
     const id = idFromIdempotencyKey(clientId, idempotencyKey);
@@ -46,7 +48,7 @@ export class Submitter {
     const attempt = (async () => {
       const known = await this.knownHash(id);
       if (known !== undefined) return { bodyHash: known, written: false };
-      await this.write(id, clientId, bodyHash, request, traceparent);
+      await this.write(id, clientId, bodyHash, request, requestJson, traceparent);
       return { bodyHash, written: true };
     })();
     this.inFlight.set(id, attempt);
@@ -80,13 +82,13 @@ export class Submitter {
     }
   }
 
-  private async write(id: string, clientId: string, bodyHash: string, request: NotificationRequest, traceparent?: string): Promise<void> {
+  private async write(id: string, clientId: string, bodyHash: string, request: NotificationRequest, requestJson: string, traceparent?: string): Promise<void> {
     const envelope: NotificationEnvelope = { v: ENVELOPE_VERSION, id, clientId, acceptedAt: new Date().toISOString(), bodyHash, request };
     // Sealing and encoding stay outside the Kafka `try`: a failure there is a bug of ours (answered 500 and logged
     // with its real cause by the error handler), never "Kafka unavailable".
     const keyring = this.deps.payloadKeyring;
-    const seal = keyring === undefined ? undefined : (notificationId: string, r: NotificationRequest) => sealRequest(keyring, notificationId, r);
-    const message = encodeEnvelope(envelope, traceparent, seal);
+    const seal = keyring === undefined ? undefined : (notificationId: string, r: NotificationRequest, json?: string) => sealRequest(keyring, notificationId, r, json);
+    const message = encodeEnvelope(envelope, traceparent, seal, requestJson);
     try {
       await this.deps.producer.send(message);
     } catch (err) {

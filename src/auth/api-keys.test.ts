@@ -32,6 +32,37 @@ describe('API keys', () => {
     expect(verifier.verify(newKey)?.scopes).toEqual(['send', 'read']);
   });
 
+  it('answers a repeat caller from the cache of verified keys with the same entry, and never caches unknown keys', () => {
+    const key = generateApiKey();
+    const verifier = new ApiKeyVerifier(parseApiKeys(formatApiKeyEntry('acme', ['send'], key)));
+    expect(verifier.verify(`${key}x`)).toBeUndefined();
+    expect(verifier.cachedKeys).toBe(0);
+    const first = verifier.verify(key);
+    expect(verifier.cachedKeys).toBe(1);
+    expect(verifier.verify(key)).toBe(first);
+    expect(verifier.verify(key.slice(0, -1))).toBeUndefined();
+    expect(verifier.cachedKeys).toBe(1);
+  });
+
+  it('keeps the cache of verified keys within its bound and still verifies evicted keys', () => {
+    const keys = Array.from({ length: 5 }, () => generateApiKey());
+    const verifier = new ApiKeyVerifier(parseApiKeys(keys.map((k, i) => formatApiKeyEntry(`c${i}`, ['send'], k)).join(',')), 2);
+    for (const k of keys) verifier.verify(k);
+    expect(verifier.cachedKeys).toBe(2);
+    expect(keys.map((k) => verifier.verify(k)?.name)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+    expect(verifier.cachedKeys).toBe(2);
+  });
+
+  it('refuses a revoked key after rotation even though the previous key set had verified and cached it', () => {
+    const [oldKey, newKey] = [generateApiKey(), generateApiKey()];
+    const before = new ApiKeyVerifier(parseApiKeys(`${formatApiKeyEntry('acme', ['send'], oldKey)},${formatApiKeyEntry('acme', ['send'], newKey)}`));
+    expect(before.verify(oldKey)?.name).toBe('acme');
+    // Rotation done: the old key is removed from API_KEYS and the gateway builds its verifier from the new set.
+    const after = new ApiKeyVerifier(parseApiKeys(formatApiKeyEntry('acme', ['send'], newKey)));
+    expect(after.verify(oldKey)).toBeUndefined();
+    expect(after.verify(newKey)?.name).toBe('acme');
+  });
+
   it.each([
     ['acme', /4 colon-separated fields/],
     [`acme:send:md5:${'a'.repeat(64)}`, /sha256/],

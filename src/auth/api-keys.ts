@@ -86,22 +86,52 @@ export function parseApiKeys(spec: string): ApiKeyEntry[] {
   });
 }
 
+/** Default bound of {@link ApiKeyVerifier}'s cache of verified keys. */
+export const VERIFIED_KEY_CACHE_SIZE = 1_024;
+
 /**
  * Checks presented keys against the configured digests. The presented key is hashed and compared with every digest
  * with `crypto.timingSafeEqual`, without stopping at the first match, so timing reveals neither which nor how many
  * bytes matched.
+ *
+ * Verified keys are remembered in a bounded cache keyed by the SHA-256 digest of the presented key (never by the key
+ * itself): a repeat caller costs one hash and one map lookup instead of a comparison against every configured digest.
+ * A map lookup by digest leaks nothing about the key (finding a key with a given digest prefix is a preimage attack),
+ * unknown keys are never cached (a key-guessing client cannot fill it), and the cache belongs to this verifier's key
+ * set: rotating or revoking a key means configuring a new set, i.e. a new verifier with an empty cache. When full, the
+ * least recently inserted entry is evicted.
  */
 export class ApiKeyVerifier {
-  constructor(private readonly entries: readonly ApiKeyEntry[]) {}
+  private readonly verified = new Map<string, ApiKeyEntry>();
+
+  constructor(
+    private readonly entries: readonly ApiKeyEntry[],
+    private readonly cacheSize = VERIFIED_KEY_CACHE_SIZE,
+  ) {}
 
   /** The entry the key belongs to, or undefined for an unknown key. */
   verify(presented: string): ApiKeyEntry | undefined {
     const digest = createHash('sha256').update(presented, 'utf8').digest();
+    const cacheKey = digest.toString('base64');
+    const cached = this.verified.get(cacheKey);
+    if (cached !== undefined) return cached;
     let match: ApiKeyEntry | undefined;
     for (const entry of this.entries) {
       if (timingSafeEqual(digest, entry.digest) && match === undefined) match = entry;
     }
+    if (match !== undefined && this.cacheSize > 0) {
+      if (this.verified.size >= this.cacheSize) {
+        const oldest = this.verified.keys().next();
+        if (oldest.done !== true) this.verified.delete(oldest.value);
+      }
+      this.verified.set(cacheKey, match);
+    }
     return match;
+  }
+
+  /** Verified keys currently cached (bounded by the cache size). */
+  get cachedKeys(): number {
+    return this.verified.size;
   }
 
   /** Number of configured keys (for the start-up log line). */

@@ -21,10 +21,11 @@ const aadFor = (notificationId: string) => Buffer.from(`notify.envelope.v1:${not
 
 /**
  * Encrypts a notification request (recipients, content) for the Kafka record. The notification id is authenticated
- * with it (AAD), so a ciphertext copied into another record does not decrypt.
+ * with it (AAD), so a ciphertext copied into another record does not decrypt. `requestJson`, when given, is the
+ * request already encoded as JSON (the gateway's canonical encoding) and is encrypted as is.
  */
-export function sealRequest(keyring: PayloadKeyring, notificationId: string, request: unknown): SealedRequest {
-  const sealed = keyring.seal(Buffer.from(JSON.stringify(request), 'utf8'), aadFor(notificationId));
+export function sealRequest(keyring: PayloadKeyring, notificationId: string, request: unknown, requestJson?: string): SealedRequest {
+  const sealed = keyring.seal(Buffer.from(requestJson ?? JSON.stringify(request), 'utf8'), aadFor(notificationId));
   return { alg: 'A256GCM', kid: sealed.keyId, iv: sealed.iv.toString('base64'), ct: sealed.ciphertext.toString('base64') };
 }
 

@@ -25,7 +25,7 @@ export interface NotificationEnvelope {
  * carries `sealedRequest` ({ alg, kid, iv, ct }) instead of `request`, so recipients and content are not readable
  * from the topic, its replicas or its retained segments; ingest decrypts it with any configured key.
  */
-export type RequestSealer = (notificationId: string, request: NotificationRequest) => unknown;
+export type RequestSealer = (notificationId: string, request: NotificationRequest, requestJson?: string) => unknown;
 
 /** Header names on ingress and dead-letter records. */
 export const HEADERS = {
@@ -40,16 +40,37 @@ export const HEADERS = {
   dlqAt: 'dlq-at',
 } as const;
 
-/** JSON with object keys sorted, so that equal requests hash equally whatever the key order. */
+/**
+ * JSON with object keys sorted, so that equal requests hash equally whatever the key order. For the JSON values a
+ * validated request consists of (no `undefined` inside arrays, no `toJSON` objects) it is also valid JSON of the same
+ * value, so the gateway encodes a request once and uses the result both for the hash and as the record's payload.
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    const record = value as Record<string, unknown>;
+    // Default sort compares UTF-16 code units, exactly like the `<` comparison used before.
+    const keys = Object.keys(record).sort();
+    let out = '{';
+    let first = true;
+    for (const k of keys) {
+      const v = record[k];
+      if (v === undefined) continue;
+      out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+      first = false;
+    }
+    return `${out}}`;
   }
   return JSON.stringify(value);
+}
+
+/** SHA-256 (hex) of an already canonical request JSON (see {@link canonicalJson}); plain, see {@link hashRequest}. */
+export function hashCanonicalJson(json: string): string {
+  return createHash('sha256').update(json).digest('hex');
 }
 
 /**
@@ -57,7 +78,7 @@ export function canonicalJson(value: unknown): string {
  * payload keys: a plain hash of a guessable body (a known template and address) can be confirmed by anyone.
  */
 export function hashRequest(request: NotificationRequest): string {
-  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+  return hashCanonicalJson(canonicalJson(request));
 }
 
 /** HKDF purpose of the body-hash keys derived from the payload keys. */
@@ -78,27 +99,40 @@ export class BodyHasher {
 
   /** The hash written with a new notification. */
   hash(request: NotificationRequest): string {
+    return this.hashCanonical(canonicalJson(request));
+  }
+
+  /** {@link hash} of a request already encoded with {@link canonicalJson} (the gateway encodes each request once). */
+  hashCanonical(json: string): string {
     const key = this.keys[0];
-    return key === undefined ? hashRequest(request) : createHmac('sha256', key).update(canonicalJson(request)).digest('hex');
+    return key === undefined ? hashCanonicalJson(json) : createHmac('sha256', key).update(json).digest('hex');
   }
 
   /** Whether `known` (from an earlier acceptance) is a hash of `request` under any configured key, or its legacy hash. */
   matches(known: string, request: NotificationRequest): boolean {
     const canonical = canonicalJson(request);
-    const candidates = [...this.keys.map((key) => createHmac('sha256', key).update(canonical).digest('hex')), createHash('sha256').update(canonical).digest('hex')];
+    const candidates = [...this.keys.map((key) => createHmac('sha256', key).update(canonical).digest('hex')), hashCanonicalJson(canonical)];
     const given = Buffer.from(known, 'utf8');
     return candidates.some((c) => c.length === known.length && timingSafeEqual(Buffer.from(c, 'utf8'), given));
   }
 }
 
-/** Serialises an envelope into a Kafka message (key, value, headers); with `seal`, the request is encrypted. */
-export function encodeEnvelope(envelope: NotificationEnvelope, traceparent?: string, seal?: RequestSealer): { key: string; value: string; headers: IHeaders } {
+/**
+ * Serialises an envelope into a Kafka message (key, value, headers); with `seal`, the request is encrypted.
+ * `requestJson` is the request's {@link canonicalJson} when the caller already has it (the gateway computed it for the
+ * body hash): it is then used as is, so the request is JSON-encoded once per record, not once more here.
+ */
+export function encodeEnvelope(envelope: NotificationEnvelope, traceparent?: string, seal?: RequestSealer, requestJson?: string): { key: string; value: string; headers: IHeaders } {
   const headers: IHeaders = {
     [HEADERS.schemaVersion]: String(ENVELOPE_VERSION),
     [HEADERS.contentType]: 'application/json',
   };
   if (traceparent !== undefined) headers[HEADERS.traceparent] = traceparent;
-  if (seal === undefined) return { key: envelope.id, value: JSON.stringify(envelope), headers };
   const { request, ...rest } = envelope;
-  return { key: envelope.id, value: JSON.stringify({ ...rest, sealedRequest: seal(envelope.id, request) }), headers };
+  if (seal === undefined) {
+    if (requestJson === undefined) return { key: envelope.id, value: JSON.stringify(envelope), headers };
+    // `rest` always has fields, so its JSON ends in `}` after at least one member.
+    return { key: envelope.id, value: `${JSON.stringify(rest).slice(0, -1)},"request":${requestJson}}`, headers };
+  }
+  return { key: envelope.id, value: JSON.stringify({ ...rest, sealedRequest: seal(envelope.id, request, requestJson) }), headers };
 }

@@ -11,10 +11,16 @@ export interface GatewayObservability {
   metrics: GatewayMetrics;
   /** Defaults to the global tracer (a no-op unless tracing was set up). */
   tracer?: Tracer;
+  /**
+   * False when this process exports no spans (`Tracing.enabled`): the per-request span work (context extraction, a
+   * span that records nothing, `traceparent` rewriting) is then skipped entirely; an incoming `traceparent` still
+   * flows into the Kafka record unchanged. Default true.
+   */
+  tracingEnabled?: boolean;
 }
 
 interface RequestTiming {
-  started: bigint;
+  started: number;
   span?: Span;
 }
 
@@ -35,11 +41,24 @@ function routeOf(request: FastifyRequest): string {
 export function instrumentGateway(app: FastifyInstance, observability: GatewayObservability): void {
   const { metrics, registry } = observability;
   const tracer = observability.tracer ?? trace.getTracer(TRACER_NAME);
+  const tracingEnabled = observability.tracingEnabled !== false;
+  // Label children per route/method/status: prom-client otherwise hashes the label object on every observation.
+  const children = new Map<string, { requests: { inc(): void }; duration: { observe(v: number): void } }>();
+  const childFor = (route: string, method: string, status: number) => {
+    const key = `${route} ${method} ${status}`;
+    let child = children.get(key);
+    if (child === undefined) {
+      const labels = { route, method, status: String(status) };
+      child = { requests: metrics.httpRequests.labels(labels), duration: metrics.httpDuration.labels(labels) };
+      children.set(key, child);
+    }
+    return child;
+  };
 
   app.addHook('onRequest', (request, _reply, done) => {
-    const timing: RequestTiming = { started: process.hrtime.bigint() };
+    const timing: RequestTiming = { started: performance.now() };
     const route = routeOf(request);
-    if (route !== '/metrics') {
+    if (tracingEnabled && route !== '/metrics') {
       const parent = propagation.extract(ROOT_CONTEXT, request.headers);
       const span = tracer.startSpan(
         `${request.method} ${route}`,
@@ -61,10 +80,10 @@ export function instrumentGateway(app: FastifyInstance, observability: GatewayOb
 
   app.addHook('onResponse', (request, reply, done) => {
     const timing = timings.get(request);
-    const labels = { route: routeOf(request), method: request.method, status: String(reply.statusCode) };
-    metrics.httpRequests.inc(labels);
+    const child = childFor(routeOf(request), request.method, reply.statusCode);
+    child.requests.inc();
     if (timing !== undefined) {
-      metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - timing.started) / 1e9);
+      child.duration.observe((performance.now() - timing.started) / 1000);
       if (timing.span !== undefined) {
         timing.span.setAttribute('http.response.status_code', reply.statusCode);
         if (reply.statusCode >= 500) timing.span.setStatus({ code: SpanStatusCode.ERROR });

@@ -73,7 +73,8 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
       if (disabledIssues.length > 0) throw new ApiError(400, 'CHANNEL_DISABLED', `Invalid request: ${disabledIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, disabledIssues);
       const { id, replay } = await submitter.submit(clientOf(request), request.headers['idempotency-key'], request.body, request.headers.traceparent);
       if (replay) void reply.header('idempotency-replay', 'true');
-      return reply.code(202).header('location', links(id).self).send({ id, status: 'accepted' as const, links: links(id) });
+      const l = links(id);
+      return reply.code(202).header('location', l.self).send({ id, status: 'accepted' as const, links: l });
     },
   );
 
