@@ -24,9 +24,9 @@ async function main(): Promise<void> {
   let infra: { kafkaBrokers: string[]; temporalAddress: string; temporalUiUrl: string; temporalWorkflowsUrl: string; stop(): Promise<void> };
   if (topology === 'cluster') {
     log('starting the cluster topology (3 Kafka brokers + PostgreSQL + 2 Temporal servers + dev sinks + gateway + ingest + workers)');
-    const cluster = await ensureCluster(config, { log });
-    // Same application, only the endpoints differ; the real server has no bundled Web UI (see README).
-    const ui = config.TEMPORAL_UI_URL.replace(/\/+$/, '');
+    const cluster = await ensureCluster(config, { log, uiCodecEndpoint: `http://127.0.0.1:${config.HTTP_PORT}/codec` });
+    // Same application, only the endpoints differ.
+    const ui = (cluster.temporalUiUrl ?? config.TEMPORAL_UI_URL).replace(/\/+$/, '');
     infra = { ...cluster, temporalUiUrl: ui, temporalWorkflowsUrl: `${ui}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows` };
   } else {
     log('starting the embedded default (Kafka + Temporal dev server + dev sinks + gateway + ingest + workers)');

@@ -107,6 +107,7 @@ async function cluster(command: string, config: ReturnType<typeof loadConfig>, a
       log(`Kafka brokers:   ${running.kafkaBrokers.join(',')}`);
       log(`Temporal:        ${running.temporalAddress} (load balancer over ${running.options.layout.temporalNodes.length} server processes; namespace ${config.TEMPORAL_NAMESPACE})`);
       log(`PostgreSQL:      127.0.0.1:${running.options.layout.postgresPort} (databases temporal, temporal_visibility)`);
+      log(`Temporal Web UI: ${running.temporalUiUrl ?? 'not installed (the ui-server could not be built)'}`);
       log(`ready in ${Math.round((Date.now() - started) / 1000)} s; servers keep running; stop them with: npm run infra -- stop --topology cluster`);
       log(`use it: KAFKA_BROKERS=${running.kafkaBrokers.join(',')} TEMPORAL_ADDRESS=${running.temporalAddress}, or npm start -- --topology cluster`);
       return 0;

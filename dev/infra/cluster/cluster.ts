@@ -12,7 +12,7 @@ import { assertPortsFree, InfraError, isProcessAlive, readPidFile, runningPid, s
 import type { ClusterLayout } from './layout.js';
 import { CLUSTER_KAFKA_NODES, clusterFiles } from './layout.js';
 import type { TemporalClusterSettings, TemporalNodeOptions, TemporalServerInstall } from './temporal-server.js';
-import { migrateTemporalSchemas, startTemporalNode, stopTemporalNode, temporalDynamicConfig, temporalNodeAddress } from './temporal-server.js';
+import { migrateTemporalSchemas, startTemporalNode, startTemporalUi, stopTemporalNode, temporalDynamicConfig, temporalNodeAddress } from './temporal-server.js';
 
 /** Everything the cluster topology needs: its layout, the installed pieces and the settings that matter. */
 export interface ClusterOptions {
@@ -30,6 +30,10 @@ export interface ClusterOptions {
   retentionHours: number;
   log: InfraLog;
   readyTimeoutMs?: number;
+  /** Run the Web UI (when its server is installed); default true. */
+  ui?: boolean;
+  /** The gateway's codec endpoint for the Web UI (decrypts payloads; needs an admin key). */
+  uiCodecEndpoint?: string;
 }
 
 /** Where clients connect to a running cluster. */
@@ -39,6 +43,8 @@ export interface ClusterEndpoints {
   temporalAddress: string;
   /** Superuser URL of the cluster's PostgreSQL (database `postgres`). */
   postgresUrl: string;
+  /** Base URL of the Web UI, when it runs. */
+  temporalUiUrl?: string;
 }
 
 /** Kafka options of cluster node `nodeId` (pure apart from reading the cluster id). */
@@ -190,7 +196,16 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
   const temporalAddress = `127.0.0.1:${layout.balancerPort}`;
   await ensureNamespace({ address: temporalAddress, namespace: opts.namespace, retentionHours: opts.retentionHours, log });
   log(`Temporal cluster ready: ${layout.temporalNodes.length} server processes behind ${temporalAddress} (namespace ${opts.namespace}, ${opts.numHistoryShards} history shards)`);
-  return { kafkaBrokers: brokers, temporalAddress, postgresUrl: postgresUrlOf(layout), startedAny };
+  let temporalUiUrl: string | undefined;
+  if (opts.ui !== false && existsSync(opts.temporal.uiServer)) {
+    const f = clusterFiles(layout);
+    await startTemporalUi(
+      { install: opts.temporal, configDir: f.uiDir, logFile: join(f.uiDir, 'ui.log'), pidFile: join(f.uiDir, 'ui.pid'), temporalAddress, port: layout.uiPort, namespace: opts.namespace, codecEndpoint: opts.uiCodecEndpoint },
+      log,
+    );
+    temporalUiUrl = `http://127.0.0.1:${layout.uiPort}`;
+  }
+  return { kafkaBrokers: brokers, temporalAddress, postgresUrl: postgresUrlOf(layout), startedAny, temporalUiUrl };
 }
 
 function postgresUrlOf(layout: ClusterLayout): string {
@@ -221,6 +236,7 @@ export async function stopCluster(opts: Pick<ClusterOptions, 'layout' | 'kafkaLi
   const { layout } = opts;
   const f = clusterFiles(layout);
   const result: Record<string, StopOutcome> = {};
+  result.ui = await stopProcess(join(f.uiDir, 'ui.pid'), { marker: f.uiDir, name: 'temporal web ui', timeoutMs: 5_000, log });
   result.balancer = await stopProcess(f.balancerPid, { marker: f.balancerTag, name: 'temporal load balancer', timeoutMs: 5_000, log });
   const nodes = await Promise.all(
     layout.temporalNodes.map((node) => {
@@ -294,6 +310,14 @@ export async function clusterStatus(opts: Pick<ClusterOptions, 'layout' | 'kafka
       pid: runningPid(f.balancerPid, f.balancerTag),
       address: `127.0.0.1:${layout.balancerPort}`,
       ready: await ok(() => waitForTemporalHealth(`127.0.0.1:${layout.balancerPort}`, 0)),
+    }))(),
+  );
+  rows.push(
+    (async () => ({
+      name: 'temporal ui',
+      pid: runningPid(join(f.uiDir, 'ui.pid'), f.uiDir),
+      address: `http://127.0.0.1:${layout.uiPort}`,
+      ready: await fetch(`http://127.0.0.1:${layout.uiPort}/`).then((r) => r.ok, () => false),
     }))(),
   );
   return Promise.all(rows);

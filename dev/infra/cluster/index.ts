@@ -22,15 +22,19 @@ export { parseEndpoint, startTcpBalancer } from './tcp-balancer.js';
 export type { TemporalClusterSettings, TemporalDatabase, TemporalNodeOptions, TemporalNodePorts, TemporalNodeSpec, TemporalServerInstall } from './temporal-server.js';
 export {
   ensureTemporalServer,
+  ensureTemporalUi,
   migrateTemporalSchemas,
   startTemporalNode,
+  startTemporalUi,
   stopTemporalNode,
   TEMPORAL_SERVER_VERSION,
+  TEMPORAL_UI_VERSION,
   temporalDynamicConfig,
   temporalNodeAddress,
   temporalNodeConfig,
   temporalServerInstall,
   temporalServerInstalled,
+  temporalUiConfig,
 } from './temporal-server.js';
 export type { ClusterConfig, RunningCluster, Topology } from './topology.js';
 export { clusterOptionsFromConfig, clusterTopologyStatus, ensureCluster, installCluster, parseTopology, stopClusterTopology, wipeClusterTopology } from './topology.js';

@@ -7,7 +7,7 @@ import type { InfraLog } from '../process.js';
 import type { ClusterComponentStatus, ClusterOptions } from './cluster.js';
 import { clusterStatus, startCluster, stopCluster, wipeCluster } from './cluster.js';
 import { clusterLayout } from './layout.js';
-import { ensureTemporalServer, temporalServerInstall, temporalServerInstalled } from './temporal-server.js';
+import { ensureTemporalServer, ensureTemporalUi, temporalServerInstall, temporalServerInstalled } from './temporal-server.js';
 
 /** `--topology embedded` (default: one Kafka, Temporal dev server) or `cluster`. */
 export type Topology = 'embedded' | 'cluster';
@@ -62,7 +62,10 @@ export async function installCluster(config: ClusterConfig, log: InfraLog): Prom
   const [, postgresBinDir, temporal] = await Promise.all([
     ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: paths.kafkaDir, libDir: paths.kafkaLib, log }),
     ensurePostgresBinaries({ dir: paths.postgresDir, log }),
-    ensureTemporalServer({ dir: join(paths.home, 'temporal-server'), log }),
+    ensureTemporalServer({ dir: join(paths.home, 'temporal-server'), log }).then(async (install) => {
+      await ensureTemporalUi({ dir: join(paths.home, 'temporal-server'), log });
+      return install;
+    }),
   ]);
   return { ...clusterOptionsFromConfig(config, log), postgresBinDir, temporal };
 }
@@ -72,6 +75,8 @@ export interface RunningCluster {
   kafkaBrokers: string[];
   temporalAddress: string;
   postgresUrl: string;
+  /** Web UI base URL, when the ui-server is installed. */
+  temporalUiUrl?: string;
   options: ClusterOptions;
   /** Whether this call started anything (false: the whole cluster was already running). */
   startedByUs: boolean;
@@ -80,14 +85,15 @@ export interface RunningCluster {
 }
 
 /** Installs (first run) and starts the cluster topology, or reuses the running one. */
-export async function ensureCluster(config: ClusterConfig, options: { log?: InfraLog; keepRunning?: boolean } = {}): Promise<RunningCluster> {
+export async function ensureCluster(config: ClusterConfig, options: { log?: InfraLog; keepRunning?: boolean; uiCodecEndpoint?: string } = {}): Promise<RunningCluster> {
   const log = options.log ?? (() => undefined);
-  const opts = await installCluster(config, log);
+  const opts = { ...(await installCluster(config, log)), uiCodecEndpoint: options.uiCodecEndpoint };
   const started = await startCluster(opts);
   return {
     kafkaBrokers: started.kafkaBrokers,
     temporalAddress: started.temporalAddress,
     postgresUrl: started.postgresUrl,
+    temporalUiUrl: started.temporalUiUrl,
     options: opts,
     startedByUs: started.startedAny,
     async stop() {
