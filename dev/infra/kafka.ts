@@ -117,33 +117,55 @@ export interface KafkaServerPropertiesOptions {
   extraListeners?: Array<{ name: string; port: number; securityProtocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' }>;
   /** More broker properties appended after the defaults (e.g. `listener.name.ssl.ssl.keystore.location`). */
   extraProperties?: Record<string, string | number>;
+  /**
+   * Member of a multi-node KRaft cluster (combined broker+controller nodes, static voters) instead of a single node:
+   * node id, the `controller.quorum.voters` string, and the replication of internal topics.
+   */
+  cluster?: KafkaClusterMembership;
+}
+
+/** A node's place in a multi-node KRaft cluster (see `dev/infra/cluster/kafka-cluster.ts`). */
+export interface KafkaClusterMembership {
+  nodeId: number;
+  /** `1@127.0.0.1:9093,2@127.0.0.1:9094,…`: every controller voter. */
+  voters: string;
+  /** Replication factor of internal topics and the default for new topics. */
+  replicationFactor: number;
+  /** `min.insync.replicas` for internal topics and the broker default. */
+  minInsyncReplicas: number;
 }
 
 /** The broker's `server.properties` (pure; unit-tested). Single node: every internal topic has replication factor 1. */
 export function kafkaServerProperties(opts: KafkaServerPropertiesOptions): string {
   const extra = opts.extraListeners ?? [];
   const extraUrls = extra.map((l) => `,${l.name}://127.0.0.1:${l.port}`).join('');
+  const rf = opts.cluster?.replicationFactor ?? 1;
+  const isr = opts.cluster?.minInsyncReplicas ?? 1;
   const props: [string, string | number][] = [
     ['process.roles', 'broker,controller'],
-    ['node.id', 1],
+    ['node.id', opts.cluster?.nodeId ?? 1],
     ['listeners', `PLAINTEXT://127.0.0.1:${opts.port},CONTROLLER://127.0.0.1:${opts.controllerPort}${extraUrls}`],
     ['advertised.listeners', `PLAINTEXT://127.0.0.1:${opts.port}${extraUrls}`],
     ['inter.broker.listener.name', 'PLAINTEXT'],
     ['controller.listener.names', 'CONTROLLER'],
     ['listener.security.protocol.map', `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${extra.map((l) => `,${l.name}:${l.securityProtocol}`).join('')}`],
-    // Dynamic quorum: storage is formatted with `--standalone`.
-    ['controller.quorum.bootstrap.servers', `127.0.0.1:${opts.controllerPort}`],
+    // Single node: dynamic quorum, storage formatted with `--standalone`. Cluster: static voters.
+    opts.cluster === undefined
+      ? ['controller.quorum.bootstrap.servers', `127.0.0.1:${opts.controllerPort}`]
+      : ['controller.quorum.voters', opts.cluster.voters],
     ['log.dirs', opts.dataDir],
     // Topics are created explicitly (src/kafka/topics.ts) with their partition count and retention.
     ['auto.create.topics.enable', 'false'],
     ['num.partitions', 1],
-    ['default.replication.factor', 1],
-    ['min.insync.replicas', 1],
-    ['offsets.topic.replication.factor', 1],
-    ['transaction.state.log.replication.factor', 1],
-    ['transaction.state.log.min.isr', 1],
-    ['share.coordinator.state.topic.replication.factor', 1],
-    ['share.coordinator.state.topic.min.isr', 1],
+    ['default.replication.factor', rf],
+    ['min.insync.replicas', isr],
+    // A replica that was out of sync never becomes leader: losing acknowledged records is worse than waiting.
+    ['unclean.leader.election.enable', 'false'],
+    ['offsets.topic.replication.factor', rf],
+    ['transaction.state.log.replication.factor', rf],
+    ['transaction.state.log.min.isr', isr],
+    ['share.coordinator.state.topic.replication.factor', rf],
+    ['share.coordinator.state.topic.min.isr', isr],
     // Tests start and stop consumer groups constantly: do not wait 3 s for more members.
     ['group.initial.rebalance.delay.ms', 0],
     ...Object.entries(opts.extraProperties ?? {}),
@@ -219,6 +241,8 @@ export interface KafkaServerOptions extends KafkaServerPropertiesOptions {
   javaCommand?: string;
   /** Readiness timeout (default 90 s). */
   readyTimeoutMs?: number;
+  /** Cluster id to format the storage with (every node of a cluster shares one); default: a new random id. */
+  clusterId?: string;
 }
 
 /**
@@ -261,12 +285,12 @@ export async function formatKafkaStorage(opts: KafkaServerOptions, propertiesFil
     }
     return previous?.clusterId ?? 'unknown';
   }
-  const clusterId = previous?.clusterId ?? newKafkaClusterId();
+  const clusterId = previous?.clusterId ?? opts.clusterId ?? newKafkaClusterId();
   mkdirSync(opts.dataDir, { recursive: true });
   log(`formatting Kafka storage in ${opts.dataDir} (cluster id ${clusterId})`);
   await runStreaming(
     opts.javaCommand ?? 'java',
-    ['-cp', `${opts.libDir}/*`, `-Dlog4j2.configurationFile=${join(opts.configDir, 'log4j2.properties')}`, 'kafka.tools.StorageTool', 'format', '-c', propertiesFile, '-t', clusterId, '--standalone'],
+    ['-cp', `${opts.libDir}/*`, `-Dlog4j2.configurationFile=${join(opts.configDir, 'log4j2.properties')}`, 'kafka.tools.StorageTool', 'format', '-c', propertiesFile, '-t', clusterId, ...(opts.cluster === undefined ? ['--standalone'] : [])],
     { log, label: 'kafka-storage format' },
   );
   writeFileSync(opts.formatFile, `${JSON.stringify({ clusterId, controllerPort: opts.controllerPort } satisfies FormatRecord, null, 2)}\n`);

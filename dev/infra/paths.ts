@@ -33,6 +33,12 @@ export interface InfraPaths {
   kafkaLog: string;
   /** The JVM's own stdout/stderr (start-up failures before log4j is configured). */
   kafkaStdoutLog: string;
+  /** PostgreSQL server binaries (npm package installed here), data folder, superuser password, pid and log. */
+  postgresDir: string;
+  postgresData: string;
+  postgresPasswordFile: string;
+  postgresPid: string;
+  postgresLog: string;
 }
 
 /**
@@ -65,5 +71,10 @@ export function resolveInfraPaths(notifyHome?: string): InfraPaths {
     temporalLog: join(logsDir, 'temporal.log'),
     kafkaLog: join(logsDir, 'kafka.log'),
     kafkaStdoutLog: join(logsDir, 'kafka.stdout.log'),
+    postgresDir: join(home, 'postgres'),
+    postgresData: join(dataDir, 'postgres'),
+    postgresPasswordFile: join(home, 'postgres-password'),
+    postgresPid: join(runDir, 'postgres.pid'),
+    postgresLog: join(logsDir, 'postgres.log'),
   };
 }

@@ -195,6 +195,8 @@ export interface RunStreamingOptions {
   heartbeatMs?: number;
   /** Output lines not worth forwarding (still kept for the failure message). */
   skipLine?: (line: string) => boolean;
+  /** Run as this user and group (e.g. an unprivileged user for a server that refuses root). */
+  spawnIds?: { uid: number; gid: number };
 }
 
 /**
@@ -205,7 +207,7 @@ export interface RunStreamingOptions {
 export async function runStreaming(command: string, args: string[], opts: RunStreamingOptions): Promise<void> {
   const started = Date.now();
   const tail: string[] = [];
-  const child = spawn(command, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], ...opts.spawnIds });
   const timer = setInterval(() => {
     opts.log(`${opts.label}: still running (${Math.round((Date.now() - started) / 1000)} s elapsed)`);
   }, opts.heartbeatMs ?? 10_000);

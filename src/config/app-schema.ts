@@ -64,7 +64,8 @@ export const appSchema = z.object({
   KAFKA_TOPIC: z.string().min(1).default('notify.notifications'),
   KAFKA_DLQ_TOPIC: z.string().min(1).default('notify.notifications.dlq'),
   KAFKA_PARTITIONS: int(6, 1, 10_000),
-  KAFKA_REPLICATION_FACTOR: int(1, 1, 16),
+  /** Replicas of the topics notify creates; unset: 3 on a cluster of ≥ 3 brokers, else the broker count (src/kafka/topics.ts). */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(16).optional(),
   KAFKA_TOPIC_RETENTION_MS: int(7 * 24 * 3600 * 1000, 60_000),
   KAFKA_CONSUMER_GROUP: z.string().min(1).default('notify-ingest'),
   KAFKA_PRODUCE_TIMEOUT_MS: int(5_000, 100),
@@ -74,6 +75,11 @@ export const appSchema = z.object({
   KAFKA_MAX_BATCH_RECORDS: int(2_000, 1, 100_000),
 
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  /**
+   * PostgreSQL for what notify remembers beyond one workflow (postgres://user:password@host:port/db). When unset,
+   * the embedded development server (`npm start`, `npm run infra`) is used.
+   */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL').optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('notify'),
   TEMPORAL_TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('notify'),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),

@@ -6,8 +6,38 @@ export interface TopicSpec {
   topic: string;
   dlqTopic: string;
   partitions: number;
-  replicationFactor: number;
+  /**
+   * Replicas per partition (config KAFKA_REPLICATION_FACTOR). Unset: picked from the cluster size, 3 on a cluster of
+   * 3 or more brokers (survives one broker down with `min.insync.replicas` 2), else the broker count.
+   */
+  replicationFactor?: number;
   retentionMs: number;
+}
+
+/** Replicas when KAFKA_REPLICATION_FACTOR is unset and the cluster is large enough. */
+export const DEFAULT_REPLICATION_FACTOR = 3;
+
+/** Thrown when the configured replication factor cannot be met by the cluster; names the setting. */
+export class TopicConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TopicConfigError';
+  }
+}
+
+/**
+ * The replication factor and `min.insync.replicas` for new topics on a cluster of `brokers` brokers (pure).
+ * With acks=all a write is acknowledged once `minIsr` replicas have it, so one broker may fail without losing an
+ * acknowledged record or refusing writes: min ISR = RF − 1, at most 2 (1 on a single broker).
+ */
+export function replicationFor(brokers: number, configured?: number): { replicationFactor: number; minInsyncReplicas: number } {
+  const replicationFactor = configured ?? Math.max(1, Math.min(DEFAULT_REPLICATION_FACTOR, brokers));
+  if (replicationFactor > brokers) {
+    throw new TopicConfigError(
+      `KAFKA_REPLICATION_FACTOR=${replicationFactor} but the Kafka cluster has ${brokers} broker(s) available: lower KAFKA_REPLICATION_FACTOR (or unset it to pick from the cluster size), or add brokers.`,
+    );
+  }
+  return { replicationFactor, minInsyncReplicas: Math.max(1, Math.min(2, replicationFactor - 1)) };
 }
 
 /**
@@ -23,20 +53,24 @@ export async function ensureTopics(admin: Admin, spec: TopicSpec, logger: Logger
   ];
   const missing = wanted.filter((t) => !existing.has(t.topic));
   if (missing.length > 0) {
+    // Checked only when creating: an existing topic keeps working while a broker is down.
+    const { brokers } = await admin.describeCluster();
+    const { replicationFactor, minInsyncReplicas } = replicationFor(brokers.length, spec.replicationFactor);
     try {
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.numPartitions,
-          replicationFactor: spec.replicationFactor,
+          replicationFactor,
           configEntries: [
             { name: 'retention.ms', value: String(t.topic === spec.dlqTopic ? spec.retentionMs * 4 : spec.retentionMs) },
-            { name: 'min.insync.replicas', value: String(Math.max(1, Math.min(2, spec.replicationFactor - 1))) },
+            { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
+            { name: 'unclean.leader.election.enable', value: 'false' },
           ],
         })),
       });
-      logger.info({ topics: missing.map((t) => t.topic) }, 'created topics');
+      logger.info({ topics: missing.map((t) => t.topic), replicationFactor, minInsyncReplicas }, 'created topics');
     } catch (err) {
       // Another process may have created them concurrently.
       if (!(err instanceof Error && /already exists/i.test(err.message))) throw err;

@@ -69,10 +69,12 @@ export async function startPipeline(
     workersPerChannel?: number;
     /** Receives every log line of the gateway, ingest and workers (at debug level), e.g. to check for PII. */
     logDestination?: DestinationStream;
+    /** Other Kafka / Temporal than the shared test ones (e.g. a private cluster); topics then get the cluster's replication. */
+    endpoints?: { kafkaBrokers: string[]; temporalAddress: string };
   } = {},
 ): Promise<Pipeline> {
   quietTemporalRuntime();
-  const t = testEnvironment();
+  const t = { ...testEnvironment(), ...options.endpoints };
   const sinks = await startSinks({ host: '127.0.0.1', httpPort: 0, smtpPort: 0, webhookSecret: TEST_WEBHOOK_SECRET });
   const apiKey = generateApiKey();
   const clientId = `${t.prefix}-client`;
@@ -93,7 +95,7 @@ export async function startPipeline(
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS ?? [], clientId: `${t.prefix}-pipeline`, logger });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: 1, retentionMs: 3_600_000 }, logger);
+  await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: options.endpoints === undefined ? 1 : config.KAFKA_REPLICATION_FACTOR, retentionMs: 3_600_000 }, logger);
   await admin.disconnect();
 
   const clientConnection = await Connection.connect({ address: t.temporalAddress });

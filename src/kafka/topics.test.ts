@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { replicationFor, TopicConfigError } from './topics.js';
+
+describe('replication of the topics notify creates', () => {
+  it('picks 3 replicas with min ISR 2 on a cluster of 3 or more brokers when KAFKA_REPLICATION_FACTOR is unset', () => {
+    expect(replicationFor(3)).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(replicationFor(5)).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+  });
+
+  it('uses the broker count on smaller clusters (a single broker gets 1 replica, min ISR 1)', () => {
+    expect(replicationFor(1)).toEqual({ replicationFactor: 1, minInsyncReplicas: 1 });
+    expect(replicationFor(2)).toEqual({ replicationFactor: 2, minInsyncReplicas: 1 });
+  });
+
+  it('honours a configured factor that the cluster can hold', () => {
+    expect(replicationFor(5, 5)).toEqual({ replicationFactor: 5, minInsyncReplicas: 2 });
+    expect(replicationFor(3, 1)).toEqual({ replicationFactor: 1, minInsyncReplicas: 1 });
+  });
+
+  it('refuses a factor larger than the broker count with an error naming KAFKA_REPLICATION_FACTOR', () => {
+    expect(() => replicationFor(1, 3)).toThrow(TopicConfigError);
+    expect(() => replicationFor(1, 3)).toThrow(/KAFKA_REPLICATION_FACTOR=3 .* 1 broker/);
+  });
+});

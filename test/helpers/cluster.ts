@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig } from '../../src/config/config.js';
+import { resolveInfraPaths } from '../../dev/infra/paths.js';
+import { runningPid } from '../../dev/infra/process.js';
+import { isPortFree } from '../../dev/process-harness/index.js';
+import type { ClusterOptions, StartedCluster } from '../../dev/infra/cluster/index.js';
+import {
+  clusterKafkaOptions,
+  clusterLayout,
+  clusterPostgresOptions,
+  clusterTemporalNodeOptions,
+  installCluster,
+  killByPidFile,
+  startCluster,
+  stopCluster,
+  waitForBrokers,
+} from '../../dev/infra/cluster/index.js';
+import { startKafka } from '../../dev/infra/kafka.js';
+import { startPostgres, stopPostgres } from '../../dev/infra/postgres.js';
+import { startTemporalNode } from '../../dev/infra/cluster/index.js';
+
+/** A private cluster topology (3 Kafka brokers, PostgreSQL, 2 Temporal servers) that a test may break at will. */
+export interface PrivateCluster extends StartedCluster {
+  options: ClusterOptions;
+  /** SIGKILL Kafka node `nodeId` (1-based): no controlled shutdown. Returns the pid killed. */
+  killBroker(nodeId: number): number;
+  /** Starts Kafka node `nodeId` again on its data. */
+  startBroker(nodeId: number): Promise<void>;
+  /** The node id leading `partition` of `topic`. */
+  leaderOf(topic: string, partition: number): Promise<number>;
+  /** SIGKILL Temporal server process `index` (0-based). */
+  killTemporalNode(index: number): number;
+  startTemporalNode(index: number): Promise<void>;
+  /** Whether Temporal node `index` runs. */
+  temporalNodeRunning(index: number): boolean;
+  /** Stops PostgreSQL (fast shutdown) and starts it again. */
+  restartPostgres(): Promise<void>;
+  /** Stops everything and deletes the cluster's folder. */
+  dispose(): Promise<void>;
+}
+
+const LAYOUT_SPAN = 52;
+
+/** A port base whose whole block is free on 127.0.0.1–3 (private range, below the ephemeral ports). */
+async function freeBase(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 12_000 + Math.floor(Math.random() * (19_900 - LAYOUT_SPAN - 12_000));
+    let free = true;
+    for (let p = base; p < base + LAYOUT_SPAN && free; p++) {
+      for (const host of ['127.0.0.1', '127.0.0.2', '127.0.0.3']) if (!(await isPortFree(p, host))) free = false;
+    }
+    if (free) return base;
+  }
+  throw new Error('no free port block for a private cluster');
+}
+
+/** Installs (first run) and starts a private cluster under `.notify/scenarios/cluster-<label>-…`, without Web UI. */
+export async function startPrivateCluster(label: string, log: (line: string) => void = () => undefined): Promise<PrivateCluster> {
+  const config = loadConfig({ TEMPORAL_HISTORY_SHARDS: '8' });
+  const dir = join(resolveInfraPaths(config.NOTIFY_HOME).home, 'scenarios', `cluster-${label}-${randomBytes(3).toString('hex')}`);
+  mkdirSync(dir, { recursive: true });
+  const installed = await installCluster(config, log);
+  const options: ClusterOptions = { ...installed, layout: clusterLayout(dir, await freeBase()), kafkaHeap: '256m', ui: false, log, readyTimeoutMs: 180_000 };
+  let started: StartedCluster;
+  try {
+    started = await startCluster(options);
+  } catch (err) {
+    await stopCluster(options).catch(() => undefined);
+    throw err;
+  }
+  const kafkaOf = (nodeId: number) => clusterKafkaOptions(options, nodeId);
+  const pg = clusterPostgresOptions(options.layout, options.postgresBinDir);
+  return {
+    ...started,
+    options,
+    killBroker: (nodeId) => killByPidFile(kafkaOf(nodeId).pidFile, join(kafkaOf(nodeId).configDir, 'server.properties')),
+    startBroker: async (nodeId) => {
+      await startKafka({ ...kafkaOf(nodeId), readyTimeoutMs: 180_000 }, log);
+      await waitForBrokers(started.kafkaBrokers, options.layout.kafka.length, 120_000);
+    },
+    leaderOf: async (topic, partition) => {
+      const kafka = new Kafka({ clientId: 'cluster-test-probe', brokers: started.kafkaBrokers, logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+        const leader = meta.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
+        if (leader === undefined) throw new Error(`no leader for ${topic}/${partition}`);
+        return leader;
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    killTemporalNode: (index) => {
+      const o = clusterTemporalNodeOptions(options, index);
+      return killByPidFile(o.pidFile, o.configDir);
+    },
+    startTemporalNode: async (index) => {
+      await startTemporalNode(clusterTemporalNodeOptions(options, index), log);
+    },
+    temporalNodeRunning: (index) => {
+      const o = clusterTemporalNodeOptions(options, index);
+      return runningPid(o.pidFile, o.configDir) !== undefined;
+    },
+    restartPostgres: async () => {
+      await stopPostgres(pg, log);
+      await startPostgres(pg, log);
+    },
+    dispose: async () => {
+      await stopCluster(options, log);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
