@@ -18,11 +18,11 @@ const entry = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = (line: string) => console.log(`\u001b[1mnotify\u001b[0m   ${line}`);
-  log('starting the embedded default (Kafka + Temporal dev server + dev sinks + gateway + ingest + workers)');
+  log('starting the embedded default (Kafka + Temporal dev server + PostgreSQL + dev sinks + gateway + ingest + workers)');
   const infra = await ensureInfra(config, { log });
   const sinksUrl = `http://${config.SINKS_HOST}:${config.SINKS_HTTP_PORT}`;
   const env = childEnvironment(
-    { KAFKA_BROKERS: infra.kafkaBrokers.join(','), TEMPORAL_ADDRESS: infra.temporalAddress },
+    { KAFKA_BROKERS: infra.kafkaBrokers.join(','), TEMPORAL_ADDRESS: infra.temporalAddress, DATABASE_URL: infra.databaseUrl },
     { TEMPORAL_UI_URL: infra.temporalUiUrl, ...sinkChannelEnv({ httpUrl: sinksUrl, smtpHost: config.SINKS_HOST, smtpPort: config.SINKS_SMTP_PORT }) },
   );
 
