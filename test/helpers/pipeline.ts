@@ -38,7 +38,7 @@ export type Sinks = Awaited<ReturnType<typeof startSinks>>;
 export interface StatusBody {
   id: string;
   status: string;
-  deliveries: Array<{ channel: string; status: string; attempts: number; providerMessageId?: string; lastError?: { message: string; permanent: boolean } }>;
+  deliveries: Array<{ channel: string; status: string; attempts: number; providerMessageId?: string; lastError?: { message: string; permanent: boolean }; skipReason?: string; heldUntil?: string; waitingFor?: string }>;
   [k: string]: unknown;
 }
 
