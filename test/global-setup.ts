@@ -1,5 +1,5 @@
 /**
- * Vitest global setup: makes sure the real Kafka and Temporal the tests talk to are up (reusing servers started by
+ * Vitest global setup: makes sure the real Kafka, Temporal and PostgreSQL the tests talk to are up (reusing servers started by
  * `npm start` / `npm run infra -- start`, or the external ones named by KAFKA_BROKERS / TEMPORAL_ADDRESS), and hands
  * their endpoints to test files via `inject()`. Teardown stops only what this run started.
  */
@@ -13,6 +13,8 @@ declare module 'vitest' {
     kafkaBrokers: string[];
     temporalAddress: string;
     temporalNamespace: string;
+    /** The `notify` database (embedded PostgreSQL unless DATABASE_URL is set). */
+    databaseUrl: string;
   }
 }
 
@@ -25,6 +27,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('kafkaBrokers', infra.kafkaBrokers);
   project.provide('temporalAddress', infra.temporalAddress);
   project.provide('temporalNamespace', config.TEMPORAL_NAMESPACE);
+  project.provide('databaseUrl', infra.databaseUrl);
 }
 
 /** Stops the servers this run started; servers that were already running are left as they were. */

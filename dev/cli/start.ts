@@ -3,7 +3,7 @@ import { formatApiKeyEntry, SCOPES } from '../../src/auth/api-keys.js';
 import { devApiKeyFile, ensureDevApiKey } from '../../src/auth/dev-key.js';
 import { childEnvironment, loadConfig } from '../../src/config/config.js';
 import { devPayloadKeyFile, ensureDevPayloadKey } from '../../src/crypto/dev-key.js';
-import { ensureInfra } from '../infra/index.js';
+import { ensureDatabase, ensureInfra } from '../infra/index.js';
 import { ensureCluster, parseTopology } from '../infra/cluster/index.js';
 import { sinkChannelEnv } from '../sinks/index.js';
 import { startComponent, stopComponents } from './supervisor.js';
@@ -21,20 +21,22 @@ async function main(): Promise<void> {
   const { topology, rest } = parseTopology(process.argv.slice(2));
   if (rest.length > 0) throw new Error(`unknown argument(s) ${rest.join(' ')}; usage: npm start [-- --topology embedded|cluster]`);
   const log = (line: string) => console.log(`\u001b[1mnotify\u001b[0m   ${line}`);
-  let infra: { kafkaBrokers: string[]; temporalAddress: string; temporalUiUrl: string; temporalWorkflowsUrl: string; stop(): Promise<void> };
+  let infra: { kafkaBrokers: string[]; temporalAddress: string; databaseUrl: string; temporalUiUrl: string; temporalWorkflowsUrl: string; stop(): Promise<void> };
   if (topology === 'cluster') {
     log('starting the cluster topology (3 Kafka brokers + PostgreSQL + 2 Temporal servers + dev sinks + gateway + ingest + workers)');
     const cluster = await ensureCluster(config, { log, uiCodecEndpoint: `http://127.0.0.1:${config.HTTP_PORT}/codec` });
-    // Same application, only the endpoints differ.
+    // Same application, only the endpoints differ; notify's own database shares the cluster's PostgreSQL server.
+    await ensureDatabase(cluster.postgresUrl, 'notify');
+    const databaseUrl = config.DATABASE_URL ?? cluster.postgresUrl.replace(/\/[^/]*$/, '/notify');
     const ui = (cluster.temporalUiUrl ?? config.TEMPORAL_UI_URL).replace(/\/+$/, '');
-    infra = { ...cluster, temporalUiUrl: ui, temporalWorkflowsUrl: `${ui}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows` };
+    infra = { ...cluster, databaseUrl, temporalUiUrl: ui, temporalWorkflowsUrl: `${ui}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows` };
   } else {
-    log('starting the embedded default (Kafka + Temporal dev server + dev sinks + gateway + ingest + workers)');
+    log('starting the embedded default (Kafka + Temporal dev server + PostgreSQL + dev sinks + gateway + ingest + workers)');
     infra = await ensureInfra(config, { log });
   }
   const sinksUrl = `http://${config.SINKS_HOST}:${config.SINKS_HTTP_PORT}`;
   const env = childEnvironment(
-    { KAFKA_BROKERS: infra.kafkaBrokers.join(','), TEMPORAL_ADDRESS: infra.temporalAddress },
+    { KAFKA_BROKERS: infra.kafkaBrokers.join(','), TEMPORAL_ADDRESS: infra.temporalAddress, DATABASE_URL: infra.databaseUrl },
     { TEMPORAL_UI_URL: infra.temporalUiUrl, ...sinkChannelEnv({ httpUrl: sinksUrl, smtpHost: config.SINKS_HOST, smtpPort: config.SINKS_SMTP_PORT }) },
   );
 

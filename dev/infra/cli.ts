@@ -1,5 +1,5 @@
 /**
- * `npm run infra -- <install|start|stop|status|wipe> [--all]`: manage the local Temporal dev server and Kafka under
+ * `npm run infra -- <install|start|stop|status|wipe> [--all]`: manage the local Temporal dev server, Kafka and PostgreSQL under
  * NOTIFY_HOME (`.notify/`). Servers started here keep running after the command returns; `stop` ends them.
  */
 import { loadConfig } from '../../src/config/config.js';
@@ -7,20 +7,21 @@ import { ensureKafkaJars } from './kafka.js';
 import type { ComponentStatus } from './infra.js';
 import { ensureInfra, infraStatus, stopInfra, wipeInfra } from './infra.js';
 import { resolveInfraPaths } from './paths.js';
+import { ensurePostgresBinaries } from './postgres.js';
 import { ensureTemporalCli } from './temporal.js';
 import { clusterTopologyStatus, ensureCluster, installCluster, parseTopology, stopClusterTopology, wipeClusterTopology } from './cluster/index.js';
 
 const USAGE = `Usage: npm run infra -- <command> [--topology embedded|cluster]
 
-  install        build/download the Temporal CLI and the Kafka jars (first run of start does it too)
-  start          start the Temporal dev server and Kafka (reuses running ones), wait until ready
+  install        build/download the Temporal CLI, the Kafka jars and the PostgreSQL binaries (first run of start does it too)
+  start          start the Temporal dev server, Kafka and PostgreSQL (reuses running ones), wait until ready
   stop           stop them (SIGTERM, then SIGKILL)
   status         show each component: installed, running (pid), address, ready
   wipe [--all]   stop and delete local data; --all also deletes the cached CLI and jars
 
 Settings (environment): NOTIFY_HOME, TEMPORAL_PORT, TEMPORAL_UI_PORT, TEMPORAL_NAMESPACE, TEMPORAL_CLI_PATH,
-TEMPORAL_SQLITE_PRAGMAS, KAFKA_PORT, KAFKA_CONTROLLER_PORT, KAFKA_HEAP, KAFKA_VERSION; KAFKA_BROKERS /
-TEMPORAL_ADDRESS select existing servers instead.
+TEMPORAL_SQLITE_PRAGMAS, KAFKA_PORT, KAFKA_CONTROLLER_PORT, KAFKA_HEAP, KAFKA_VERSION, POSTGRES_PORT; KAFKA_BROKERS /
+TEMPORAL_ADDRESS / DATABASE_URL select existing servers instead.
 
 --topology cluster: 3 Kafka brokers (RF 3, min ISR 2), PostgreSQL, 2 Temporal server processes on it behind a
 load balancer, under NOTIFY_HOME/cluster. Settings: CLUSTER_PORT_BASE (default 22700), CLUSTER_KAFKA_HEAP,
@@ -61,6 +62,7 @@ async function main(args: string[]): Promise<number> {
       await Promise.all([
         config.KAFKA_BROKERS ? undefined : ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: paths.kafkaDir, libDir: paths.kafkaLib, log }),
         config.TEMPORAL_ADDRESS ? undefined : ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: paths.binDir, log }).then((cli) => log(`Temporal CLI: ${cli}`)),
+        config.DATABASE_URL ? undefined : ensurePostgresBinaries({ dir: paths.postgresDir, log }).then((bin) => log(`PostgreSQL: ${bin}`)),
       ]);
       log(`installed under ${paths.home}`);
       return 0;
@@ -69,12 +71,13 @@ async function main(args: string[]): Promise<number> {
       const infra = await ensureInfra(config, { log, keepRunning: true });
       log(`Kafka brokers:   ${infra.kafkaBrokers.join(',')}`);
       log(`Temporal:        ${infra.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`);
+      log(`PostgreSQL:      ${config.DATABASE_URL !== undefined ? 'DATABASE_URL' : `127.0.0.1:${config.POSTGRES_PORT} (database notify)`}`);
       log('servers keep running; stop them with: npm run infra -- stop');
       return 0;
     }
     case 'stop': {
       const result = await stopInfra(config, { log });
-      log(`kafka: ${result.kafka}, temporal: ${result.temporal}`);
+      log(`kafka: ${result.kafka}, temporal: ${result.temporal}, postgres: ${result.postgres}`);
       return 0;
     }
     case 'status': {

@@ -3,7 +3,7 @@
  * installed and kept under NOTIFY_HOME (`.notify/`). Used by `npm start`, `npm run infra` and the test global setup.
  */
 export type { ComponentStatus, InfraConfig, InfraOptions, RunningInfra } from './infra.js';
-export { ensureInfra, infraStatus, kafkaOptionsFromConfig, stopInfra, temporalOptionsFromConfig, wipeInfra } from './infra.js';
+export { ensureInfra, infraStatus, kafkaOptionsFromConfig, NOTIFY_DATABASE, postgresOptionsFromConfig, stopInfra, temporalOptionsFromConfig, wipeInfra } from './infra.js';
 export type { EnsureKafkaJarsOptions, KafkaServerOptions, KafkaServerPropertiesOptions } from './kafka.js';
 export {
   ensureKafkaJars,
@@ -53,6 +53,7 @@ export {
   ensurePostgresBinaries,
   ensurePostgresPassword,
   POSTGRES_SUPERUSER,
+  postgresPid,
   postgresReady,
   postgresUrl,
   startPostgres,

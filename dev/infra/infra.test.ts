@@ -13,7 +13,7 @@ const home = tempDir('home');
 let config: InfraConfig;
 
 beforeAll(async () => {
-  const [tp, tui, kp, kc] = await freePorts(4);
+  const [tp, tui, kp, kc, pp] = await freePorts(5);
   config = {
     NOTIFY_HOME: home,
     KAFKA_BROKERS: undefined,
@@ -30,30 +30,34 @@ beforeAll(async () => {
     KAFKA_CONTROLLER_PORT: kc!,
     KAFKA_HEAP: '256m',
     KAFKA_VERSION: '4.1.1',
+    DATABASE_URL: undefined,
+    POSTGRES_PORT: pp!,
   };
 });
 
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 describe('infra commands on an empty home', () => {
-  it('reports both components as embedded, not installed, stopped and not ready', async () => {
+  it('reports every component as embedded, not installed, stopped and not ready', async () => {
     const statuses = await infraStatus(config);
     expect(statuses.map((s) => [s.name, s.mode, s.installed, s.running, s.ready])).toEqual([
       ['kafka', 'embedded', false, false, false],
       ['temporal', 'embedded', false, false, false],
+      ['postgres', 'embedded', false, false, false],
     ]);
     expect(statuses[0]?.address).toBe(`127.0.0.1:${config.KAFKA_PORT}`);
     expect(statuses[1]?.address).toBe(`127.0.0.1:${config.TEMPORAL_PORT}`);
+    expect(statuses[2]?.address).toBe(`127.0.0.1:${config.POSTGRES_PORT}`);
   });
 
   it('stops idempotently when nothing runs', async () => {
-    expect(await stopInfra(config)).toEqual({ kafka: 'not-running', temporal: 'not-running' });
-    expect(await stopInfra(config)).toEqual({ kafka: 'not-running', temporal: 'not-running' });
+    expect(await stopInfra(config)).toEqual({ kafka: 'not-running', temporal: 'not-running', postgres: 'not-running' });
+    expect(await stopInfra(config)).toEqual({ kafka: 'not-running', temporal: 'not-running', postgres: 'not-running' });
   });
 
   it('wipes data but keeps the cached CLI and jars unless --all', async () => {
     const paths = resolveInfraPaths(home);
-    for (const d of [paths.binDir, paths.kafkaLib, paths.kafkaData, paths.logsDir]) mkdirSync(d, { recursive: true });
+    for (const d of [paths.binDir, paths.kafkaLib, paths.kafkaData, paths.logsDir, paths.postgresDir, paths.postgresData]) mkdirSync(d, { recursive: true });
     writeFileSync(paths.temporalDb, 'x');
     writeFileSync(join(paths.binDir, 'temporal'), 'x');
     await wipeInfra(config);
@@ -61,7 +65,10 @@ describe('infra commands on an empty home', () => {
     expect(existsSync(paths.logsDir)).toBe(false);
     expect(existsSync(join(paths.binDir, 'temporal'))).toBe(true);
     expect(existsSync(paths.kafkaLib)).toBe(true);
+    expect(existsSync(paths.postgresData)).toBe(false);
+    expect(existsSync(paths.postgresDir)).toBe(true);
     await wipeInfra(config, { all: true });
+    expect(existsSync(paths.postgresDir)).toBe(false);
     expect(existsSync(paths.binDir)).toBe(false);
     expect(existsSync(paths.kafkaDir)).toBe(false);
     expect(existsSync(home)).toBe(true); // NOTIFY_HOME itself may be a user folder: never removed
@@ -69,15 +76,22 @@ describe('infra commands on an empty home', () => {
 });
 
 describe('external servers', () => {
-  it('names both variables when KAFKA_BROKERS and TEMPORAL_ADDRESS point at nothing, and starts nothing', async () => {
-    const external = { ...config, KAFKA_BROKERS: [`127.0.0.1:${config.KAFKA_PORT}`], TEMPORAL_ADDRESS: `127.0.0.1:${config.TEMPORAL_PORT}` };
+  it('names every variable when KAFKA_BROKERS, TEMPORAL_ADDRESS and DATABASE_URL point at nothing, and starts nothing', async () => {
+    const external = {
+      ...config,
+      KAFKA_BROKERS: [`127.0.0.1:${config.KAFKA_PORT}`],
+      TEMPORAL_ADDRESS: `127.0.0.1:${config.TEMPORAL_PORT}`,
+      DATABASE_URL: `postgres://u:p@127.0.0.1:${config.POSTGRES_PORT}/notify`,
+    };
     const failure = ensureInfra(external, { externalTimeoutMs: 500 });
-    await expect(failure).rejects.toThrow(/KAFKA_BROKERS=127\.0\.0\.1:\d+ is not reachable[\s\S]*TEMPORAL_ADDRESS=127\.0\.0\.1:\d+ is not reachable/);
+    await expect(failure).rejects.toThrow(/KAFKA_BROKERS=127\.0\.0\.1:\d+ is not reachable[\s\S]*TEMPORAL_ADDRESS=127\.0\.0\.1:\d+ is not reachable[\s\S]*DATABASE_URL is not reachable/);
     const paths = resolveInfraPaths(home);
     expect(existsSync(paths.kafkaLib)).toBe(false);
     expect(existsSync(paths.binDir)).toBe(false);
+    expect(existsSync(paths.postgresDir)).toBe(false);
     const statuses = await infraStatus(external);
     expect(statuses.map((s) => [s.mode, s.ready])).toEqual([
+      ['external', false],
       ['external', false],
       ['external', false],
     ]);
@@ -85,7 +99,7 @@ describe('external servers', () => {
 });
 
 describe('shared use of the embedded servers', () => {
-  // A private Temporal under the temp home; Kafka is the one the global setup provides (external here).
+  // A private Temporal under the temp home; Kafka and PostgreSQL are the ones the global setup provides (external here).
   let shared: InfraConfig;
   const temporalPid = (): number | undefined => {
     const paths = resolveInfraPaths(home);
@@ -94,7 +108,7 @@ describe('shared use of the embedded servers', () => {
 
   beforeAll(async () => {
     const cli = await ensureTemporalCli({ binDir: resolveInfraPaths().binDir, log: () => undefined });
-    shared = { ...config, KAFKA_BROKERS: inject('kafkaBrokers'), TEMPORAL_CLI_PATH: cli };
+    shared = { ...config, KAFKA_BROKERS: inject('kafkaBrokers'), DATABASE_URL: inject('databaseUrl'), TEMPORAL_CLI_PATH: cli };
   });
 
   afterAll(async () => {
@@ -103,9 +117,10 @@ describe('shared use of the embedded servers', () => {
 
   it('stops a server it started only when its last user releases it', async () => {
     const first = await ensureInfra(shared);
-    expect(first.startedByUs).toEqual({ kafka: false, temporal: true });
+    expect(first.startedByUs).toEqual({ kafka: false, temporal: true, postgres: false });
     const second = await ensureInfra(shared);
-    expect(second.startedByUs).toEqual({ kafka: false, temporal: false });
+    expect(second.startedByUs).toEqual({ kafka: false, temporal: false, postgres: false });
+    expect(second.databaseUrl).toBe(inject('databaseUrl'));
     const pid = temporalPid();
     expect(pid).toBeDefined();
 
@@ -123,6 +138,6 @@ describe('shared use of the embedded servers', () => {
     await user.stop();
     await permanent.stop();
     expect(temporalPid()).toBeDefined();
-    expect(await stopInfra(shared)).toEqual({ kafka: 'not-running', temporal: 'stopped' });
+    expect(await stopInfra(shared)).toEqual({ kafka: 'not-running', temporal: 'stopped', postgres: 'not-running' });
   });
 });

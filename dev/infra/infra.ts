@@ -3,6 +3,7 @@ import { Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { BaseConfig } from '../../src/config/config.js';
 import type { KafkaServerOptions } from './kafka.js';
 import { ensureKafkaJars, kafkaPropertiesFile, startKafka, stopKafka, waitForKafka } from './kafka.js';
@@ -10,6 +11,8 @@ import type { InfraPaths } from './paths.js';
 import { resolveInfraPaths } from './paths.js';
 import type { InfraLog, StopOutcome } from './process.js';
 import { InfraError, isProcessAlive, runningPid, withLock } from './process.js';
+import type { PostgresServerOptions } from './postgres.js';
+import { ensureDatabase, ensurePostgresBinaries, postgresPid, postgresReady, postgresUrl, startPostgres, stopPostgres } from './postgres.js';
 import type { TemporalServerOptions } from './temporal.js';
 import { ensureTemporalCli, startTemporal, stopTemporal, temporalAddressFor, waitForTemporal } from './temporal.js';
 
@@ -31,6 +34,8 @@ export type InfraConfig = Pick<
   | 'KAFKA_CONTROLLER_PORT'
   | 'KAFKA_HEAP'
   | 'KAFKA_VERSION'
+  | 'DATABASE_URL'
+  | 'POSTGRES_PORT'
 > &
   /** The gateway's port, for the Web UI's codec endpoint. */
   Partial<Pick<BaseConfig, 'HTTP_PORT'>>;
@@ -43,8 +48,10 @@ export interface RunningInfra {
   temporalUiUrl: string;
   /** The UI page listing the namespace's workflows (printed when ready). */
   temporalWorkflowsUrl: string;
+  /** The `notify` database: DATABASE_URL when set, else on the embedded PostgreSQL server (created on first use). */
+  databaseUrl: string;
   /** Which servers this call started (false: reused a running one, or external). */
-  startedByUs: { kafka: boolean; temporal: boolean };
+  startedByUs: { kafka: boolean; temporal: boolean; postgres: boolean };
   /**
    * Releases this caller's use of the servers. Servers started by an `ensureInfra` call (not by `npm run infra --
    * start`) are stopped when their last user releases them, so a test run never stops Kafka under a concurrent
@@ -67,7 +74,10 @@ export interface InfraOptions {
   keepRunning?: boolean;
 }
 
-type Component = 'kafka' | 'temporal';
+type Component = 'kafka' | 'temporal' | 'postgres';
+
+/** Database notify keeps recipients, preferences and suppressions in, on the embedded server. */
+export const NOTIFY_DATABASE = 'notify';
 
 /**
  * Who uses the embedded servers: `run/leases/<pid>-<random>` per live {@link ensureInfra} result, and
@@ -123,6 +133,18 @@ export function temporalOptionsFromConfig(config: InfraConfig, cli: string, path
     pidFile: paths.temporalPid,
     // The Web UI decrypts payloads through the gateway's codec endpoint (needs an admin key; see README).
     uiCodecEndpoint: config.HTTP_PORT !== undefined ? `http://127.0.0.1:${config.HTTP_PORT}/codec` : undefined,
+  };
+}
+
+/** Embedded PostgreSQL options for the configured instance (`.notify/data/postgres`, POSTGRES_PORT). */
+export function postgresOptionsFromConfig(config: InfraConfig, binDir: string, paths: InfraPaths = resolveInfraPaths(config.NOTIFY_HOME)): PostgresServerOptions {
+  return {
+    binDir,
+    dataDir: paths.postgresData,
+    port: config.POSTGRES_PORT,
+    passwordFile: paths.postgresPasswordFile,
+    pidFile: paths.postgresPid,
+    logFile: paths.postgresLog,
   };
 }
 
@@ -214,6 +236,30 @@ async function ensureTemporal(config: InfraConfig, paths: InfraPaths, log: Infra
   return { address, started: result.started };
 }
 
+async function ensurePostgres(config: InfraConfig, paths: InfraPaths, log: InfraLog, options: InfraOptions): Promise<{ url: string; started: boolean }> {
+  if (config.DATABASE_URL !== undefined) {
+    const url = config.DATABASE_URL;
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: options.externalTimeoutMs ?? EXTERNAL_TIMEOUT_MS });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+    } catch (err) {
+      throw new InfraError(`PostgreSQL at DATABASE_URL is not reachable (${err instanceof Error ? err.message : String(err)}). Start it, fix DATABASE_URL, or unset DATABASE_URL to let notify run a local server.`);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    log('using existing PostgreSQL (DATABASE_URL)');
+    return { url, started: false };
+  }
+  const running = runningPid(paths.postgresPid, paths.postgresData);
+  const binDir = running === undefined ? await ensurePostgresBinaries({ dir: paths.postgresDir, log }) : '';
+  const opts = postgresOptionsFromConfig(config, binDir, paths);
+  const result = await startPostgres(opts, log, options.readyTimeoutMs);
+  await ensureDatabase(postgresUrl(opts), NOTIFY_DATABASE);
+  log(result.started ? `PostgreSQL ready on 127.0.0.1:${config.POSTGRES_PORT} (pid ${result.pid})` : `PostgreSQL already running on 127.0.0.1:${config.POSTGRES_PORT} (pid ${result.pid})`);
+  return { url: postgresUrl(opts, NOTIFY_DATABASE), started: result.started };
+}
+
 /**
  * Makes Kafka and Temporal available: reuses servers already running (ours, or external ones named by KAFKA_BROKERS /
  * TEMPORAL_ADDRESS, which are only checked), otherwise installs (first run) and starts local ones under NOTIFY_HOME.
@@ -224,11 +270,11 @@ export async function ensureInfra(config: InfraConfig, options: InfraOptions = {
   const log = options.log ?? (() => undefined);
   const paths = resolveInfraPaths(config.NOTIFY_HOME);
   const lease = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const [kafka, temporal] = await withLock(paths.lockDir, log, async () => {
-    const results = await Promise.allSettled([ensureKafka(config, paths, log, options), ensureTemporal(config, paths, log, options)]);
-    const [k, t] = results;
-    if (k.status === 'fulfilled' && t.status === 'fulfilled') {
-      const started = [...(k.value.started ? ['kafka' as const] : []), ...(t.value.started ? ['temporal' as const] : [])];
+  const [kafka, temporal, postgres] = await withLock(paths.lockDir, log, async () => {
+    const results = await Promise.allSettled([ensureKafka(config, paths, log, options), ensureTemporal(config, paths, log, options), ensurePostgres(config, paths, log, options)]);
+    const [k, t, p] = results;
+    if (k.status === 'fulfilled' && t.status === 'fulfilled' && p.status === 'fulfilled') {
+      const started = [...(k.value.started ? ['kafka' as const] : []), ...(t.value.started ? ['temporal' as const] : []), ...(p.value.started ? ['postgres' as const] : [])];
       if (options.keepRunning === true) {
         writeAutostop(paths, []);
       } else {
@@ -236,12 +282,14 @@ export async function ensureInfra(config: InfraConfig, options: InfraOptions = {
         mkdirSync(leaseDir(paths), { recursive: true });
         writeFileSync(join(leaseDir(paths), lease), `${new Date().toISOString()}\n`);
       }
-      return [k.value, t.value] as const;
+      return [k.value, t.value, p.value] as const;
     }
     if (k.status === 'fulfilled' && k.value.started) await stopKafka(kafkaOptionsFromConfig(config, paths), log);
     if (t.status === 'fulfilled' && t.value.started) await stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), log);
+    if (p.status === 'fulfilled' && p.value.started) await stopPostgres(postgresOptionsFromConfig(config, '', paths), log);
     const messages = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
-    throw new InfraError(messages.join('\n\n'), { cause: k.status === 'rejected' ? k.reason : (t as PromiseRejectedResult).reason });
+    const firstFailure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    throw new InfraError(messages.join('\n\n'), { cause: firstFailure?.reason });
   });
   const temporalUiUrl = uiUrl(config);
   const temporalWorkflowsUrl = `${temporalUiUrl}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows`;
@@ -252,7 +300,8 @@ export async function ensureInfra(config: InfraConfig, options: InfraOptions = {
     temporalAddress: temporal.address,
     temporalUiUrl,
     temporalWorkflowsUrl,
-    startedByUs: { kafka: kafka.started, temporal: temporal.started },
+    databaseUrl: postgres.url,
+    startedByUs: { kafka: kafka.started, temporal: temporal.started, postgres: postgres.started },
     async stop() {
       if (released) return;
       released = true;
@@ -260,7 +309,7 @@ export async function ensureInfra(config: InfraConfig, options: InfraOptions = {
         rmSync(join(leaseDir(paths), lease), { force: true });
         const others = otherLiveLeases(paths, lease);
         if (others.length > 0) {
-          log(`leaving Kafka/Temporal running: still used by ${others.length} other process(es)`);
+          log(`leaving Kafka/Temporal/PostgreSQL running: still used by ${others.length} other process(es)`);
           return;
         }
         const autostop = readAutostop(paths);
@@ -268,6 +317,7 @@ export async function ensureInfra(config: InfraConfig, options: InfraOptions = {
         if (autostop.includes('temporal') && config.TEMPORAL_ADDRESS === undefined) {
           await stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), log);
         }
+        if (autostop.includes('postgres') && config.DATABASE_URL === undefined) await stopPostgres(postgresOptionsFromConfig(config, '', paths), log);
         writeAutostop(paths, []);
       });
     },
@@ -276,8 +326,8 @@ export async function ensureInfra(config: InfraConfig, options: InfraOptions = {
 
 /** State of one component, as shown by `npm run infra -- status`. */
 export interface ComponentStatus {
-  name: 'kafka' | 'temporal';
-  /** `external`: KAFKA_BROKERS / TEMPORAL_ADDRESS point at a server notify does not manage. */
+  name: 'kafka' | 'temporal' | 'postgres';
+  /** `external`: KAFKA_BROKERS / TEMPORAL_ADDRESS / DATABASE_URL point at a server notify does not manage. */
   mode: 'embedded' | 'external';
   /** Embedded only: whether the binary / jars are cached. */
   installed?: boolean;
@@ -307,9 +357,24 @@ export async function infraStatus(config: InfraConfig): Promise<ComponentStatus[
   const kafkaPid = config.KAFKA_BROKERS ? undefined : runningPid(kOpts.pidFile, kafkaPropertiesFile(kOpts.configDir));
   const temporalAddress = config.TEMPORAL_ADDRESS ?? temporalAddressFor(config.TEMPORAL_PORT);
   const temporalPid = config.TEMPORAL_ADDRESS ? undefined : runningPid(paths.temporalPid, paths.temporalDb);
-  const [k, t] = await Promise.all([
+  const pgOpts = postgresOptionsFromConfig(config, '', paths);
+  const pgPid = config.DATABASE_URL ? undefined : postgresPid(pgOpts);
+  const [k, t, p] = await Promise.all([
     probe(() => waitForKafka(kafkaBrokers, 0)),
     probe(() => waitForTemporal(temporalAddress, config.TEMPORAL_NAMESPACE, 0)),
+    probe(async () => {
+      if (config.DATABASE_URL !== undefined) {
+        const client = new pg.Client({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 2_000 });
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      } else if (!existsSync(paths.postgresPasswordFile) || !(await postgresReady(pgOpts))) {
+        throw new Error('PostgreSQL does not accept logins');
+      }
+    }),
   ]);
   return [
     {
@@ -330,18 +395,28 @@ export async function infraStatus(config: InfraConfig): Promise<ComponentStatus[
       address: temporalAddress,
       ...t,
     },
+    {
+      name: 'postgres',
+      mode: config.DATABASE_URL ? 'external' : 'embedded',
+      installed: config.DATABASE_URL ? undefined : existsSync(paths.postgresDir) && readdirSync(paths.postgresDir).some((f) => f.startsWith('installed-')),
+      running: config.DATABASE_URL ? p.ready : pgPid !== undefined,
+      pid: pgPid,
+      address: config.DATABASE_URL ? 'DATABASE_URL' : `127.0.0.1:${config.POSTGRES_PORT}`,
+      ...p,
+    },
   ];
 }
 
 /** Stops the embedded servers (external ones are left alone), whoever uses them. Idempotent. */
-export async function stopInfra(config: InfraConfig, options: InfraOptions = {}): Promise<{ kafka: StopOutcome; temporal: StopOutcome }> {
+export async function stopInfra(config: InfraConfig, options: InfraOptions = {}): Promise<{ kafka: StopOutcome; temporal: StopOutcome; postgres: StopOutcome }> {
   const paths = resolveInfraPaths(config.NOTIFY_HOME);
   writeAutostop(paths, []);
-  const [kafka, temporal] = await Promise.all([
+  const [kafka, temporal, postgres] = await Promise.all([
     config.KAFKA_BROKERS ? Promise.resolve<StopOutcome>('not-running') : stopKafka(kafkaOptionsFromConfig(config, paths), options.log),
     config.TEMPORAL_ADDRESS ? Promise.resolve<StopOutcome>('not-running') : stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), options.log),
+    config.DATABASE_URL ? Promise.resolve<StopOutcome>('not-running') : stopPostgres(postgresOptionsFromConfig(config, '', paths), options.log),
   ]);
-  return { kafka, temporal };
+  return { kafka, temporal, postgres };
 }
 
 /**
@@ -353,7 +428,7 @@ export async function wipeInfra(config: InfraConfig, options: InfraOptions & { a
   const paths = resolveInfraPaths(config.NOTIFY_HOME);
   await stopInfra(config, options);
   const targets = [paths.dataDir, paths.runDir, paths.logsDir, paths.kafkaConfigDir];
-  if (options.all === true) targets.push(paths.binDir, paths.kafkaDir);
+  if (options.all === true) targets.push(paths.binDir, paths.kafkaDir, paths.postgresDir);
   const removed = targets.filter((t) => existsSync(t));
   for (const target of removed) {
     rmSync(target, { recursive: true, force: true });

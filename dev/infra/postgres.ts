@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -102,6 +102,21 @@ export function ensurePostgresPassword(passwordFile: string): string {
   return ensureSecretFile(passwordFile, () => randomBytes(24).toString('base64url'));
 }
 
+/**
+ * The unprivileged server user must be able to reach its data folder: every ancestor gets the others-execute bit
+ * (traverse only, no listing) when it lacks it, e.g. `.notify/data`, which Kafka and Temporal create as mode 0700.
+ */
+function ensureTraversable(path: string): void {
+  let dir = dirname(path);
+  for (;;) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
 function chownTree(path: string, ids: { uid: number; gid: number }): void {
   chownSync(path, ids.uid, ids.gid);
   if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry), ids);
@@ -119,6 +134,7 @@ export async function initPostgres(opts: PostgresServerOptions, log: InfraLog): 
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   try {
     if (ids) {
+      ensureTraversable(opts.dataDir);
       chownTree(opts.dataDir, ids);
       chownSync(pwfile, ids.uid, ids.gid);
     }
@@ -172,6 +188,7 @@ export async function startPostgres(opts: PostgresServerOptions, log: InfraLog, 
   await initPostgres(opts, log);
   await assertPortsFree([{ port: opts.port, setting: 'POSTGRES_PORT' }], 'PostgreSQL', 'set DATABASE_URL to use an existing server');
   const ids = serverIds();
+  if (ids) ensureTraversable(opts.dataDir);
   mkdirSync(dirname(opts.logFile), { recursive: true });
   mkdirSync(dirname(opts.pidFile), { recursive: true });
   const fd = openSync(opts.logFile, 'a');

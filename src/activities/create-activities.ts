@@ -4,7 +4,11 @@ import type { Logger } from 'pino';
 import { DeliveryError, PermanentDeliveryError } from '../channels/errors.js';
 import type { ChannelSender } from '../channels/types.js';
 import { FAILURE_TYPES } from '../shared/failure-types.js';
-import type { DeliverInput, DeliverResult } from '../shared/notification.js';
+import type { DeliverInput, DeliverResult, SkipReason } from '../shared/notification.js';
+import { NO_ADDRESS, RECIPIENT_STORE_UNAVAILABLE, UNKNOWN_RECIPIENT } from '../shared/notification.js';
+import { addressKeys, isAddressFailure } from '../recipients/addresses.js';
+import type { PreferenceDefaults } from '../recipients/preferences.js';
+import type { DeliveryResolution, RecipientStore } from '../recipients/store.js';
 
 /** Dependencies of the channel activities; only the worker entry point builds the real ones. */
 export interface ActivityDeps {
@@ -15,12 +19,31 @@ export interface ActivityDeps {
   heartbeatIntervalMs?: number;
   /** Called after each send attempt, for metrics. */
   onOutcome?: (outcome: { channel: string; result: 'sent' | 'permanent' | 'transient'; durationMs: number }) => void;
+  /**
+   * Recipients, preferences and suppressions (PostgreSQL). When present every delivery is checked against the
+   * suppression list and, when it names a recipient, resolved from the profile; without it a delivery that names a
+   * recipient cannot run here (retried, for a worker that has the database).
+   */
+  recipients?: Pick<RecipientStore, 'resolve' | 'addSuppression'>;
+  /** Operator defaults for preferences and quiet hours (config PREFERENCE_OPT_IN_CATEGORIES / URGENT_CATEGORIES). */
+  preferenceDefaults?: PreferenceDefaults;
+  /** Called when a delivery is skipped (opted out / suppressed) or held by quiet hours, for metrics. */
+  onDecision?: (decision: { channel: string; decision: SkipReason | 'held' }) => void;
+  /** Clock for quiet hours (tests). */
+  now?: () => Date;
 }
 
-/** Result of `deliver`: the provider's message id and which attempt succeeded. */
-export interface DeliverActivityResult extends DeliverResult {
-  attempt: number;
-}
+
+/**
+ * Result of `deliver`: sent (the provider's message id, the address used and which attempt succeeded), skipped
+ * (opted out / suppressed: nothing was sent, never retried) or held (inside the recipient's quiet hours until `until`).
+ */
+export type DeliverActivityResult =
+  | (DeliverResult & { outcome?: 'sent'; attempt: number; resolvedTo?: unknown })
+  | { outcome: 'skipped'; reason: SkipReason; attempt: number }
+  | { outcome: 'held'; until: string; attempt: number };
+
+const DEFAULT_PREFERENCES: PreferenceDefaults = { optInCategories: [], urgentCategories: ['urgent', 'security'] };
 
 /** The activities as the workflow sees them (used with `import type` in workflow code). */
 export interface ChannelActivities {
@@ -44,6 +67,30 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
         // A misrouted task: this worker does not serve the channel. Retryable, so a correct worker can pick it up.
         throw ApplicationFailure.retryable(`this worker does not serve channel "${input.channel}"`, 'ChannelNotServed', { attempt });
       }
+      const owner = input.clientId ?? 'anonymous';
+      let to = input.to;
+      if (deps.recipients !== undefined) {
+        const resolution = await resolveDelivery(deps, input, owner, attempt);
+        if (resolution.kind === 'skip') {
+          deps.onDecision?.({ channel: input.channel, decision: resolution.reason });
+          log.info({ reason: resolution.reason }, 'delivery skipped');
+          return { outcome: 'skipped', reason: resolution.reason, attempt };
+        }
+        if (resolution.kind === 'hold') {
+          deps.onDecision?.({ channel: input.channel, decision: 'held' });
+          log.info({ until: resolution.until }, 'delivery held by quiet hours');
+          return { outcome: 'held', until: resolution.until, attempt };
+        }
+        if (resolution.kind === 'unknown-recipient') {
+          throw ApplicationFailure.create({ message: 'unknown-recipient: no such recipient for this API key', type: UNKNOWN_RECIPIENT, nonRetryable: true, details: [{ attempt }] });
+        }
+        if (resolution.kind === 'no-address') {
+          throw ApplicationFailure.create({ message: `no-address: the recipient has no ${input.channel} address`, type: NO_ADDRESS, nonRetryable: true, details: [{ attempt }] });
+        }
+        to = resolution.to;
+      } else if (input.recipient !== undefined) {
+        throw ApplicationFailure.retryable('waiting for the recipient database: this worker has none configured', RECIPIENT_STORE_UNAVAILABLE, { attempt });
+      }
       ctx.heartbeat({ phase: 'sending' });
       const timer = setInterval(() => ctx.heartbeat({ phase: 'sending' }), heartbeatIntervalMs);
       const started = performance.now();
@@ -55,20 +102,26 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
       try {
         const result = await context.with(trace.setSpan(context.active(), span), () =>
           sender.send(
-            { to: input.to, content: input.content },
+            { to, content: input.content },
             { idempotencyKey: input.idempotencyKey, notificationId: input.notificationId, signal: ctx.cancellationSignal, metadata: input.metadata },
           ),
         );
         span.setAttribute('notify.provider_message_id', result.providerMessageId);
         deps.onOutcome?.({ channel: input.channel, result: 'sent', durationMs: performance.now() - started });
         log.info({ providerMessageId: result.providerMessageId }, 'delivered');
-        return { providerMessageId: result.providerMessageId, attempt };
+        return { providerMessageId: result.providerMessageId, attempt, ...(input.recipient !== undefined ? { resolvedTo: to } : {}) };
       } catch (err) {
         const durationMs = performance.now() - started;
         span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
         if (err instanceof DeliveryError) {
           deps.onOutcome?.({ channel: input.channel, result: err.permanent ? 'permanent' : 'transient', durationMs });
           log.warn({ err: { type: err.name, message: err.message, code: err.code } }, 'delivery attempt failed');
+          if (err instanceof PermanentDeliveryError && deps.recipients !== undefined && isAddressFailure(input.channel, err)) {
+            await suppress(deps, owner, input, to, err).catch((suppressErr: unknown) => {
+              // The delivery's own outcome (permanent) stands; the suppression is best effort and logged.
+              log.warn({ err: { message: suppressErr instanceof Error ? suppressErr.message : String(suppressErr) } }, 'could not record the suppression');
+            });
+          }
           throw toFailure(err, attempt);
         }
         deps.onOutcome?.({ channel: input.channel, result: 'transient', durationMs });
@@ -86,6 +139,41 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
       }
     },
   };
+}
+
+async function resolveDelivery(deps: ActivityDeps, input: DeliverInput, owner: string, attempt: number): Promise<DeliveryResolution> {
+  const store = deps.recipients;
+  if (store === undefined) return { kind: 'send', to: input.to };
+  try {
+    return await store.resolve(
+      { owner, recipientId: input.recipient, channel: input.channel, category: input.category, to: input.to, now: deps.now?.() ?? new Date() },
+      deps.preferenceDefaults ?? DEFAULT_PREFERENCES,
+    );
+  } catch (err) {
+    // Database down or slow: the delivery waits (retried with the channel's policy); nothing is lost or sent blindly.
+    throw ApplicationFailure.create({
+      message: `waiting for the recipient database: ${err instanceof Error ? err.message : String(err)}`,
+      type: RECIPIENT_STORE_UNAVAILABLE,
+      nonRetryable: false,
+      details: [{ attempt }],
+    });
+  }
+}
+
+/** Records automatic suppressions for the addresses of a delivery that failed permanently because of its address. */
+async function suppress(deps: ActivityDeps, owner: string, input: DeliverInput, to: unknown, err: PermanentDeliveryError): Promise<void> {
+  const store = deps.recipients;
+  if (store === undefined) return;
+  for (const address of addressKeys(input.channel, to)) {
+    await store.addSuppression(owner, {
+      channel: input.channel,
+      address,
+      reason: `${err.code !== undefined ? `${err.code} ` : ''}${err.message}`.slice(0, 500),
+      source: 'automatic',
+      recipientId: input.recipient,
+      notificationId: input.notificationId,
+    });
+  }
 }
 
 /** Maps a typed delivery error to the Temporal failure that makes the retry policy do the right thing. */

@@ -13,6 +13,7 @@ import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNotificationRoutes } from './routes/notifications.js';
+import { registerRecipientRoutes } from './routes/recipients.js';
 import { Submitter } from './submitter.js';
 import type { GatewayDeps } from './types.js';
 
@@ -71,7 +72,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           'Durable notification sending. A 202 means the notification is durably stored in Kafka; delivery is at least once, ' +
           'deduplicated by notification id.',
       },
-      tags: [{ name: 'notifications' }, { name: 'health' }, { name: 'codec' }],
+      tags: [{ name: 'notifications' }, { name: 'recipients' }, { name: 'suppressions' }, { name: 'health' }, { name: 'codec' }],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS (`npm run keys -- new <name>`).' } } },
       security: [{ apiKey: [] }],
     },
@@ -84,6 +85,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const submitter = new Submitter(deps, cache);
   registerHealthRoutes(app, deps);
   registerNotificationRoutes(app, deps, submitter, cache);
+  if (deps.recipients !== undefined) registerRecipientRoutes(app, deps.recipients);
   if (deps.payloadKeyring !== undefined) {
     await app.register(codecRoutesPlugin, {
       codec: new AesGcmPayloadCodec(deps.payloadKeyring),

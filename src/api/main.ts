@@ -13,6 +13,8 @@ import { tracingFromConfig } from '../observability/tracing.js';
 import { kafkaSecurityFromConfig, temporalTlsFromConfig } from '../tls/transport-security.js';
 import { NotificationClient } from '../temporal/notification-client.js';
 import { onShutdown } from '../runtime/shutdown.js';
+import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/index.js';
+import { RecipientStore } from '../recipients/store.js';
 import { buildApp } from './app.js';
 
 /** Gateway entry point: `npm run gateway`. Reads config once, builds real dependencies, serves HTTP. */
@@ -42,7 +44,12 @@ async function main(): Promise<void> {
   const connection = Connection.lazy({ address: temporalAddress, tls: temporalTls });
   const notifications = new NotificationClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: clientDataConverter(keyring), interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }), { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
 
-  const app = await buildApp({ config, producer, notifications, logger, auth, payloadKeyring: keyring, observability: { registry, metrics, tracer: tracing.tracer, tracingEnabled: tracing.enabled } });
+  // Recipients API and the submit-time recipient check; the accept path for explicit addresses never touches it.
+  const pool = createPool(resolveDatabaseUrl(config), { max: config.DATABASE_POOL_MAX, logger });
+  await migrateWhenReachable(pool, logger);
+  const recipients = new RecipientStore(pool);
+
+  const app = await buildApp({ config, producer, notifications, logger, auth, payloadKeyring: keyring, recipients, observability: { registry, metrics, tracer: tracing.tracer, tracingEnabled: tracing.enabled } });
   await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
   logger.info({ url: `http://${config.HTTP_HOST}:${config.HTTP_PORT}` }, 'gateway listening');
 
@@ -50,6 +57,7 @@ async function main(): Promise<void> {
     await app.close();
     await producer.close();
     await connection.close();
+    await pool.end();
     await tracing.shutdown();
   });
 }

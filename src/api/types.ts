@@ -5,6 +5,7 @@ import type { OutgoingMessage } from '../kafka/batching-producer.js';
 import type { GatewayObservability } from '../observability/gateway.js';
 import type { PayloadKeyring } from '../crypto/keyring.js';
 import type { NotificationClient } from '../temporal/notification-client.js';
+import type { RecipientStore } from '../recipients/store.js';
 
 /** Gateway settings it reads from the configuration. */
 export type GatewayConfig = Pick<
@@ -42,6 +43,11 @@ export interface GatewayDeps {
    * in clear and there is no codec endpoint (unit tests); every entry point passes one.
    */
   payloadKeyring?: PayloadKeyring;
+  /**
+   * Recipients, preferences and suppressions (PostgreSQL): serves `/v1/recipients` and `/v1/suppressions`, and lets a
+   * submit naming an unknown recipient answer 404. Absent: those routes do not exist (unit tests).
+   */
+  recipients?: RecipientStore;
   /** `/metrics` and per-request metrics and tracing; absent in tests that do not look at them. */
   observability?: GatewayObservability;
 }

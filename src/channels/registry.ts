@@ -27,13 +27,14 @@ export function getChannel(name: string): ChannelDefinition | undefined {
 }
 
 /** Schema of one delivery of a given channel: `{ channel, to, content }`. */
-export type DeliveryObjectSchema = z.ZodObject<{ channel: z.ZodLiteral<string>; to: z.ZodType; content: z.ZodType }, z.core.$strict>;
+export type DeliveryObjectSchema = z.ZodObject<{ channel: z.ZodLiteral<string>; to: z.ZodOptional<z.ZodType>; content: z.ZodType }, z.core.$strict>;
 
 function deliveryObject(channel: ChannelDefinition): DeliveryObjectSchema {
   return z
     .strictObject({
       channel: z.literal(channel.name),
-      to: channel.recipientSchema,
+      // Optional: a notification naming a `recipient` takes the address from the profile (checked by the request schema).
+      to: channel.recipientSchema.optional(),
       content: channel.contentSchema,
     })
     .describe(`${channel.name}: ${channel.description}`);

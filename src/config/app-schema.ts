@@ -80,6 +80,12 @@ export const appSchema = z.object({
    * the embedded development server (`npm start`, `npm run infra`) is used.
    */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL').optional(),
+  /** Connections per process in the PostgreSQL pool (gateway and each worker process). */
+  DATABASE_POOL_MAX: int(10, 1, 1_000),
+  /** Notification categories recipients are opted out of until they opt in (operator default), comma-separated. */
+  PREFERENCE_OPT_IN_CATEGORIES: csv.default([]),
+  /** Categories that bypass quiet hours (sent at once, e.g. security alerts), comma-separated. */
+  URGENT_CATEGORIES: csv.default(['urgent', 'security']),
   TEMPORAL_NAMESPACE: z.string().min(1).default('notify'),
   TEMPORAL_TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('notify'),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),

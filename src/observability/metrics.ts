@@ -158,6 +158,10 @@ export interface WorkerMetrics {
   sendDuration: Histogram<'channel' | 'result'>;
   /** Pass as `createActivities` / `createChannelWorker` `onOutcome`. */
   onOutcome: (outcome: { channel: string; result: 'sent' | 'permanent' | 'transient'; durationMs: number }) => void;
+  /** Deliveries decided without a send: skipped (opted-out / suppressed) or held by quiet hours. */
+  decisions: Counter<'channel' | 'decision'>;
+  /** Pass as `createActivities` / `createChannelWorker` `onDecision`. */
+  onDecision: (decision: { channel: string; decision: 'opted-out' | 'suppressed' | 'held' }) => void;
 }
 
 /** Registers the worker series on `registry`. */
@@ -175,9 +179,17 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  const decisions = new Counter({
+    name: 'notify_deliveries_not_sent_total',
+    help: 'Deliveries the recipient rules decided not to send now, by channel and decision: opted-out, suppressed (skipped, never retried) or held (quiet hours).',
+    labelNames: ['channel', 'decision'] as const,
+    registers: [registry],
+  });
   return {
     sends,
     sendDuration,
+    decisions,
+    onDecision: ({ channel, decision }) => decisions.inc({ channel, decision }),
     onOutcome: ({ channel, result, durationMs }) => {
       sends.inc({ channel, result });
       sendDuration.observe({ channel, result }, durationMs / 1000);

@@ -8,6 +8,14 @@ export const MAX_DELIVERIES = 10;
 /** How far in the future `sendAt` may be. */
 export const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600 * 1000;
 
+/** A caller-chosen recipient id: 1-128 characters of letters, digits and `_ . : @ -`. */
+export const recipientIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:@-]{1,128}$/, 'a recipient id is 1-128 characters of letters, digits, "_", ".", ":", "@" or "-"');
+
+/** A notification category: 1-64 lower-case letters, digits, `_ . -`. */
+export const categorySchema = z.string().regex(/^[a-z0-9_.-]{1,64}$/, 'a category is 1-64 lower-case letters, digits, "_", "." or "-"');
+
 const tagSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a tag is 1-64 characters of letters, digits, "_", ".", ":" or "-"');
@@ -16,8 +24,7 @@ const tagSchema = z
  * A notification request: one or more deliveries (channel + recipient + content) and how to route them.
  * Unknown fields are rejected so that typos (e.g. `sendat`) do not silently change behaviour.
  */
-export const notificationRequestSchema = z
-  .strictObject({
+const notificationRequestObject = z.strictObject({
     deliveries: z
       .array(deliverySchema)
       .min(1, 'at least one delivery is required')
@@ -38,16 +45,29 @@ export const notificationRequestSchema = z
       .optional()
       .describe('Free-form string pairs echoed back in the status. Do not put secrets here.'),
     tags: z.array(tagSchema).max(10, 'at most 10 tags').optional().describe('Labels searchable in the Temporal Web UI (no PII).'),
-  })
-  .describe('A notification');
+    recipient: recipientIdSchema
+      .optional()
+      .describe('A recipient id (PUT /v1/recipients/{id}): deliveries may then name only the channel; the address, preferences and quiet hours come from the profile when each delivery runs.'),
+    category: categorySchema.optional().describe('Category matched against the recipient\'s preferences and the operator defaults (e.g. `billing`, `marketing`, `urgent`).'),
+});
+
+/** Without a `recipient`, every delivery must carry its own address. */
+function requireAddresses(request: { recipient?: string; deliveries: Array<{ to?: unknown }> }, ctx: z.RefinementCtx): void {
+  if (request.recipient !== undefined) return;
+  request.deliveries.forEach((d, i) => {
+    if (d.to === undefined) ctx.addIssue({ code: 'custom', path: ['deliveries', i, 'to'], message: 'to is required unless the notification names a recipient' });
+  });
+}
+
+export const notificationRequestSchema = notificationRequestObject.superRefine(requireAddresses).describe('A notification');
 
 /** The validated request type. */
 export type NotificationRequestBody = z.output<typeof notificationRequestSchema>;
 
 /** A batch item: a notification plus its own optional idempotency key. */
-export const batchItemSchema = notificationRequestSchema.extend({
-  idempotencyKey: z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).optional().describe('Per-item idempotency key.'),
-});
+export const batchItemSchema = notificationRequestObject
+  .extend({ idempotencyKey: z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).optional().describe('Per-item idempotency key.') })
+  .superRefine(requireAddresses);
 
 /** Links returned with every notification. */
 export const linksSchema = z.object({
@@ -75,18 +95,21 @@ export const errorSchema = z.object({
 
 const deliveryStateSchema = z.object({
   channel: z.string(),
-  status: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled', 'skipped']),
+  status: z.enum(['pending', 'sending', 'held', 'sent', 'failed', 'cancelled', 'skipped']),
   attempts: z.number(),
   currentAttempt: z.number().optional(),
   providerMessageId: z.string().optional(),
   lastError: z.object({ message: z.string(), type: z.string().optional(), permanent: z.boolean(), at: z.string() }).optional(),
   sentAt: z.string().optional(),
+  skipReason: z.enum(['opted-out', 'suppressed']).optional().describe('Set when the delivery was skipped because of the recipient\'s preferences or the suppression list.'),
+  heldUntil: z.string().optional().describe('While `held`: when the recipient\'s quiet hours end.'),
+  waitingFor: z.string().optional().describe('Why the current attempt waits, e.g. `recipient-database` while PostgreSQL is unreachable.'),
 });
 
 /** Status of a notification as returned by `GET /v1/notifications/:id`. */
 export const statusSchema = z.object({
   id: z.string(),
-  status: z.enum(['accepted', 'scheduled', 'sending', 'sent', 'failed', 'cancelled']),
+  status: z.enum(['accepted', 'scheduled', 'held', 'sending', 'sent', 'failed', 'cancelled', 'skipped']),
   routing: z.enum(['all', 'fallback']).optional(),
   sendAt: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
@@ -96,6 +119,9 @@ export const statusSchema = z.object({
   updatedAt: z.string().optional(),
   completedAt: z.string().optional(),
   awaitingRetryUntil: z.string().optional(),
+  heldUntil: z.string().optional().describe('Status `held`: held until this instant by the recipient\'s quiet hours.'),
+  recipient: z.string().optional(),
+  category: z.string().optional(),
   links: linksSchema,
 });
 

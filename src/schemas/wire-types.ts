@@ -33,5 +33,9 @@ export type EnvelopeIsEnvelope = Assert<z.output<typeof envelopeSchema> extends 
  */
 export type StatusFieldsMatch = Assert<Equals<Exclude<keyof StatusBody, 'links'>, keyof NotificationState>>;
 export type StateSerialises = Assert<NotificationState extends Omit<StatusBody, 'links'> ? true : false>;
-export type DeliveryStateFieldsMatch = Assert<Equals<Exclude<keyof DeliveryStateBody, 'currentAttempt'>, keyof DeliveryState>>;
-export type DeliveryStateSerialises = Assert<DeliveryState extends Omit<DeliveryStateBody, 'currentAttempt'> ? true : false>;
+/** `resolvedTo` (the address resolved from a recipient profile) stays in the workflow's encrypted state: the gateway strips it. */
+type PublicDeliveryState = Omit<DeliveryState, 'resolvedTo'>;
+/** Fields the gateway adds to a delivery from the pending activity: the attempt in flight and what it waits for. */
+type GatewayDeliveryFields = 'currentAttempt' | 'waitingFor';
+export type DeliveryStateFieldsMatch = Assert<Equals<Exclude<keyof DeliveryStateBody, GatewayDeliveryFields>, keyof PublicDeliveryState>>;
+export type DeliveryStateSerialises = Assert<PublicDeliveryState extends Omit<DeliveryStateBody, GatewayDeliveryFields> ? true : false>;

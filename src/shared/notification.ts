@@ -8,10 +8,13 @@
 /** Routing mode across several deliveries: `all` sends on each, `fallback` stops at the first success. */
 export type RoutingMode = 'all' | 'fallback';
 
-/** One delivery of a notification on one channel. `to` and `content` are validated by the channel's schema. */
+/**
+ * One delivery of a notification on one channel. `to` and `content` are validated by the channel's schema; `to` may
+ * be absent when the notification names a `recipient` (the address then comes from the profile when the delivery runs).
+ */
 export interface Delivery {
   channel: string;
-  to: unknown;
+  to?: unknown;
   content: unknown;
 }
 
@@ -23,6 +26,10 @@ export interface NotificationRequest {
   sendAt?: string;
   metadata?: Record<string, string>;
   tags?: string[];
+  /** Recipient id (owner-scoped): addresses, preferences and quiet hours come from its profile. */
+  recipient?: string;
+  /** Category the recipient's preferences and the operator's defaults are matched against (e.g. `billing`). */
+  category?: string;
 }
 
 /** Retry policy for one channel, in milliseconds (serialisable; converted to a Temporal RetryPolicy in the workflow). */
@@ -52,10 +59,16 @@ export interface NotificationWorkflowInput {
 }
 
 /** Lifecycle of a notification as reported by the status API. */
-export type NotificationStatus = 'accepted' | 'scheduled' | 'sending' | 'sent' | 'failed' | 'cancelled';
+export type NotificationStatus = 'accepted' | 'scheduled' | 'held' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'skipped';
 
-/** Lifecycle of one delivery. `skipped` is a fallback delivery that was not needed. */
-export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'skipped';
+/**
+ * Lifecycle of one delivery. `skipped` is a fallback delivery that was not needed, or (with `skipReason`) one the
+ * recipient opted out of or whose address is suppressed; `held` waits for the recipient's quiet hours to end.
+ */
+export type DeliveryStatus = 'pending' | 'sending' | 'held' | 'sent' | 'failed' | 'cancelled' | 'skipped';
+
+/** Why a delivery was skipped without sending (never retried). */
+export type SkipReason = 'opted-out' | 'suppressed';
 
 /** State of one delivery, as kept by the workflow and returned by its `status` query. */
 export interface DeliveryState {
@@ -66,6 +79,11 @@ export interface DeliveryState {
   providerMessageId?: string;
   lastError?: { message: string; type?: string; permanent: boolean; at: string };
   sentAt?: string;
+  skipReason?: SkipReason;
+  /** While `held`: when the recipient's quiet hours end and the delivery runs again. */
+  heldUntil?: string;
+  /** The address the delivery was sent to, as resolved from the profile (kept in the encrypted workflow state only). */
+  resolvedTo?: unknown;
 }
 
 /** The workflow's view of a notification (answer of the `status` query). */
@@ -82,13 +100,22 @@ export interface NotificationState {
   completedAt?: string;
   /** Set while a failed notification waits for an operator's `retry` signal. */
   awaitingRetryUntil?: string;
+  /** Set while a delivery is held by the recipient's quiet hours (status `held`). */
+  heldUntil?: string;
+  recipient?: string;
+  category?: string;
 }
 
 /** Input of the channel delivery activity. */
 export interface DeliverInput {
   notificationId: string;
   channel: string;
-  to: unknown;
+  /** Explicit address; absent when it is resolved from the recipient's profile. */
+  to?: unknown;
+  /** Owner of the notification: recipients and suppressions are looked up in its scope. */
+  clientId?: string;
+  recipient?: string;
+  category?: string;
   content: unknown;
   metadata?: Record<string, string>;
   /** Provider idempotency key: notification id + channel (+ index when one notification uses a channel twice). */
@@ -99,6 +126,16 @@ export interface DeliverInput {
 export interface DeliverResult {
   providerMessageId: string;
 }
+
+/** Failure type while the recipient database cannot be reached: retried with the channel's retry policy. */
+export const RECIPIENT_STORE_UNAVAILABLE = 'RecipientStoreUnavailable';
+/** Failure type (permanent) when the named recipient does not exist: reason `unknown-recipient`. */
+export const UNKNOWN_RECIPIENT = 'UnknownRecipient';
+/** Failure type (permanent) when the recipient's profile has no address for the channel: reason `no-address`. */
+export const NO_ADDRESS = 'NoAddress';
+
+/** Patch id (`patched()`) of the recipient-aware delivery path: skipped and held delivery outcomes. */
+export const RECIPIENTS_PATCH = 'recipients-v1';
 
 /** Names of the workflow's signals and queries, shared by the workflow and its callers. */
 export const SIGNAL_CANCEL = 'cancel';

@@ -36,7 +36,8 @@ export interface NotificationLookup {
   runStatus: string;
   startTime?: Date;
   closeTime?: Date;
-  pendingActivities: Array<{ activityType?: string; attempt: number; lastFailure?: string; state?: string }>;
+  /** `lastFailureType`: the failure's type name (never encrypted, unlike its message), e.g. `RecipientStoreUnavailable`. */
+  pendingActivities: Array<{ activityType?: string; attempt: number; lastFailure?: string; lastFailureType?: string; state?: string }>;
 }
 
 /**
@@ -100,6 +101,7 @@ export class NotificationClient {
         activityType: a.activityType?.name ?? undefined,
         attempt: a.attempt ?? 0,
         lastFailure: a.lastFailure?.message ?? undefined,
+        lastFailureType: a.lastFailure?.applicationFailureInfo?.type ?? undefined,
         state: a.state !== undefined && a.state !== null ? String(a.state) : undefined,
       })),
     };

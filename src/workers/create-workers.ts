@@ -78,6 +78,10 @@ export interface ChannelWorkerOptions {
   /** Payload encryption (`workerDataConverter` from src/crypto); must match the clients' codec. */
   dataConverter?: DataConverter;
   onOutcome?: ActivityDeps['onOutcome'];
+  onDecision?: ActivityDeps['onDecision'];
+  /** Recipients / suppressions store and the operator's preference defaults (see `ActivityDeps`). */
+  recipients?: ActivityDeps['recipients'];
+  preferenceDefaults?: ActivityDeps['preferenceDefaults'];
   /** OpenTelemetry: run each activity in a span continuing the workflow's trace (off when false/absent). */
   tracing?: boolean;
   /** Overrides the sender built from the channel definition (tests wrap the real sender to observe it). */
@@ -96,7 +100,14 @@ export async function createChannelWorker(options: ChannelWorkerOptions): Promis
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: channelTaskQueue(options.taskQueuePrefix, options.channel.name),
-    activities: createActivities({ senders: new Map([[options.channel.name, sender]]), logger: options.logger, onOutcome: options.onOutcome }),
+    activities: createActivities({
+      senders: new Map([[options.channel.name, sender]]),
+      logger: options.logger,
+      onOutcome: options.onOutcome,
+      onDecision: options.onDecision,
+      recipients: options.recipients,
+      preferenceDefaults: options.preferenceDefaults,
+    }),
     maxConcurrentActivityTaskExecutions: options.runtime.concurrency,
     ...(options.tracing === true ? { interceptors: { activity: activityTracingInterceptors() } } : {}),
     maxTaskQueueActivitiesPerSecond: options.runtime.rateLimitPerSecond,

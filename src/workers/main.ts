@@ -12,6 +12,8 @@ import { fetchExposition, startMetricsServerOrWarn } from '../observability/metr
 import { tracingFromConfig } from '../observability/tracing.js';
 import { temporalTlsFromConfig } from '../tls/transport-security.js';
 import { onShutdown } from '../runtime/shutdown.js';
+import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/index.js';
+import { RecipientStore } from '../recipients/store.js';
 import { createChannelWorker, createWorkflowWorker } from './create-workers.js';
 import { installTemporalRuntime } from './install-runtime.js';
 
@@ -52,6 +54,11 @@ async function main(): Promise<void> {
   const sdkMetricsOn = installTemporalRuntime(logger, 'WARN', { prometheusBindAddress: sdkMetrics });
   const { temporalAddress } = resolveEndpoints(config);
   const connection = await NativeConnection.connect({ address: temporalAddress, tls: temporalTls });
+  // Channel workers resolve recipients and check suppressions in PostgreSQL (pool per process, created here only).
+  const pool = requested.length > 0 ? createPool(resolveDatabaseUrl(config), { max: config.DATABASE_POOL_MAX, logger }) : undefined;
+  if (pool !== undefined) await migrateWhenReachable(pool, logger);
+  const recipients = pool !== undefined ? new RecipientStore(pool) : undefined;
+  const preferenceDefaults = { optInCategories: config.PREFERENCE_OPT_IN_CATEGORIES, urgentCategories: config.URGENT_CATEGORIES };
   const workers: Worker[] = [];
   const senders: ChannelSender<unknown, unknown>[] = [];
   if (runWorkflows) {
@@ -61,7 +68,7 @@ async function main(): Promise<void> {
     const channel = getChannel(name);
     const runtime = config.channels[name];
     if (channel === undefined || runtime === undefined) continue;
-    const { worker, sender } = await createChannelWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, channel, runtime, logger: logger.child({ channel: name }), shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, dataConverter, onOutcome: metrics.onOutcome, tracing: tracing.enabled });
+    const { worker, sender } = await createChannelWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, channel, runtime, logger: logger.child({ channel: name }), shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, dataConverter, onOutcome: metrics.onOutcome, onDecision: metrics.onDecision, recipients, preferenceDefaults, tracing: tracing.enabled });
     workers.push(worker);
     senders.push(sender);
   }
@@ -77,6 +84,7 @@ async function main(): Promise<void> {
     for (const w of workers) w.shutdown();
     await running;
     await Promise.all(senders.map((s) => s.close()));
+    await pool?.end();
     await metricsServer?.close();
     await connection.close();
     await tracing.shutdown();

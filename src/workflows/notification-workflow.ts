@@ -5,6 +5,7 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -12,9 +13,9 @@ import {
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { DeliverResult, DeliverInput, DeliveryState, NotificationState, NotificationStatus, NotificationWorkflowInput } from '../shared/notification.js';
-import { QUERY_STATUS, SEARCH_ATTRIBUTES, SIGNAL_CANCEL, SIGNAL_RETRY, channelTaskQueue } from '../shared/notification.js';
+import { QUERY_STATUS, RECIPIENTS_PATCH, SEARCH_ATTRIBUTES, SIGNAL_CANCEL, SIGNAL_RETRY, channelTaskQueue } from '../shared/notification.js';
 import { FAILURE_TYPES } from '../shared/failure-types.js';
-import type { ChannelActivities } from '../activities/index.js';
+import type { ChannelActivities, DeliverActivityResult } from '../activities/index.js';
 
 /** Signal: cancel the notification if nothing has been sent yet (ignored once sending started). */
 export const cancelSignal = defineSignal<[{ reason?: string }?]>(SIGNAL_CANCEL);
@@ -46,6 +47,8 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     sendAt: request.sendAt,
     metadata: request.metadata,
     tags: request.tags,
+    ...(request.recipient !== undefined ? { recipient: request.recipient } : {}),
+    ...(request.category !== undefined ? { category: request.category } : {}),
     deliveries: request.deliveries.map((d) => ({ channel: d.channel, status: 'pending', attempts: 0 })),
     acceptedAt: input.acceptedAt,
     updatedAt: now(),
@@ -62,8 +65,8 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
 
   setHandler(statusQuery, () => state);
   setHandler(cancelSignal, () => {
-    // Once a send is in flight it cannot be recalled; a cancel then only ends a wait for `retry`.
-    if (!sendingStarted || state.status === 'failed') cancelRequested = true;
+    // Once a send is in flight it cannot be recalled; a cancel then only ends a wait for `retry` or a quiet-hours hold.
+    if (!sendingStarted || state.status === 'failed' || state.status === 'held') cancelRequested = true;
   });
   setHandler(retrySignal, () => {
     if (state.status === 'failed') retryRequested = true;
@@ -84,7 +87,10 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   for (;;) {
     sendingStarted = true;
     setStatus('sending');
-    await runDeliveries(input, state, now);
+    await runDeliveries(input, state, now, { setStatus, cancelled: () => cancelRequested });
+    if (cancelRequested && state.deliveries.some((d) => d.status === 'cancelled')) return finish('cancelled');
+    // Every delivery skipped by the recipient's choices or the suppression list: nothing to send, nothing to retry.
+    if (state.deliveries.length > 0 && state.deliveries.every((d) => d.status === 'skipped' && d.skipReason !== undefined)) return finish('skipped');
     const anySent = state.deliveries.some((d) => d.status === 'sent');
     const allDone = state.deliveries.every((d) => d.status === 'sent' || d.status === 'skipped');
     const succeeded = request.routing === 'fallback' ? anySent : allDone;
@@ -99,7 +105,10 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     if (cancelRequested) return finish('cancelled');
     retryRequested = false;
     for (const d of state.deliveries) {
-      if (d.status === 'failed' || (request.routing === 'fallback' && d.status === 'skipped')) d.status = 'pending';
+      if (d.status === 'failed' || (request.routing === 'fallback' && d.status === 'skipped')) {
+        d.status = 'pending';
+        d.skipReason = undefined;
+      }
     }
   }
 
@@ -113,20 +122,28 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   }
 }
 
+/** What a delivery needs from its workflow to hold for quiet hours: the status setter and whether a cancel came. */
+interface HoldControl {
+  setStatus(status: NotificationStatus): void;
+  cancelled(): boolean;
+}
+
 async function runDeliveries(
   input: NotificationWorkflowInput,
   state: NotificationState,
   now: () => string,
+  hold: HoldControl,
 ): Promise<void> {
   const pending = state.deliveries
     .map((d, index) => ({ d, index }))
     .filter(({ d }) => d.status === 'pending');
   if (input.request.routing === 'all') {
-    await Promise.all(pending.map(({ d, index }) => runOne(input, d, index, now)));
+    await Promise.all(pending.map(({ d, index }) => runOne(input, state, d, index, now, hold)));
     return;
   }
   for (const { d, index } of pending) {
-    if (await runOne(input, d, index, now)) {
+    if (hold.cancelled()) return;
+    if (await runOne(input, state, d, index, now, hold)) {
       for (const rest of state.deliveries) if (rest.status === 'pending') rest.status = 'skipped';
       return;
     }
@@ -134,7 +151,7 @@ async function runDeliveries(
 }
 
 /** Runs one delivery to completion (all its retries); returns whether it was sent. */
-async function runOne(input: NotificationWorkflowInput, d: DeliveryState, index: number, now: () => string): Promise<boolean> {
+async function runOne(input: NotificationWorkflowInput, state: NotificationState, d: DeliveryState, index: number, now: () => string, hold: HoldControl): Promise<boolean> {
   const delivery = input.request.deliveries[index];
   if (delivery === undefined) return false;
   const policy = input.retryPolicies[delivery.channel];
@@ -163,17 +180,48 @@ async function runOne(input: NotificationWorkflowInput, d: DeliveryState, index:
     to: delivery.to,
     content: delivery.content,
     metadata: input.request.metadata,
+    ...(input.request.recipient !== undefined ? { recipient: input.request.recipient, clientId: input.clientId } : { clientId: input.clientId }),
+    ...(input.request.category !== undefined ? { category: input.request.category } : {}),
     idempotencyKey: `${input.id}.${delivery.channel}${sameChannelBefore > 0 ? `.${sameChannelBefore}` : ''}`,
   };
   d.status = 'sending';
   try {
-    const result: DeliverResult & { attempt?: number } = await deliver(args);
-    d.attempts += result.attempt ?? 1;
-    d.status = 'sent';
-    d.providerMessageId = result.providerMessageId;
-    d.sentAt = now();
-    d.lastError = undefined;
-    return true;
+    for (;;) {
+      const result: DeliverActivityResult | (DeliverResult & { attempt?: number; outcome?: undefined }) = await deliver(args);
+      d.attempts += result.attempt ?? 1;
+      if (result.outcome === 'skipped') {
+        // Opted out or suppressed: nothing was sent and retrying cannot change that; fallback goes on to the next entry.
+        d.status = 'skipped';
+        d.skipReason = result.reason;
+        d.lastError = undefined;
+        return false;
+      }
+      if (result.outcome === 'held' && patched(RECIPIENTS_PATCH)) {
+        // Quiet hours: a durable timer holds the delivery (never dropped), then it runs again and re-resolves.
+        d.status = 'held';
+        d.heldUntil = result.until;
+        state.heldUntil = result.until;
+        hold.setStatus('held');
+        const waitMs = Date.parse(result.until) - Date.now();
+        const cancelled = waitMs > 0 ? await condition(() => hold.cancelled(), waitMs) : hold.cancelled();
+        d.heldUntil = undefined;
+        if (!state.deliveries.some((x) => x.status === 'held' && x !== d)) state.heldUntil = undefined;
+        if (cancelled) {
+          d.status = 'cancelled';
+          return false;
+        }
+        d.status = 'sending';
+        if (state.status === 'held' && state.heldUntil === undefined) hold.setStatus('sending');
+        continue;
+      }
+      if (result.outcome !== undefined && result.outcome !== 'sent') continue;
+      d.status = 'sent';
+      d.providerMessageId = result.providerMessageId;
+      if ('resolvedTo' in result && result.resolvedTo !== undefined) d.resolvedTo = result.resolvedTo;
+      d.sentAt = now();
+      d.lastError = undefined;
+      return true;
+    }
   } catch (err) {
     d.status = 'failed';
     d.lastError = describeFailure(err, now());

@@ -7,6 +7,7 @@ declare module 'vitest' {
     kafkaBrokers: string[];
     temporalAddress: string;
     temporalNamespace: string;
+    databaseUrl: string;
   }
 }
 

@@ -21,7 +21,10 @@ import { createKafka } from '../../src/kafka/create-kafka.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
 import { NotificationClient } from '../../src/temporal/notification-client.js';
 import { createChannelWorker, createWorkflowWorker } from '../../src/workers/create-workers.js';
+import { createPool, migrate } from '../../src/db/index.js';
+import { RecipientStore } from '../../src/recipients/store.js';
 import { fastRetryEnv, isolatedEnv, testEnvironment } from './context.js';
+import { inject } from 'vitest';
 import { eventually, testLogger } from './kafka.js';
 import { quietTemporalRuntime } from './quiet-runtime.js';
 
@@ -35,7 +38,7 @@ export type Sinks = Awaited<ReturnType<typeof startSinks>>;
 export interface StatusBody {
   id: string;
   status: string;
-  deliveries: Array<{ channel: string; status: string; attempts: number; providerMessageId?: string; lastError?: { message: string; permanent: boolean } }>;
+  deliveries: Array<{ channel: string; status: string; attempts: number; providerMessageId?: string; lastError?: { message: string; permanent: boolean }; skipReason?: string; heldUntil?: string; waitingFor?: string }>;
   [k: string]: unknown;
 }
 
@@ -51,7 +54,11 @@ export interface Pipeline {
   config: AppConfig;
   sinks: Sinks;
   client: Client;
+  /** The recipients store the gateway and channel workers share (PostgreSQL: the global setup's, or `databaseUrl`). */
+  recipients: RecipientStore;
   ingestEvents: IngestEvent[];
+  /** Any method on a path under the API, with the pipeline's key; `body` undefined sends none. */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: unknown }>;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
   status(id: string): Promise<StatusBody>;
   waitForStatus(id: string, status: string, timeoutMs?: number): Promise<StatusBody>;
@@ -71,6 +78,8 @@ export async function startPipeline(
     logDestination?: DestinationStream;
     /** Other Kafka / Temporal than the shared test ones (e.g. a private cluster); topics then get the cluster's replication. */
     endpoints?: { kafkaBrokers: string[]; temporalAddress: string };
+    /** PostgreSQL for recipients (default: the `notify` database the global setup provides). */
+    databaseUrl?: string;
   } = {},
 ): Promise<Pipeline> {
   quietTemporalRuntime();
@@ -102,9 +111,14 @@ export async function startPipeline(
   const client = new Client({ connection: clientConnection, namespace: t.namespace, dataConverter: clientDataConverter(keyring) });
   const notifications = new NotificationClient(client, { taskQueuePrefix: t.prefix });
 
+  const pool = createPool(options.databaseUrl ?? inject('databaseUrl'), { max: 5, logger });
+  await migrate(pool);
+  const recipients = new RecipientStore(pool);
+  const preferenceDefaults = { optInCategories: config.PREFERENCE_OPT_IN_CATEGORIES, urgentCategories: config.URGENT_CATEGORIES };
+
   const producer = new BatchingProducer({ kafka, topic: config.KAFKA_TOPIC, logger, lingerMs: config.KAFKA_LINGER_MS, maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS, timeoutMs: config.KAFKA_PRODUCE_TIMEOUT_MS });
   await producer.connect();
-  const app: FastifyInstance = await buildApp({ config, producer, notifications, logger, auth: config.AUTH_DISABLED ? { disabled: true } : { keys: config.API_KEYS ?? [] }, payloadKeyring: keyring });
+  const app: FastifyInstance = await buildApp({ config, producer, notifications, logger, auth: config.AUTH_DISABLED ? { disabled: true } : { keys: config.API_KEYS ?? [] }, payloadKeyring: keyring, recipients });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
@@ -123,7 +137,7 @@ export async function startPipeline(
     const runtime = config.channels[channel.name];
     if (runtime === undefined) continue;
     for (let i = 0; i < (options.workersPerChannel ?? 1); i++) {
-      const { worker, sender } = await createChannelWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, channel: channel, runtime, logger, shutdownGraceTimeMs: 1_000, dataConverter: workerDataConverter(keyring) });
+      const { worker, sender } = await createChannelWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, channel: channel, runtime, logger, shutdownGraceTimeMs: 1_000, dataConverter: workerDataConverter(keyring), recipients, preferenceDefaults });
       workers.push(worker);
       closers.push(() => sender.close());
     }
@@ -133,6 +147,15 @@ export async function startPipeline(
   const post: Pipeline['post'] = async (path, body, headers = {}) => {
     const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, ...headers }, body: JSON.stringify(body) });
     return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  };
+  const request: Pipeline['request'] = async (method, path, body, headers = {}) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
   };
   const status = async (id: string) => (await (await fetch(`${url}/v1/notifications/${id}`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as StatusBody;
   const waitForStatus = async (id: string, wanted: string, timeoutMs = 30_000) => {
@@ -155,7 +178,9 @@ export async function startPipeline(
     config,
     sinks,
     client,
+    recipients,
     ingestEvents,
+    request,
     post,
     status,
     waitForStatus,
@@ -168,6 +193,7 @@ export async function startPipeline(
       await Promise.allSettled(closers.map((c) => c()));
       await workerConnection.close();
       await clientConnection.close();
+      await pool.end();
       await sinks.close();
     },
   };

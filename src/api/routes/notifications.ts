@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { NotificationState } from '../../shared/notification.js';
+import { RECIPIENT_STORE_UNAVAILABLE } from '../../shared/notification.js';
 import type { AcceptanceCache } from '../acceptance-cache.js';
 import { clientIdOf } from '../plugins/auth.js';
 import { issuesFromZod } from '../../schemas/issues.js';
@@ -19,6 +20,7 @@ import {
 } from '../../schemas/notification.js';
 import type { Submitter } from '../submitter.js';
 import type { GatewayDeps } from '../types.js';
+import { withTimeout } from '../../runtime/with-timeout.js';
 
 const idempotencyHeaders = z.object({
   'idempotency-key': z
@@ -71,6 +73,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
     async (request, reply) => {
       const disabledIssues = disabledChannelIssues(request.body, disabled, '');
       if (disabledIssues.length > 0) throw new ApiError(400, 'CHANNEL_DISABLED', `Invalid request: ${disabledIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, disabledIssues);
+      await checkRecipient(deps, clientOf(request), request.body.recipient);
       const { id, replay } = await submitter.submit(clientOf(request), request.headers['idempotency-key'], request.body, request.headers.traceparent);
       if (replay) void reply.header('idempotency-replay', 'true');
       const l = links(id);
@@ -104,6 +107,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
           const disabledIssues = disabledChannelIssues(notification, disabled, `notifications.${index}.`);
           if (disabledIssues.length > 0) return { index, status: 400, error: errorBody(400, 'CHANNEL_DISABLED', `Invalid item ${index}`, disabledIssues) };
           try {
+            await checkRecipient(deps, clientId, notification.recipient);
             const { id, replay } = await submitter.submit(clientId, idempotencyKey, notification, request.headers.traceparent);
             return { index, status: 202, id, replay };
           } catch (err) {
@@ -144,9 +148,10 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
       }
       const state: Partial<NotificationState> = lookup.state ?? {};
       const pending = lookup.pendingActivities[0];
-      const deliveries = (state.deliveries ?? []).map((d) => ({
+      const deliveries = (state.deliveries ?? []).map(({ resolvedTo: _resolvedTo, ...d }) => ({
         ...d,
         ...(d.status === 'sending' && pending !== undefined && lookup.pendingActivities.length === 1 ? { currentAttempt: pending.attempt } : {}),
+        ...(d.status === 'sending' && lookup.pendingActivities.some((a) => a.lastFailureType === RECIPIENT_STORE_UNAVAILABLE) ? { waitingFor: 'recipient-database' } : {}),
       }));
       return reply.send({
         id,
@@ -160,6 +165,9 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
         updatedAt: state.updatedAt,
         completedAt: state.completedAt,
         awaitingRetryUntil: state.awaitingRetryUntil,
+        heldUntil: state.heldUntil,
+        recipient: state.recipient,
+        category: state.category,
         links: links(id),
       });
     },
@@ -191,8 +199,8 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
         }
         const status = lookup.state?.status ?? lookup.statusFromSearchAttribute;
         if (lookup.runStatus !== 'RUNNING') throw new ApiError(409, 'ALREADY_COMPLETED', `The notification is already ${status ?? 'completed'}.`);
-        if (name === 'cancel' && status !== 'scheduled' && status !== 'failed') {
-          throw new ApiError(409, 'NOT_CANCELLABLE', `Only scheduled (or failed, awaiting retry) notifications can be cancelled; this one is ${status ?? 'unknown'}.`);
+        if (name === 'cancel' && status !== 'scheduled' && status !== 'failed' && status !== 'held') {
+          throw new ApiError(409, 'NOT_CANCELLABLE', `Only scheduled, held (quiet hours) or failed (awaiting retry) notifications can be cancelled; this one is ${status ?? 'unknown'}.`);
         }
         if (name === 'retry' && status !== 'failed') {
           throw new ApiError(409, 'NOT_RETRYABLE', `Only failed notifications can be retried; this one is ${status ?? 'unknown'}.`);
@@ -227,6 +235,23 @@ const STEP_FAILURE: Record<TemporalStep, string> = {
  * other failure answers 503 naming the step that failed (Temporal's own error text is logged, never sent: it is
  * internal and may name hosts). Signals are safe to resend, so the 503 says to retry.
  */
+/**
+ * A notification naming a recipient that does not exist answers 404 at submit when the database can tell. When it
+ * cannot (down, slow), the notification is accepted anyway: its delivery resolves the recipient later (and fails
+ * with `unknown-recipient` if it still does not exist) — an outage never turns into lost notifications.
+ */
+async function checkRecipient(deps: GatewayDeps, clientId: string, recipient: string | undefined): Promise<void> {
+  if (recipient === undefined || deps.recipients === undefined) return;
+  let exists: boolean;
+  try {
+    exists = await withTimeout(deps.recipients.exists(clientId, recipient), 1_000, 'recipient lookup');
+  } catch (err) {
+    deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'recipient check skipped: database unavailable; accepting');
+    return;
+  }
+  if (!exists) throw new ApiError(404, 'UNKNOWN_RECIPIENT', `No recipient ${recipient} for this API key; create it with PUT /v1/recipients/${recipient}`, [{ path: 'recipient', message: 'unknown recipient' }]);
+}
+
 async function temporalCall<T>(step: TemporalStep, id: string, logger: FastifyBaseLogger, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
