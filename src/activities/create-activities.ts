@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { DeliveryError, PermanentDeliveryError } from '../channels/errors.js';
 import type { ChannelSender } from '../channels/types.js';
 import type { DeliverInput, DeliverResult } from '../shared/notification.js';
+import { scrubText } from '../logging/create-logger.js';
 
 /** Dependencies of the channel activities; only the worker entry point builds the real ones. */
 export interface ActivityDeps {
@@ -64,7 +65,8 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
         return { providerMessageId: result.providerMessageId, attempt };
       } catch (err) {
         const durationMs = performance.now() - started;
-        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+        // Provider texts may quote the recipient; spans are exported like logs.
+        span.setStatus({ code: SpanStatusCode.ERROR, message: scrubText(err instanceof Error ? err.message : String(err)) });
         if (err instanceof DeliveryError) {
           deps.onOutcome?.({ channel: input.channel, result: err.permanent ? 'permanent' : 'transient', durationMs });
           log.warn({ err: { type: err.name, message: err.message, code: err.code } }, 'delivery attempt failed');
