@@ -11,6 +11,7 @@ import { AesGcmPayloadCodec } from '../crypto/payload-codec.js';
 import { instrumentGateway } from '../observability/gateway.js';
 import { AcceptanceCache } from './acceptance-cache.js';
 import { createErrorHandler, errorBody } from './errors.js';
+import { withOpenApiExamples } from './openapi-examples.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNotificationRoutes } from './routes/notifications.js';
 import { Submitter } from './submitter.js';
@@ -72,10 +73,11 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           'deduplicated by notification id.',
       },
       tags: [{ name: 'notifications' }, { name: 'health' }, { name: 'codec' }],
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS (`npm run keys -- new <name>`).' } } },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'nfy_…', description: 'An API key from API_KEYS (`npm run keys -- new <name>`); Swagger UI: "Authorize", paste the key without "Bearer ".' } } },
       security: [{ apiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    // zod → JSON Schema, plus the examples Swagger UI's "Try it out" and generated clients start from.
+    transform: (input) => withOpenApiExamples(jsonSchemaTransform(input), input.route.method),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
