@@ -1,7 +1,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { registerAuth } from '../auth/http-auth.js';
 import { registerRateLimit } from '../auth/rate-limit.js';
@@ -39,14 +39,13 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   if (deps.observability !== undefined) instrumentGateway(app, deps.observability);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler(createErrorHandler(deps.logger));
   // Known path, other method → 405 with Allow (RFC 9110), not 404.
   const routes: Array<{ pattern: RegExp; method: string }> = [];
   app.addHook('onRoute', (route) => {
     const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+')}/?$`);
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) routes.push({ pattern, method });
   });
-  app.setNotFoundHandler((request, reply) => {
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '';
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
     if (allowed.length > 0) {
@@ -56,6 +55,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         .send(errorBody(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`));
     }
     return reply.code(404).send(errorBody(404, 'NOT_FOUND', `No route ${request.method} ${path}`));
+  };
+  app.setNotFoundHandler(notFound);
+  const errorHandler = createErrorHandler(deps.logger);
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    // A body-carrying method fastify knows (e.g. QUERY) without Content-Type fails before routing: on a path that does
+    // not serve that method, the truthful answer is still 405 (or 404), not 400.
+    if (err.code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE' && !routes.some((r) => r.method === request.method && r.pattern.test(request.url.split('?')[0] ?? ''))) {
+      return notFound(request, reply);
+    }
+    return errorHandler(err, request, reply);
   });
   // Security: identify the caller, then rate-limit per client, then (preParsing) enforce each route's scope.
   registerSecurityHeaders(app);
