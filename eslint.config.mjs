@@ -14,7 +14,7 @@ const SRC_MAY_IMPORT = {
   channels: [],
   db: ['runtime'],
   recipients: ['channels', 'shared'],
-  activities: ['channels', 'recipients', 'shared'],
+  activities: ['channels', 'logging', 'recipients', 'shared'],
   workflows: ['activities', 'shared'],
   schemas: ['channels', 'kafka', 'recipients', 'shared'],
   kafka: ['runtime', 'shared', 'tls'],

@@ -5,6 +5,8 @@
 # HTTP port against the shared dev infrastructure (Kafka 127.0.0.1:9092, Temporal 127.0.0.1:7233; start it with
 # `npm run infra -- start` first), fuzzes every operation of the served /openapi.json with all checks, then stops the
 # gateway. Accepted notifications go to a throw-away topic (schemathesis.notifications), not the real one.
+# Authentication stays on, as in production: the gateway gets a fresh API key (all scopes) that schemathesis sends, so
+# its auth checks (requests without or with a wrong key must get 401) test the real behaviour. Rate limiting is off.
 #
 # Usage: scripts/schemathesis.sh [extra schemathesis run options, e.g. --max-examples 50]
 # Env:   SCHEMATHESIS_VERSION (default 4.32.5), SCHEMATHESIS_PORT (default: a free port), SCHEMATHESIS_REPORT_DIR.
@@ -30,10 +32,13 @@ PORT="${SCHEMATHESIS_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bin
 LOG="$REPORT_DIR/gateway.log"
 mkdir -p "$REPORT_DIR"
 
+# A throw-away API key for this run: "<key> <API_KEYS entry>".
+read -r API_KEY API_KEY_ENTRY < <(cd "$ROOT" && node --import tsx -e "import('./src/auth/api-keys.ts').then((m) => { const k = m.generateApiKey(); console.log(k, m.formatApiKeyEntry('schemathesis', ['send', 'read', 'admin'], k)); })")
+
 echo "[schemathesis] starting the gateway on 127.0.0.1:$PORT (log: $LOG)"
 HTTP_PORT="$PORT" HTTP_HOST=127.0.0.1 LOG_LEVEL=warn \
   KAFKA_TOPIC=schemathesis.notifications KAFKA_DLQ_TOPIC=schemathesis.notifications.dlq KAFKA_PARTITIONS=1 \
-  AUTH_DISABLED=true RATE_LIMIT_MAX=0 \
+  API_KEYS="$API_KEY_ENTRY" RATE_LIMIT_MAX=0 \
   node --import tsx src/api/main.ts >"$LOG" 2>&1 &
 GATEWAY_PID=$!
 cleanup() {
@@ -55,6 +60,7 @@ done
 echo "[schemathesis] fuzzing http://127.0.0.1:$PORT/openapi.json"
 "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" \
   --checks all \
+  --header "Authorization: Bearer $API_KEY" \
   --workers 2 \
   --report junit --report-dir "$REPORT_DIR" \
   "$@"

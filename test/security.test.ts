@@ -111,6 +111,15 @@ describe('personal data at rest', () => {
     expect(JSON.parse(records[0]?.value?.toString() ?? '{}')).toHaveProperty('sealedRequest.kid', p.keyring.currentKeyId);
   });
 
+  it('scrubs the address the SMTP server quoted in its rejection from the failed attempt’s log line', async () => {
+    // Positive control: the server really echoed the address (the owner sees it in the decrypted status).
+    const status = (await p.status(fallbackId)) as unknown as { deliveries: Array<{ lastError?: { message: string } }> };
+    expect(status.deliveries[0]?.lastError?.message).toContain(SENTINEL_FAILING_EMAIL);
+    const failed = logLines.filter((l) => l.includes('delivery attempt failed') && l.includes(fallbackId));
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((l) => l.includes('[redacted email]') && !l.includes(SENTINEL_FAILING_EMAIL))).toBe(true);
+  });
+
   it('no log line of the gateway, ingest or workers contains the sentinel data', () => {
     expect(logLines.length).toBeGreaterThan(0);
     expect(containing(logLines.map((l) => Buffer.from(l)))).toEqual([]);

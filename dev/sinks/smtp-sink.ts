@@ -13,8 +13,12 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-/** SMTP reply for an injected fault (HTTP-flavoured kinds mapped to their SMTP meaning). */
-function smtpReplyFor(rule: FaultRule): { code: number; text: string } | undefined {
+/**
+ * SMTP reply for an injected fault (HTTP-flavoured kinds mapped to their SMTP meaning). A 550 quotes the rejected
+ * recipient, as real servers do (`550 5.1.1 <ada@example.com>: Recipient address rejected`), so tests see provider
+ * texts that carry personal data.
+ */
+function smtpReplyFor(rule: FaultRule, recipients: readonly string[]): { code: number; text: string } | undefined {
   switch (rule.fault) {
     case '5xx':
       return { code: 421, text: 'Service not available (injected fault)' };
@@ -24,7 +28,7 @@ function smtpReplyFor(rule: FaultRule): { code: number; text: string } | undefin
       return { code: 452, text: 'Too many messages, try again later (injected fault)' };
     case '4xx':
     case 'smtp550':
-      return { code: 550, text: 'Mailbox unavailable (injected fault)' };
+      return { code: 550, text: `5.1.1 <${recipients.join('>, <')}>: Recipient address rejected: mailbox unavailable (injected fault)` };
     default:
       return undefined;
   }
@@ -67,7 +71,7 @@ export async function startSmtpSink(options: { host: string; port: number; store
           logger?.info({ idempotencyKey, attemptNo }, 'smtp sink: injected timeout (no reply)');
           return; // never answer; the client gives up, close() tears the connection down
         }
-        const reply = fault !== undefined ? smtpReplyFor(fault) : undefined;
+        const reply = fault !== undefined ? smtpReplyFor(fault, recipients) : undefined;
         if (reply !== undefined) {
           logger?.info({ idempotencyKey, attemptNo, code: reply.code }, 'smtp sink: injected fault');
           callback(smtpError(reply.code, reply.text));

@@ -9,6 +9,7 @@ import { NO_ADDRESS, RECIPIENT_STORE_UNAVAILABLE, UNKNOWN_RECIPIENT } from '../s
 import { addressKeys, isAddressFailure } from '../recipients/addresses.js';
 import type { PreferenceDefaults } from '../recipients/preferences.js';
 import type { DeliveryResolution, RecipientStore } from '../recipients/store.js';
+import { scrubText } from '../logging/create-logger.js';
 
 /** Dependencies of the channel activities; only the worker entry point builds the real ones. */
 export interface ActivityDeps {
@@ -112,7 +113,8 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
         return { providerMessageId: result.providerMessageId, attempt, ...(input.recipient !== undefined ? { resolvedTo: to } : {}) };
       } catch (err) {
         const durationMs = performance.now() - started;
-        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+        // Provider texts may quote the recipient; spans are exported like logs.
+        span.setStatus({ code: SpanStatusCode.ERROR, message: scrubText(err instanceof Error ? err.message : String(err)) });
         if (err instanceof DeliveryError) {
           deps.onOutcome?.({ channel: input.channel, result: err.permanent ? 'permanent' : 'transient', durationMs });
           log.warn({ err: { type: err.name, message: err.message, code: err.code } }, 'delivery attempt failed');

@@ -287,6 +287,13 @@ describe('routing errors', () => {
     expect(res.json()).toMatchObject({ statusCode: 405, code: 'METHOD_NOT_ALLOWED' });
   });
 
+  it('answers 405 (not 400) for QUERY without a Content-Type on a path that does not serve QUERY', async () => {
+    const res = await app.inject({ method: 'QUERY' as 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toContain('GET');
+    expect((await app.inject({ method: 'QUERY' as 'GET', url: '/v2/nothing' })).statusCode).toBe(404);
+  });
+
   it('answers 404 for an unknown path and 400 (not 414) for an over-long id', async () => {
     expect((await app.inject({ method: 'GET', url: '/v2/nothing' })).statusCode).toBe(404);
     const res = await app.inject({ method: 'GET', url: `/v1/notifications/ntf_${'a'.repeat(200)}` });

@@ -1,7 +1,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { AesGcmPayloadCodec } from '../crypto/payload-codec.js';
 import { instrumentGateway } from '../observability/gateway.js';
@@ -11,6 +11,7 @@ import { authPlugin } from './plugins/auth.js';
 import { codecRoutesPlugin, isLoopbackHost } from './plugins/codec-routes.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
+import { withOpenApiExamples } from './openapi-examples.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNotificationRoutes } from './routes/notifications.js';
 import { registerRecipientRoutes } from './routes/recipients.js';
@@ -39,14 +40,13 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   if (deps.observability !== undefined) instrumentGateway(app, deps.observability);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler(createErrorHandler(deps.logger));
   // Known path, other method → 405 with Allow (RFC 9110), not 404.
   const routes: Array<{ pattern: RegExp; method: string }> = [];
   app.addHook('onRoute', (route) => {
     const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+')}/?$`);
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) routes.push({ pattern, method });
   });
-  app.setNotFoundHandler((request, reply) => {
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '';
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
     if (allowed.length > 0) {
@@ -56,6 +56,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         .send(errorBody(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`));
     }
     return reply.code(404).send(errorBody(404, 'NOT_FOUND', `No route ${request.method} ${path}`));
+  };
+  app.setNotFoundHandler(notFound);
+  const errorHandler = createErrorHandler(deps.logger);
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    // A body-carrying method fastify knows (e.g. QUERY) without Content-Type fails before routing: on a path that does
+    // not serve that method, the truthful answer is still 405 (or 404), not 400.
+    if (err.code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE' && !routes.some((r) => r.method === request.method && r.pattern.test(request.url.split('?')[0] ?? ''))) {
+      return notFound(request, reply);
+    }
+    return errorHandler(err, request, reply);
   });
   // Security: identify the caller, then rate-limit per client, then (preParsing) enforce each route's scope.
   await app.register(securityHeadersPlugin);
@@ -73,10 +83,11 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           'deduplicated by notification id.',
       },
       tags: [{ name: 'notifications' }, { name: 'recipients' }, { name: 'suppressions' }, { name: 'health' }, { name: 'codec' }],
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS (`npm run keys -- new <name>`).' } } },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'nfy_…', description: 'An API key from API_KEYS (`npm run keys -- new <name>`); Swagger UI: "Authorize", paste the key without "Bearer ".' } } },
       security: [{ apiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    // zod → JSON Schema, plus the examples Swagger UI's "Try it out" and generated clients start from.
+    transform: (input) => withOpenApiExamples(jsonSchemaTransform(input), input.route.method),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -3,8 +3,10 @@ import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { withTimeout } from '../runtime/with-timeout.js';
 
-/** How often an unhealthy producer probes the topic's metadata, and the deadline of one probe. */
+/** How often an unhealthy producer probes the topic's metadata. */
 const PROBE_INTERVAL_MS = 2_000;
+/** Deadline of one probe (connect + metadata); generous, since probes never overlap and a slow broker is still up. */
+const PROBE_TIMEOUT_MS = 10_000;
 
 /** A message queued for the next producer batch. */
 export interface OutgoingMessage {
@@ -106,7 +108,7 @@ export class BatchingProducer {
           await admin.connect();
           await admin.fetchTopicMetadata({ topics: [this.options.topic] });
         })(),
-        PROBE_INTERVAL_MS,
+        PROBE_TIMEOUT_MS,
         'metadata probe',
       );
       this.markHealthy();

@@ -33,6 +33,29 @@ export const REDACT_PATHS = [
   '*.apiKey',
 ];
 
+const EMAIL_ADDRESS = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
+const PHONE_NUMBER = /\+\d[\d ().-]{5,18}\d/g;
+
+/**
+ * Replaces email addresses and phone numbers in free text by placeholders. Provider error texts quote recipients
+ * (an SMTP rejection like `550 5.1.1 <ada@example.com>: Recipient address rejected`), and they reach logs as error
+ * messages, which path-based redaction cannot see into.
+ */
+export function scrubText(text: string): string {
+  return text.replace(EMAIL_ADDRESS, '[redacted email]').replace(PHONE_NUMBER, '[redacted phone]');
+}
+
+/** An error (or an `{ message, … }` object) for a log line, with message, stack and causes scrubbed of recipients. */
+export function scrubError(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > 4) return typeof value === 'string' ? scrubText(value) : value;
+  const source = value instanceof Error ? (pino.stdSerializers.err(value) as unknown as Record<string, unknown>) : (value as Record<string, unknown>);
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(source)) {
+    out[key] = typeof v === 'string' ? scrubText(v) : key === 'cause' || (v !== null && typeof v === 'object' && !Array.isArray(v)) ? scrubError(v, depth + 1) : v;
+  }
+  return out;
+}
+
 /** Trace and span id of the active OpenTelemetry span, so log lines can be joined with traces (empty when tracing is off). */
 function traceFields(): Record<string, string> {
   const span = trace.getActiveSpan()?.spanContext();
@@ -46,6 +69,8 @@ export function createLogger(options: { level: string; component: string; destin
       level: options.level,
       base: { component: options.component, pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // Errors carry provider texts; `error` is the key the Temporal SDK uses ("Activity failed").
+      serializers: { err: scrubError, error: scrubError },
       timestamp: pino.stdTimeFunctions.isoTime,
       mixin: traceFields,
     },

@@ -1,2 +1,2 @@
 /** Structured logging with PII redaction. */
-export { createLogger, REDACT_PATHS } from './create-logger.js';
+export { createLogger, REDACT_PATHS, scrubError, scrubText } from './create-logger.js';

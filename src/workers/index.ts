@@ -1,4 +1,4 @@
 /** Temporal workers: the notification workflow worker and one activity worker per channel. */
 export { createChannelWorker, createWorkflowWorker, workflowBundle, WORKFLOWS_PATH } from './create-workers.js';
 export type { ChannelWorkerOptions, WorkflowWorkerOptions } from './create-workers.js';
-export { installTemporalRuntime } from './install-runtime.js';
+export { installTemporalRuntime, temporalLogAdapter } from './install-runtime.js';

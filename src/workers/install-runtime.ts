@@ -10,24 +10,8 @@ import type { Logger } from 'pino';
  * Returns whether SDK metrics are served.
  */
 export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN', options: { prometheusBindAddress?: string } = {}): boolean {
-  const order: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
-  const min = order.indexOf(level);
   const log = logger.child({ component: 'temporal-sdk' });
-  const emit = (l: LogLevel, message: string, meta?: LogMetadata) => {
-    if (order.indexOf(l) < min) return;
-    // Expected by design: the workflow worker has no activities and channel workers have no workflows.
-    if (message.startsWith('No activities registered') || message.startsWith('No workflows registered')) return;
-    const fn = l === 'ERROR' ? log.error.bind(log) : l === 'WARN' ? log.warn.bind(log) : l === 'INFO' ? log.info.bind(log) : log.debug.bind(log);
-    fn(meta ?? {}, message);
-  };
-  const adapter: TemporalLogger = {
-    log: emit,
-    trace: (m, meta) => emit('TRACE', m, meta),
-    debug: (m, meta) => emit('DEBUG', m, meta),
-    info: (m, meta) => emit('INFO', m, meta),
-    warn: (m, meta) => emit('WARN', m, meta),
-    error: (m, meta) => emit('ERROR', m, meta),
-  };
+  const adapter = temporalLogAdapter(logger, level);
   if (options.prometheusBindAddress !== undefined) {
     try {
       Runtime.install({ logger: adapter, telemetryOptions: { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } } });
@@ -41,4 +25,30 @@ export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN',
   }
   Runtime.install({ logger: adapter });
   return false;
+}
+
+/**
+ * The Temporal SDK logger routed into pino (`component: temporal-sdk`), at `level` and above. Its metadata goes
+ * through the process logger's serializers, so the `error` of an "Activity failed" line (which carries the
+ * provider's text, e.g. an SMTP rejection quoting the address) is scrubbed like every other logged error.
+ */
+export function temporalLogAdapter(logger: Logger, level: LogLevel = 'WARN'): TemporalLogger {
+  const order: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+  const min = order.indexOf(level);
+  const log = logger.child({ component: 'temporal-sdk' });
+  const emit = (l: LogLevel, message: string, meta?: LogMetadata) => {
+    if (order.indexOf(l) < min) return;
+    // Expected by design: the workflow worker has no activities and channel workers have no workflows.
+    if (message.startsWith('No activities registered') || message.startsWith('No workflows registered')) return;
+    const fn = l === 'ERROR' ? log.error.bind(log) : l === 'WARN' ? log.warn.bind(log) : l === 'INFO' ? log.info.bind(log) : log.debug.bind(log);
+    fn(meta ?? {}, message);
+  };
+  return {
+    log: emit,
+    trace: (m, meta) => emit('TRACE', m, meta),
+    debug: (m, meta) => emit('DEBUG', m, meta),
+    info: (m, meta) => emit('INFO', m, meta),
+    warn: (m, meta) => emit('WARN', m, meta),
+    error: (m, meta) => emit('ERROR', m, meta),
+  };
 }

@@ -67,7 +67,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
         description: 'Answers 202 once the notification is durably written to Kafka (acks=all). 503 + Retry-After when Kafka is unavailable.',
         headers: idempotencyHeaders,
         body: notificationRequestSchema,
-        response: { 202: acceptedSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 503: errorSchema },
+        response: { 202: acceptedSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 500: errorSchema, 503: errorSchema },
       },
     },
     async (request, reply) => {
