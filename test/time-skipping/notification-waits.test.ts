@@ -21,7 +21,7 @@ import { quietTemporalRuntime } from '../helpers/quiet-runtime.js';
  * Not here: the `sendAt` wait. With test server 1.38.0 the workflow task that follows a fired timer and schedules an
  * activity times out again and again in skipped time (the worker's completion arrives after the server moved on), so
  * the run ends in the server's default execution timeout. The `sendAt` timer is covered against the real dev server
- * (src/workflows/notification-workflow.test.ts) and by the replay
+ * (src/workflows/notification-workflow.test.ts, test/scenarios/temporal-restart-timers.test.ts) and by the replay
  * fixture `scheduled-send-at.json`.
  */
 const DAY = 24 * 3600 * 1000;
