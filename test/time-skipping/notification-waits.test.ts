@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,7 +83,8 @@ beforeAll(async () => {
   }).catch(() => undefined);
   const deliver = async (i: DeliverInput): Promise<{ providerMessageId: string; attempt: number }> => {
     const attempt = calls.filter((c) => c.notificationId === i.notificationId).length + 1;
-    calls.push({ notificationId: i.notificationId, at: await env.currentTimeMs() });
+    // When the server scheduled this attempt (server time): attempt n+1 is scheduled at least the backoff after n.
+    calls.push({ notificationId: i.notificationId, at: Context.current().info.currentAttemptScheduledTimestampMs });
     const failure = outcomes.get(i.notificationId)?.(attempt);
     if (failure !== undefined) throw failure;
     return { providerMessageId: `p-${i.idempotencyKey}`, attempt };
