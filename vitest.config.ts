@@ -23,6 +23,7 @@ export const UNIT_TESTS = [
   'dev/infra/generated-config.test.ts',
   'dev/sinks/sinks.test.ts',
   'test/bad-input/ingest.test.ts',
+  'test/replay/replay.test.ts',
 ];
 
 const ALL_TESTS = ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'];
