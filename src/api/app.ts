@@ -59,7 +59,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // Security: identify the caller, then rate-limit per client, then (preParsing) enforce each route's scope.
   registerSecurityHeaders(app);
   registerAuth(app, deps.auth, deps.logger);
-  await registerRateLimit(app, { max: deps.config.RATE_LIMIT_MAX, windowMs: deps.config.RATE_LIMIT_WINDOW_MS });
+  await registerRateLimit(app, { max: deps.config.RATE_LIMIT_MAX, windowMs: deps.config.RATE_LIMIT_WINDOW_MS, unauthenticatedMax: deps.config.RATE_LIMIT_UNAUTHENTICATED_MAX });
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -18,6 +18,7 @@ export type GatewayConfig = Pick<
   | 'KAFKA_PRODUCE_TIMEOUT_MS'
   | 'RATE_LIMIT_MAX'
   | 'RATE_LIMIT_WINDOW_MS'
+  | 'RATE_LIMIT_UNAUTHENTICATED_MAX'
   | 'NOTIFY_ENV'
   | 'HTTP_HOST'
 >;

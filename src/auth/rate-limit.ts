@@ -4,8 +4,14 @@ import { ApiError } from '../api/errors.js';
 
 /** Rate-limit settings (config RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS; max 0 disables the limit). */
 export interface RateLimitSettings {
+  /** Requests per window per authenticated client. */
   max: number;
   windowMs: number;
+  /**
+   * Requests per window per IP address for callers without a valid key (never more than `max`): failed key guesses
+   * stay throttled even when the per-client budget is large. Defaults to `max`.
+   */
+  unauthenticatedMax?: number;
 }
 
 /** Routes never limited: load-balancer probes must not be throttled. */
@@ -21,7 +27,8 @@ export function rateLimitKey(request: FastifyRequest): string {
 }
 
 /**
- * Per-client rate limiting with `@fastify/rate-limit`: 429 with `Retry-After` and the IETF draft `RateLimit-*`
+ * Per-client rate limiting with `@fastify/rate-limit` (authenticated clients get `max`, callers without a valid key
+ * `unauthenticatedMax` per IP): 429 with `Retry-After` and the IETF draft `RateLimit-*`
  * headers. Must be registered after the auth hook (it reads the principal) and before the routes. The counters are
  * in this process's memory: with several gateways behind a load balancer each enforces its own limit, so configure
  * the plugin's Redis store (`redis` option) to share one limit across them.
@@ -30,7 +37,7 @@ export async function registerRateLimit(app: FastifyInstance, settings: RateLimi
   if (settings.max === 0) return;
   await app.register(fastifyRateLimit, {
     global: true,
-    max: settings.max,
+    max: (request) => (request.principal !== undefined ? settings.max : Math.min(settings.max, settings.unauthenticatedMax ?? settings.max)),
     timeWindow: settings.windowMs,
     enableDraftSpec: true,
     keyGenerator: rateLimitKey,
