@@ -19,6 +19,8 @@ import type { E2eResults } from './phases/e2e.js';
 import { e2ePhase } from './phases/e2e.js';
 import type { GatewayResults } from './phases/gateway.js';
 import { gatewayPhase } from './phases/gateway.js';
+import { restartPhase } from './phases/reference.js';
+import type { RestartResults } from './phases/reference.js';
 import type { PragmaResults } from './phases/temporal.js';
 import { temporalPhase } from './phases/temporal.js';
 
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
   let gateway: GatewayResults | undefined;
   const temporal: PragmaResults[] = [];
   let e2e: E2eResults | undefined;
+  let restart: RestartResults | undefined;
   try {
     const pragmaSets = only.has('temporal') ? plan.pragmaSets : plan.pragmaSets.slice(-1);
     infra = await startPrivateInfra(config, stamp.toLowerCase().replace(/[^a-z0-9]/g, ''), pragmaSets[0]?.pragmas ?? NORMAL.pragmas, log);
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
       }
       await Promise.all((workers ?? []).map((w) => w.stop()));
       await sinks.component.stop();
+      restart = await restartPhase(ctx);
     }
   } finally {
     await cleanup();
@@ -172,6 +176,7 @@ async function main(): Promise<void> {
     temporal,
     e2e,
     readiness: [...readinessLog()],
+    restart,
   };
   const report: BenchReport = { ...partial, summary: summarize(partial) };
   const base = join(outDir, `bench-${stamp}`);

@@ -13,6 +13,8 @@ export interface IngestFigure {
   name: string;
   env: Record<string, string>;
   recordsPerSec: number;
+  /** Every round (interleaved with the bare start rounds). */
+  rounds: number[];
 }
 
 /** The Temporal ceiling of one worker configuration: the workflow shape started directly, delivered at the sinks. */
@@ -22,6 +24,7 @@ export interface CeilingFigure {
   deliveredPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  rounds: number[];
 }
 
 /** Everything measured on one Temporal server (one pragma set). */
@@ -29,6 +32,7 @@ export interface PragmaResults {
   name: string;
   pragmas: string[];
   bareStartsPerSec: number;
+  bareStartRounds: number[];
   ingest: IngestFigure[];
   ceilings: CeilingFigure[];
 }
@@ -162,19 +166,21 @@ export async function temporalPhase(
   ctx.log(`temporal [${pragmaName}]: bare starts, ingest drain, ceiling`);
   // Starts for the start-only measurements go to a task queue no worker polls: they stay open and cost nothing more.
   const idlePrefix = `idle${tag}`;
+  // Interleaved: bare starts, then each ingest variant, per round (A B A B), so the ratio compares like with like.
   const bare: number[] = [];
-  for (let r = 0; r < plan.rounds; r++) bare.push(await bareStarts(ctx, idlePrefix, plan.ingestRecords));
+  const ingestRounds = plan.ingestVariants.map((): number[] => []);
+  for (let r = 0; r < plan.rounds; r++) {
+    bare.push(await bareStarts(ctx, idlePrefix, plan.ingestRecords));
+    for (const [i, variant] of plan.ingestVariants.entries()) ingestRounds[i]?.push(await ingestRound(ctx, idlePrefix, variant.env, plan.ingestRecords, `${tag}-${variant.name}-${r}`));
+  }
   const bareStartsPerSec = median(bare);
   ctx.log(`  bare workflow.start ×${plan.bareStartConcurrency} concurrent: ${bareStartsPerSec.toFixed(0)} starts/s (rounds: ${bare.map((v) => v.toFixed(0)).join(', ')})`);
-
-  const ingest: IngestFigure[] = [];
-  for (const variant of plan.ingestVariants) {
-    const rounds: number[] = [];
-    for (let r = 0; r < plan.rounds; r++) rounds.push(await ingestRound(ctx, idlePrefix, variant.env, plan.ingestRecords, `${tag}-${variant.name}-${r}`));
+  const ingest: IngestFigure[] = plan.ingestVariants.map((variant, i) => {
+    const rounds = ingestRounds[i] ?? [];
     const recordsPerSec = median(rounds);
     ctx.log(`  ingest[${variant.name}]: ${recordsPerSec.toFixed(0)} records/s → started workflows (rounds: ${rounds.map((v) => v.toFixed(0)).join(', ')})`);
-    ingest.push({ name: variant.name, env: variant.env, recordsPerSec });
-  }
+    return { name: variant.name, env: variant.env, recordsPerSec, rounds };
+  });
 
   const ceilings: CeilingFigure[] = [];
   let workers: Component[] | undefined;
@@ -193,6 +199,7 @@ export async function temporalPhase(
         deliveredPerSec: median(rounds.map((x) => x.deliveredPerSec)),
         p50Ms: median(rounds.map((x) => x.p50Ms)),
         p99Ms: median(rounds.map((x) => x.p99Ms)),
+        rounds: rounds.map((x) => x.deliveredPerSec),
       };
       ctx.log(`  ceiling[${variant.name}]: ${figure.deliveredPerSec.toFixed(0)} delivered/s, start→sink p50 ${figure.p50Ms.toFixed(0)} ms p99 ${figure.p99Ms.toFixed(0)} ms`);
       ceilings.push(figure);
@@ -205,7 +212,7 @@ export async function temporalPhase(
     }
   }
   return {
-    results: { name: pragmaName, pragmas: ctx.infra.pragmas, bareStartsPerSec, ingest, ceilings },
+    results: { name: pragmaName, pragmas: ctx.infra.pragmas, bareStartsPerSec, bareStartRounds: bare, ingest, ceilings },
     workers,
     workerPrefix: `${workerPrefix}${plan.workerVariants.length - 1}`,
   };
