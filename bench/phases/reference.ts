@@ -6,6 +6,7 @@ import { startComponent, whenOutput } from '../lib/components.js';
 import type { BenchContext } from '../lib/context.js';
 import { spreadOf } from '../lib/stats.js';
 import type { Spread } from '../lib/stats.js';
+import { steadyRate } from './temporal.js';
 
 /** Starts the minimal reference workflow's workers (bench/minimal-worker.ts) with notify's worker slot settings. */
 export async function startMinimalWorker(ctx: BenchContext, prefix: string): Promise<Component> {
@@ -27,17 +28,17 @@ export async function startMinimalWorker(ctx: BenchContext, prefix: string): Pro
  */
 export async function minimalCeilingRound(ctx: BenchContext, prefix: string, durationMs: number): Promise<number> {
   const client = new Client({ connection: ctx.temporal.connection, namespace: ctx.infra.namespace });
-  let completed = 0;
+  const completions: number[] = [];
   const t0 = performance.now();
   const lane = async (first: number) => {
     for (let i = first; performance.now() - t0 < durationMs; i += ctx.plan.ceilingLanes) {
       const handle = await client.workflow.start('minimalWorkflow', { taskQueue: `${prefix}-minimal-wf`, workflowId: `min-${ctx.runId}-${prefix}-${Math.round(t0)}-${i}`, args: [`${prefix}-minimal-act`, `m${i}`] });
       await handle.result();
-      if (performance.now() - t0 <= durationMs) completed++;
+      completions.push(performance.now() - t0);
     }
   };
   await Promise.all(Array.from({ length: ctx.plan.ceilingLanes }, (_, i) => lane(i)));
-  return (completed * 1000) / durationMs;
+  return steadyRate(completions, durationMs);
 }
 
 /** Workflow worker start-to-ready: with the bundle built at start (empty cache) and read from the cache, interleaved. */
