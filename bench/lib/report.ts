@@ -169,7 +169,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
     );
     if (gw.profile !== undefined) {
-      out.push(`Gateway CPU profile (\`node --cpu-prof\`, busy ${f0(gw.profile.busyMs)} ms; \`npx tsx bench/top-frames.ts ${gw.profile.file}\`):`, '');
+      out.push(`Gateway CPU profile (\`node --cpu-prof\`, start-up left out, busy ${f0(gw.profile.busyMs)} ms; \`npx tsx bench/top-frames.ts ${gw.profile.file} --skip-ms ${gw.profile.skipMs}\`):`, '');
       out.push(table(['self ms', 'share', 'frame'], gw.profile.frames.slice(0, 15).map((f) => [f0(f.selfMs), pct(f.share), `\`${f.frame}\``])), '');
       out.push(table(['area', 'self ms', 'share'], gw.profile.areas.map((a) => [a.area, f0(a.selfMs), pct(a.share)])), '');
     }
