@@ -19,6 +19,8 @@ import type { E2eResults } from './phases/e2e.js';
 import { e2ePhase } from './phases/e2e.js';
 import type { GatewayResults } from './phases/gateway.js';
 import { gatewayPhase } from './phases/gateway.js';
+import { restartPhase } from './phases/reference.js';
+import type { RestartResults } from './phases/reference.js';
 import type { PragmaResults } from './phases/temporal.js';
 import { temporalPhase } from './phases/temporal.js';
 
@@ -39,8 +41,8 @@ export const QUICK_PLAN: BenchPlan = {
   bareStartConcurrency: 200,
   pragmaSets: [NORMAL],
   workerVariants: [{ name: 'default', env: {} }],
-  ceilingMs: 5_000,
-  ceilingLanes: 100,
+  ceilingMs: 12_000,
+  ceilingLanes: 40,
   e2eFractions: [0.5, 1],
   e2eStepMs: 5_000,
 };
@@ -68,7 +70,7 @@ export const DEFAULT_PLAN: BenchPlan = {
     { name: 'default', env: {} },
     { name: 'wft100-sms200-cache5000', env: { WORKFLOW_WORKER_CONCURRENCY: '100', SMS_CONCURRENCY: '200', WORKER_MAX_CACHED_WORKFLOWS: '5000' } },
   ],
-  ceilingMs: 8_000,
+  ceilingMs: 15_000,
   ceilingLanes: 100,
   e2eFractions: [0.25, 0.5, 0.75, 1, 1.25],
   e2eStepMs: 8_000,
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
   let gateway: GatewayResults | undefined;
   const temporal: PragmaResults[] = [];
   let e2e: E2eResults | undefined;
+  let restart: RestartResults | undefined;
   try {
     const pragmaSets = only.has('temporal') ? plan.pragmaSets : plan.pragmaSets.slice(-1);
     infra = await startPrivateInfra(config, stamp.toLowerCase().replace(/[^a-z0-9]/g, ''), pragmaSets[0]?.pragmas ?? NORMAL.pragmas, log);
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
       }
       await Promise.all((workers ?? []).map((w) => w.stop()));
       await sinks.component.stop();
+      restart = await restartPhase(ctx);
     }
   } finally {
     await cleanup();
@@ -172,6 +176,7 @@ async function main(): Promise<void> {
     temporal,
     e2e,
     readiness: [...readinessLog()],
+    restart,
   };
   const report: BenchReport = { ...partial, summary: summarize(partial) };
   const base = join(outDir, `bench-${stamp}`);

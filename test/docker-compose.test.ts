@@ -319,6 +319,17 @@ describe('Dockerfile', () => {
     for (const needed of ['package.json', 'package-lock.json', 'src', 'src/']) expect(ignored, `.dockerignore must not exclude ${needed}`).not.toContain(needed);
   });
 
+  it('builds the workflow bundles at image build time into the directory the workers read, before dropping root', () => {
+    const env = instructions(finalStage, 'ENV').join('\n');
+    const dir = /WORKFLOW_BUNDLE_DIR=(\S+)/.exec(env)?.[1];
+    expect(dir, 'the final stage must set WORKFLOW_BUNDLE_DIR').toBeDefined();
+    expect(dir!.startsWith('/app/src')).toBe(false);
+    const lines = finalStage.split('\n').map((l) => l.trim());
+    const build = lines.findIndex((l) => /^RUN .*src\/workers\/bundle-cli\.ts/.test(l));
+    expect(build, 'a RUN step must build the bundles (src/workers/bundle-cli.ts)').toBeGreaterThan(lines.findIndex((l) => l.startsWith('COPY src')));
+    expect(build).toBeLessThan(lines.findIndex((l) => l.startsWith('USER ')));
+  });
+
   it('runs entry points with node --import tsx, and tsx is a production dependency', () => {
     expect(instructions(finalStage, 'ENTRYPOINT').at(-1)).toBe('ENTRYPOINT ["node", "--import", "tsx"]');
     expect(pkg.dependencies.tsx, 'tsx must be in dependencies: the image installs with --omit=dev').toBeDefined();

@@ -17,15 +17,23 @@ export interface FrameSelfTime {
   share: number;
 }
 
-/** Self time per frame (function + file:line), largest first; `(idle)` is left out of the shares. */
-export function topFrames(path: string, limit = 20, root = process.cwd()): { totalMs: number; idleMs: number; frames: FrameSelfTime[] } {
+/**
+ * Self time per frame (function + file:line), largest first; `(idle)` is left out of the shares. `skipMs` leaves out
+ * the first milliseconds of the profile (start-up: module loading, connecting), so the figures show the request path.
+ */
+export function topFrames(path: string, limit = 20, root = process.cwd(), skipMs = 0): { totalMs: number; idleMs: number; frames: FrameSelfTime[] } {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
   // timeDeltas[i] is the time since the previous sample: attribute it to sample i's node.
-  for (let i = 0; i < samples.length; i++) selfUs.set(samples[i] ?? 0, (selfUs.get(samples[i] ?? 0) ?? 0) + Math.max(0, deltas[i] ?? 0));
+  let elapsedUs = 0;
+  for (let i = 0; i < samples.length; i++) {
+    elapsedUs += deltas[i] ?? 0;
+    if (elapsedUs < skipMs * 1000) continue;
+    selfUs.set(samples[i] ?? 0, (selfUs.get(samples[i] ?? 0) ?? 0) + Math.max(0, deltas[i] ?? 0));
+  }
   const byFrame = new Map<string, number>();
   let idleUs = 0;
   let totalUs = 0;
@@ -50,8 +58,8 @@ export function topFrames(path: string, limit = 20, root = process.cwd()): { tot
 }
 
 /** Self time grouped by package (node_modules/<pkg>), notify source, node internals or V8 (GC, program). */
-export function selfTimeByArea(path: string, root = process.cwd()): Array<{ area: string; selfMs: number; share: number }> {
-  const { frames, totalMs } = topFrames(path, Number.MAX_SAFE_INTEGER, root);
+export function selfTimeByArea(path: string, root = process.cwd(), skipMs = 0): Array<{ area: string; selfMs: number; share: number }> {
+  const { frames, totalMs } = topFrames(path, Number.MAX_SAFE_INTEGER, root, skipMs);
   const areas = new Map<string, number>();
   for (const f of frames) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f.frame);

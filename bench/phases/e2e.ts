@@ -9,7 +9,12 @@ import type { ProcUsage } from '../lib/proc-stats.js';
 import { ProcTracker } from '../lib/proc-stats.js';
 import type { SinksProcess } from '../lib/sinks-client.js';
 import { waitForDeliveries } from '../lib/sinks-client.js';
-import { median, medianOf, summarize } from '../lib/stats.js';
+import { median, medianOf, spreadOf, summarize } from '../lib/stats.js';
+import type { Spread } from '../lib/stats.js';
+import { CEILING_NOISE, judgeRatio } from '../lib/verdict.js';
+import type { JudgedRatio } from '../lib/verdict.js';
+import { minimalCeilingRound, startMinimalWorker } from './reference.js';
+import { ceilingRound } from './temporal.js';
 
 /** One offered end-to-end load (medians over rounds). */
 export interface E2ePoint {
@@ -35,9 +40,20 @@ export interface E2ePoint {
   bounded: number;
 }
 
+/** Throughput rounds interleaved on the same server: minimal workflow, notify started directly, notify end to end. */
+export interface E2eThroughput {
+  minimalPerSec: Spread;
+  ceilingPerSec: Spread;
+  e2ePerSec: Spread;
+  e2eOverCeiling: JudgedRatio;
+  e2eOverMinimal: JudgedRatio;
+  ceilingOverMinimal: JudgedRatio;
+}
+
 /** Results of the end-to-end ladder. */
 export interface E2eResults {
   ceilingPerSec: number;
+  throughput?: E2eThroughput;
   points: E2ePoint[];
   /** Highest offered load with bounded lag and schedule-to-start. */
   maxBoundedPerSec: number;
@@ -213,7 +229,32 @@ export async function e2ePhase(
     const usage = tracker.end();
     const resources: E2eResults['resources'] = {};
     for (const [name, u] of Object.entries(usage)) resources[name] = { ...u, cpuSecondsPer1000: delivered > 0 ? (u.cpuSeconds * 1000) / delivered : Number.NaN };
-    return { ceilingPerSec, points, maxBoundedPerSec: Math.max(0, ...points.filter((p) => p.bounded === 1).map((p) => p.offeredPerSec)), resources, delivered };
+
+    // Throughput, A B C A B C on the same server: the minimal one-activity workflow, notify's workflow started
+    // directly (its own ceiling), and notify end to end offered 25 % more than the best of the two.
+    ctx.log('e2e: interleaved throughput rounds: minimal one-activity workflow, notify started directly, notify end to end');
+    const minimalWorker = await startMinimalWorker(ctx, `min${ctx.runId}`);
+    started.push(minimalWorker);
+    await minimalCeilingRound(ctx, `min${ctx.runId}`, Math.min(2_000, ctx.plan.ceilingMs));
+    const minimal: number[] = [];
+    const ceiling: number[] = [];
+    const e2e: number[] = [];
+    for (let r = 0; r < ctx.plan.rounds; r++) {
+      minimal.push(await minimalCeilingRound(ctx, `min${ctx.runId}`, ctx.plan.ceilingMs));
+      ceiling.push((await ceilingRound(ctx, workerPrefix, sinks, ctx.plan.ceilingMs)).deliveredPerSec);
+      const offered = Math.max(5, Math.round(1.25 * Math.max(minimal[r] ?? 0, ceiling[r] ?? 0)));
+      e2e.push((await e2eRound(ctx, url, sinks, group, topic, offered)).deliveredPerSec);
+      ctx.log(`  round ${r + 1}: minimal ${minimal[r]?.toFixed(1)}/s, notify direct ${ceiling[r]?.toFixed(1)}/s, notify end to end ${e2e[r]?.toFixed(1)}/s (offered ${offered}/s)`);
+    }
+    const throughput: E2eThroughput = {
+      minimalPerSec: spreadOf(minimal),
+      ceilingPerSec: spreadOf(ceiling),
+      e2ePerSec: spreadOf(e2e),
+      e2eOverCeiling: judgeRatio(e2e, ceiling, { ceilingNoise: CEILING_NOISE }),
+      e2eOverMinimal: judgeRatio(e2e, minimal),
+      ceilingOverMinimal: judgeRatio(ceiling, minimal),
+    };
+    return { ceilingPerSec, throughput, points, maxBoundedPerSec: Math.max(0, ...points.filter((p) => p.bounded === 1).map((p) => p.offeredPerSec)), resources, delivered };
   } finally {
     for (const c of started.reverse()) await c.stop();
   }

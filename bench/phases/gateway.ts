@@ -51,7 +51,7 @@ export interface GatewayResults {
   openLoop: { offeredPerSec: number; acceptedPerSec: number; p50Ms: number; p99Ms: number; p999Ms: number; failed: number; issueLagP99Ms: number; generatorBound: boolean };
   bareKafka: { recordsPerSec: number; batchRecords: number };
   /** With `--profile`: top self-time frames of the gateway (default variant) under wrk. */
-  profile?: { file: string; busyMs: number; frames: FrameSelfTime[]; areas: Array<{ area: string; selfMs: number; share: number }> };
+  profile?: { file: string; skipMs: number; busyMs: number; frames: FrameSelfTime[]; areas: Array<{ area: string; selfMs: number; share: number }> };
 }
 
 type Round = WrkResult & { cpuMs: number; kafkaCpuMs: number };
@@ -212,13 +212,16 @@ export async function gatewayPhase(ctx: BenchContext, options: { profile?: boole
     const openLoop = await openLoopProcess({ url: gateways[0]?.url ?? '', ...single, ratePerSec: rate, durationMs: plan.gatewayWrkSec * 1000, connections: plan.gatewayConnections });
     ctx.log(`  open loop at ${rate}/s (80 % of max): accepted ${openLoop.acceptedPerSec.toFixed(0)}/s p50 ${openLoop.p50Ms.toFixed(1)} ms p99 ${openLoop.p99Ms.toFixed(1)} ms, generator issue lag p99 ${openLoop.issueLagP99Ms.toFixed(1)} ms`);
 
+    const readyOfProfiled = started[1]?.readyMs ?? 0;
     for (const c of started.splice(0).reverse()) await c.stop();
     let profile: GatewayResults['profile'];
     if (options.profile === true) {
       const file = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f))[0];
       if (file !== undefined) {
-        const top = topFrames(file, 25, repoRoot());
-        profile = { file, busyMs: top.totalMs, frames: top.frames, areas: selfTimeByArea(file, repoRoot()).slice(0, 12) };
+        // Start-up (module loading, Kafka connect) is not the request path: leave out the time until the gateway was ready.
+        const skipMs = Math.round(started[1]?.readyMs ?? readyOfProfiled);
+        const top = topFrames(file, 25, repoRoot(), skipMs);
+        profile = { file, skipMs, busyMs: top.totalMs, frames: top.frames, areas: selfTimeByArea(file, repoRoot(), skipMs).slice(0, 12) };
         ctx.log(`  gateway CPU profile: ${file} (top frame ${top.frames[0]?.frame ?? '–'})`);
       }
     }

@@ -70,7 +70,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // Security: identify the caller, then rate-limit per client, then (preParsing) enforce each route's scope.
   await app.register(securityHeadersPlugin);
   await app.register(authPlugin, { settings: deps.auth, logger: deps.logger });
-  await app.register(rateLimitPlugin, { max: deps.config.RATE_LIMIT_MAX, windowMs: deps.config.RATE_LIMIT_WINDOW_MS });
+  await app.register(rateLimitPlugin, { max: deps.config.RATE_LIMIT_MAX, windowMs: deps.config.RATE_LIMIT_WINDOW_MS, unauthenticatedMax: deps.config.RATE_LIMIT_UNAUTHENTICATED_MAX });
 
   await app.register(fastifySwagger, {
     openapi: {

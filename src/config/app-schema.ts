@@ -13,6 +13,8 @@ export const appSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Folder for caches (Temporal CLI, Kafka jars) and local data; git-ignored. */
   NOTIFY_HOME: z.string().min(1).optional(),
+  /** Where workflow workers keep built workflow bundles (default `<NOTIFY_HOME>/workflow-bundles`; the image sets its own). */
+  WORKFLOW_BUNDLE_DIR: z.string().min(1).optional(),
 
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: int(3000, 0, 65535),
@@ -39,8 +41,15 @@ export const appSchema = z.object({
     .optional(),
   /** Turns authentication off (every caller is `anonymous` with every scope); logged at WARN on every start. */
   AUTH_DISABLED: flag(false),
-  /** Requests per RATE_LIMIT_WINDOW_MS per client id (per IP when unauthenticated); 0 disables the limit. */
-  RATE_LIMIT_MAX: int(600, 0),
+  /**
+   * Requests per RATE_LIMIT_WINDOW_MS per client id; 0 disables the limiter. The caller of notify is the operator's
+   * own backend, which legitimately sends bursts (a campaign, a batch job, a load test): the default, 300,000 per
+   * minute (5,000/s), is above what one gateway process accepts on a small box, so the limiter only stops a runaway
+   * client far beyond that, never a normal burst. Give each client a tighter budget where several share a gateway.
+   */
+  RATE_LIMIT_MAX: int(300_000, 0),
+  /** Requests per window per IP without a valid API key (capped by RATE_LIMIT_MAX): keeps key guessing throttled. */
+  RATE_LIMIT_UNAUTHENTICATED_MAX: int(600, 1),
   RATE_LIMIT_WINDOW_MS: int(60_000, 1_000),
   /**
    * AES-256-GCM keys protecting personal data in Temporal payloads and Kafka records: `kid:<base64 32 bytes>`,

@@ -11,28 +11,50 @@ import { activityTracingInterceptors, OTEL_WORKFLOW_INTERCEPTORS_MODULE, workflo
 import type { WorkerTracing } from '../observability/temporal.js';
 import { FAILURE_CONVERTER_PATH } from '../crypto/data-converter.js';
 import { channelTaskQueue, workflowTaskQueue } from '../shared/notification.js';
+import { loadOrBuildBundle, lockFileInput } from './workflow-bundle-cache.js';
+import type { CachedBundle } from './workflow-bundle-cache.js';
 
 /** Path of the workflow module the workflow worker bundles. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-const bundlePromises = new Map<boolean, Promise<WorkflowBundleWithSourceMap>>();
+const bundlePromises = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
+
+function buildBundle(tracing: boolean): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    // Failure messages go into encrypted attributes inside workflow code too (see src/crypto/data-converter.ts).
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    workflowInterceptorModules: tracing ? [OTEL_WORKFLOW_INTERCEPTORS_MODULE] : [],
+    logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m) => console.warn(m), error: (m) => console.error(m) },
+  });
+}
 
 /**
  * Bundles the workflow code once per process (several workflow workers in one process share it). With `tracing`, the
  * OpenTelemetry workflow interceptors are bundled too (a separate bundle, built only when asked for).
+ *
+ * With `dir`, the bundle is also cached on disk under a content hash of the workflow sources (every file reachable
+ * from the workflows index and the failure converter), the interceptor modules and the lock file: a restarted worker
+ * reads it instead of running webpack again, and any change to those inputs builds a new one. `onBundle` learns where
+ * it came from.
  */
-export function workflowBundle(options: { tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+export function workflowBundle(options: { tracing?: boolean; dir?: string; onBundle?: (info: Omit<CachedBundle, 'bundle'> & { ms: number }) => void } = {}): Promise<WorkflowBundleWithSourceMap> {
   const tracing = options.tracing === true;
-  let bundle = bundlePromises.get(tracing);
+  const memoKey = `${tracing}:${options.dir ?? ''}`;
+  let bundle = bundlePromises.get(memoKey);
   if (bundle === undefined) {
-    bundle = bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      // Failure messages go into encrypted attributes inside workflow code too (see src/crypto/data-converter.ts).
-      failureConverterPath: FAILURE_CONVERTER_PATH,
-      workflowInterceptorModules: tracing ? [OTEL_WORKFLOW_INTERCEPTORS_MODULE] : [],
-      logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m) => console.warn(m), error: (m) => console.error(m) },
-    });
-    bundlePromises.set(tracing, bundle);
+    const dir = options.dir;
+    if (dir === undefined) {
+      bundle = buildBundle(tracing);
+    } else {
+      const started = performance.now();
+      const inputs = { entries: [WORKFLOWS_PATH, FAILURE_CONVERTER_PATH], extra: [tracing ? OTEL_WORKFLOW_INTERCEPTORS_MODULE : '', lockFileInput()] };
+      bundle = loadOrBuildBundle(inputs, dir, () => buildBundle(tracing)).then(({ bundle: b, ...info }) => {
+        options.onBundle?.({ ...info, ms: performance.now() - started });
+        return b;
+      });
+    }
+    bundlePromises.set(memoKey, bundle);
   }
   return bundle;
 }
@@ -49,6 +71,10 @@ export interface WorkflowWorkerOptions {
   dataConverter?: DataConverter;
   /** OpenTelemetry: continue traces from workflow start headers and export workflow spans (off when absent). */
   tracing?: WorkerTracing;
+  /** Cache directory of built workflow bundles (`workflowBundleDir(config)`); without it the bundle is built in memory. */
+  bundleDir?: string;
+  /** Told whether the bundle came from the cache or was built, and how long that took. */
+  onBundle?: (info: Omit<CachedBundle, 'bundle'> & { ms: number }) => void;
 }
 
 /** A worker that runs notification workflows (no activities: deliveries run on the channel task queues). */
@@ -57,7 +83,7 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: workflowTaskQueue(options.taskQueuePrefix),
-    workflowBundle: await workflowBundle({ tracing: options.tracing !== undefined }),
+    workflowBundle: await workflowBundle({ tracing: options.tracing !== undefined, dir: options.bundleDir, onBundle: options.onBundle }),
     ...(options.tracing !== undefined ? { sinks: workflowTracingSinks(options.tracing) } : {}),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,
     maxCachedWorkflows: options.maxCachedWorkflows,

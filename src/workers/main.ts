@@ -16,6 +16,7 @@ import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/inde
 import { RecipientStore } from '../recipients/store.js';
 import { createChannelWorker, createWorkflowWorker } from './create-workers.js';
 import { installTemporalRuntime } from './install-runtime.js';
+import { workflowBundleDir } from './workflow-bundle-cache.js';
 
 const USAGE = `Usage: npm run worker -- [--workflows] [--channels email,sms,...]
   --workflows          run a workflow worker (notification workflows)
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   const workers: Worker[] = [];
   const senders: ChannelSender<unknown, unknown>[] = [];
   if (runWorkflows) {
-    workers.push(await createWorkflowWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, maxConcurrentWorkflowTaskExecutions: config.WORKFLOW_WORKER_CONCURRENCY, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, dataConverter, tracing: workerTracing }));
+    workers.push(await createWorkflowWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, maxConcurrentWorkflowTaskExecutions: config.WORKFLOW_WORKER_CONCURRENCY, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, dataConverter, tracing: workerTracing, bundleDir: workflowBundleDir(config), onBundle: (b) => logger.info({ source: b.source, path: b.path, ms: Math.round(b.ms), ...(b.storeError !== undefined ? { storeError: b.storeError } : {}) }, b.source === 'cache' ? 'workflow bundle read from cache' : 'workflow bundle built') }));
   }
   for (const name of requested) {
     const channel = getChannel(name);

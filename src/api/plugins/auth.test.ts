@@ -147,6 +147,16 @@ describe('rate limiting', () => {
     expect((await submit(app, bearer(keys.globex))).statusCode).toBe(202);
   });
 
+  it('by default lets an operator backend burst far beyond a load test while callers without a valid key stay at 600 a minute', async () => {
+    const app = await gateway();
+    const authenticated = await submit(app, bearer(keys.acme));
+    expect(authenticated.statusCode).toBe(202);
+    expect(Number(authenticated.headers['ratelimit-limit'])).toBeGreaterThanOrEqual(100_000);
+    const guessing = await submit(app, bearer(generateApiKey()));
+    expect(guessing.statusCode).toBe(401);
+    expect(guessing.headers['ratelimit-limit']).toBe('600');
+  });
+
   it('limits unauthenticated callers per IP, so keys cannot be guessed at full speed, and never limits health checks', async () => {
     const app = await gateway({ RATE_LIMIT_MAX: '2' });
     const codes = [];

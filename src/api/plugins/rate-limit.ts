@@ -5,8 +5,14 @@ import { ApiError } from '../errors.js';
 
 /** Rate-limit settings (config RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS; max 0 disables the limit). */
 export interface RateLimitSettings {
+  /** Requests per window per authenticated client. */
   max: number;
   windowMs: number;
+  /**
+   * Requests per window per IP address for callers without a valid key (never more than `max`): failed key guesses
+   * stay throttled even when the per-client budget is large. Defaults to `max`.
+   */
+  unauthenticatedMax?: number;
 }
 
 /** Routes never limited: load-balancer probes must not be throttled. */
@@ -22,7 +28,8 @@ export function rateLimitKey(request: FastifyRequest): string {
 }
 
 /**
- * Per-client rate limiting with `@fastify/rate-limit`: 429 with `Retry-After` and the IETF draft `RateLimit-*`
+ * Per-client rate limiting with `@fastify/rate-limit` (authenticated clients get `max`, callers without a valid key
+ * `unauthenticatedMax` per IP): 429 with `Retry-After` and the IETF draft `RateLimit-*`
  * headers. Must be registered after the auth hook (it reads the principal) and before the routes. The counters are
  * in this process's memory: with several gateways behind a load balancer each enforces its own limit, so configure
  * the plugin's Redis store (`redis` option) to share one limit across them.
@@ -32,7 +39,7 @@ export const rateLimitPlugin = fp<RateLimitSettings>(
   if (settings.max === 0) return;
   await app.register(fastifyRateLimit, {
     global: true,
-    max: settings.max,
+    max: (request) => (request.principal !== undefined ? settings.max : Math.min(settings.max, settings.unauthenticatedMax ?? settings.max)),
     timeWindow: settings.windowMs,
     enableDraftSpec: true,
     keyGenerator: rateLimitKey,
