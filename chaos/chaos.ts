@@ -112,6 +112,7 @@ async function runChaosInWorkDir(options: ChaosOptions, hooks: ChaosHooks): Prom
       attemptTimeoutMs: CHAOS_ATTEMPT_TIMEOUT_MS,
       shutdownGraceMs: CHAOS_SHUTDOWN_GRACE_MS,
       log,
+      topology: options.topology,
     });
     checkAborted();
     const c = cluster;

@@ -13,6 +13,21 @@ import {
   stopTemporal,
 } from '../dev/infra/index.js';
 import type { KafkaServerOptions, TemporalServerOptions } from '../dev/infra/index.js';
+import type { ClusterOptions as TopologyOptions } from '../dev/infra/cluster/index.js';
+import {
+  clusterKafkaOptions,
+  clusterLayout,
+  clusterPostgresOptions,
+  clusterTemporalNodeOptions,
+  installCluster,
+  killByPidFile,
+  startCluster as startTopology,
+  startTemporalNode,
+  stopCluster as stopTopology,
+  waitForBrokers,
+} from '../dev/infra/cluster/index.js';
+import { startPostgres, stopPostgres } from '../dev/infra/postgres.js';
+import { Kafka, logLevel } from 'kafkajs';
 import { killLeftovers, ManagedProcess } from './processes.js';
 import type { ProcessEventLog } from './processes.js';
 
@@ -53,6 +68,18 @@ export interface ClusterOptions {
   /** Graceful-drain time of workers on SIGTERM. */
   shutdownGraceMs: number;
   log: ProcessEventLog;
+  /** `embedded` (one broker, Temporal dev server) or `cluster` (3 brokers, 2 Temporal servers on PostgreSQL). */
+  topology?: 'embedded' | 'cluster';
+}
+
+/** The cluster topology's own faults; each returns once the system is whole again. */
+export interface ClusterFaults {
+  /** SIGKILL the broker leading partition 0 of the ingress topic, restart it after `downMs`. */
+  killLeaderBroker(downMs: number): Promise<{ target: string; action: string }>;
+  /** SIGKILL Temporal server process `target` (modulo their number), restart it after `downMs`. */
+  killTemporalNode(target: number, downMs: number): Promise<{ target: string; action: string }>;
+  /** Fast shutdown of PostgreSQL, start again after `downMs`. */
+  restartPostgres(downMs: number): Promise<{ target: string; action: string }>;
 }
 
 /** The system under test: private Kafka and Temporal plus every component as its own OS process. */
@@ -70,6 +97,8 @@ export interface ChaosCluster {
   /** Stops the Temporal dev server (`kill`: SIGKILL instead of SIGTERM). */
   stopTemporal(kill: boolean): Promise<void>;
   startTemporal(): Promise<void>;
+  /** Present on the cluster topology. */
+  clusterFaults?: ClusterFaults;
   /** Where component logs are. */
   logsDir: string;
   /** Stops every process and both servers; safe to call twice. */
@@ -161,8 +190,18 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
   mkdirSync(join(work, 'logs'), { recursive: true });
 
   const infraLog = (line: string) => log(`infra: ${line}`);
-  await ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: shared.kafkaDir, libDir: shared.kafkaLib, log: infraLog });
-  const cli = await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: shared.binDir, log: infraLog });
+  const isCluster = options.topology === 'cluster';
+  let topology: TopologyOptions | undefined;
+  if (isCluster) {
+    // Cluster ports: base+5000 … base+5051 (clear of the component ports above).
+    const installed = await installCluster(config, infraLog);
+    topology = { ...installed, layout: clusterLayout(join(work, 'cluster'), options.portBase + 5_000), kafkaHeap: '256m', numHistoryShards: 8, ui: false, log: infraLog, readyTimeoutMs: 180_000 };
+    await stopTopology(topology, infraLog);
+    rmSync(join(work, 'cluster'), { recursive: true, force: true });
+  } else {
+    await ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: shared.kafkaDir, libDir: shared.kafkaLib, log: infraLog });
+  }
+  const cli = isCluster ? 'temporal' : await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: shared.binDir, log: infraLog });
   const temporalOpts: TemporalServerOptions = { ...temporalBase, cli };
 
   const processes = new Map<string, ManagedProcess>();
@@ -176,20 +215,32 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
     for (const stage of [0, 1, 2]) {
       await Promise.all([...processes.values()].filter((p) => order(p) === stage).map((p) => p.close(options.shutdownGraceMs + 5_000)));
     }
-    await Promise.all([stopKafka(kafkaOpts, infraLog), stopTemporal(temporalBase, infraLog)]);
+    if (topology !== undefined) await stopTopology(topology, infraLog);
+    else await Promise.all([stopKafka(kafkaOpts, infraLog), stopTemporal(temporalBase, infraLog)]);
   };
 
   try {
-    await Promise.all([
-      startKafka(kafkaOpts, infraLog).then((r) => log(`Kafka ready on 127.0.0.1:${ports.kafka} (pid ${r.pid})`)),
-      startTemporal(temporalOpts, infraLog).then((r) => log(`Temporal ready on 127.0.0.1:${ports.temporal} (pid ${r.pid}, UI http://127.0.0.1:${ports.temporalUi})`)),
-    ]);
+    let kafkaBrokers = `127.0.0.1:${ports.kafka}`;
+    let temporalAddress = `127.0.0.1:${ports.temporal}`;
+    if (topology !== undefined) {
+      const up = await startTopology(topology);
+      kafkaBrokers = up.kafkaBrokers.join(',');
+      temporalAddress = up.temporalAddress;
+      log(`cluster topology ready: Kafka ${kafkaBrokers}, Temporal ${temporalAddress} (${topology.layout.temporalNodes.length} servers on PostgreSQL)`);
+    } else {
+      await Promise.all([
+        startKafka(kafkaOpts, infraLog).then((r) => log(`Kafka ready on 127.0.0.1:${ports.kafka} (pid ${r.pid})`)),
+        startTemporal(temporalOpts, infraLog).then((r) => log(`Temporal ready on 127.0.0.1:${ports.temporal} (pid ${r.pid}, UI http://127.0.0.1:${ports.temporalUi})`)),
+      ]);
+    }
 
     const env = childEnvironment({
       NOTIFY_ENV: 'test',
       LOG_LEVEL: 'info',
-      KAFKA_BROKERS: `127.0.0.1:${ports.kafka}`,
-      TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+      KAFKA_BROKERS: kafkaBrokers,
+      TEMPORAL_ADDRESS: temporalAddress,
+      // On the cluster a produce waits out a broker failover (session timeout + election) instead of answering 503.
+      ...(isCluster ? { KAFKA_PRODUCE_TIMEOUT_MS: '15000' } : {}),
       TEMPORAL_UI_URL: `http://127.0.0.1:${ports.temporalUi}`,
       TEMPORAL_TASK_QUEUE_PREFIX: 'chaos',
       HTTP_HOST: '127.0.0.1',
@@ -248,6 +299,7 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
       processes,
       groups,
       logsDir,
+      clusterFaults: topology !== undefined ? clusterFaults(topology, kafkaBrokers.split(','), config.KAFKA_TOPIC, infraLog) : undefined,
       stopKafka: (kill) => stopGroup(kafkaOpts.pidFile, () => stopKafka(kafkaOpts), kill),
       startKafka: async () => {
         await startKafka(kafkaOpts, infraLog);
@@ -262,4 +314,40 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
     await close().catch(() => undefined);
     throw err;
   }
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The cluster topology's faults (see {@link ClusterFaults}). */
+function clusterFaults(topology: TopologyOptions, brokers: string[], topic: string, log: (line: string) => void): ClusterFaults {
+  return {
+    async killLeaderBroker(downMs) {
+      const kafka = new Kafka({ clientId: 'chaos-leader-probe', brokers, logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] }).finally(() => void admin.disconnect());
+      const leader = meta.topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader ?? 1;
+      const opts = clusterKafkaOptions(topology, leader);
+      const pid = killByPidFile(opts.pidFile, join(opts.configDir, 'server.properties'));
+      await pause(downMs);
+      await startKafka({ ...opts, readyTimeoutMs: 180_000 }, log);
+      await waitForBrokers(brokers, topology.layout.kafka.length, 120_000);
+      return { target: `kafka ${leader}`, action: `kill -9 pid ${pid} (leader of partition 0), restarted after ${downMs} ms` };
+    },
+    async killTemporalNode(target, downMs) {
+      const index = target % topology.layout.temporalNodes.length;
+      const opts = clusterTemporalNodeOptions(topology, index);
+      const pid = killByPidFile(opts.pidFile, opts.configDir);
+      await pause(downMs);
+      await startTemporalNode(opts, log);
+      return { target: `temporal ${opts.node.name}`, action: `kill -9 pid ${pid}, restarted after ${downMs} ms` };
+    },
+    async restartPostgres(downMs) {
+      const pg = clusterPostgresOptions(topology.layout, topology.postgresBinDir);
+      await stopPostgres(pg, log);
+      await pause(downMs);
+      await startPostgres(pg, log);
+      return { target: 'postgres', action: `fast shutdown, down ${downMs} ms, started again` };
+    },
+  };
 }

@@ -15,6 +15,10 @@ export const CHAOS_FAULT_KINDS = [
   'sink-timeout',
   'sink-429',
   'sink-accept-then-drop',
+  // Cluster topology only (`--topology cluster`):
+  'kill-kafka-broker',
+  'kill-temporal-node',
+  'restart-postgres',
 ] as const;
 
 /** One of {@link CHAOS_FAULT_KINDS}. */
@@ -24,7 +28,20 @@ export type ChaosFaultKind = (typeof CHAOS_FAULT_KINDS)[number];
  * Faults of a default run. `sink-accept-then-drop` (the provider records the message, then the connection breaks) is
  * left out: it produces duplicates by construction; add it with `--faults` to see them attributed.
  */
-export const DEFAULT_FAULT_KINDS: readonly ChaosFaultKind[] = CHAOS_FAULT_KINDS.filter((k) => k !== 'sink-accept-then-drop');
+/** Faults that need the cluster topology (replicated Kafka, several Temporal servers, PostgreSQL). */
+export const CLUSTER_ONLY_FAULT_KINDS: readonly ChaosFaultKind[] = ['kill-kafka-broker', 'kill-temporal-node', 'restart-postgres'];
+
+export const DEFAULT_FAULT_KINDS: readonly ChaosFaultKind[] = CHAOS_FAULT_KINDS.filter((k) => k !== 'sink-accept-then-drop' && !CLUSTER_ONLY_FAULT_KINDS.includes(k));
+
+/**
+ * Faults of a default cluster run: today's process and sink faults plus the cluster's own (SIGKILL the partition-leader
+ * broker, SIGKILL a Temporal server process, restart PostgreSQL). Whole-Kafka / whole-Temporal restarts are left out:
+ * they are outages by design on any topology.
+ */
+export const DEFAULT_CLUSTER_FAULT_KINDS: readonly ChaosFaultKind[] = [
+  ...DEFAULT_FAULT_KINDS.filter((k) => k !== 'restart-kafka' && k !== 'restart-temporal'),
+  ...CLUSTER_ONLY_FAULT_KINDS,
+];
 
 /** One fault of the schedule, drawn up front from the seed. */
 export interface PlannedFault {
@@ -80,6 +97,8 @@ export interface InjectedFault {
   action: string;
   /** What was observed. */
   effect: string;
+  /** Gateway answers 503 while the fault lasted (filled in by {@link runFaults}). */
+  gateway503?: number;
 }
 
 /** Options of {@link runFaults}. */
@@ -179,6 +198,20 @@ export async function injectFault(fault: PlannedFault, options: FaultRunOptions)
         effect: `gateway answers while it was down: ${countOutcomes(options.events, downAt, endedAt)}`,
       };
     }
+    case 'kill-kafka-broker':
+    case 'kill-temporal-node':
+    case 'restart-postgres': {
+      const faults = cluster.clusterFaults;
+      if (faults === undefined) throw new Error(`${fault.kind} needs the cluster topology (--topology cluster)`);
+      const done =
+        fault.kind === 'kill-kafka-broker'
+          ? await faults.killLeaderBroker(fault.durationMs)
+          : fault.kind === 'kill-temporal-node'
+            ? await faults.killTemporalNode(fault.target, fault.durationMs)
+            : await faults.restartPostgres(fault.durationMs);
+      const endedAt = Date.now();
+      return { kind: fault.kind, target: done.target, startedAt, endedAt, action: done.action, effect: `gateway answers meanwhile: ${countOutcomes(options.events, startedAt, endedAt)}` };
+    }
     case 'sink-5xx':
     case 'sink-timeout':
     case 'sink-429':
@@ -220,6 +253,7 @@ export async function runFaults(plan: PlannedFault[], options: FaultRunOptions):
     if (aborted()) break;
     options.log(`fault ▶ ${fault.kind} (duration ${fault.durationMs} ms)`);
     const result = await injectFault(fault, options);
+    result.gateway503 = options.events.filter((e) => e.at >= result.startedAt && e.at <= result.endedAt && e.outcome.startsWith('503')).length;
     injected.push(result);
     options.log(`fault ■ ${result.kind} on ${result.target}: ${result.action}; effect: ${result.effect}`);
   }

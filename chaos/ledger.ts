@@ -94,6 +94,8 @@ export interface Ledger {
   latencyMs: Percentiles;
   drain: { timeToDrainMs: number | null; timedOut: boolean };
   faults: LedgerFault[];
+  /** Gateway 503 answers while a fault of each kind lasted (summed over that kind's injections). */
+  gateway503ByFaultKind: Record<string, number>;
 }
 
 function percentiles(values: number[]): Percentiles {
@@ -209,6 +211,7 @@ export function buildLedger(input: LedgerInput): Ledger {
     latencyMs: percentiles(latencies),
     drain: { timeToDrainMs: input.drainedAt === undefined ? null : Math.max(0, input.drainedAt - input.quietAt), timedOut: input.drainedAt === undefined },
     faults,
+    gateway503ByFaultKind: faults.reduce<Record<string, number>>((acc, f) => ({ ...acc, [f.kind]: (acc[f.kind] ?? 0) + (f.gateway503 ?? 0) }), {}),
   };
 }
 
@@ -229,6 +232,7 @@ export function formatLedger(ledger: Ledger): string {
     ...Object.entries(ledger.gateway.gaveUpByReason).map(([why, n]) => `    ${String(n).padStart(5)} × gave up after: ${why}`),
     `latency 202 → delivered   p50 ${ledger.latencyMs.p50} ms, p90 ${ledger.latencyMs.p90} ms, p99 ${ledger.latencyMs.p99} ms, max ${ledger.latencyMs.max} ms (${ledger.latencyMs.samples} samples)`,
     `time to drain             ${ledger.drain.timedOut ? 'TIMED OUT' : `${ledger.drain.timeToDrainMs} ms`}`,
+    `503s per fault kind       ${Object.entries(ledger.gateway503ByFaultKind).map(([k, n]) => `${k} ${n}`).join(', ') || 'no faults'}`,
     `faults injected           ${ledger.faults.length}`,
     ...ledger.faults.map(
       (f) =>

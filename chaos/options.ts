@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CHAOS_FAULT_KINDS, DEFAULT_FAULT_KINDS } from './faults.js';
+import { CHAOS_FAULT_KINDS, CLUSTER_ONLY_FAULT_KINDS, DEFAULT_CLUSTER_FAULT_KINDS, DEFAULT_FAULT_KINDS } from './faults.js';
 import type { ChaosFaultKind } from './faults.js';
 
 /** Everything a chaos run can be told; `npm run chaos -- --help` documents each flag. */
@@ -43,6 +43,8 @@ export interface ChaosOptions {
   workDir: string;
   /** Where the ledger JSON and the run log go. */
   resultsDir: string;
+  /** `embedded` (default: one broker, Temporal dev server) or `cluster` (3 brokers RF 3, 2 Temporal servers on PostgreSQL). */
+  topology: 'embedded' | 'cluster';
 }
 
 /** Defaults of `npm run chaos`: 5,000 notifications at 25/s (about 3.5 minutes of load) with a fault every ~10 s. */
@@ -65,6 +67,7 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   portBase: 20_000,
   workDir: '.notify/chaos',
   resultsDir: 'chaos-results',
+  topology: 'embedded',
 };
 
 /** Text of `--help`. */
@@ -81,7 +84,8 @@ a steady open-loop rate while injecting faults on a seeded schedule, then prints
   --idempotent-share F   share sent with an Idempotency-Key and re-sent 1-2 times (default ${DEFAULT_CHAOS_OPTIONS.idempotentShare})
   --fallback-share F     share with routing "fallback" over two channels (default ${DEFAULT_CHAOS_OPTIONS.fallbackShare})
   --faults k1,k2         fault kinds (default ${DEFAULT_CHAOS_OPTIONS.faults.join(',')};
-                         also available: ${CHAOS_FAULT_KINDS.filter((k) => !DEFAULT_FAULT_KINDS.includes(k)).join(', ')})
+                         also available: ${CHAOS_FAULT_KINDS.filter((k) => !DEFAULT_FAULT_KINDS.includes(k)).join(', ')};
+                         ${CLUSTER_ONLY_FAULT_KINDS.join(', ')} need --topology cluster)
   --fault-gap SEC        mean pause between faults (default ${DEFAULT_CHAOS_OPTIONS.faultGapMs / 1000})
   --fault-duration A:B   duration range of one fault in seconds (default ${DEFAULT_CHAOS_OPTIONS.faultDurationMs.map((v) => v / 1000).join(':')})
   --ingest N             ingest consumer processes (default ${DEFAULT_CHAOS_OPTIONS.ingestConsumers})
@@ -93,6 +97,9 @@ a steady open-loop rate while injecting faults on a seeded schedule, then prints
   --port-base N          port offset for the private services (default ${DEFAULT_CHAOS_OPTIONS.portBase}: Kafka 29092, Temporal 27233, gateway 23000)
   --work-dir DIR         private state, wiped at start (default ${DEFAULT_CHAOS_OPTIONS.workDir})
   --results-dir DIR      ledger and log output (default ${DEFAULT_CHAOS_OPTIONS.resultsDir})
+  --topology T           embedded (default) or cluster: 3 Kafka brokers (RF 3, min ISR 2) and 2 Temporal servers on
+                         PostgreSQL (cluster ports base+5000…base+5051); default faults then
+                         ${DEFAULT_CLUSTER_FAULT_KINDS.join(',')}
   --help                 this text`;
 
 function number(name: string, raw: string | undefined, fallback: number, check: (n: number) => boolean, hint: string): number {
@@ -129,6 +136,7 @@ export function parseChaosArgs(argv: string[], known: readonly string[]): ChaosO
       'port-base': { type: 'string' },
       'work-dir': { type: 'string' },
       'results-dir': { type: 'string' },
+      topology: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -143,7 +151,11 @@ export function parseChaosArgs(argv: string[], known: readonly string[]): ChaosO
   if (unknownChannels.length > 0) throw new Error(`--channels: unknown or unsupported channel(s) ${unknownChannels.join(', ')}; use some of ${known.join(', ')}`);
   if (channels.length === 0) throw new Error(`--channels: give at least one of ${known.join(', ')}`);
 
-  const faults = list(values.faults) ?? d.faults;
+  const topology = values.topology ?? d.topology;
+  if (topology !== 'embedded' && topology !== 'cluster') throw new Error(`--topology ${topology}: expected embedded or cluster`);
+  const faults = list(values.faults) ?? (topology === 'cluster' ? [...DEFAULT_CLUSTER_FAULT_KINDS] : d.faults);
+  const clusterOnly = faults.filter((f) => (CLUSTER_ONLY_FAULT_KINDS as readonly string[]).includes(f));
+  if (topology === 'embedded' && clusterOnly.length > 0) throw new Error(`--faults: ${clusterOnly.join(', ')} need --topology cluster`);
   const unknownFaults = faults.filter((f) => !(CHAOS_FAULT_KINDS as readonly string[]).includes(f));
   if (unknownFaults.length > 0) throw new Error(`--faults: unknown fault kind(s) ${unknownFaults.join(', ')}; known: ${CHAOS_FAULT_KINDS.join(', ')}`);
 
@@ -177,5 +189,6 @@ export function parseChaosArgs(argv: string[], known: readonly string[]): ChaosO
     portBase: number('port-base', values['port-base'], d.portBase, (n) => Number.isInteger(n) && n >= 1024 && n <= 55_000, 'expected an integer between 1024 and 55000'),
     workDir: values['work-dir'] ?? d.workDir,
     resultsDir: values['results-dir'] ?? d.resultsDir,
+    topology,
   };
 }

@@ -155,7 +155,7 @@ describe('the cluster topology under faults', () => {
     const load = steadyLoad('temporal-kill');
     await sleep(3_000);
     cluster.killTemporalNode(0);
-    expect(cluster.temporalNodeRunning(0)).toBe(false);
+    await eventually(() => !cluster.temporalNodeRunning(0), 'Temporal node 1 to be gone', 10_000);
     await sleep(15_000);
     await load.stop();
     // Delivered while node 1 is still down: the survivor took over its history shards.

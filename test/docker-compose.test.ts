@@ -3,7 +3,6 @@
  * script honest against the code: variable names the config reads, one worker service per registered channel, entry
  * files that exist, search attributes the workflow sets, and an image that holds what the entry points import.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -14,7 +13,10 @@ import { parse } from 'yaml';
 import { channelNames } from '../src/channels/registry.js';
 import { DEV_WEBHOOK_SIGNING_SECRET } from '../src/channels/webhook/index.js';
 import { assertProductionChannelSettings, knownEnvVars, loadConfig } from '../src/config/config.js';
-import { ensureTemporalCli, resolveInfraPaths } from '../dev/infra/index.js';
+import { clusterKafkaOptions, clusterLayout, CLUSTER_KAFKA_NODES } from '../dev/infra/cluster/index.js';
+import { kafkaServerProperties } from '../dev/infra/kafka.js';
+import { DEFAULT_REPLICATION_FACTOR, replicationFor } from '../src/kafka/topics.js';
+import { ensureNamespace } from '../src/temporal/namespace-setup.js';
 import { SEARCH_ATTRIBUTES } from '../src/shared/notification.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -100,7 +102,7 @@ describe('docker-compose.yml', () => {
       expect(() => loadConfig(env), `service ${name}`).not.toThrow();
       const config = loadConfig(env);
       expect(config.NOTIFY_ENV, `service ${name}`).toBe('production');
-      expect(config.KAFKA_BROKERS, `service ${name} must point at the kafka service`).toEqual(['kafka:9092']);
+      expect(config.KAFKA_BROKERS, `service ${name} must point at the kafka services`).toEqual(['kafka-1:9092', 'kafka-2:9092', 'kafka-3:9092']);
       expect(config.TEMPORAL_ADDRESS, `service ${name} must point at the temporal service`).toBe('temporal:7233');
     }
   });
@@ -207,50 +209,82 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('configures Kafka without topic auto-creation and with replication factor 1 for internal topics', () => {
-    const env = envOf(compose.services.kafka!);
-    expect(compose.services.kafka!.image).toBe('apache/kafka:4.1.1');
-    expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
-    expect(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
-    for (const key of ['KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR', 'KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR']) {
-      expect(env[key], key).toBe('1');
+  it('runs 3 Kafka brokers as KRaft voters with the replication settings of the cluster topology', () => {
+    const brokers = services.filter(([, s]) => s.image?.startsWith('apache/kafka:') === true);
+    expect(brokers.map(([name]) => name).sort()).toEqual(clusterLayout('/x', 22700).kafka.map((k) => `kafka-${k.nodeId}`));
+    expect(brokers).toHaveLength(CLUSTER_KAFKA_NODES);
+    // The broker settings notify's own cluster topology generates (dev/infra/cluster), as KAFKA_* variables.
+    const layout = clusterLayout('/x', 22700);
+    const generated = parseProperties(kafkaServerProperties(clusterKafkaOptions({ layout, kafkaLibDir: '/lib', kafkaHeap: '256m' }, 1)));
+    const synced = [
+      'process.roles',
+      'auto.create.topics.enable',
+      'default.replication.factor',
+      'min.insync.replicas',
+      'unclean.leader.election.enable',
+      'offsets.topic.replication.factor',
+      'transaction.state.log.replication.factor',
+      'transaction.state.log.min.isr',
+      'share.coordinator.state.topic.replication.factor',
+      'share.coordinator.state.topic.min.isr',
+    ];
+    for (const [name, service] of brokers) {
+      const env = envOf(service);
+      expect(service.image).toBe('apache/kafka:4.1.1');
+      for (const key of synced) expect(env[`KAFKA_${key.toUpperCase().replace(/\./g, '_')}`], `${name}: ${key}`).toBe(generated.get(key));
+      expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS, name).toBe(brokers.map(([n], i) => `${i + 1}@${n}:9093`).join(','));
     }
+    expect(new Set(brokers.map(([, s]) => envOf(s).KAFKA_NODE_ID))).toEqual(new Set(['1', '2', '3']));
+    expect(new Set(brokers.map(([, s]) => envOf(s).CLUSTER_ID)).size).toBe(1);
+  });
+
+  it('points the notify services at every broker, with the replication factor the cluster size gives and min ISR 2', () => {
+    const names = services.filter(([, s]) => s.image?.startsWith('apache/kafka:') === true).map(([n]) => `${n}:9092`);
+    for (const [name, service] of notifyServices) {
+      const env = Object.fromEntries(Object.entries(envOf(service)).map(([k, v]) => [k, interpolateDefaults(v, `${name}.${k}`)]));
+      const config = loadConfig(env);
+      expect(config.KAFKA_BROKERS, name).toEqual(names);
+      expect(config.KAFKA_REPLICATION_FACTOR, name).toBe(DEFAULT_REPLICATION_FACTOR);
+      expect(replicationFor(names.length, config.KAFKA_REPLICATION_FACTOR), name).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+    }
+  });
+
+  it('keeps Temporal on PostgreSQL with the history shard count of the cluster topology', () => {
+    const temporal = envOf(compose.services.temporal!);
+    expect(temporal.DB).toBe('postgres12');
+    expect(dependsOnNames(compose.services.temporal!)).toContain('postgresql');
+    expect(Number(interpolateDefaults(temporal.NUM_HISTORY_SHARDS ?? '', 'temporal.NUM_HISTORY_SHARDS'))).toBe(loadConfig({}).TEMPORAL_HISTORY_SHARDS);
   });
 });
 
-/** The script the temporal-setup service runs, found through its entrypoint and volume mount. */
-function temporalSetupScript(): string {
-  const setup = compose.services['temporal-setup'];
-  if (setup === undefined) throw new Error('docker-compose.yml has no temporal-setup service');
-  const entrypoint = Array.isArray(setup.entrypoint) ? setup.entrypoint : (setup.entrypoint ?? '').split(/\s+/);
-  const target = entrypoint.find((part) => part.endsWith('.sh'));
-  const mount = (setup.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':') : [v.source ?? '', v.target ?? ''])).find(([, t]) => t === target);
-  if (target === undefined || mount === undefined) throw new Error(`temporal-setup runs ${String(target)}, which is not mounted from the repository`);
-  return relative(root, join(root, mount[0]!));
+function parseProperties(text: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || !line.includes('=')) continue;
+    const i = line.indexOf('=');
+    map.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return map;
 }
 
 describe('Temporal set-up (temporal-setup service)', () => {
-  it('registers exactly the search attributes of SEARCH_ATTRIBUTES, each with its type', () => {
-    const script = read(temporalSetupScript());
-    const registered = [...script.matchAll(/^ensure_search_attribute\s+(\S+)\s+(\S+)\s*$/gm)].map((m) => `${m[1]}=${m[2]}`).sort();
-    const expected = Object.values(SEARCH_ATTRIBUTES).map((a) => `${a.name}=${a.type}`).sort();
-    expect(registered).toEqual(expected);
-    expect(script).toContain('temporal operator search-attribute create');
-    expect(script).toContain('temporal operator namespace create');
+  it('runs the TypeScript set-up job from the notify image (the code the cluster topology runs)', () => {
+    const setup = compose.services['temporal-setup']!;
+    expect(notifyServices.map(([n]) => n)).toContain('temporal-setup');
+    expect(commandOf(setup)).toEqual(['src/temporal/setup-main.ts']);
+    expect(existsSync(join(root, 'src/temporal/setup-main.ts'))).toBe(true);
+    expect(read('src/temporal/setup-main.ts')).toContain('ensureNamespace');
   });
 
   it('uses the namespace the notify services use', () => {
-    const setupEnv = envOf(compose.services['temporal-setup']!);
     const namespaces = new Set(notifyServices.map(([, s]) => envOf(s).TEMPORAL_NAMESPACE));
-    expect([...namespaces]).toEqual([setupEnv.NOTIFY_NAMESPACE]);
-    expect(envOf(compose.services['temporal-ui']!).TEMPORAL_DEFAULT_NAMESPACE).toBe(setupEnv.NOTIFY_NAMESPACE);
+    expect(namespaces.size).toBe(1);
+    expect(envOf(compose.services['temporal-ui']!).TEMPORAL_DEFAULT_NAMESPACE).toBe([...namespaces][0]);
   });
 
   it('keeps closed workflows longer than Kafka keeps records, with the retention the services expect', () => {
     const setupEnv = envOf(compose.services['temporal-setup']!);
-    const retention = /^(\d+)h$/.exec(interpolateDefaults(setupEnv.NOTIFY_NAMESPACE_RETENTION ?? '', 'temporal-setup.NOTIFY_NAMESPACE_RETENTION'));
-    expect(retention, 'NOTIFY_NAMESPACE_RETENTION should be a number of hours like 192h').not.toBeNull();
-    const hours = Number(retention![1]);
+    const hours = loadConfig(Object.fromEntries(Object.entries(setupEnv).map(([k, v]) => [k, interpolateDefaults(v, `temporal-setup.${k}`)]))).TEMPORAL_RETENTION_HOURS;
     for (const [name, service] of notifyServices) {
       const env = Object.fromEntries(Object.entries(envOf(service)).map(([k, v]) => [k, interpolateDefaults(v, `${name}.${k}`)]));
       const config = loadConfig(env);
@@ -260,31 +294,20 @@ describe('Temporal set-up (temporal-setup service)', () => {
     }
   });
 
-  it('registers the namespace and typed search attributes on a real Temporal server, and a second run changes nothing', async () => {
-    const which = await run('sh', ['-c', 'command -v jq'], { PATH: process.env.PATH ?? '/usr/bin:/bin' });
-    if (which.code !== 0) throw new Error('the set-up script needs jq (present in temporalio/admin-tools); install it here with `apt-get install -y jq`');
-    const config = loadConfig();
-    const cli = await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: resolveInfraPaths(config.NOTIFY_HOME).binDir, log: (line) => console.log(`[temporal-cli] ${line}`) });
+  it('registers the namespace with its retention and typed search attributes on a real Temporal server, and a second run changes nothing', async () => {
     const address = inject('temporalAddress');
     const namespace = `compose-setup-${randomBytes(4).toString('hex')}`;
-    const env = {
-      PATH: cli.includes('/') ? `${dirname(cli)}:${process.env.PATH ?? ''}` : (process.env.PATH ?? ''),
-      HOME: process.env.HOME ?? '/tmp',
-      TEMPORAL_ADDRESS: address,
-      NOTIFY_NAMESPACE: namespace,
-    };
-    const script = join(root, temporalSetupScript());
     const connection = await Connection.connect({ address });
     try {
-      const first = await run('bash', [script], env);
-      expect(first.code, first.output).toBe(0);
-      const second = await run('bash', [script], env);
-      expect(second.code, second.output).toBe(0);
-      expect(second.output).toContain(`namespace ${namespace} already registered`);
-      expect(second.output).not.toContain('creating search attribute');
+      const first = await ensureNamespace({ address, namespace, retentionHours: 192 });
+      expect(first.registered).toBe(true);
+      expect(first.addedSearchAttributes).toEqual(Object.values(SEARCH_ATTRIBUTES).map((a) => a.name).sort());
+      const second = await ensureNamespace({ address, namespace, retentionHours: 192 });
+      expect(second).toEqual({ registered: false, retentionUpdated: false, addedSearchAttributes: [] });
 
       const described = await connection.workflowService.describeNamespace({ namespace });
       expect(described.namespaceInfo?.name).toBe(namespace);
+      expect(Number(described.config?.workflowExecutionRetentionTtl?.seconds)).toBe(192 * 3600);
       const listed = await connection.operatorService.listSearchAttributes({ namespace });
       const typeNames: Record<string, number> = { Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6, KeywordList: 7, Text: 1 };
       for (const attribute of Object.values(SEARCH_ATTRIBUTES)) {
@@ -367,16 +390,4 @@ function runtimeImports(text: string): string[] {
   for (const m of text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) specs.push(m[1]!);
   for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) specs.push(m[1]!);
   return specs;
-}
-
-/** Runs a command to completion, collecting stdout and stderr together. */
-function run(command: string, args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, output }));
-  });
 }

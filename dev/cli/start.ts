@@ -37,7 +37,12 @@ async function main(): Promise<void> {
   const sinksUrl = `http://${config.SINKS_HOST}:${config.SINKS_HTTP_PORT}`;
   const env = childEnvironment(
     { KAFKA_BROKERS: infra.kafkaBrokers.join(','), TEMPORAL_ADDRESS: infra.temporalAddress, DATABASE_URL: infra.databaseUrl },
-    { TEMPORAL_UI_URL: infra.temporalUiUrl, ...sinkChannelEnv({ httpUrl: sinksUrl, smtpHost: config.SINKS_HOST, smtpPort: config.SINKS_SMTP_PORT }) },
+    {
+      TEMPORAL_UI_URL: infra.temporalUiUrl,
+      // On the cluster a produce waits out a broker failover (session timeout + leader election) instead of a 503.
+      ...(topology === 'cluster' ? { KAFKA_PRODUCE_TIMEOUT_MS: '15000' } : {}),
+      ...sinkChannelEnv({ httpUrl: sinksUrl, smtpHost: config.SINKS_HOST, smtpPort: config.SINKS_SMTP_PORT }),
+    },
   );
 
   // Development security defaults: an API key (kept in .notify/dev-api-key, printed below) unless API_KEYS or

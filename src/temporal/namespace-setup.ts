@@ -62,7 +62,8 @@ export async function waitForTemporalHealth(address: string, timeoutMs: number, 
   for (;;) {
     abortIf?.();
     try {
-      const connection = await Connection.connect({ address, connectTimeout: '2s', tls });
+      // No retry interceptor: this loop retries, and a pending gRPC retry must not outlive the closed connection.
+      const connection = await Connection.connect({ address, connectTimeout: '2s', tls, interceptors: [] });
       try {
         const health = await connection.withDeadline(Date.now() + 3_000, () => connection.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' }));
         if (Number(health.status) === 1) return; // SERVING
@@ -88,28 +89,33 @@ export async function ensureNamespace(opts: NamespaceSetupOptions): Promise<Name
   const log = opts.log ?? (() => undefined);
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   await waitForTemporalHealth(opts.address, opts.timeoutMs ?? 120_000, undefined, opts.tls);
-  const connection = await Connection.connect({ address: opts.address, tls: opts.tls });
+  const connection = await Connection.connect({ address: opts.address, tls: opts.tls, interceptors: [] });
   const result: NamespaceSetupResult = { registered: false, retentionUpdated: false, addedSearchAttributes: [] };
   try {
     const wanted = opts.retentionHours * 3600;
     const describe = () => connection.workflowService.describeNamespace({ namespace: opts.namespace });
-    let current: number | undefined;
-    try {
-      current = Number((await describe()).config?.workflowExecutionRetentionTtl?.seconds ?? 0);
-    } catch (err) {
-      if (grpcCode(err) !== NOT_FOUND) throw err;
-    }
+    const current = await retrying('describing the namespace', deadline, async () => {
+      try {
+        return Number((await describe()).config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+      } catch (err) {
+        if (grpcCode(err) === NOT_FOUND) return undefined;
+        throw err;
+      }
+    });
     if (current === undefined) {
       log(`registering namespace ${opts.namespace} (retention ${opts.retentionHours} h)`);
-      await connection.workflowService
-        .registerNamespace({
-          namespace: opts.namespace,
-          description: 'notify: one workflow per notification',
-          workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(wanted) },
-        })
-        .catch((err: unknown) => {
-          if (grpcCode(err) !== ALREADY_EXISTS) throw err; // another process registered it first
-        });
+      await retrying('registering the namespace', deadline, () =>
+        connection.workflowService
+          .registerNamespace({
+            namespace: opts.namespace,
+            description: 'notify: one workflow per notification',
+            workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(wanted) },
+          })
+          .catch((err: unknown) => {
+            if (grpcCode(err) !== ALREADY_EXISTS) throw err; // another process registered it first
+            return {};
+          }),
+      );
       result.registered = true;
       // Every frontend's namespace cache refreshes on its own schedule: wait until this one knows it.
       await retrying(`namespace ${opts.namespace} did not become visible`, deadline, describe);

@@ -70,8 +70,9 @@ export function clusterPostgresOptions(layout: ClusterLayout, binDir: string): P
     passwordFile: f.postgresPasswordFile,
     pidFile: f.postgresPid,
     logFile: f.postgresLog,
-    // Two Temporal nodes × (persistence 20 + visibility 10) connections, plus notify's own.
-    settings: { max_connections: 200 },
+    // Each Temporal node's 4 services have their own pools (10 persistence + 5 visibility): 2 × 60, reconnecting all at
+    // once after a restart; plenty of room left so readiness probes and notify's own clients still log in.
+    settings: { max_connections: 400 },
   };
 }
 

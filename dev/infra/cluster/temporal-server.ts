@@ -228,7 +228,8 @@ export function temporalNodeConfig(node: TemporalNodeSpec, settings: TemporalClu
       defaultStore: 'postgres-default',
       visibilityStore: 'postgres-visibility',
       numHistoryShards: settings.numHistoryShards,
-      datastores: { 'postgres-default': sql(settings.db.database, 20), 'postgres-visibility': sql(settings.db.visibilityDatabase, 10) },
+      // Pools are per service: each node opens up to 4 × (10 + 5) connections (see max_connections in cluster.ts).
+      datastores: { 'postgres-default': sql(settings.db.database, 10), 'postgres-visibility': sql(settings.db.visibilityDatabase, 5) },
     },
     global: { membership: { maxJoinDuration: '30s', broadcastAddress: node.ip } },
     services: {
