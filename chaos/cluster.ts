@@ -2,7 +2,12 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { childEnvironment, loadConfig } from '../src/config/config.js';
 import {
+  ensureDatabase,
   ensureKafkaJars,
+  ensurePostgresBinaries,
+  postgresUrl,
+  startPostgres,
+  stopPostgres,
   ensureTemporalCli,
   readPidFile,
   repoRoot,
@@ -12,7 +17,7 @@ import {
   stopKafka,
   stopTemporal,
 } from '../dev/infra/index.js';
-import type { KafkaServerOptions, TemporalServerOptions } from '../dev/infra/index.js';
+import type { KafkaServerOptions, PostgresServerOptions, TemporalServerOptions } from '../dev/infra/index.js';
 import { killLeftovers, ManagedProcess } from './processes.js';
 import type { ProcessEventLog } from './processes.js';
 
@@ -25,6 +30,7 @@ export interface ClusterPorts {
   gateway: number;
   sinksHttp: number;
   sinksSmtp: number;
+  postgres: number;
 }
 
 /** Ports for `portBase` (see `--port-base`). */
@@ -37,6 +43,7 @@ export function clusterPorts(portBase: number): ClusterPorts {
     gateway: portBase + 3000,
     sinksHttp: portBase + 4010,
     sinksSmtp: portBase + 2525,
+    postgres: portBase + 5433,
   };
 }
 
@@ -152,11 +159,21 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
     pidFile: join(work, 'run', 'temporal.pid'),
   };
 
+  // Recipients / suppressions database (channel workers check every delivery against it).
+  const postgresBase: Omit<PostgresServerOptions, 'binDir'> = {
+    dataDir: join(work, 'data', 'postgres'),
+    port: ports.postgres,
+    passwordFile: join(work, 'postgres-password'),
+    pidFile: join(work, 'run', 'postgres.pid'),
+    logFile: join(work, 'logs', 'postgres.log'),
+  };
+
   // Leftovers of an interrupted earlier run on the same folder go first, then its data.
   const leftovers = killLeftovers(join(work, 'run', 'components'));
   if (leftovers > 0) log(`killed ${leftovers} component process(es) left over by an earlier run`);
   await stopKafka(kafkaOpts);
   await stopTemporal(temporalBase);
+  await stopPostgres(postgresBase);
   for (const sub of ['data', 'run', 'logs', 'kafka-config']) rmSync(join(work, sub), { recursive: true, force: true });
   mkdirSync(join(work, 'logs'), { recursive: true });
 
@@ -164,6 +181,7 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
   await ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: shared.kafkaDir, libDir: shared.kafkaLib, log: infraLog });
   const cli = await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: shared.binDir, log: infraLog });
   const temporalOpts: TemporalServerOptions = { ...temporalBase, cli };
+  const postgresOpts: PostgresServerOptions = { ...postgresBase, binDir: await ensurePostgresBinaries({ dir: shared.postgresDir, log: infraLog }) };
 
   const processes = new Map<string, ManagedProcess>();
   let closed = false;
@@ -176,20 +194,23 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
     for (const stage of [0, 1, 2]) {
       await Promise.all([...processes.values()].filter((p) => order(p) === stage).map((p) => p.close(options.shutdownGraceMs + 5_000)));
     }
-    await Promise.all([stopKafka(kafkaOpts, infraLog), stopTemporal(temporalBase, infraLog)]);
+    await Promise.all([stopKafka(kafkaOpts, infraLog), stopTemporal(temporalBase, infraLog), stopPostgres(postgresBase, infraLog)]);
   };
 
   try {
     await Promise.all([
       startKafka(kafkaOpts, infraLog).then((r) => log(`Kafka ready on 127.0.0.1:${ports.kafka} (pid ${r.pid})`)),
       startTemporal(temporalOpts, infraLog).then((r) => log(`Temporal ready on 127.0.0.1:${ports.temporal} (pid ${r.pid}, UI http://127.0.0.1:${ports.temporalUi})`)),
+      startPostgres(postgresOpts, infraLog).then((r) => log(`PostgreSQL ready on 127.0.0.1:${ports.postgres} (pid ${r.pid})`)),
     ]);
+    await ensureDatabase(postgresUrl(postgresOpts), 'notify');
 
     const env = childEnvironment({
       NOTIFY_ENV: 'test',
       LOG_LEVEL: 'info',
       KAFKA_BROKERS: `127.0.0.1:${ports.kafka}`,
       TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+      DATABASE_URL: postgresUrl(postgresOpts, 'notify'),
       TEMPORAL_UI_URL: `http://127.0.0.1:${ports.temporalUi}`,
       TEMPORAL_TASK_QUEUE_PREFIX: 'chaos',
       HTTP_HOST: '127.0.0.1',
