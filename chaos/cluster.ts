@@ -2,7 +2,12 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { childEnvironment, loadConfig } from '../src/config/config.js';
 import {
+  ensureDatabase,
   ensureKafkaJars,
+  ensurePostgresBinaries,
+  postgresUrl,
+  startPostgres,
+  stopPostgres,
   ensureTemporalCli,
   readPidFile,
   repoRoot,
@@ -12,7 +17,7 @@ import {
   stopKafka,
   stopTemporal,
 } from '../dev/infra/index.js';
-import type { KafkaServerOptions, TemporalServerOptions } from '../dev/infra/index.js';
+import type { KafkaServerOptions, PostgresServerOptions, TemporalServerOptions } from '../dev/infra/index.js';
 import type { ClusterOptions as TopologyOptions } from '../dev/infra/cluster/index.js';
 import {
   clusterKafkaOptions,
@@ -26,7 +31,6 @@ import {
   stopCluster as stopTopology,
   waitForBrokers,
 } from '../dev/infra/cluster/index.js';
-import { startPostgres, stopPostgres } from '../dev/infra/postgres.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { killLeftovers, ManagedProcess } from './processes.js';
 import type { ProcessEventLog } from './processes.js';
@@ -40,6 +44,7 @@ export interface ClusterPorts {
   gateway: number;
   sinksHttp: number;
   sinksSmtp: number;
+  postgres: number;
 }
 
 /** Ports for `portBase` (see `--port-base`). */
@@ -52,6 +57,7 @@ export function clusterPorts(portBase: number): ClusterPorts {
     gateway: portBase + 3000,
     sinksHttp: portBase + 4010,
     sinksSmtp: portBase + 2525,
+    postgres: portBase + 5433,
   };
 }
 
@@ -181,11 +187,21 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
     pidFile: join(work, 'run', 'temporal.pid'),
   };
 
+  // Recipients / suppressions database (channel workers check every delivery against it).
+  const postgresBase: Omit<PostgresServerOptions, 'binDir'> = {
+    dataDir: join(work, 'data', 'postgres'),
+    port: ports.postgres,
+    passwordFile: join(work, 'postgres-password'),
+    pidFile: join(work, 'run', 'postgres.pid'),
+    logFile: join(work, 'logs', 'postgres.log'),
+  };
+
   // Leftovers of an interrupted earlier run on the same folder go first, then its data.
   const leftovers = killLeftovers(join(work, 'run', 'components'));
   if (leftovers > 0) log(`killed ${leftovers} component process(es) left over by an earlier run`);
   await stopKafka(kafkaOpts);
   await stopTemporal(temporalBase);
+  await stopPostgres(postgresBase);
   for (const sub of ['data', 'run', 'logs', 'kafka-config']) rmSync(join(work, sub), { recursive: true, force: true });
   mkdirSync(join(work, 'logs'), { recursive: true });
 
@@ -203,6 +219,7 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
   }
   const cli = isCluster ? 'temporal' : await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: shared.binDir, log: infraLog });
   const temporalOpts: TemporalServerOptions = { ...temporalBase, cli };
+  const postgresOpts: PostgresServerOptions = { ...postgresBase, binDir: await ensurePostgresBinaries({ dir: shared.postgresDir, log: infraLog }) };
 
   const processes = new Map<string, ManagedProcess>();
   let closed = false;
@@ -216,22 +233,28 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
       await Promise.all([...processes.values()].filter((p) => order(p) === stage).map((p) => p.close(options.shutdownGraceMs + 5_000)));
     }
     if (topology !== undefined) await stopTopology(topology, infraLog);
-    else await Promise.all([stopKafka(kafkaOpts, infraLog), stopTemporal(temporalBase, infraLog)]);
+    else await Promise.all([stopKafka(kafkaOpts, infraLog), stopTemporal(temporalBase, infraLog), stopPostgres(postgresBase, infraLog)]);
   };
 
   try {
     let kafkaBrokers = `127.0.0.1:${ports.kafka}`;
     let temporalAddress = `127.0.0.1:${ports.temporal}`;
+    let databaseUrl = postgresUrl(postgresOpts, 'notify');
     if (topology !== undefined) {
       const up = await startTopology(topology);
       kafkaBrokers = up.kafkaBrokers.join(',');
       temporalAddress = up.temporalAddress;
+      // notify's own database shares the cluster's PostgreSQL server (Temporal's databases beside it).
+      await ensureDatabase(up.postgresUrl, 'notify');
+      databaseUrl = up.postgresUrl.replace(/\/[^/]*$/, '/notify');
       log(`cluster topology ready: Kafka ${kafkaBrokers}, Temporal ${temporalAddress} (${topology.layout.temporalNodes.length} servers on PostgreSQL)`);
     } else {
       await Promise.all([
         startKafka(kafkaOpts, infraLog).then((r) => log(`Kafka ready on 127.0.0.1:${ports.kafka} (pid ${r.pid})`)),
         startTemporal(temporalOpts, infraLog).then((r) => log(`Temporal ready on 127.0.0.1:${ports.temporal} (pid ${r.pid}, UI http://127.0.0.1:${ports.temporalUi})`)),
+        startPostgres(postgresOpts, infraLog).then((r) => log(`PostgreSQL ready on 127.0.0.1:${ports.postgres} (pid ${r.pid})`)),
       ]);
+      await ensureDatabase(postgresUrl(postgresOpts), 'notify');
     }
 
     const env = childEnvironment({
@@ -239,6 +262,7 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
       LOG_LEVEL: 'info',
       KAFKA_BROKERS: kafkaBrokers,
       TEMPORAL_ADDRESS: temporalAddress,
+      DATABASE_URL: databaseUrl,
       // On the cluster a produce waits out a broker failover (session timeout + election) instead of answering 503.
       ...(isCluster ? { KAFKA_PRODUCE_TIMEOUT_MS: '15000' } : {}),
       TEMPORAL_UI_URL: `http://127.0.0.1:${ports.temporalUi}`,

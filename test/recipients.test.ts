@@ -251,4 +251,13 @@ describe('recipient API', () => {
     expect((await p.request('GET', '/v1/recipients/user-11')).status).toBe(404);
     expect((await p.request('GET', '/v1/recipients/user-10')).status).toBe(200);
   });
+
+  it('documents the recipient and suppression routes in the OpenAPI document, with examples', async () => {
+    const res = await fetch(`${p.url}/openapi.json`);
+    const doc = (await res.json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { example?: unknown }> } }>> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/recipients/{recipientId}', '/v1/recipients/{recipientId}/preferences', '/v1/suppressions']));
+    expect(Object.keys(doc.paths['/v1/recipients/{recipientId}'] ?? {}).sort()).toEqual(['delete', 'get', 'patch', 'put']);
+    expect(doc.paths['/v1/recipients/{recipientId}']?.put?.requestBody?.content['application/json']?.example).toMatchObject({ addresses: { email: 'ada@example.com' } });
+    expect(doc.paths['/v1/suppressions']?.post?.requestBody?.content['application/json']?.example).toMatchObject({ channel: 'email' });
+  });
 });

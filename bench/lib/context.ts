@@ -68,6 +68,7 @@ export async function createContext(plan: BenchPlan, runId: string, logDir: stri
   const base: Record<string, string> = {
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     TEMPORAL_ADDRESS: infra.temporalAddress,
+    DATABASE_URL: infra.databaseUrl,
     TEMPORAL_NAMESPACE: infra.namespace,
     NOTIFY_ENV: 'development',
     LOG_LEVEL: 'info',

@@ -2,7 +2,12 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig } from '../../src/config/config.js';
 import {
+  ensureDatabase,
   ensureKafkaJars,
+  ensurePostgresBinaries,
+  postgresUrl,
+  startPostgres,
+  stopPostgres,
   ensureTemporalCli,
   readPidFile,
   resolveInfraPaths,
@@ -12,13 +17,15 @@ import {
   stopTemporal,
   temporalAddressFor,
 } from '../../dev/infra/index.js';
-import type { KafkaServerOptions, TemporalServerOptions } from '../../dev/infra/index.js';
+import type { KafkaServerOptions, PostgresServerOptions, TemporalServerOptions } from '../../dev/infra/index.js';
 import { freePort } from '../../dev/process-harness/index.js';
 
 /** A Kafka broker and a Temporal dev server that only this benchmark run uses (own ports, own data dirs). */
 export interface PrivateInfra {
   kafkaBrokers: string[];
   temporalAddress: string;
+  /** The `notify` database of a private PostgreSQL server (recipients, suppressions). */
+  databaseUrl: string;
   namespace: string;
   /** Pragmas of the Temporal server currently running. */
   pragmas: string[];
@@ -41,11 +48,20 @@ export async function startPrivateInfra(config: AppConfig, runId: string, pragma
   const shared = resolveInfraPaths(config.NOTIFY_HOME);
   const home = join(shared.home, 'bench', runId);
   mkdirSync(home, { recursive: true });
-  const [cli] = await Promise.all([
+  const [cli, pgBin] = await Promise.all([
     ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: shared.binDir, log }),
+    ensurePostgresBinaries({ dir: shared.postgresDir, log }),
     ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: shared.kafkaDir, libDir: shared.kafkaLib, log }),
   ]);
-  const [kafkaPort, controllerPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [kafkaPort, controllerPort, temporalPort, uiPort, pgPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const pgOpts: PostgresServerOptions = {
+    binDir: pgBin,
+    dataDir: join(home, 'postgres-data'),
+    port: pgPort,
+    passwordFile: join(home, 'postgres-password'),
+    pidFile: join(home, 'postgres.pid'),
+    logFile: join(home, 'postgres.log'),
+  };
   const kafkaOpts: KafkaServerOptions = {
     port: kafkaPort,
     controllerPort,
@@ -70,10 +86,12 @@ export async function startPrivateInfra(config: AppConfig, runId: string, pragma
     pidFile: join(home, 'temporal.pid'),
   });
   let current = temporalOpts(pragmas);
-  await Promise.all([startKafka(kafkaOpts, log), startTemporal(current, log)]);
+  await Promise.all([startKafka(kafkaOpts, log), startTemporal(current, log), startPostgres(pgOpts, log)]);
+  await ensureDatabase(postgresUrl(pgOpts), 'notify');
   const infra: PrivateInfra = {
     kafkaBrokers: [`127.0.0.1:${kafkaPort}`],
     temporalAddress: temporalAddressFor(temporalPort),
+    databaseUrl: postgresUrl(pgOpts, 'notify'),
     namespace: config.TEMPORAL_NAMESPACE,
     pragmas,
     kafkaPid: () => readPidFile(kafkaOpts.pidFile),
@@ -87,7 +105,7 @@ export async function startPrivateInfra(config: AppConfig, runId: string, pragma
       infra.pragmas = next;
     },
     async stop() {
-      await Promise.allSettled([stopKafka(kafkaOpts, log), stopTemporal(current, log)]);
+      await Promise.allSettled([stopKafka(kafkaOpts, log), stopTemporal(current, log), stopPostgres(pgOpts, log)]);
       rmSync(home, { recursive: true, force: true });
     },
   };

@@ -60,6 +60,18 @@ export interface E2eResults {
   /** Resource use per process over the whole ladder, per 1,000 delivered notifications. */
   resources: Record<string, ProcUsage & { cpuSecondsPer1000: number }>;
   delivered: number;
+  /**
+   * Profile-resolved vs explicit-address sends at the same offered load in the same run (alternating rounds,
+   * medians): delivered/s of each and their ratio (profile / explicit).
+   */
+  recipients?: { offeredPerSec: number; explicitPerSec: number; profilePerSec: number; ratio: number; explicitP50Ms: number; profileP50Ms: number };
+}
+
+/** Recipients the profile-resolved rounds address (one SMS number each, created over the API before the rounds). */
+const BENCH_RECIPIENTS = 200;
+
+function profileRequestJson(i: number): string {
+  return JSON.stringify({ recipient: `bench-${i % BENCH_RECIPIENTS}`, category: 'bench', deliveries: [{ channel: 'sms', content: { body: `bench message ${i}` } }] });
 }
 
 function tsMs(ts: unknown): number {
@@ -113,7 +125,7 @@ async function lagOf(ctx: BenchContext, group: string, topic: string): Promise<n
   }
 }
 
-async function e2eRound(ctx: BenchContext, url: string, sinks: SinksProcess, group: string, topic: string, rate: number): Promise<E2ePoint> {
+async function e2eRound(ctx: BenchContext, url: string, sinks: SinksProcess, group: string, topic: string, rate: number, body: (i: number) => string = benchRequestJson): Promise<E2ePoint> {
   await sinks.reset();
   const acceptedAt = new Map<string, number>();
   const lags: number[] = [];
@@ -129,7 +141,7 @@ async function e2eRound(ctx: BenchContext, url: string, sinks: SinksProcess, gro
     path: '/v1/notifications',
     ratePerSec: rate,
     durationMs: ctx.plan.e2eStepMs,
-    body: benchRequestJson,
+    body,
     connections: 64,
     headers: ctx.authHeaders,
     onAccepted: (body, at) => {
@@ -227,6 +239,7 @@ export async function e2ePhase(
       points.push(point);
     }
     const usage = tracker.end();
+    const recipients = await compareRecipients(ctx, url, sinks, group, topic, Math.max(5, Math.round(ceilingPerSec * 0.5)));
     const resources: E2eResults['resources'] = {};
     for (const [name, u] of Object.entries(usage)) resources[name] = { ...u, cpuSecondsPer1000: delivered > 0 ? (u.cpuSeconds * 1000) / delivered : Number.NaN };
 
@@ -254,8 +267,36 @@ export async function e2ePhase(
       e2eOverMinimal: judgeRatio(e2e, minimal),
       ceilingOverMinimal: judgeRatio(ceiling, minimal),
     };
-    return { ceilingPerSec, throughput, points, maxBoundedPerSec: Math.max(0, ...points.filter((p) => p.bounded === 1).map((p) => p.offeredPerSec)), resources, delivered };
+    return { ceilingPerSec, throughput, points, maxBoundedPerSec: Math.max(0, ...points.filter((p) => p.bounded === 1).map((p) => p.offeredPerSec)), resources, delivered, recipients };
   } finally {
     for (const c of started.reverse()) await c.stop();
   }
+}
+
+/**
+ * The cost of resolution: creates {@link BENCH_RECIPIENTS} profiles over the API, then alternates explicit-address and
+ * profile-resolved rounds at the same offered load (same processes, same run) and compares delivered/s.
+ */
+async function compareRecipients(ctx: BenchContext, url: string, sinks: SinksProcess, group: string, topic: string, rate: number): Promise<E2eResults['recipients']> {
+  await mapConcurrent(Array.from({ length: BENCH_RECIPIENTS }, (_, i) => i), 16, async (i) => {
+    const res = await fetch(`${url}/v1/recipients/bench-${i}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...ctx.authHeaders },
+      body: JSON.stringify({ addresses: { sms: `+1415556${String(i).padStart(4, '0')}` } }),
+    });
+    if (res.status !== 200 && res.status !== 201) throw new Error(`creating bench recipient ${i}: HTTP ${res.status} ${await res.text()}`);
+  });
+  const explicit: E2ePoint[] = [];
+  const profile: E2ePoint[] = [];
+  for (let r = 0; r < Math.max(2, ctx.plan.e2eRounds); r++) {
+    explicit.push(await e2eRound(ctx, url, sinks, group, topic, rate));
+    profile.push(await e2eRound(ctx, url, sinks, group, topic, rate, profileRequestJson));
+  }
+  const e = medianOf(explicit);
+  const p = medianOf(profile);
+  const result = { offeredPerSec: rate, explicitPerSec: e.deliveredPerSec, profilePerSec: p.deliveredPerSec, ratio: e.deliveredPerSec > 0 ? p.deliveredPerSec / e.deliveredPerSec : Number.NaN, explicitP50Ms: e.p50Ms, profileP50Ms: p.p50Ms };
+  ctx.log(
+    `  recipients at ${rate}/s: explicit ${result.explicitPerSec.toFixed(1)}/s (p50 ${e.p50Ms.toFixed(0)} ms), profile-resolved ${result.profilePerSec.toFixed(1)}/s (p50 ${p.p50Ms.toFixed(0)} ms), ratio ${result.ratio.toFixed(3)}`,
+  );
+  return result;
 }

@@ -10,7 +10,7 @@ import { ensureKafkaJars, kafkaPropertiesFile, startKafka, stopKafka, waitForKaf
 import type { InfraPaths } from './paths.js';
 import { resolveInfraPaths } from './paths.js';
 import type { InfraLog, StopOutcome } from './process.js';
-import { InfraError, isProcessAlive, runningPid, withLock } from './process.js';
+import { InfraError, isProcessAlive, runningPid, waitUntil, withLock } from './process.js';
 import type { PostgresServerOptions } from './postgres.js';
 import { ensureDatabase, ensurePostgresBinaries, postgresPid, postgresReady, postgresUrl, startPostgres, stopPostgres } from './postgres.js';
 import type { TemporalServerOptions } from './temporal.js';
@@ -251,9 +251,14 @@ async function ensurePostgres(config: InfraConfig, paths: InfraPaths, log: Infra
     log('using existing PostgreSQL (DATABASE_URL)');
     return { url, started: false };
   }
-  const running = runningPid(paths.postgresPid, paths.postgresData);
-  const binDir = running === undefined ? await ensurePostgresBinaries({ dir: paths.postgresDir, log }) : '';
+  // Always the cached embedded binaries (a cheap check once installed): never a `postgres` found on PATH.
+  const binDir = await ensurePostgresBinaries({ dir: paths.postgresDir, log });
   const opts = postgresOptionsFromConfig(config, binDir, paths);
+  const running = runningPid(paths.postgresPid, paths.postgresData);
+  // A running server that is slow to answer on a loaded machine is waited for, not restarted under its other users.
+  if (running !== undefined) await waitUntil(async () => {
+    if (!(await postgresReady(opts))) throw new Error('not ready');
+  }, { timeoutMs: 30_000, intervalMs: 500 }).catch(() => undefined);
   const result = await startPostgres(opts, log, options.readyTimeoutMs);
   await ensureDatabase(postgresUrl(opts), NOTIFY_DATABASE);
   log(result.started ? `PostgreSQL ready on 127.0.0.1:${config.POSTGRES_PORT} (pid ${result.pid})` : `PostgreSQL already running on 127.0.0.1:${config.POSTGRES_PORT} (pid ${result.pid})`);

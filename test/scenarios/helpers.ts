@@ -32,6 +32,7 @@ import { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
 import type { IngestEvent, IngestOptions, WorkflowStarter } from '../../src/ingest/ingest-consumer.js';
 import { ingestOptionsFromConfig } from '../../src/ingest/workflow-input.js';
 import { createKafka } from '../../src/kafka/create-kafka.js';
+import { inject } from 'vitest';
 import { encodeEnvelope, hashRequest } from '../../src/kafka/envelope.js';
 import type { NotificationEnvelope } from '../../src/kafka/envelope.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
@@ -79,6 +80,8 @@ export function scenarioEnv(endpoints: ScenarioEndpoints, sinks: RunningSinks | 
     NOTIFY_ENV: 'test',
     LOG_LEVEL: 'info',
     ...isolatedEnv(endpoints),
+    // Recipients and suppressions: the `notify` database the global setup ensured.
+    DATABASE_URL: inject('databaseUrl'),
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     INGEST_BACKOFF_MAX_MS: '1000',
     TEMPORAL_START_TIMEOUT_MS: '2000',
