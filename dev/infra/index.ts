@@ -45,4 +45,3 @@ export {
   temporalServerArgs,
   waitForTemporal,
 } from './temporal.js';
-export { ensureTemporalTestServer, TEMPORAL_TEST_SERVER_VERSION, temporalTestServerPaths } from './temporal-test-server.js';
