@@ -59,4 +59,3 @@ export {
   startPostgres,
   stopPostgres,
 } from './postgres.js';
-export { ensureTemporalTestServer, TEMPORAL_TEST_SERVER_VERSION, temporalTestServerPaths } from './temporal-test-server.js';
