@@ -11,7 +11,9 @@ export function sinkChannelEnv(sinks: { httpUrl: string; smtpHost: string; smtpP
     SMS_BASE_URL: sinks.httpUrl,
     SLACK_API_URL: `${sinks.httpUrl}/slack/api`,
     WEBHOOK_SIGNING_SECRET: sinks.webhookSecret ?? DEV_WEBHOOK_SECRET,
-    // The webhook sink (and test receivers) listen on this machine: loopback must be allowed explicitly.
+    // The webhook sink, the Slack incoming-webhook sink (and test receivers) listen on this machine: loopback must be
+    // allowed explicitly.
     WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8,::1',
+    SLACK_ALLOWED_NETWORKS: '127.0.0.0/8,::1',
   };
 }

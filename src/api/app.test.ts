@@ -287,6 +287,19 @@ describe('routing errors', () => {
     expect(res.json()).toMatchObject({ statusCode: 405, code: 'METHOD_NOT_ALLOWED' });
   });
 
+  it('answers 405 with Allow: POST only on /v1/notifications/batch, for GET (not a status lookup of id "batch") and other methods', async () => {
+    for (const method of ['GET', 'HEAD', 'OPTIONS', 'DELETE', 'PUT', 'PATCH'] as const) {
+      const res = await app.inject({ method, url: '/v1/notifications/batch' });
+      expect(res.statusCode, method).toBe(405);
+      expect(res.headers.allow, method).toBe('POST');
+      if (method !== 'HEAD') expect(res.json(), method).toMatchObject({ statusCode: 405, code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on /v1/notifications/batch; allowed: POST` });
+    }
+    const byId = await app.inject({ method: 'DELETE', url: '/v1/notifications/ntf_0123456789abcdef01234567ab' });
+    expect(byId.statusCode).toBe(405);
+    expect(byId.headers.allow).toMatch(/^GET\b/);
+    expect(byId.headers.allow).not.toContain('POST');
+  });
+
   it('answers 405 (not 400) for QUERY without a Content-Type on a path that does not serve QUERY', async () => {
     const res = await app.inject({ method: 'QUERY' as 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(405);

@@ -18,6 +18,13 @@ import { registerRecipientRoutes } from './routes/recipients.js';
 import { Submitter } from './submitter.js';
 import type { GatewayDeps } from './types.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route that only answers 405 for its path (reserved, not a resource method): left out of every Allow header. */
+    methodNotAllowed?: boolean;
+  }
+}
+
 /**
  * Builds the gateway: validation from the channel registry, OpenAPI at `/openapi.json`, Swagger UI at `/docs`,
  * submissions answered 202 only after Kafka acknowledged them. Dependencies are injected so tests can use real
@@ -41,14 +48,20 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Known path, other method → 405 with Allow (RFC 9110), not 404.
-  const routes: Array<{ pattern: RegExp; method: string }> = [];
+  const routes: Array<{ pattern: RegExp; method: string; fixed: boolean }> = [];
   app.addHook('onRoute', (route) => {
+    if (route.config?.methodNotAllowed === true) return;
     const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+')}/?$`);
-    for (const method of Array.isArray(route.method) ? route.method : [route.method]) routes.push({ pattern, method });
+    const fixed = !/[:*]/.test(route.url);
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) routes.push({ pattern, method, fixed });
   });
   const notFound = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '';
-    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    const matching = routes.filter((r) => r.pattern.test(path));
+    // A fixed path (`/v1/notifications/batch`) is its own resource: a parameter route it also matches (`/:id`) does not
+    // add methods to its Allow.
+    const fixed = matching.filter((r) => r.fixed);
+    const allowed = [...new Set((fixed.length > 0 ? fixed : matching).map((r) => r.method))];
     if (allowed.length > 0) {
       return reply
         .code(405)
@@ -97,6 +110,9 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   registerNotificationRoutes(app, deps, submitter, cache);
   if (deps.recipients !== undefined) registerRecipientRoutes(app, deps.recipients);
+  // Without this, GET /v1/notifications/batch would be a status lookup of a notification with id "batch" (a 404):
+  // it is the batch resource, which only takes POST, so it answers 405 with Allow: POST like any other method.
+  app.get('/v1/notifications/batch', { schema: { hide: true }, config: { methodNotAllowed: true } }, notFound);
   if (deps.payloadKeyring !== undefined) {
     await app.register(codecRoutesPlugin, {
       codec: new AesGcmPayloadCodec(deps.payloadKeyring),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseNetworkList } from './network-guard.js';
 
 /**
  * Field builders for channel `configSchema`s. Channel settings arrive from environment variables as strings, and
@@ -61,4 +62,23 @@ export function isDevSinkUrl(url: string): boolean {
 /** A sender's per-attempt timeout in milliseconds (each channel has its own `<CHANNEL>_TIMEOUT_MS`). */
 export function timeoutSetting(defaultValue: number) {
   return intSetting(defaultValue, 100, 600_000);
+}
+
+/**
+ * Internal networks a channel that connects to caller-chosen URLs may still reach (`<CHANNEL>_ALLOWED_NETWORKS`):
+ * comma-separated CIDRs or addresses (e.g. `127.0.0.0/8,::1`), or an array. Empty by default, so every internal
+ * address is refused (see network-guard.ts); an entry that is not a network fails naming it.
+ */
+export function allowedNetworksSetting() {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((n) => n.trim()).filter((n) => n.length > 0))
+    .superRefine((entries, ctx) => {
+      try {
+        parseNetworkList(entries);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .default([]);
 }

@@ -58,20 +58,37 @@ export async function postForAnswer(
   }
 }
 
+/**
+ * A `fetch` for SDKs that take one (the Slack SDKs' `fetch` option) that POSTs through node:http(s) with `lookup`, so
+ * the caller's SSRF guard decides which resolved addresses may be connected to. Only POST with a string body (what the
+ * SDKs send); redirects are never followed (a 3xx comes back as the response), whatever `init.redirect` says. An error
+ * the lookup raises (a PermanentDeliveryError) is what the returned promise rejects with.
+ */
+export function fetchWithLookup(lookup: LookupFunction, agents?: { http: HttpAgent; https: HttpsAgent }) {
+  return async (url: string | URL, init?: { method?: string; headers?: Record<string, string>; body?: unknown; signal?: AbortSignal }): Promise<Response> => {
+    if ((init?.method ?? 'GET').toUpperCase() !== 'POST' || typeof init?.body !== 'string') {
+      throw new TypeError('fetchWithLookup only sends POST requests with a string body');
+    }
+    const answer = await postWithLookup(String(url), { headers: init.headers ?? {}, body: init.body }, init.signal, lookup, agents);
+    const nullBody = [204, 205, 304].includes(answer.status);
+    return new Response(nullBody ? null : answer.text, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+  };
+}
+
 /** POST through node:http(s) with a custom DNS lookup; resolves with the status, headers and body text (no redirects). */
 function postWithLookup(
   url: string,
   init: { headers: Record<string, string>; body: string },
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   lookup: LookupFunction,
   agents?: { http: HttpAgent; https: HttpsAgent },
-): Promise<Omit<HttpAnswer, 'json'>> {
+): Promise<Omit<HttpAnswer, 'json'> & { statusText: string }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
     const send = secure ? httpsRequest : httpRequest;
     const agent = agents === undefined ? undefined : secure ? agents.https : agents.http;
-    const request = send(target, { method: 'POST', headers: { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) }, lookup, signal, ...(agent !== undefined ? { agent } : {}) }, (response) => {
+    const request = send(target, { method: 'POST', headers: { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) }, lookup, ...(signal !== undefined ? { signal } : {}), ...(agent !== undefined ? { agent } : {}) }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', reject);
@@ -80,7 +97,7 @@ function postWithLookup(
         for (const [name, value] of Object.entries(response.headers)) {
           for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
         }
-        resolve({ status: response.statusCode ?? 0, headers, text: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', headers, text: Buffer.concat(chunks).toString('utf8') });
       });
     });
     request.on('error', reject);

@@ -6,6 +6,7 @@ export type { ChannelDefinition, ChannelDeps, ChannelSender, SendContext, SendRe
 export { DeliveryError, errorForHttpStatus, parseRetryAfter, PermanentDeliveryError, TransientDeliveryError } from './errors.js';
 export { startDeadline, raceDeadline } from './deadline.js';
 export type { Deadline } from './deadline.js';
-export { describeBody, idempotencyHeaders, networkMessage, parseJson, postForAnswer } from './http.js';
+export { describeBody, fetchWithLookup, idempotencyHeaders, networkMessage, parseJson, postForAnswer } from './http.js';
+export { internalRangeOf, NetworkPolicy, parseNetworkList, unmapIpv4 } from './network-guard.js';
 export type { HttpAnswer } from './http.js';
-export { baseUrlSetting, boolSetting, intSetting, timeoutSetting } from './config-fields.js';
+export { allowedNetworksSetting, baseUrlSetting, boolSetting, intSetting, timeoutSetting } from './config-fields.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseUrlSetting, isDevSinkUrl, timeoutSetting } from '../config-fields.js';
+import { allowedNetworksSetting, baseUrlSetting, isDevSinkUrl, timeoutSetting } from '../config-fields.js';
 import type { DevelopmentSetting } from '../types.js';
 
 /** A conversation for chat.postMessage: an id (C…, G…, D…, or a user id U…/W… for a DM) or `#channel-name`. */
@@ -33,6 +33,12 @@ export const slackConfigSchema = z.object({
   /** Web API base URL; `https://slack.com/api` in production. */
   apiUrl: baseUrlSetting('http://127.0.0.1:4010/slack/api'),
   timeoutMs: timeoutSetting(10_000),
+  /**
+   * Internal networks incoming-webhook URLs (`to.webhookUrl`, chosen by API callers) may still reach: comma-separated
+   * CIDRs or addresses. By default loopback, link-local (cloud metadata), private, unique-local, multicast and
+   * unspecified addresses are refused after DNS resolution. `npm start` and the tests allow loopback for the dev sinks.
+   */
+  allowedNetworks: allowedNetworksSetting(),
 });
 
 /** Recipient type of the slack channel. */

@@ -1,11 +1,14 @@
 import { LogLevel, WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebClient } from '@slack/web-api';
 import type { FetchFunction } from '@slack/web-api';
-import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
 import type { ChannelDeps, ChannelSender, SendContext, SendResult } from '../types.js';
 import { DeliveryError, errorForHttpStatus, PermanentDeliveryError, TransientDeliveryError } from '../errors.js';
 import { startDeadline } from '../deadline.js';
 import type { Deadline } from '../deadline.js';
-import { idempotencyHeaders, networkMessage } from '../http.js';
+import { fetchWithLookup, idempotencyHeaders, networkMessage } from '../http.js';
+import { NetworkPolicy } from '../network-guard.js';
 import type { SlackConfig, SlackContent, SlackRecipient } from './schema.js';
 
 /** Slack platform errors (`ok: false`) worth retrying; every other platform error is permanent. */
@@ -27,20 +30,30 @@ interface LastResponse {
  * chat.postMessage has no idempotency key, so the message carries `metadata` (`notify_notification` with the
  * notification id and idempotency key) and the request carries `Idempotency-Key`; a duplicate is traceable by both.
  * Returns `<channel>:<ts>` for chat.postMessage and the idempotency key for webhooks (which return no id).
+ *
+ * Incoming-webhook URLs come from API callers, so they get the webhook channel's SSRF guard (network-guard.ts):
+ * internal addresses are refused after DNS resolution, inside the connection's lookup, unless SLACK_ALLOWED_NETWORKS
+ * lists them, and redirects are not followed. `SLACK_API_URL` is operator-chosen and not checked.
  */
 export function createSlackSender(config: SlackConfig, _deps: ChannelDeps): ChannelSender<SlackRecipient, SlackContent> {
+  const network = new NetworkPolicy(config.allowedNetworks, 'SLACK_ALLOWED_NETWORKS');
+  // Own connection pools for incoming webhooks: keep-alive sockets were opened to addresses this policy checked.
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   return {
     async send({ to, content }, ctx: SendContext): Promise<SendResult> {
       const what = 'webhookUrl' in to ? `Slack incoming webhook ${new URL(to.webhookUrl).host}` : `Slack API ${config.apiUrl}`;
       const deadline = startDeadline(config.timeoutMs, ctx.signal, what);
       const last: LastResponse = {};
-      const fetchFn = deadlineFetch(deadline, last, idempotencyHeaders(ctx));
       try {
         if ('webhookUrl' in to) {
+          // An IP literal is connected to without a DNS lookup: check it here; names are checked in the lookup itself.
+          network.assertUrlAllowed(new URL(to.webhookUrl), what);
+          const fetchFn = deadlineFetch(deadline, last, idempotencyHeaders(ctx), fetchWithLookup(network.lookup(what), agents));
           const hook = new IncomingWebhook(to.webhookUrl, { fetch: fetchFn, timeout: config.timeoutMs, retryConfig: { retries: 0 } });
           await hook.send({ text: content.text, blocks: content.blocks as never, metadata: slackMetadata(ctx) });
           return { providerMessageId: ctx.idempotencyKey };
         }
+        const fetchFn = deadlineFetch(deadline, last, idempotencyHeaders(ctx));
         const client = new WebClient(config.botToken, {
           slackApiUrl: `${config.apiUrl}/`,
           retryConfig: { retries: 0 },
@@ -58,7 +71,11 @@ export function createSlackSender(config: SlackConfig, _deps: ChannelDeps): Chan
         deadline.dispose();
       }
     },
-    close: () => Promise.resolve(),
+    close: () => {
+      agents.http.destroy();
+      agents.https.destroy();
+      return Promise.resolve();
+    },
   };
 }
 
@@ -66,11 +83,14 @@ function slackMetadata(ctx: SendContext) {
   return { event_type: 'notify_notification', event_payload: { notification_id: ctx.notificationId, idempotency_key: ctx.idempotencyKey } };
 }
 
-/** A fetch for the Slack SDKs that adds our headers, obeys the deadline and remembers the last response's status. */
-function deadlineFetch(deadline: Deadline, last: LastResponse, extraHeaders: Record<string, string>): FetchFunction {
+/**
+ * A fetch for the Slack SDKs that adds our headers, obeys the deadline and remembers the last response's status;
+ * `transport` is the global fetch, or the guarded one for incoming webhooks.
+ */
+function deadlineFetch(deadline: Deadline, last: LastResponse, extraHeaders: Record<string, string>, transport: FetchFunction = fetch): FetchFunction {
   return async (url, init) => {
     const signal = init?.signal !== undefined ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
-    const response = await fetch(url, { ...init, headers: { ...init?.headers, ...extraHeaders }, signal });
+    const response = await transport(url, { ...init, headers: { ...init?.headers, ...extraHeaders }, signal });
     last.status = response.status;
     last.retryAfter = response.headers.get('retry-after');
     return response;
@@ -80,6 +100,8 @@ function deadlineFetch(deadline: Deadline, last: LastResponse, extraHeaders: Rec
 /** Maps whatever the Slack SDKs threw to a typed delivery error. */
 export function slackDeliveryError(err: unknown, what: string, deadline: Deadline, last: LastResponse = {}): DeliveryError {
   if (err instanceof DeliveryError) return err;
+  // The SSRF guard's refusal, raised inside the connection's lookup, arrives wrapped by the webhook SDK.
+  if (err instanceof IncomingWebhookRequestError && err.original instanceof DeliveryError) return err.original;
   if (err instanceof WebAPIRateLimitedError) {
     return new TransientDeliveryError(`${what} rate-limited the request; retry after ${err.retryAfter} s`, { code: 429, retryAfterMs: err.retryAfter * 1000, cause: err });
   }

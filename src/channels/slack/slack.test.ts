@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSinks } from '../../../dev/sinks/index.js';
 import type { RunningSinks } from '../../../dev/sinks/index.js';
@@ -10,7 +12,12 @@ import type { SlackContent, SlackRecipient } from './schema.js';
 const TOKEN = 'xoxb-test-token';
 let sinks: RunningSinks;
 
+/** A sender whose incoming webhooks may reach this machine (the sink listens on loopback), unless overridden. */
 function sender(settings: Record<string, unknown> = {}): ChannelSender<SlackRecipient, SlackContent> {
+  return slackChannel.createSender(slackChannel.configSchema.parse({ apiUrl: `${sinks.httpUrl}/slack/api`, botToken: TOKEN, allowedNetworks: '127.0.0.0/8,::1', ...settings }), { logger: silentLogger });
+}
+/** A sender with the default network policy: incoming webhooks to internal targets refused. */
+function defaultSender(settings: Record<string, unknown> = {}): ChannelSender<SlackRecipient, SlackContent> {
   return slackChannel.createSender(slackChannel.configSchema.parse({ apiUrl: `${sinks.httpUrl}/slack/api`, botToken: TOKEN, ...settings }), { logger: silentLogger });
 }
 const message: { to: SlackRecipient; content: SlackContent } = { to: { channel: 'C0123ABCD' }, content: { text: 'Deploy finished' } };
@@ -133,5 +140,58 @@ describe('slack sender: incoming webhooks against the sink', () => {
     await expect(sender().send({ to, content: { text: 'x' } }, ctx)).rejects.toBeInstanceOf(TransientDeliveryError);
     await sender().send({ to, content: { text: 'x' } }, ctx);
     expect(sinks.received({ idempotencyKey: ctx.idempotencyKey })).toEqual([expect.objectContaining({ attemptNo: 2 })]);
+  });
+});
+
+describe('slack sender: incoming webhooks to internal targets (SSRF)', () => {
+  const localhostHook = () => `http://localhost:${new URL(sinks.httpUrl).port}/slack/webhook/T3/B3/local`;
+
+  it('refuses, permanently and without a request, a webhook URL whose host resolves to 127.0.0.1 (localhost)', async () => {
+    const ctx = sendContext('slack');
+    const error = await defaultSender().send({ to: { webhookUrl: localhostHook() }, content: { text: 'x' } }, ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermanentDeliveryError);
+    expect((error as Error).message).toMatch(/127\.0\.0\.1 is a loopback address \(localhost resolves to it\).*SLACK_ALLOWED_NETWORKS/);
+    expect(sinks.received({ notificationId: ctx.notificationId })).toHaveLength(0);
+  });
+
+  it('refuses cloud metadata, private and IPv6 loopback literals by default', async () => {
+    for (const webhookUrl of ['http://169.254.169.254/latest/meta-data/', 'http://10.0.0.7/hook', 'http://[::1]:9/hook', 'http://[::ffff:127.0.0.1]:9/hook']) {
+      const error = await defaultSender().send({ to: { webhookUrl }, content: { text: 'x' } }, sendContext('slack')).catch((e: unknown) => e);
+      expect(error, webhookUrl).toBeInstanceOf(PermanentDeliveryError);
+      expect((error as Error).message, webhookUrl).toMatch(/refused to connect: .* is a .* address/);
+    }
+  });
+
+  it('reaches the sink through localhost only when SLACK_ALLOWED_NETWORKS lists loopback', async () => {
+    const ctx = sendContext('slack');
+    const result = await defaultSender({ allowedNetworks: '127.0.0.0/8,::1' }).send({ to: { webhookUrl: localhostHook() }, content: { text: 'via localhost' } }, ctx);
+    expect(result.providerMessageId).toBe(ctx.idempotencyKey);
+    expect(sinks.received({ notificationId: ctx.notificationId })).toEqual([expect.objectContaining({ channel: 'slack', summary: 'via localhost' })]);
+    const other = await defaultSender({ allowedNetworks: '10.0.0.0/8' }).send({ to: { webhookUrl: localhostHook() }, content: { text: 'x' } }, sendContext('slack')).catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(PermanentDeliveryError);
+  });
+
+  it('does not follow a redirect from a webhook URL: a 3xx is a permanent failure', async () => {
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits += 1;
+      res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const error = await sender().send({ to: { webhookUrl: `http://127.0.0.1:${port}/hook` }, content: { text: 'x' } }, sendContext('slack')).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PermanentDeliveryError);
+      expect(error).toMatchObject({ code: 307 });
+      expect(hits).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('rejects a SLACK_ALLOWED_NETWORKS entry that is not a network, naming it', () => {
+    const parsed = slackChannel.configSchema.safeParse({ allowedNetworks: '127.0.0.0/8,intranet' });
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toContain('intranet is not an IP network');
   });
 });

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { timeoutSetting } from '../config-fields.js';
+import { allowedNetworksSetting, timeoutSetting } from '../config-fields.js';
 import type { DevelopmentSetting } from '../types.js';
-import { parseNetworkList } from './network-guard.js';
 
 /** Largest serialised `content` accepted for one webhook. */
 export const MAX_WEBHOOK_CONTENT_BYTES = 256 * 1024;
@@ -47,17 +46,7 @@ export const webhookConfigSchema = z.object({
    * every loopback, link-local (cloud metadata), private, unique-local, multicast and unspecified address is refused,
    * checked on the addresses DNS returns. `npm start` and the tests allow loopback for the dev sinks.
    */
-  allowedNetworks: z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((n) => n.trim()).filter((n) => n.length > 0))
-    .superRefine((entries, ctx) => {
-      try {
-        parseNetworkList(entries);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      }
-    })
-    .default([]),
+  allowedNetworks: allowedNetworksSetting(),
 });
 
 /** Recipient type of the webhook channel. */

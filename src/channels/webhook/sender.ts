@@ -1,12 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { isIP } from 'node:net';
 import type { ChannelDeps, ChannelSender, SendContext, SendResult } from '../types.js';
 import { startDeadline } from '../deadline.js';
 import { idempotencyHeaders, postForAnswer } from '../http.js';
 import { PermanentDeliveryError } from '../errors.js';
-import { NetworkPolicy } from './network-guard.js';
+import { NetworkPolicy } from '../network-guard.js';
 import type { WebhookConfig, WebhookContent, WebhookRecipient } from './schema.js';
 
 /** Whether `host` is allowed by the WEBHOOK_ALLOWED_HOSTS list (empty list: every host). */
@@ -33,7 +32,7 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
  * `webhook-signature`. Returns the response's JSON `id` when it has one, else the idempotency key.
  */
 export function createWebhookSender(config: WebhookConfig, _deps: ChannelDeps): ChannelSender<WebhookRecipient, WebhookContent> {
-  const network = new NetworkPolicy(config.allowedNetworks);
+  const network = new NetworkPolicy(config.allowedNetworks, 'WEBHOOK_ALLOWED_NETWORKS');
   // Own connection pools: keep-alive sockets were opened to addresses this sender's policy checked.
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   return {
@@ -44,8 +43,7 @@ export function createWebhookSender(config: WebhookConfig, _deps: ChannelDeps): 
         throw new PermanentDeliveryError(`${what}: host ${target.hostname} is not in WEBHOOK_ALLOWED_HOSTS`);
       }
       // An IP literal is connected to without a DNS lookup: check it here; names are checked in the lookup itself.
-      const literal = target.hostname.replace(/^\[|\]$/g, '');
-      if (isIP(literal) !== 0) network.assertAllowed(literal, literal, what);
+      network.assertUrlAllowed(target, what);
       const now = Date.now();
       const timestamp = Math.floor(now / 1000);
       const body = JSON.stringify({

@@ -2,14 +2,15 @@ import { lookup as dnsLookup } from 'node:dns';
 import type { LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import type { LookupFunction } from 'node:net';
-import { PermanentDeliveryError } from '../errors.js';
+import { PermanentDeliveryError } from './errors.js';
 
 /**
- * Keeps caller-chosen webhook URLs away from internal targets (SSRF): loopback, link-local (169.254.169.254 cloud
- * metadata), private, unique-local, shared, multicast, reserved and unspecified addresses, IPv4 and IPv6 (IPv4-mapped
- * IPv6 counts as its IPv4 address). The check runs on the addresses DNS returned, inside the connection's own lookup,
- * so the connection goes to exactly the address that was checked (no DNS-rebinding window). Networks listed in
- * WEBHOOK_ALLOWED_NETWORKS are let through (the dev sinks need loopback).
+ * Keeps caller-chosen URLs (webhook receivers, Slack incoming webhooks) away from internal targets (SSRF): loopback,
+ * link-local (169.254.169.254 cloud metadata), private, unique-local, shared, multicast, reserved and unspecified
+ * addresses, IPv4 and IPv6 (IPv4-mapped IPv6 counts as its IPv4 address). The check runs on the addresses DNS
+ * returned, inside the connection's own lookup, so the connection goes to exactly the address that was checked (no
+ * DNS-rebinding window). Networks listed in the channel's `<CHANNEL>_ALLOWED_NETWORKS` setting are let through (the
+ * dev sinks need loopback).
  */
 
 /** Special-purpose ranges refused by default, with the name used in error messages. */
@@ -63,7 +64,7 @@ function splitCidr(cidr: string): [string, number] {
   return [net, prefix];
 }
 
-/** Parses a WEBHOOK_ALLOWED_NETWORKS list (validated at start-up); throws naming the entry at fault. */
+/** Parses an `<CHANNEL>_ALLOWED_NETWORKS` list (validated at start-up); throws naming the entry at fault. */
 export function parseNetworkList(entries: readonly string[]): readonly string[] {
   for (const entry of entries) splitCidr(entry);
   return entries;
@@ -105,7 +106,14 @@ export function internalRangeOf(address: string): string | undefined {
 export class NetworkPolicy {
   private readonly allowed: BlockList;
 
-  constructor(private readonly allowedNetworks: readonly string[]) {
+  /**
+   * @param allowedNetworks internal networks that may still be reached (validated CIDRs or addresses)
+   * @param setting the environment variable that lists them, named in refusals (e.g. `WEBHOOK_ALLOWED_NETWORKS`)
+   */
+  constructor(
+    allowedNetworks: readonly string[],
+    private readonly setting: string,
+  ) {
     this.allowed = subnetList(allowedNetworks);
   }
 
@@ -124,8 +132,17 @@ export class NetworkPolicy {
     if (why === undefined) return;
     const resolved = host === address ? '' : ` (${host} resolves to it)`;
     throw new PermanentDeliveryError(
-      `${what}: refused to connect: ${why}${resolved}; internal targets need an explicit WEBHOOK_ALLOWED_NETWORKS entry (e.g. 127.0.0.0/8 for a receiver on this machine)`,
+      `${what}: refused to connect: ${why}${resolved}; internal targets need an explicit ${this.setting} entry (e.g. 127.0.0.0/8 for a receiver on this machine)`,
     );
+  }
+
+  /**
+   * Checks a URL whose host is an IP literal (connected to without any DNS lookup, so `lookup` never sees it); names
+   * are left to `lookup`. Throws a permanent delivery error when the literal may not be reached.
+   */
+  assertUrlAllowed(url: URL, what: string): void {
+    const literal = url.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(literal) !== 0) this.assertAllowed(literal, literal, what);
   }
 
   /**
