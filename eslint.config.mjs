@@ -25,8 +25,34 @@ const SRC_MAY_IMPORT = {
   config: ['auth', 'channels', 'crypto', 'shared'],
   observability: ['config', 'ingest'],
   ingest: ['config', 'crypto', 'kafka', 'logging', 'observability', 'runtime', 'schemas', 'shared', 'temporal', 'tls'],
-  api: ['auth', 'config', 'crypto', 'db', 'kafka', 'logging', 'observability', 'recipients', 'runtime', 'schemas', 'shared', 'temporal', 'tls'],
-  workers: ['activities', 'channels', 'config', 'crypto', 'db', 'logging', 'observability', 'recipients', 'runtime', 'shared', 'tls'],
+  api: [
+    'auth',
+    'config',
+    'crypto',
+    'db',
+    'kafka',
+    'logging',
+    'observability',
+    'recipients',
+    'runtime',
+    'schemas',
+    'shared',
+    'temporal',
+    'tls',
+  ],
+  workers: [
+    'activities',
+    'channels',
+    'config',
+    'crypto',
+    'db',
+    'logging',
+    'observability',
+    'recipients',
+    'runtime',
+    'shared',
+    'tls',
+  ],
 };
 const DEV_MAY_IMPORT = {
   'process-harness': { dev: [], src: ['runtime'] },
@@ -34,7 +60,8 @@ const DEV_MAY_IMPORT = {
   sinks: { dev: [], src: ['config', 'logging', 'runtime'] },
 };
 const TOOLING = ['./dev', './test', './bench', './chaos'];
-const list = (names) => (names.length === 0 ? 'nothing from other src/ folders' : `only ${names.map((n) => `src/${n}`).join(', ')}`);
+const list = (names) =>
+  names.length === 0 ? 'nothing from other src/ folders' : `only ${names.map((n) => `src/${n}`).join(', ')}`;
 const boundaryZones = [
   // src/ is what ships: it never imports tooling.
   { target: './src', from: TOOLING, message: 'src/ is what ships: it may not import dev/, test/, bench/ or chaos/.' },
@@ -45,10 +72,24 @@ const boundaryZones = [
     message: `src/${folder} may import ${list(allowed)} (see src/${folder}/README.md).`,
   })),
   ...Object.entries(DEV_MAY_IMPORT).flatMap(([folder, { dev, src }]) => [
-    { target: `./dev/${folder}`, from: './src', except: src.map((a) => `./${a}`), message: `dev/${folder} may import ${list(src)} (see dev/${folder}/README.md).` },
-    { target: `./dev/${folder}`, from: './dev', except: [`./${folder}`, ...dev.map((a) => `./${a}`)], message: `dev/${folder} may import only ${dev.length === 0 ? 'its own folder' : dev.map((d) => `dev/${d}`).join(', ')} from dev/.` },
+    {
+      target: `./dev/${folder}`,
+      from: './src',
+      except: src.map((a) => `./${a}`),
+      message: `dev/${folder} may import ${list(src)} (see dev/${folder}/README.md).`,
+    },
+    {
+      target: `./dev/${folder}`,
+      from: './dev',
+      except: [`./${folder}`, ...dev.map((a) => `./${a}`)],
+      message: `dev/${folder} may import only ${dev.length === 0 ? 'its own folder' : dev.map((d) => `dev/${d}`).join(', ')} from dev/.`,
+    },
   ]),
-  { target: './dev', from: ['./test', './bench', './chaos'], message: 'dev/ tooling may not import tests, bench or chaos.' },
+  {
+    target: './dev',
+    from: ['./test', './bench', './chaos'],
+    message: 'dev/ tooling may not import tests, bench or chaos.',
+  },
   { target: ['./bench', './chaos'], from: './test', message: 'bench/ and chaos/ may not import tests.' },
 ];
 
@@ -58,19 +99,38 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.mjs', 'scripts/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     plugins: { 'import-x': importX },
     // Resolve `./x.js` specifiers to the `./x.ts` sources, so import-x rules (no-cycle, no-restricted-paths) see them.
-    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.mjs', '.js', '.json', '.node'], extensionAlias: { '.js': ['.ts', '.js'] } })] },
+    settings: {
+      'import-x/resolver-next': [
+        createNodeResolver({
+          extensions: ['.ts', '.mjs', '.js', '.json', '.node'],
+          extensionAlias: { '.js': ['.ts', '.js'] },
+        }),
+      ],
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'separate-type-imports' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'separate-type-imports' },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-cycle': 'error',
-      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'Re-export names explicitly (house style: no `export *`).' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportAllDeclaration', message: 'Re-export names explicitly (house style: no `export *`).' },
+      ],
       // Only src/config reads the environment.
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through src/config (loadConfig).' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through src/config (loadConfig).' },
+      ],
     },
   },
   {
@@ -89,13 +149,24 @@ export default tseslint.config(
     files: ['src/workflows/**/*.ts'],
     ignores: ['src/workflows/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { regex: '^(?!@temporalio/workflow$|@temporalio/common$|\\.{1,2}/|\\.\\./\\.\\./shared/|\\.\\./shared/).*', message: 'Workflow code may import only @temporalio/workflow, @temporalio/common (pure), relative workflow modules and src/shared.' },
-          { group: ['zod', 'zod/*'], message: 'Keep zod out of workflow code.' },
-          { regex: '^\\.\\./(activities|channels|api|ingest|config|kafka|temporal|workers|dev)(/|$)', allowTypeImports: true, message: 'Workflow code may import other components as types only.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!@temporalio/workflow$|@temporalio/common$|\\.{1,2}/|\\.\\./\\.\\./shared/|\\.\\./shared/).*',
+              message:
+                'Workflow code may import only @temporalio/workflow, @temporalio/common (pure), relative workflow modules and src/shared.',
+            },
+            { group: ['zod', 'zod/*'], message: 'Keep zod out of workflow code.' },
+            {
+              regex: '^\\.\\./(activities|channels|api|ingest|config|kafka|temporal|workers|dev)(/|$)',
+              allowTypeImports: true,
+              message: 'Workflow code may import other components as types only.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

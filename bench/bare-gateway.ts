@@ -12,10 +12,12 @@ async function main(): Promise<void> {
   const app = Fastify({ logger: false, disableRequestLogging: true });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.withTypeProvider<ZodTypeProvider>().post('/v1/notifications', { schema: { body: notificationRequestSchema } }, async (_request, reply) => {
-    const id = newNotificationId();
-    return reply.code(202).send({ id, status: 'accepted' });
-  });
+  app
+    .withTypeProvider<ZodTypeProvider>()
+    .post('/v1/notifications', { schema: { body: notificationRequestSchema } }, async (_request, reply) => {
+      const id = newNotificationId();
+      return reply.code(202).send({ id, status: 'accepted' });
+    });
   const address = await app.listen({ host: '127.0.0.1', port: Number(process.argv[2] ?? 0) });
   console.log(`listening ${new URL(address).port}`);
   const stop = () => void app.close().then(() => process.exit(0));

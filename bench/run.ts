@@ -68,7 +68,10 @@ export const DEFAULT_PLAN: BenchPlan = {
   pragmaSets: [OFF, NORMAL],
   workerVariants: [
     { name: 'default', env: {} },
-    { name: 'wft100-sms200-cache5000', env: { WORKFLOW_WORKER_CONCURRENCY: '100', SMS_CONCURRENCY: '200', WORKER_MAX_CACHED_WORKFLOWS: '5000' } },
+    {
+      name: 'wft100-sms200-cache5000',
+      env: { WORKFLOW_WORKER_CONCURRENCY: '100', SMS_CONCURRENCY: '200', WORKER_MAX_CACHED_WORKFLOWS: '5000' },
+    },
   ],
   ceilingMs: 15_000,
   ceilingLanes: 100,
@@ -85,16 +88,29 @@ const USAGE = `Usage: npm run bench [-- --quick] [-- --only gateway,temporal,e2e
   Temporal, against bare baselines. Results: bench-results/bench-<timestamp>.{json,md,svg}.`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, 'gateway-from': { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      'gateway-from': { type: 'string' },
+      rounds: { type: 'string' },
+      only: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
   if (values.help === true) {
     console.log(USAGE);
     return;
   }
   const basePlan = values.quick === true ? QUICK_PLAN : DEFAULT_PLAN;
-  const plan = values.rounds !== undefined ? { ...basePlan, rounds: Math.max(2, Number.parseInt(values.rounds, 10) || basePlan.rounds) } : basePlan;
+  const plan =
+    values.rounds !== undefined
+      ? { ...basePlan, rounds: Math.max(2, Number.parseInt(values.rounds, 10) || basePlan.rounds) }
+      : basePlan;
   const only = new Set((values.only ?? 'gateway,temporal,e2e').split(',').map((s) => s.trim()));
   const unknown = [...only].filter((p) => !['gateway', 'temporal', 'e2e'].includes(p));
-  if (unknown.length > 0) throw new Error(`unknown phase(s) ${unknown.join(', ')} in --only; use gateway, temporal, e2e`);
+  if (unknown.length > 0)
+    throw new Error(`unknown phase(s) ${unknown.join(', ')} in --only; use gateway, temporal, e2e`);
   if (only.has('e2e')) only.add('temporal');
 
   const startedAt = new Date();
@@ -102,7 +118,8 @@ async function main(): Promise<void> {
   const outDir = join(repoRoot(), 'bench-results');
   const logDir = join(outDir, `logs-${stamp}`);
   mkdirSync(logDir, { recursive: true });
-  const log = (m: string) => console.log(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${m}`);
+  const log = (m: string) =>
+    console.log(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${m}`);
   const config = loadConfig();
   const load = loadavg();
   log(`${plan.quick ? 'quick' : 'default'} run; component logs in ${logDir}`);
@@ -132,10 +149,16 @@ async function main(): Promise<void> {
   let restart: RestartResults | undefined;
   try {
     const pragmaSets = only.has('temporal') ? plan.pragmaSets : plan.pragmaSets.slice(-1);
-    infra = await startPrivateInfra(config, stamp.toLowerCase().replace(/[^a-z0-9]/g, ''), pragmaSets[0]?.pragmas ?? NORMAL.pragmas, log);
+    infra = await startPrivateInfra(
+      config,
+      stamp.toLowerCase().replace(/[^a-z0-9]/g, ''),
+      pragmaSets[0]?.pragmas ?? NORMAL.pragmas,
+      log,
+    );
     log(`private Kafka ${infra.kafkaBrokers.join(',')}, Temporal ${infra.temporalAddress}`);
     ctx = await createContext(plan, stamp.slice(11, 19).replace(/-/g, ''), logDir, infra, log);
-    if (only.has('gateway')) gateway = await gatewayPhase(ctx, { profile: values.profile === true, compareDir: values['gateway-from'] });
+    if (only.has('gateway'))
+      gateway = await gatewayPhase(ctx, { profile: values.profile === true, compareDir: values['gateway-from'] });
     if (only.has('temporal')) {
       const sinks: SinksProcess = await startSinksProcess(ctx);
       let workers: Component[] | undefined;

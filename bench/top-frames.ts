@@ -6,7 +6,10 @@ import { selfTimeByArea, topFrames } from './lib/cpu-profile.js';
  * --profile`): `npx tsx bench/top-frames.ts <file.cpuprofile> [--top 25] [--skip-ms 8000]` (--skip-ms leaves out start-up).
  */
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, 'skip-ms': { type: 'string', default: '0' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' }, 'skip-ms': { type: 'string', default: '0' } },
+  });
   const file = positionals[0];
   if (file === undefined) {
     console.error('usage: npx tsx bench/top-frames.ts <file.cpuprofile> [--top N] [--skip-ms MS (leave out start-up)]');
@@ -18,7 +21,8 @@ function main(): void {
   console.log('\n| self ms | share | frame |\n|---|---|---|');
   for (const f of frames) console.log(`| ${f.selfMs.toFixed(0)} | ${(f.share * 100).toFixed(1)} % | \`${f.frame}\` |`);
   console.log('\n| area | self ms | share |\n|---|---|---|');
-  for (const a of selfTimeByArea(file, process.cwd(), skip).slice(0, 15)) console.log(`| ${a.area} | ${a.selfMs.toFixed(0)} | ${(a.share * 100).toFixed(1)} % |`);
+  for (const a of selfTimeByArea(file, process.cwd(), skip).slice(0, 15))
+    console.log(`| ${a.area} | ${a.selfMs.toFixed(0)} | ${(a.share * 100).toFixed(1)} % |`);
 }
 
 main();

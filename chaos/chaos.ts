@@ -42,7 +42,13 @@ async function fetchReceipts(sinksUrl: string): Promise<SinkReceipt[]> {
   const res = await fetch(`${sinksUrl}/messages`, { signal: AbortSignal.timeout(60_000) });
   if (!res.ok) throw new Error(`GET ${sinksUrl}/messages answered ${res.status}`);
   const all = (await res.json()) as SinkReceipt[];
-  return all.map((m) => ({ channel: m.channel, notificationId: m.notificationId, idempotencyKey: m.idempotencyKey, providerMessageId: m.providerMessageId, receivedAt: m.receivedAt }));
+  return all.map((m) => ({
+    channel: m.channel,
+    notificationId: m.notificationId,
+    idempotencyKey: m.idempotencyKey,
+    providerMessageId: m.providerMessageId,
+    receivedAt: m.receivedAt,
+  }));
 }
 
 function undelivered(acknowledged: Iterable<Acknowledged>, receipts: readonly SinkReceipt[]): number {
@@ -55,7 +61,10 @@ function undelivered(acknowledged: Iterable<Acknowledged>, receipts: readonly Si
   let missing = 0;
   for (const a of acknowledged) {
     const got = seen.get(a.id);
-    const ok = a.routing === 'fallback' ? a.channels.some((c) => got?.has(c) === true) : a.channels.every((c) => got?.has(c) === true);
+    const ok =
+      a.routing === 'fallback'
+        ? a.channels.some((c) => got?.has(c) === true)
+        : a.channels.every((c) => got?.has(c) === true);
     if (!ok) missing++;
   }
   return missing;
@@ -73,7 +82,12 @@ function timestamp(): string {
 export async function runChaos(options: ChaosOptions, hooks: ChaosHooks = {}): Promise<ChaosResult> {
   const lockDir = `${resolve(repoRoot(), options.workDir)}.lock`;
   const print = hooks.print ?? ((line: string) => console.log(line));
-  return withLock(lockDir, () => print(`waiting for another chaos run using ${options.workDir} to finish`), () => runChaosInWorkDir(options, hooks), 60 * 60_000);
+  return withLock(
+    lockDir,
+    () => print(`waiting for another chaos run using ${options.workDir} to finish`),
+    () => runChaosInWorkDir(options, hooks),
+    60 * 60_000,
+  );
 }
 
 /**
@@ -97,9 +111,23 @@ async function runChaosInWorkDir(options: ChaosOptions, hooks: ChaosHooks): Prom
     if (signal?.aborted === true) throw new Error('chaos run interrupted');
   };
 
-  const plan = planWorkload({ count: options.count, channels: options.channels, idempotentShare: options.idempotentShare, fallbackShare: options.fallbackShare, runId }, seededRandom(options.seed));
-  const faultPlan = planFaults({ kinds: options.faults, meanGapMs: options.faultGapMs, durationMs: options.faultDurationMs }, seededRandom(options.seed ^ 0x5bd1e995));
-  log(`chaos run ${runId}: ${options.count} notifications at ${options.rate}/s over ${options.channels.join(', ')}, seed ${options.seed}, faults ${options.faults.join(', ')}`);
+  const plan = planWorkload(
+    {
+      count: options.count,
+      channels: options.channels,
+      idempotentShare: options.idempotentShare,
+      fallbackShare: options.fallbackShare,
+      runId,
+    },
+    seededRandom(options.seed),
+  );
+  const faultPlan = planFaults(
+    { kinds: options.faults, meanGapMs: options.faultGapMs, durationMs: options.faultDurationMs },
+    seededRandom(options.seed ^ 0x5bd1e995),
+  );
+  log(
+    `chaos run ${runId}: ${options.count} notifications at ${options.rate}/s over ${options.channels.join(', ')}, seed ${options.seed}, faults ${options.faults.join(', ')}`,
+  );
 
   let cluster: ChaosCluster | undefined;
   try {
@@ -120,10 +148,25 @@ async function runChaosInWorkDir(options: ChaosOptions, hooks: ChaosHooks): Prom
     const events: AttemptEvent[] = [];
     let loadDone = false;
     const startedAt = Date.now();
-    const loadPromise: Promise<LoadReport> = runLoad(plan, { gatewayUrl: c.gatewayUrl, rate: options.rate, maxAttempts: options.maxSubmitAttempts, requestTimeoutMs: options.requestTimeoutMs, signal, log, events }).finally(() => {
+    const loadPromise: Promise<LoadReport> = runLoad(plan, {
+      gatewayUrl: c.gatewayUrl,
+      rate: options.rate,
+      maxAttempts: options.maxSubmitAttempts,
+      requestTimeoutMs: options.requestTimeoutMs,
+      signal,
+      log,
+      events,
+    }).finally(() => {
       loadDone = true;
     });
-    const faultsPromise: Promise<InjectedFault[]> = runFaults(faultPlan, { cluster: c, channels: options.channels, events, done: () => loadDone, signal, log });
+    const faultsPromise: Promise<InjectedFault[]> = runFaults(faultPlan, {
+      cluster: c,
+      channels: options.channels,
+      events,
+      done: () => loadDone,
+      signal,
+      log,
+    });
     const [load, faults] = await Promise.all([loadPromise, faultsPromise]);
     checkAborted();
     log(`faults over: ${faults.length} injected`);
@@ -146,11 +189,17 @@ async function runChaosInWorkDir(options: ChaosOptions, hooks: ChaosHooks): Prom
       }
       if (Date.now() - lastReport >= 15_000) {
         lastReport = Date.now();
-        log(`drain: ${missing} of ${load.acknowledged.size} acknowledged notifications not delivered yet (${receipts.length} receipts)`);
+        log(
+          `drain: ${missing} of ${load.acknowledged.size} acknowledged notifications not delivered yet (${receipts.length} receipts)`,
+        );
       }
       await sleep(2_000);
     }
-    log(drainedAt !== undefined ? `drained ${drainedAt - quietAt} ms after the last fault; settling ${options.settleMs} ms for late duplicates` : `drain timed out after ${options.drainTimeoutMs} ms`);
+    log(
+      drainedAt !== undefined
+        ? `drained ${drainedAt - quietAt} ms after the last fault; settling ${options.settleMs} ms for late duplicates`
+        : `drain timed out after ${options.drainTimeoutMs} ms`,
+    );
     await sleep(options.settleMs, undefined, { signal }).catch(() => undefined);
     receipts = await fetchReceipts(c.sinksUrl);
 
@@ -173,7 +222,8 @@ async function runChaosInWorkDir(options: ChaosOptions, hooks: ChaosHooks): Prom
     const lostStatus: Record<string, unknown> = {};
     for (const id of ledger.lostIds.slice(0, 20)) {
       const res = await fetch(`${c.gatewayUrl}/v1/notifications/${id}`).catch((err: unknown) => err as Error);
-      lostStatus[id] = res instanceof Error ? `status lookup failed: ${res.message}` : await res.json().catch(() => res.status);
+      lostStatus[id] =
+        res instanceof Error ? `status lookup failed: ${res.message}` : await res.json().catch(() => res.status);
     }
     const ledgerFile = join(resultsDir, `ledger-${runId}.json`);
     writeFileSync(
@@ -187,7 +237,11 @@ async function runChaosInWorkDir(options: ChaosOptions, hooks: ChaosHooks): Prom
   } finally {
     if (cluster !== undefined) {
       log('stopping the cluster');
-      await cluster.close().catch((err: unknown) => log(`stopping the cluster failed: ${err instanceof Error ? err.message : String(err)}`));
+      await cluster
+        .close()
+        .catch((err: unknown) =>
+          log(`stopping the cluster failed: ${err instanceof Error ? err.message : String(err)}`),
+        );
     }
   }
 }

@@ -211,15 +211,33 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
   if (isCluster) {
     // Cluster ports: base+5000 … base+5051 (clear of the component ports above).
     const installed = await installCluster(config, infraLog);
-    topology = { ...installed, layout: clusterLayout(join(work, 'cluster'), options.portBase + 5_000), kafkaHeap: '256m', numHistoryShards: 8, ui: false, log: infraLog, readyTimeoutMs: 180_000 };
+    topology = {
+      ...installed,
+      layout: clusterLayout(join(work, 'cluster'), options.portBase + 5_000),
+      kafkaHeap: '256m',
+      numHistoryShards: 8,
+      ui: false,
+      log: infraLog,
+      readyTimeoutMs: 180_000,
+    };
     await stopTopology(topology, infraLog);
     rmSync(join(work, 'cluster'), { recursive: true, force: true });
   } else {
-    await ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: shared.kafkaDir, libDir: shared.kafkaLib, log: infraLog });
+    await ensureKafkaJars({
+      kafkaVersion: config.KAFKA_VERSION,
+      kafkaDir: shared.kafkaDir,
+      libDir: shared.kafkaLib,
+      log: infraLog,
+    });
   }
-  const cli = isCluster ? 'temporal' : await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: shared.binDir, log: infraLog });
+  const cli = isCluster
+    ? 'temporal'
+    : await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: shared.binDir, log: infraLog });
   const temporalOpts: TemporalServerOptions = { ...temporalBase, cli };
-  const postgresOpts: PostgresServerOptions = { ...postgresBase, binDir: await ensurePostgresBinaries({ dir: shared.postgresDir, log: infraLog }) };
+  const postgresOpts: PostgresServerOptions = {
+    ...postgresBase,
+    binDir: await ensurePostgresBinaries({ dir: shared.postgresDir, log: infraLog }),
+  };
 
   const processes = new Map<string, ManagedProcess>();
   let closed = false;
@@ -230,10 +248,17 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
     // Ingest and gateway first (no new work), workers after (they drain), sinks last (they receive the drain).
     const order = (p: ManagedProcess) => (p.spec.name === 'sinks' ? 2 : p.spec.name.startsWith('worker') ? 1 : 0);
     for (const stage of [0, 1, 2]) {
-      await Promise.all([...processes.values()].filter((p) => order(p) === stage).map((p) => p.close(options.shutdownGraceMs + 5_000)));
+      await Promise.all(
+        [...processes.values()].filter((p) => order(p) === stage).map((p) => p.close(options.shutdownGraceMs + 5_000)),
+      );
     }
     if (topology !== undefined) await stopTopology(topology, infraLog);
-    else await Promise.all([stopKafka(kafkaOpts, infraLog), stopTemporal(temporalBase, infraLog), stopPostgres(postgresBase, infraLog)]);
+    else
+      await Promise.all([
+        stopKafka(kafkaOpts, infraLog),
+        stopTemporal(temporalBase, infraLog),
+        stopPostgres(postgresBase, infraLog),
+      ]);
   };
 
   try {
@@ -247,12 +272,18 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
       // notify's own database shares the cluster's PostgreSQL server (Temporal's databases beside it).
       await ensureDatabase(up.postgresUrl, 'notify');
       databaseUrl = up.postgresUrl.replace(/\/[^/]*$/, '/notify');
-      log(`cluster topology ready: Kafka ${kafkaBrokers}, Temporal ${temporalAddress} (${topology.layout.temporalNodes.length} servers on PostgreSQL)`);
+      log(
+        `cluster topology ready: Kafka ${kafkaBrokers}, Temporal ${temporalAddress} (${topology.layout.temporalNodes.length} servers on PostgreSQL)`,
+      );
     } else {
       await Promise.all([
         startKafka(kafkaOpts, infraLog).then((r) => log(`Kafka ready on 127.0.0.1:${ports.kafka} (pid ${r.pid})`)),
-        startTemporal(temporalOpts, infraLog).then((r) => log(`Temporal ready on 127.0.0.1:${ports.temporal} (pid ${r.pid}, UI http://127.0.0.1:${ports.temporalUi})`)),
-        startPostgres(postgresOpts, infraLog).then((r) => log(`PostgreSQL ready on 127.0.0.1:${ports.postgres} (pid ${r.pid})`)),
+        startTemporal(temporalOpts, infraLog).then((r) =>
+          log(`Temporal ready on 127.0.0.1:${ports.temporal} (pid ${r.pid}, UI http://127.0.0.1:${ports.temporalUi})`),
+        ),
+        startPostgres(postgresOpts, infraLog).then((r) =>
+          log(`PostgreSQL ready on 127.0.0.1:${ports.postgres} (pid ${r.pid})`),
+        ),
       ]);
       await ensureDatabase(postgresUrl(postgresOpts), 'notify');
     }
@@ -293,14 +324,19 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
     const logsDir = join(work, 'logs');
     const add = (name: string, entry: string, args: string[], readyLine: string) => {
       const pidFile = join(work, 'run', 'components', `${name}.pid`);
-      const p = new ManagedProcess({ name, entry, args, env, cwd: root, logFile: join(logsDir, `${name}.log`), readyLine, pidFile }, log);
+      const p = new ManagedProcess(
+        { name, entry, args, env, cwd: root, logFile: join(logsDir, `${name}.log`), readyLine, pidFile },
+        log,
+      );
       processes.set(name, p);
       return p;
     };
     await add('sinks', 'dev/sinks/main.ts', [], 'dev sinks listening').start();
     await add('gateway', 'src/api/main.ts', [], 'gateway listening').start();
     const groups: ChaosCluster['groups'] = { ingest: [], workflowWorkers: ['worker-workflows'], channelWorkers: {} };
-    const starting: Promise<void>[] = [add('worker-workflows', 'src/workers/main.ts', ['--workflows'], 'workers running').start()];
+    const starting: Promise<void>[] = [
+      add('worker-workflows', 'src/workers/main.ts', ['--workflows'], 'workers running').start(),
+    ];
     for (let i = 1; i <= options.ingestConsumers; i++) {
       groups.ingest.push(`ingest-${i}`);
       starting.push(add(`ingest-${i}`, 'src/ingest/main.ts', [], 'ingest consuming').start());
@@ -323,7 +359,10 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
       processes,
       groups,
       logsDir,
-      clusterFaults: topology !== undefined ? clusterFaults(topology, kafkaBrokers.split(','), config.KAFKA_TOPIC, infraLog) : undefined,
+      clusterFaults:
+        topology !== undefined
+          ? clusterFaults(topology, kafkaBrokers.split(','), config.KAFKA_TOPIC, infraLog)
+          : undefined,
       stopKafka: (kill) => stopGroup(kafkaOpts.pidFile, () => stopKafka(kafkaOpts), kill),
       startKafka: async () => {
         await startKafka(kafkaOpts, infraLog);
@@ -343,7 +382,12 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The cluster topology's faults (see {@link ClusterFaults}). */
-function clusterFaults(topology: TopologyOptions, brokers: string[], topic: string, log: (line: string) => void): ClusterFaults {
+function clusterFaults(
+  topology: TopologyOptions,
+  brokers: string[],
+  topic: string,
+  log: (line: string) => void,
+): ClusterFaults {
   return {
     async killLeaderBroker(downMs) {
       const kafka = new Kafka({ clientId: 'chaos-leader-probe', brokers, logLevel: logLevel.NOTHING });
@@ -356,7 +400,10 @@ function clusterFaults(topology: TopologyOptions, brokers: string[], topic: stri
       await pause(downMs);
       await startKafka({ ...opts, readyTimeoutMs: 180_000 }, log);
       await waitForBrokers(brokers, topology.layout.kafka.length, 120_000);
-      return { target: `kafka ${leader}`, action: `kill -9 pid ${pid} (leader of partition 0), restarted after ${downMs} ms` };
+      return {
+        target: `kafka ${leader}`,
+        action: `kill -9 pid ${pid} (leader of partition 0), restarted after ${downMs} ms`,
+      };
     },
     async killTemporalNode(target, downMs) {
       const index = target % topology.layout.temporalNodes.length;

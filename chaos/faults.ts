@@ -29,9 +29,15 @@ export type ChaosFaultKind = (typeof CHAOS_FAULT_KINDS)[number];
  * left out: it produces duplicates by construction; add it with `--faults` to see them attributed.
  */
 /** Faults that need the cluster topology (replicated Kafka, several Temporal servers, PostgreSQL). */
-export const CLUSTER_ONLY_FAULT_KINDS: readonly ChaosFaultKind[] = ['kill-kafka-broker', 'kill-temporal-node', 'restart-postgres'];
+export const CLUSTER_ONLY_FAULT_KINDS: readonly ChaosFaultKind[] = [
+  'kill-kafka-broker',
+  'kill-temporal-node',
+  'restart-postgres',
+];
 
-export const DEFAULT_FAULT_KINDS: readonly ChaosFaultKind[] = CHAOS_FAULT_KINDS.filter((k) => k !== 'sink-accept-then-drop' && !CLUSTER_ONLY_FAULT_KINDS.includes(k));
+export const DEFAULT_FAULT_KINDS: readonly ChaosFaultKind[] = CHAOS_FAULT_KINDS.filter(
+  (k) => k !== 'sink-accept-then-drop' && !CLUSTER_ONLY_FAULT_KINDS.includes(k),
+);
 
 /**
  * Faults of a default cluster run: today's process and sink faults plus the cluster's own (SIGKILL the partition-leader
@@ -117,11 +123,18 @@ function countOutcomes(events: readonly AttemptEvent[], from: number, to: number
   const counts = new Map<string, number>();
   for (const e of events) if (e.at >= from && e.at <= to) counts.set(e.outcome, (counts.get(e.outcome) ?? 0) + 1);
   if (counts.size === 0) return 'no gateway answers';
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v}×${k}`).join(', ');
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${v}×${k}`)
+    .join(', ');
 }
 
 async function putFaults(sinksUrl: string, rules: unknown[]): Promise<void> {
-  const res = await fetch(`${sinksUrl}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rules) });
+  const res = await fetch(`${sinksUrl}/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(rules),
+  });
   if (!res.ok) throw new Error(`PUT /faults answered ${res.status}: ${await res.text()}`);
 }
 
@@ -210,7 +223,14 @@ export async function injectFault(fault: PlannedFault, options: FaultRunOptions)
             ? await faults.killTemporalNode(fault.target, fault.durationMs)
             : await faults.restartPostgres(fault.durationMs);
       const endedAt = Date.now();
-      return { kind: fault.kind, target: done.target, startedAt, endedAt, action: done.action, effect: `gateway answers meanwhile: ${countOutcomes(options.events, startedAt, endedAt)}` };
+      return {
+        kind: fault.kind,
+        target: done.target,
+        startedAt,
+        endedAt,
+        action: done.action,
+        effect: `gateway answers meanwhile: ${countOutcomes(options.events, startedAt, endedAt)}`,
+      };
     }
     case 'sink-5xx':
     case 'sink-timeout':
@@ -253,7 +273,9 @@ export async function runFaults(plan: PlannedFault[], options: FaultRunOptions):
     if (aborted()) break;
     options.log(`fault ▶ ${fault.kind} (duration ${fault.durationMs} ms)`);
     const result = await injectFault(fault, options);
-    result.gateway503 = options.events.filter((e) => e.at >= result.startedAt && e.at <= result.endedAt && e.outcome.startsWith('503')).length;
+    result.gateway503 = options.events.filter(
+      (e) => e.at >= result.startedAt && e.at <= result.endedAt && e.outcome.startsWith('503'),
+    ).length;
     injected.push(result);
     options.log(`fault ■ ${result.kind} on ${result.target}: ${result.action}; effect: ${result.effect}`);
   }

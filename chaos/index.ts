@@ -6,7 +6,15 @@ export type { ChaosCluster, ClusterOptions, ClusterPorts } from './cluster.js';
 export { CHAOS_FAULT_KINDS, DEFAULT_FAULT_KINDS, injectFault, planFaults, runFaults } from './faults.js';
 export type { ChaosFaultKind, FaultPlanOptions, FaultRunOptions, InjectedFault, PlannedFault } from './faults.js';
 export { buildLedger, formatLedger } from './ledger.js';
-export type { DuplicateDetail, GatewayCounts, Ledger, LedgerFault, LedgerInput, Percentiles, SinkReceipt } from './ledger.js';
+export type {
+  DuplicateDetail,
+  GatewayCounts,
+  Ledger,
+  LedgerFault,
+  LedgerInput,
+  Percentiles,
+  SinkReceipt,
+} from './ledger.js';
 export { runLoad } from './load.js';
 export type { Acknowledged, AttemptEvent, LoadOptions, LoadReport } from './load.js';
 export { CHAOS_USAGE, DEFAULT_CHAOS_OPTIONS, parseChaosArgs } from './options.js';

@@ -100,7 +100,8 @@ export interface Ledger {
 
 function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0));
+  const at = (q: number) =>
+    sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0);
   return { samples: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1) ?? 0 };
 }
 
@@ -140,7 +141,12 @@ export function buildLedger(input: LedgerInput): Ledger {
   const attribute = (first: number, extra: number): string => {
     let best: InjectedFault | undefined;
     for (const f of input.faults) {
-      if (f.startedAt - 1_000 <= first && extra <= f.endedAt + slack && (best === undefined || f.startedAt > best.startedAt)) best = f;
+      if (
+        f.startedAt - 1_000 <= first &&
+        extra <= f.endedAt + slack &&
+        (best === undefined || f.startedAt > best.startedAt)
+      )
+        best = f;
     }
     return best === undefined ? 'unattributed' : `${best.kind} (${best.target})`;
   };
@@ -167,7 +173,14 @@ export function buildLedger(input: LedgerInput): Ledger {
       const cause = attribute(first.receivedAt, r.receivedAt);
       dup.byFault[cause] = (dup.byFault[cause] ?? 0) + 1;
       if (dup.examples.length < 50) {
-        dup.examples.push({ notificationId: a.id, channel: r.channel, receipts: receipts.filter((x) => x.channel === r.channel).length, sameProviderMessageId: sameProvider, sameIdempotencyKey: sameKey, attributedTo: cause });
+        dup.examples.push({
+          notificationId: a.id,
+          channel: r.channel,
+          receipts: receipts.filter((x) => x.channel === r.channel).length,
+          sameProviderMessageId: sameProvider,
+          sameIdempotencyKey: sameKey,
+          attributedTo: cause,
+        });
       }
     }
     if (hasDuplicate) dup.notifications++;
@@ -192,10 +205,19 @@ export function buildLedger(input: LedgerInput): Ledger {
 
   const faults: LedgerFault[] = input.faults.map((f) => {
     const affects = (r: SinkReceipt) => f.channels === undefined || f.channels.includes(r.channel);
-    const during = input.receipts.filter((r) => affects(r) && r.receivedAt >= f.startedAt && r.receivedAt <= f.endedAt).length;
-    const before = input.receipts.filter((r) => affects(r) && r.receivedAt >= f.startedAt - 10_000 && r.receivedAt < f.startedAt).length;
+    const during = input.receipts.filter(
+      (r) => affects(r) && r.receivedAt >= f.startedAt && r.receivedAt <= f.endedAt,
+    ).length;
+    const before = input.receipts.filter(
+      (r) => affects(r) && r.receivedAt >= f.startedAt - 10_000 && r.receivedAt < f.startedAt,
+    ).length;
     const seconds = Math.max(0.001, (f.endedAt - f.startedAt) / 1000);
-    return { ...f, receiptsDuring: during, receiptsPerSecondDuring: Math.round((during / seconds) * 10) / 10, receiptsPerSecondBefore: Math.round((before / 10) * 10) / 10 };
+    return {
+      ...f,
+      receiptsDuring: during,
+      receiptsPerSecondDuring: Math.round((during / seconds) * 10) / 10,
+      receiptsPerSecondBefore: Math.round((before / 10) * 10) / 10,
+    };
   });
 
   const unacknowledged = [...byId.keys()].filter((id) => !ackedIds.has(id)).length;
@@ -207,11 +229,20 @@ export function buildLedger(input: LedgerInput): Ledger {
     duplicates: dup,
     fallbackExtraDeliveries: fallbackExtra,
     unacknowledgedDelivered: unacknowledged,
-    gateway: { ...input.gateway, notificationsRejected: Object.values(input.gateway.gaveUpByReason).reduce((a, b) => a + b, 0) },
+    gateway: {
+      ...input.gateway,
+      notificationsRejected: Object.values(input.gateway.gaveUpByReason).reduce((a, b) => a + b, 0),
+    },
     latencyMs: percentiles(latencies),
-    drain: { timeToDrainMs: input.drainedAt === undefined ? null : Math.max(0, input.drainedAt - input.quietAt), timedOut: input.drainedAt === undefined },
+    drain: {
+      timeToDrainMs: input.drainedAt === undefined ? null : Math.max(0, input.drainedAt - input.quietAt),
+      timedOut: input.drainedAt === undefined,
+    },
     faults,
-    gateway503ByFaultKind: faults.reduce<Record<string, number>>((acc, f) => ({ ...acc, [f.kind]: (acc[f.kind] ?? 0) + (f.gateway503 ?? 0) }), {}),
+    gateway503ByFaultKind: faults.reduce<Record<string, number>>(
+      (acc, f) => ({ ...acc, [f.kind]: (acc[f.kind] ?? 0) + (f.gateway503 ?? 0) }),
+      {},
+    ),
   };
 }
 
@@ -228,11 +259,19 @@ export function formatLedger(ledger: Ledger): string {
     `fallback extra channels   ${ledger.fallbackExtraDeliveries}`,
     `delivered, never acked    ${ledger.unacknowledgedDelivered}`,
     `gateway                   ${ledger.gateway.planned} planned, ${ledger.gateway.sends} sends, ${ledger.gateway.attempts} HTTP attempts; ${ledger.gateway.notificationsRejected} notifications never accepted; idempotency mismatches ${ledger.gateway.idempotencyMismatches}`,
-    ...Object.entries(ledger.gateway.rejectionsByReason).map(([why, n]) => `    ${String(n).padStart(5)} × rejected attempt: ${why}`),
-    ...Object.entries(ledger.gateway.gaveUpByReason).map(([why, n]) => `    ${String(n).padStart(5)} × gave up after: ${why}`),
+    ...Object.entries(ledger.gateway.rejectionsByReason).map(
+      ([why, n]) => `    ${String(n).padStart(5)} × rejected attempt: ${why}`,
+    ),
+    ...Object.entries(ledger.gateway.gaveUpByReason).map(
+      ([why, n]) => `    ${String(n).padStart(5)} × gave up after: ${why}`,
+    ),
     `latency 202 → delivered   p50 ${ledger.latencyMs.p50} ms, p90 ${ledger.latencyMs.p90} ms, p99 ${ledger.latencyMs.p99} ms, max ${ledger.latencyMs.max} ms (${ledger.latencyMs.samples} samples)`,
     `time to drain             ${ledger.drain.timedOut ? 'TIMED OUT' : `${ledger.drain.timeToDrainMs} ms`}`,
-    `503s per fault kind       ${Object.entries(ledger.gateway503ByFaultKind).map(([k, n]) => `${k} ${n}`).join(', ') || 'no faults'}`,
+    `503s per fault kind       ${
+      Object.entries(ledger.gateway503ByFaultKind)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'no faults'
+    }`,
     `faults injected           ${ledger.faults.length}`,
     ...ledger.faults.map(
       (f) =>

@@ -56,7 +56,12 @@ export interface LoadOptions {
 
 type SendResult = { ok: true; id: string } | { ok: false; reason: string };
 
-async function attempt(url: string, body: unknown, key: string | undefined, timeoutMs: number): Promise<{ status: number; id?: string; reason: string; retryAfterMs?: number }> {
+async function attempt(
+  url: string,
+  body: unknown,
+  key: string | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; id?: string; reason: string; retryAfterMs?: number }> {
   try {
     const res = await fetch(url, {
       method: 'POST',
@@ -133,11 +138,22 @@ export async function runLoad(plan: PlannedNotification[], options: LoadOptions)
       known.acks++;
       return;
     }
-    report.acknowledged.set(id, { id, seq: n.seq, ackedAt: Date.now(), routing: n.routing, channels: n.channels, keyed: n.idempotencyKey !== undefined, acks: 1 });
+    report.acknowledged.set(id, {
+      id,
+      seq: n.seq,
+      ackedAt: Date.now(),
+      routing: n.routing,
+      channels: n.channels,
+      keyed: n.idempotencyKey !== undefined,
+      acks: 1,
+    });
   };
 
   const submit = async (n: PlannedNotification): Promise<void> => {
-    const sends = [send(n), ...n.resendDelaysMs.map(async (delay) => (delay > 0 ? sleep(delay).then(() => send(n)) : send(n)))];
+    const sends = [
+      send(n),
+      ...n.resendDelaysMs.map(async (delay) => (delay > 0 ? sleep(delay).then(() => send(n)) : send(n))),
+    ];
     // Record each 202 as it arrives, so ackedAt is the first acknowledgement.
     const results = await Promise.all(sends.map((p) => p.then((r) => (r.ok && record(n, r.id), r))));
     const ids = new Set(results.flatMap((r) => (r.ok ? [r.id] : [])));
@@ -162,7 +178,9 @@ export async function runLoad(plan: PlannedNotification[], options: LoadOptions)
     if (Date.now() - lastProgress >= 15_000) {
       lastProgress = Date.now();
       const rejected = Object.values(report.rejectionsByReason).reduce((a, b) => a + b, 0);
-      options.log?.(`load: ${n.seq + 1}/${plan.length} submitted, ${report.acknowledged.size} acknowledged, ${rejected} rejected attempts, ${inFlight.size} in flight`);
+      options.log?.(
+        `load: ${n.seq + 1}/${plan.length} submitted, ${report.acknowledged.size} acknowledged, ${rejected} rejected attempts, ${inFlight.size} in flight`,
+      );
     }
   }
   await Promise.all([...inFlight]);

@@ -1,5 +1,10 @@
 import { parseArgs } from 'node:util';
-import { CHAOS_FAULT_KINDS, CLUSTER_ONLY_FAULT_KINDS, DEFAULT_CLUSTER_FAULT_KINDS, DEFAULT_FAULT_KINDS } from './faults.js';
+import {
+  CHAOS_FAULT_KINDS,
+  CLUSTER_ONLY_FAULT_KINDS,
+  DEFAULT_CLUSTER_FAULT_KINDS,
+  DEFAULT_FAULT_KINDS,
+} from './faults.js';
 import type { ChaosFaultKind } from './faults.js';
 
 /** Everything a chaos run can be told; `npm run chaos -- --help` documents each flag. */
@@ -102,7 +107,13 @@ a steady open-loop rate while injecting faults on a seeded schedule, then prints
                          ${DEFAULT_CLUSTER_FAULT_KINDS.join(',')}
   --help                 this text`;
 
-function number(name: string, raw: string | undefined, fallback: number, check: (n: number) => boolean, hint: string): number {
+function number(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  check: (n: number) => boolean,
+  hint: string,
+): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || !check(n)) throw new Error(`--${name} ${raw}: ${hint}`);
@@ -144,26 +155,40 @@ export function parseChaosArgs(argv: string[], known: readonly string[]): ChaosO
   const d = DEFAULT_CHAOS_OPTIONS;
   const positiveInt = (n: number) => Number.isInteger(n) && n >= 1;
   const share = (n: number) => n >= 0 && n <= 1;
-  const list = (raw: string | undefined) => raw?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const list = (raw: string | undefined) =>
+    raw
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
 
   const channels = list(values.channels) ?? d.channels;
   const unknownChannels = channels.filter((c) => !known.includes(c));
-  if (unknownChannels.length > 0) throw new Error(`--channels: unknown or unsupported channel(s) ${unknownChannels.join(', ')}; use some of ${known.join(', ')}`);
+  if (unknownChannels.length > 0)
+    throw new Error(
+      `--channels: unknown or unsupported channel(s) ${unknownChannels.join(', ')}; use some of ${known.join(', ')}`,
+    );
   if (channels.length === 0) throw new Error(`--channels: give at least one of ${known.join(', ')}`);
 
   const topology = values.topology ?? d.topology;
-  if (topology !== 'embedded' && topology !== 'cluster') throw new Error(`--topology ${topology}: expected embedded or cluster`);
+  if (topology !== 'embedded' && topology !== 'cluster')
+    throw new Error(`--topology ${topology}: expected embedded or cluster`);
   const faults = list(values.faults) ?? (topology === 'cluster' ? [...DEFAULT_CLUSTER_FAULT_KINDS] : d.faults);
   const clusterOnly = faults.filter((f) => (CLUSTER_ONLY_FAULT_KINDS as readonly string[]).includes(f));
-  if (topology === 'embedded' && clusterOnly.length > 0) throw new Error(`--faults: ${clusterOnly.join(', ')} need --topology cluster`);
+  if (topology === 'embedded' && clusterOnly.length > 0)
+    throw new Error(`--faults: ${clusterOnly.join(', ')} need --topology cluster`);
   const unknownFaults = faults.filter((f) => !(CHAOS_FAULT_KINDS as readonly string[]).includes(f));
-  if (unknownFaults.length > 0) throw new Error(`--faults: unknown fault kind(s) ${unknownFaults.join(', ')}; known: ${CHAOS_FAULT_KINDS.join(', ')}`);
+  if (unknownFaults.length > 0)
+    throw new Error(
+      `--faults: unknown fault kind(s) ${unknownFaults.join(', ')}; known: ${CHAOS_FAULT_KINDS.join(', ')}`,
+    );
 
   let faultDurationMs = d.faultDurationMs;
   if (values['fault-duration'] !== undefined) {
     const m = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(values['fault-duration']);
     if (m === null || Number(m[1]) > Number(m[2]) || Number(m[1]) <= 0) {
-      throw new Error(`--fault-duration ${values['fault-duration']}: expected MIN:MAX seconds with 0 < MIN <= MAX, e.g. 5:15`);
+      throw new Error(
+        `--fault-duration ${values['fault-duration']}: expected MIN:MAX seconds with 0 < MIN <= MAX, e.g. 5:15`,
+      );
     }
     faultDurationMs = [Number(m[1]) * 1000, Number(m[2]) * 1000];
   }
@@ -175,18 +200,48 @@ export function parseChaosArgs(argv: string[], known: readonly string[]): ChaosO
     rate: number('rate', values.rate, d.rate, (n) => n > 0, 'expected submissions per second > 0, e.g. 25'),
     seed: number('seed', values.seed, d.seed, Number.isInteger, 'expected an integer'),
     channels,
-    idempotentShare: number('idempotent-share', values['idempotent-share'], d.idempotentShare, share, 'expected a fraction between 0 and 1, e.g. 0.2'),
-    fallbackShare: number('fallback-share', values['fallback-share'], d.fallbackShare, share, 'expected a fraction between 0 and 1, e.g. 0.2'),
+    idempotentShare: number(
+      'idempotent-share',
+      values['idempotent-share'],
+      d.idempotentShare,
+      share,
+      'expected a fraction between 0 and 1, e.g. 0.2',
+    ),
+    fallbackShare: number(
+      'fallback-share',
+      values['fallback-share'],
+      d.fallbackShare,
+      share,
+      'expected a fraction between 0 and 1, e.g. 0.2',
+    ),
     faults: faults as ChaosFaultKind[],
     faultGapMs: seconds('fault-gap', values['fault-gap'], d.faultGapMs),
     faultDurationMs,
     ingestConsumers: number('ingest', values.ingest, d.ingestConsumers, positiveInt, 'expected a whole number ≥ 1'),
-    workersPerChannel: number('workers', values.workers, d.workersPerChannel, positiveInt, 'expected a whole number ≥ 1'),
+    workersPerChannel: number(
+      'workers',
+      values.workers,
+      d.workersPerChannel,
+      positiveInt,
+      'expected a whole number ≥ 1',
+    ),
     drainTimeoutMs: seconds('drain-timeout', values['drain-timeout'], d.drainTimeoutMs),
     settleMs: seconds('settle', values.settle, d.settleMs),
-    maxSubmitAttempts: number('max-attempts', values['max-attempts'], d.maxSubmitAttempts, positiveInt, 'expected a whole number ≥ 1'),
+    maxSubmitAttempts: number(
+      'max-attempts',
+      values['max-attempts'],
+      d.maxSubmitAttempts,
+      positiveInt,
+      'expected a whole number ≥ 1',
+    ),
     requestTimeoutMs: seconds('request-timeout', values['request-timeout'], d.requestTimeoutMs),
-    portBase: number('port-base', values['port-base'], d.portBase, (n) => Number.isInteger(n) && n >= 1024 && n <= 55_000, 'expected an integer between 1024 and 55000'),
+    portBase: number(
+      'port-base',
+      values['port-base'],
+      d.portBase,
+      (n) => Number.isInteger(n) && n >= 1024 && n <= 55_000,
+      'expected an integer between 1024 and 55000',
+    ),
     workDir: values['work-dir'] ?? d.workDir,
     resultsDir: values['results-dir'] ?? d.resultsDir,
     topology,

@@ -56,17 +56,31 @@ export class ManagedProcess {
     if (this.pid !== undefined) return this.ready;
     mkdirSync(dirname(this.spec.logFile), { recursive: true });
     mkdirSync(dirname(this.spec.pidFile), { recursive: true });
-    appendFileSync(this.spec.logFile, `\n=== ${new Date().toISOString()} start ${this.spec.name}: ${this.spec.entry} ${this.spec.args.join(' ')}\n`);
+    appendFileSync(
+      this.spec.logFile,
+      `\n=== ${new Date().toISOString()} start ${this.spec.name}: ${this.spec.entry} ${this.spec.args.join(' ')}\n`,
+    );
     this.expectingExit = false;
     this.starts++;
     // Own process group: a Ctrl-C in the terminal reaches only the runner, which then stops everything in order.
-    const child = spawnEntry({ name: this.spec.name, entry: this.spec.entry, args: this.spec.args, env: this.spec.env, cwd: this.spec.cwd, logFile: this.spec.logFile, outputLimit: 8_192, detached: true });
+    const child = spawnEntry({
+      name: this.spec.name,
+      entry: this.spec.entry,
+      args: this.spec.args,
+      env: this.spec.env,
+      cwd: this.spec.cwd,
+      logFile: this.spec.logFile,
+      outputLimit: 8_192,
+      detached: true,
+    });
     this.child = child;
     if (child.pid > 0) writeFileSync(this.spec.pidFile, `${child.pid}\n`);
     this.ready = child.waitForLine(literalPattern(this.spec.readyLine), timeoutMs).then(
       () => undefined,
       (err: unknown) => {
-        throw new Error(`${this.spec.name} not ready (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); see ${this.spec.logFile}`);
+        throw new Error(
+          `${this.spec.name} not ready (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); see ${this.spec.logFile}`,
+        );
       },
     );
     // Nobody may be waiting for readiness (automatic restarts); keep the rejection from being unhandled.
@@ -74,12 +88,15 @@ export class ManagedProcess {
     void child.exited.then(({ code, signal }) => {
       if (this.expectingExit || this.closed) return;
       this.crashes++;
-      this.events(`${this.spec.name} (pid ${String(child.pid)}) exited on its own (code ${String(code)}, signal ${String(signal)}); restarting in ${this.restartDelayMs} ms`);
+      this.events(
+        `${this.spec.name} (pid ${String(child.pid)}) exited on its own (code ${String(code)}, signal ${String(signal)}); restarting in ${this.restartDelayMs} ms`,
+      );
       setTimeout(() => {
         if (this.closed || this.pid !== undefined) return;
         this.start().then(
           () => this.events(`${this.spec.name} restarted after its crash (pid ${String(this.pid)})`),
-          (err: unknown) => this.events(`${this.spec.name} failed to restart: ${err instanceof Error ? err.message : String(err)}`),
+          (err: unknown) =>
+            this.events(`${this.spec.name} failed to restart: ${err instanceof Error ? err.message : String(err)}`),
         );
       }, this.restartDelayMs).unref();
     });
@@ -87,7 +104,10 @@ export class ManagedProcess {
   }
 
   /** Sends `signal` and waits for the exit (SIGKILL after `timeoutMs`). Returns the exit code and how long it took. */
-  async stop(signal: NodeJS.Signals, timeoutMs = 60_000): Promise<{ code: number | null; tookMs: number; escalated: boolean }> {
+  async stop(
+    signal: NodeJS.Signals,
+    timeoutMs = 60_000,
+  ): Promise<{ code: number | null; tookMs: number; escalated: boolean }> {
     const child = this.child;
     if (child === undefined || this.pid === undefined) return { code: null, tookMs: 0, escalated: false };
     this.expectingExit = true;

@@ -10,7 +10,10 @@ import { SUPPORTED_CHANNELS } from './workload.js';
 async function main(): Promise<number> {
   let options;
   try {
-    options = parseChaosArgs(process.argv.slice(2), SUPPORTED_CHANNELS.filter((c) => channelNames.includes(c)));
+    options = parseChaosArgs(
+      process.argv.slice(2),
+      SUPPORTED_CHANNELS.filter((c) => channelNames.includes(c)),
+    );
   } catch (err) {
     console.error(`${err instanceof Error ? err.message : String(err)}\n\n${CHAOS_USAGE}`);
     return 2;
@@ -22,7 +25,9 @@ async function main(): Promise<number> {
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (abort.signal.aborted) {
-      console.error(`second ${signal}: exiting now (private Kafka/Temporal/components may be left running; the next run cleans them up)`);
+      console.error(
+        `second ${signal}: exiting now (private Kafka/Temporal/components may be left running; the next run cleans them up)`,
+      );
       process.exit(130);
     }
     console.error(`${signal}: stopping the chaos run and everything it started…`);
@@ -33,10 +38,13 @@ async function main(): Promise<number> {
   try {
     const result = await runChaos(options, { signal: abort.signal });
     if (result.ledger.lost > 0) {
-      console.error(`FAILED: ${result.ledger.lost} acknowledged notification(s) were never delivered; see ${result.ledgerFile}`);
+      console.error(
+        `FAILED: ${result.ledger.lost} acknowledged notification(s) were never delivered; see ${result.ledgerFile}`,
+      );
       return 1;
     }
-    if (result.ledger.drain.timedOut) console.error('note: the drain timed out, but every acknowledged notification was delivered');
+    if (result.ledger.drain.timedOut)
+      console.error('note: the drain timed out, but every acknowledged notification was delivered');
     return 0;
   } catch (err) {
     if (abort.signal.aborted) return 130;

@@ -22,8 +22,16 @@ export interface PlannedNotification {
 
 /** Valid sample deliveries per channel (what the channel's schema accepts); channels without one cannot be used. */
 export const SAMPLE_DELIVERIES: Record<string, (seq: number) => PlannedDelivery> = {
-  email: (seq) => ({ channel: 'email', to: `chaos-${seq}@example.com`, content: { subject: `chaos #${seq}`, text: `chaos notification ${seq}` } }),
-  sms: (seq) => ({ channel: 'sms', to: `+1415${String(5_000_000 + (seq % 1_000_000)).padStart(7, '0')}`, content: { body: `chaos notification ${seq}` } }),
+  email: (seq) => ({
+    channel: 'email',
+    to: `chaos-${seq}@example.com`,
+    content: { subject: `chaos #${seq}`, text: `chaos notification ${seq}` },
+  }),
+  sms: (seq) => ({
+    channel: 'sms',
+    to: `+1415${String(5_000_000 + (seq % 1_000_000)).padStart(7, '0')}`,
+    content: { body: `chaos notification ${seq}` },
+  }),
   slack: (seq) => ({ channel: 'slack', to: { channel: '#chaos' }, content: { text: `chaos notification ${seq}` } }),
 };
 
@@ -53,7 +61,8 @@ export function planWorkload(options: WorkloadOptions, rng: Random): PlannedNoti
     const channels = rng.shuffle(options.channels).slice(0, width);
     const deliveries = channels.map((c) => {
       const sample = SAMPLE_DELIVERIES[c];
-      if (sample === undefined) throw new Error(`no sample delivery for channel "${c}"; supported: ${SUPPORTED_CHANNELS.join(', ')}`);
+      if (sample === undefined)
+        throw new Error(`no sample delivery for channel "${c}"; supported: ${SUPPORTED_CHANNELS.join(', ')}`);
       return sample(seq);
     });
     const routing = fallback ? 'fallback' : 'all';
@@ -65,7 +74,9 @@ export function planWorkload(options: WorkloadOptions, rng: Random): PlannedNoti
       routing,
       channels,
       idempotencyKey: keyed ? `chaos-${options.runId}-${seq}` : undefined,
-      resendDelaysMs: Array.from({ length: resends }, () => (rng.chance(0.5) ? 0 : Math.round(rng.between(200, 3_000)))),
+      resendDelaysMs: Array.from({ length: resends }, () =>
+        rng.chance(0.5) ? 0 : Math.round(rng.between(200, 3_000)),
+      ),
     });
   }
   return out;

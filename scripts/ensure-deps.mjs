@@ -64,7 +64,11 @@ if (existsSync(modules) && installedMatchesLock()) {
 const reason = !existsSync(modules) ? 'node_modules is missing' : 'package-lock.json changed since the last install';
 console.log(`[ensure-deps] ${reason}: running npm ci`);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], {
+  cwd: root,
+  stdio: 'inherit',
+  shell: process.platform === 'win32',
+});
 if (result.error) fail(`could not run npm: ${result.error.message}`);
 if (result.status !== 0) fail(`npm ci failed (exit code ${result.status}); fix the error above, then retry.`);
 writeFileSync(hashFile, `${hash}\n`);

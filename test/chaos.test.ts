@@ -1,11 +1,40 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildLedger, CHAOS_FAULT_KINDS, DEFAULT_CHAOS_OPTIONS, parseChaosArgs, planFaults, planWorkload, runChaos, seededRandom } from '../chaos/index.js';
+import {
+  buildLedger,
+  CHAOS_FAULT_KINDS,
+  DEFAULT_CHAOS_OPTIONS,
+  parseChaosArgs,
+  planFaults,
+  planWorkload,
+  runChaos,
+  seededRandom,
+} from '../chaos/index.js';
 import type { Acknowledged, ChaosFaultKind, InjectedFault, SinkReceipt } from '../chaos/index.js';
 
-const gateway = { planned: 0, sends: 0, attempts: 0, rejectionsByReason: {}, gaveUpByReason: {}, idempotencyMismatches: 0 };
-const ack = (id: string, channels: string[], routing: 'all' | 'fallback' = 'all', ackedAt = 1_000): Acknowledged => ({ id, seq: 0, ackedAt, routing, channels, keyed: false, acks: 1 });
-const receipt = (notificationId: string, channel: string, receivedAt: number, providerMessageId = `${notificationId}-${channel}-${receivedAt}`): SinkReceipt => ({
+const gateway = {
+  planned: 0,
+  sends: 0,
+  attempts: 0,
+  rejectionsByReason: {},
+  gaveUpByReason: {},
+  idempotencyMismatches: 0,
+};
+const ack = (id: string, channels: string[], routing: 'all' | 'fallback' = 'all', ackedAt = 1_000): Acknowledged => ({
+  id,
+  seq: 0,
+  ackedAt,
+  routing,
+  channels,
+  keyed: false,
+  acks: 1,
+});
+const receipt = (
+  notificationId: string,
+  channel: string,
+  receivedAt: number,
+  providerMessageId = `${notificationId}-${channel}-${receivedAt}`,
+): SinkReceipt => ({
   notificationId,
   channel,
   receivedAt,
@@ -37,10 +66,22 @@ describe('the chaos ledger', () => {
   });
 
   it('attributes a duplicate to the fault whose window covers it and tells same from different provider ids', () => {
-    const fault: InjectedFault = { kind: 'kill-channel-worker', target: 'worker-sms-1', startedAt: 10_000, endedAt: 14_000, action: 'kill -9', effect: '' };
+    const fault: InjectedFault = {
+      kind: 'kill-channel-worker',
+      target: 'worker-sms-1',
+      startedAt: 10_000,
+      endedAt: 14_000,
+      action: 'kill -9',
+      effect: '',
+    };
     const ledger = buildLedger({
       acknowledged: [ack('d', ['sms']), ack('e', ['email'])],
-      receipts: [receipt('d', 'sms', 11_000), receipt('d', 'sms', 20_000), receipt('e', 'email', 100_000, 'same'), receipt('e', 'email', 100_500, 'same')],
+      receipts: [
+        receipt('d', 'sms', 11_000),
+        receipt('d', 'sms', 20_000),
+        receipt('e', 'email', 100_000, 'same'),
+        receipt('e', 'email', 100_500, 'same'),
+      ],
       gateway,
       faults: [fault],
       quietAt: 0,
@@ -60,7 +101,12 @@ describe('the chaos ledger', () => {
   it('reports latency from the first 202 to the receipt that completes the notification, and the drain time', () => {
     const ledger = buildLedger({
       acknowledged: [ack('a', ['email', 'sms'], 'all', 1_000), ack('b', ['email'], 'all', 1_000)],
-      receipts: [receipt('a', 'email', 1_100), receipt('a', 'sms', 1_900), receipt('b', 'email', 1_300), receipt('zz', 'email', 1_400)],
+      receipts: [
+        receipt('a', 'email', 1_100),
+        receipt('a', 'sms', 1_900),
+        receipt('b', 'email', 1_300),
+        receipt('zz', 'email', 1_400),
+      ],
       gateway: { ...gateway, gaveUpByReason: { '503 KAFKA_UNAVAILABLE': 2 } },
       faults: [],
       quietAt: 5_000,
@@ -75,7 +121,12 @@ describe('the chaos ledger', () => {
 
 describe('the chaos plan', () => {
   it('schedules every fault kind within the first faults and replays the same plan for the same seed', () => {
-    const options = { kinds: CHAOS_FAULT_KINDS, meanGapMs: 1_000, durationMs: [1_000, 2_000] as [number, number], length: 40 };
+    const options = {
+      kinds: CHAOS_FAULT_KINDS,
+      meanGapMs: 1_000,
+      durationMs: [1_000, 2_000] as [number, number],
+      length: 40,
+    };
     const plan = planFaults(options, seededRandom(7));
     expect(new Set(plan.slice(0, CHAOS_FAULT_KINDS.length).map((f) => f.kind))).toEqual(new Set(CHAOS_FAULT_KINDS));
     expect(planFaults(options, seededRandom(7))).toEqual(plan);
@@ -83,7 +134,10 @@ describe('the chaos plan', () => {
   });
 
   it('mixes idempotent re-sends and fallback routing in about the requested shares', () => {
-    const plan = planWorkload({ count: 2_000, channels: ['email', 'sms', 'slack'], idempotentShare: 0.2, fallbackShare: 0.2, runId: 'x' }, seededRandom(1));
+    const plan = planWorkload(
+      { count: 2_000, channels: ['email', 'sms', 'slack'], idempotentShare: 0.2, fallbackShare: 0.2, runId: 'x' },
+      seededRandom(1),
+    );
     const keyed = plan.filter((n) => n.idempotencyKey !== undefined);
     const fallback = plan.filter((n) => n.routing === 'fallback');
     expect(keyed.length / plan.length).toBeGreaterThan(0.15);
@@ -96,8 +150,12 @@ describe('the chaos plan', () => {
   });
 
   it('rejects a bad flag with a message naming the accepted form', () => {
-    expect(() => parseChaosArgs(['--fault-duration', '9:3'], ['email', 'sms', 'slack'])).toThrow(/expected MIN:MAX seconds/);
-    expect(() => parseChaosArgs(['--faults', 'meteor'], ['email', 'sms', 'slack'])).toThrow(/unknown fault kind\(s\) meteor; known: kill-ingest/);
+    expect(() => parseChaosArgs(['--fault-duration', '9:3'], ['email', 'sms', 'slack'])).toThrow(
+      /expected MIN:MAX seconds/,
+    );
+    expect(() => parseChaosArgs(['--faults', 'meteor'], ['email', 'sms', 'slack'])).toThrow(
+      /unknown fault kind\(s\) meteor; known: kill-ingest/,
+    );
     expect(() => parseChaosArgs(['--channels', 'pigeon'], ['email', 'sms'])).toThrow(/use some of email, sms/);
     expect(parseChaosArgs([], ['email', 'sms', 'slack'])).toEqual(DEFAULT_CHAOS_OPTIONS);
   });
@@ -106,36 +164,44 @@ describe('the chaos plan', () => {
 describe('a bounded chaos run', () => {
   const faults: ChaosFaultKind[] = ['kill-ingest', 'kill-channel-worker', 'sink-5xx', 'restart-kafka'];
 
-  it('loses no acknowledged notification through ingest and worker kills, a sink 5xx window and a Kafka restart', { timeout: 420_000 }, async () => {
-    const result = await runChaos(
-      {
-        ...DEFAULT_CHAOS_OPTIONS,
-        count: 200,
-        rate: 10,
-        seed: 7,
-        channels: ['email', 'sms'],
-        faults,
-        faultGapMs: 3_000,
-        faultDurationMs: [3_000, 5_000],
-        drainTimeoutMs: 120_000,
-        settleMs: 3_000,
-        portBase: 21_000,
-        workDir: '.notify/chaos-test',
-        resultsDir: '.notify/chaos-test/results',
-      },
-      { print: () => undefined },
-    );
-    const { ledger } = result;
-    expect(ledger.acknowledged).toBeGreaterThanOrEqual(150);
-    expect(ledger.lost).toBe(0);
-    expect(ledger.delivered).toBe(ledger.acknowledged);
-    expect(ledger.drain.timedOut).toBe(false);
-    expect(ledger.gateway.idempotencyMismatches).toBe(0);
-    expect(new Set(ledger.faults.map((f) => f.kind))).toEqual(new Set(faults));
-    const written = JSON.parse(readFileSync(result.ledgerFile, 'utf8')) as { ledger: { lost: number; faults: unknown[] } };
-    expect(written.ledger.lost).toBe(0);
-    expect(written.ledger.faults).toHaveLength(ledger.faults.length);
-    expect(existsSync(result.logFile)).toBe(true);
-    expect(readFileSync(result.logFile, 'utf8')).toMatch(/fault ■ restart-kafka on kafka: .*effect: gateway answers while it was down/);
-  });
+  it(
+    'loses no acknowledged notification through ingest and worker kills, a sink 5xx window and a Kafka restart',
+    { timeout: 420_000 },
+    async () => {
+      const result = await runChaos(
+        {
+          ...DEFAULT_CHAOS_OPTIONS,
+          count: 200,
+          rate: 10,
+          seed: 7,
+          channels: ['email', 'sms'],
+          faults,
+          faultGapMs: 3_000,
+          faultDurationMs: [3_000, 5_000],
+          drainTimeoutMs: 120_000,
+          settleMs: 3_000,
+          portBase: 21_000,
+          workDir: '.notify/chaos-test',
+          resultsDir: '.notify/chaos-test/results',
+        },
+        { print: () => undefined },
+      );
+      const { ledger } = result;
+      expect(ledger.acknowledged).toBeGreaterThanOrEqual(150);
+      expect(ledger.lost).toBe(0);
+      expect(ledger.delivered).toBe(ledger.acknowledged);
+      expect(ledger.drain.timedOut).toBe(false);
+      expect(ledger.gateway.idempotencyMismatches).toBe(0);
+      expect(new Set(ledger.faults.map((f) => f.kind))).toEqual(new Set(faults));
+      const written = JSON.parse(readFileSync(result.ledgerFile, 'utf8')) as {
+        ledger: { lost: number; faults: unknown[] };
+      };
+      expect(written.ledger.lost).toBe(0);
+      expect(written.ledger.faults).toHaveLength(ledger.faults.length);
+      expect(existsSync(result.logFile)).toBe(true);
+      expect(readFileSync(result.logFile, 'utf8')).toMatch(
+        /fault ■ restart-kafka on kafka: .*effect: gateway answers while it was down/,
+      );
+    },
+  );
 });

@@ -18,7 +18,10 @@ let p: Pipeline;
 beforeAll(async () => {
   cluster = await startPrivateCluster('pipeline');
   // A produce must outlast a broker failover (session timeout + election) before the gateway answers 503.
-  p = await startPipeline({ endpoints: cluster, env: { KAFKA_PRODUCE_TIMEOUT_MS: '15000', TEMPORAL_START_TIMEOUT_MS: '5000' } });
+  p = await startPipeline({
+    endpoints: cluster,
+    env: { KAFKA_PRODUCE_TIMEOUT_MS: '15000', TEMPORAL_START_TIMEOUT_MS: '5000' },
+  });
 }, 600_000);
 afterAll(async () => {
   await p?.close();
@@ -47,7 +50,9 @@ function steadyLoad(label: string, clients = 2, pauseMs = 100) {
   const loops = Array.from({ length: clients }, async () => {
     while (!stopped) {
       const to = `+1415555${String(n++ % 10_000).padStart(4, '0')}`;
-      const res = await p.post('/v1/notifications', { deliveries: [sms(to)], tags: [label] }).catch((err: unknown) => ({ status: 0, body: { error: String(err) } }));
+      const res = await p
+        .post('/v1/notifications', { deliveries: [sms(to)], tags: [label] })
+        .catch((err: unknown) => ({ status: 0, body: { error: String(err) } }));
       if (res.status === 202) accepted.push(idOf(res));
       else refused.push({ status: res.status, at: Date.now(), body: res.body });
       await new Promise((r) => setTimeout(r, pauseMs));
@@ -81,13 +86,28 @@ describe('the pipeline on the cluster topology', () => {
   it('creates the ingress topic with replication factor 3 and min.insync.replicas 2 picked from the cluster size', async () => {
     const leaders = await Promise.all([0, 1, 2].map((partition) => cluster.leaderOf(p.config.KAFKA_TOPIC, partition)));
     expect(leaders.every((l) => [1, 2, 3].includes(l))).toBe(true);
-    const admin = createKafka({ brokers: cluster.kafkaBrokers, clientId: 'cluster-topic-check', logger: testLogger }).admin();
+    const admin = createKafka({
+      brokers: cluster.kafkaBrokers,
+      clientId: 'cluster-topic-check',
+      logger: testLogger,
+    }).admin();
     await admin.connect();
     try {
       const meta = await admin.fetchTopicMetadata({ topics: [p.config.KAFKA_TOPIC] });
       expect(meta.topics[0]?.partitions.map((x) => x.replicas.length)).toEqual([3, 3, 3]);
-      const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: p.config.KAFKA_TOPIC, configNames: ['min.insync.replicas', 'unclean.leader.election.enable'] }] });
-      const entries = Object.fromEntries((configs.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]));
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [
+          {
+            type: 2,
+            name: p.config.KAFKA_TOPIC,
+            configNames: ['min.insync.replicas', 'unclean.leader.election.enable'],
+          },
+        ],
+      });
+      const entries = Object.fromEntries(
+        (configs.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]),
+      );
       expect(entries).toEqual({ 'min.insync.replicas': '2', 'unclean.leader.election.enable': 'false' });
     } finally {
       await admin.disconnect();
@@ -105,7 +125,10 @@ describe('the pipeline on the cluster topology', () => {
   it('starts one workflow and sends once for the same Idempotency-Key sent concurrently and again after completion', async () => {
     const key = `cluster-${Date.now()}`;
     const body = { deliveries: [sms('+14155550100')] };
-    const first = await Promise.all([p.post('/v1/notifications', body, { 'idempotency-key': key }), p.post('/v1/notifications', body, { 'idempotency-key': key })]);
+    const first = await Promise.all([
+      p.post('/v1/notifications', body, { 'idempotency-key': key }),
+      p.post('/v1/notifications', body, { 'idempotency-key': key }),
+    ]);
     const ids = new Set(first.map(idOf));
     expect(ids.size).toBe(1);
     const [id] = [...ids] as [string];
@@ -137,14 +160,20 @@ describe('the cluster topology under faults', () => {
     cluster.killBroker(leader);
     // The ISR still holds two replicas: the partition gets a new leader, the idempotent producer and the consumer
     // group follow it without being restarted.
-    await eventually(async () => (await cluster.leaderOf(p.config.KAFKA_TOPIC, 0)) !== leader, 'a new leader for partition 0', 60_000);
+    await eventually(
+      async () => (await cluster.leaderOf(p.config.KAFKA_TOPIC, 0)) !== leader,
+      'a new leader for partition 0',
+      60_000,
+    );
     await sleep(8_000);
     const duringOutage = load.accepted.length;
     await cluster.startBroker(leader);
     await sleep(3_000);
     await load.stop();
     const { lost, duplicates } = await settle(load.accepted);
-    console.log(`[cluster] broker ${leader} killed: ${load.accepted.length} accepted (${duringOutage} before it came back), ${load.refused.length} refused, ${lost.length} lost, ${duplicates.length} duplicates`);
+    console.log(
+      `[cluster] broker ${leader} killed: ${load.accepted.length} accepted (${duringOutage} before it came back), ${load.refused.length} refused, ${lost.length} lost, ${duplicates.length} duplicates`,
+    );
     expect(load.refused).toEqual([]);
     expect(load.accepted.length).toBeGreaterThan(20);
     expect(lost).toEqual([]);
@@ -162,7 +191,9 @@ describe('the cluster topology under faults', () => {
     await load.stop();
     // Delivered while node 1 is still down: the survivor took over its history shards.
     const { lost, duplicates } = await settle(load.accepted);
-    console.log(`[cluster] temporal node1 killed: ${load.accepted.length} accepted, ${load.refused.length} refused, ${lost.length} lost, ${duplicates.length} duplicates`);
+    console.log(
+      `[cluster] temporal node1 killed: ${load.accepted.length} accepted, ${load.refused.length} refused, ${lost.length} lost, ${duplicates.length} duplicates`,
+    );
     expect(cluster.temporalNodeRunning(0)).toBe(false);
     expect(load.refused).toEqual([]);
     expect(lost).toEqual([]);
@@ -176,7 +207,9 @@ describe('the cluster topology under faults', () => {
     await sleep(8_000);
     await load.stop();
     const { lost, duplicates } = await settle(load.accepted);
-    console.log(`[cluster] postgres restarted: ${load.accepted.length} accepted, ${load.refused.length} refused, ${lost.length} lost, ${duplicates.length} duplicates`);
+    console.log(
+      `[cluster] postgres restarted: ${load.accepted.length} accepted, ${load.refused.length} refused, ${lost.length} lost, ${duplicates.length} duplicates`,
+    );
     expect(load.refused).toEqual([]);
     expect(lost).toEqual([]);
     // Temporal itself came back: a new notification completes.

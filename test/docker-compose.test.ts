@@ -51,13 +51,20 @@ const notifyServices = services.filter(([, s]) => {
 function envOf(service: ComposeService): Record<string, string> {
   const env = service.environment ?? {};
   if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((entry) => {
-      const eq = entry.indexOf('=');
-      return eq < 0 ? [entry, ''] : [entry.slice(0, eq), entry.slice(eq + 1)];
-    }));
+    return Object.fromEntries(
+      env.map((entry) => {
+        const eq = entry.indexOf('=');
+        return eq < 0 ? [entry, ''] : [entry.slice(0, eq), entry.slice(eq + 1)];
+      }),
+    );
   }
   // Compose accepts numbers and booleans as values; null means "take it from the host environment".
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '']));
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [
+      k,
+      typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '',
+    ]),
+  );
 }
 
 function commandOf(service: ComposeService): string[] {
@@ -67,10 +74,16 @@ function commandOf(service: ComposeService): string[] {
 
 /** `${VAR:-default}` / `${VAR-default}` → default; `${VAR}` without a default is reported (compose would leave it empty). */
 function interpolateDefaults(value: string, where: string): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (_m, name: string, def: string | undefined) => {
-    if (def === undefined) throw new Error(`${where}: \${${name}} has no default; write \${${name}:-<default>} so \`docker compose up\` works without an .env file`);
-    return def;
-  });
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
+    (_m, name: string, def: string | undefined) => {
+      if (def === undefined)
+        throw new Error(
+          `${where}: \${${name}} has no default; write \${${name}:-<default>} so \`docker compose up\` works without an .env file`,
+        );
+      return def;
+    },
+  );
 }
 
 function dependsOnNames(service: ComposeService): string[] {
@@ -80,7 +93,9 @@ function dependsOnNames(service: ComposeService): string[] {
 
 describe('docker-compose.yml', () => {
   it('runs the notify services from the image built by the Dockerfile', () => {
-    expect(notifyServices.map(([name]) => name)).toEqual(expect.arrayContaining(['gateway', 'ingest', 'workflow-worker']));
+    expect(notifyServices.map(([name]) => name)).toEqual(
+      expect.arrayContaining(['gateway', 'ingest', 'workflow-worker']),
+    );
     for (const [name, service] of notifyServices) {
       const dockerfile = typeof service.build === 'string' ? 'Dockerfile' : (service.build?.dockerfile ?? 'Dockerfile');
       expect(existsSync(join(root, dockerfile)), `${name} builds from ${dockerfile}, which is missing`).toBe(true);
@@ -98,27 +113,44 @@ describe('docker-compose.yml', () => {
 
   it('gives every notify service a configuration that loadConfig accepts with the default values', () => {
     for (const [name, service] of notifyServices) {
-      const env = Object.fromEntries(Object.entries(envOf(service)).map(([k, v]) => [k, interpolateDefaults(v, `${name}.${k}`)]));
+      const env = Object.fromEntries(
+        Object.entries(envOf(service)).map(([k, v]) => [k, interpolateDefaults(v, `${name}.${k}`)]),
+      );
       expect(() => loadConfig(env), `service ${name}`).not.toThrow();
       const config = loadConfig(env);
       expect(config.NOTIFY_ENV, `service ${name}`).toBe('production');
-      expect(config.KAFKA_BROKERS, `service ${name} must point at the kafka services`).toEqual(['kafka-1:9092', 'kafka-2:9092', 'kafka-3:9092']);
+      expect(config.KAFKA_BROKERS, `service ${name} must point at the kafka services`).toEqual([
+        'kafka-1:9092',
+        'kafka-2:9092',
+        'kafka-3:9092',
+      ]);
       expect(config.TEMPORAL_ADDRESS, `service ${name} must point at the temporal service`).toBe('temporal:7233');
     }
   });
 
   it('ships no development webhook secret, and each production channel worker refuses the development defaults by name', () => {
     expect(read('docker-compose.yml')).not.toContain(DEV_WEBHOOK_SIGNING_SECRET);
-    const expected: Record<string, string> = { email: 'EMAIL_HOST', sms: 'SMS_AUTH_TOKEN', slack: 'SLACK_BOT_TOKEN', webhook: 'WEBHOOK_SIGNING_SECRET' };
+    const expected: Record<string, string> = {
+      email: 'EMAIL_HOST',
+      sms: 'SMS_AUTH_TOKEN',
+      slack: 'SLACK_BOT_TOKEN',
+      webhook: 'WEBHOOK_SIGNING_SECRET',
+    };
     for (const channel of channelNames) {
       const service = compose.services[`worker-${channel}`];
       expect(service, `worker-${channel}`).toBeDefined();
-      const env = Object.fromEntries(Object.entries(envOf(service!)).map(([k, v]) => [k, interpolateDefaults(v, `worker-${channel}.${k}`)]));
+      const env = Object.fromEntries(
+        Object.entries(envOf(service!)).map(([k, v]) => [k, interpolateDefaults(v, `worker-${channel}.${k}`)]),
+      );
       const config = loadConfig(env);
       expect(config.NOTIFY_ENV).toBe('production');
-      expect(() => assertProductionChannelSettings(config, [channel]), `worker-${channel}`).toThrow(new RegExp(`${expected[channel] ?? '(unknown channel)'}: `));
+      expect(() => assertProductionChannelSettings(config, [channel]), `worker-${channel}`).toThrow(
+        new RegExp(`${expected[channel] ?? '(unknown channel)'}: `),
+      );
       // Disabling the channel explicitly is the other way out.
-      expect(() => assertProductionChannelSettings(loadConfig({ ...env, DISABLED_CHANNELS: channel }), [channel])).not.toThrow();
+      expect(() =>
+        assertProductionChannelSettings(loadConfig({ ...env, DISABLED_CHANNELS: channel }), [channel]),
+      ).not.toThrow();
     }
   });
 
@@ -128,14 +160,27 @@ describe('docker-compose.yml', () => {
       const serving = notifyServices.filter(([, s]) => {
         const cmd = commandOf(s);
         const i = cmd.indexOf('--channels');
-        return i >= 0 && (cmd[i + 1] ?? '').split(',').map((c) => c.trim()).includes(channel);
+        return (
+          i >= 0 &&
+          (cmd[i + 1] ?? '')
+            .split(',')
+            .map((c) => c.trim())
+            .includes(channel)
+        );
       });
-      expect(serving.map(([n]) => n), `channel ${channel}`).toHaveLength(1);
+      expect(
+        serving.map(([n]) => n),
+        `channel ${channel}`,
+      ).toHaveLength(1);
       const [name, service] = serving[0]!;
       const cmd = commandOf(service);
-      expect(cmd[cmd.indexOf('--channels') + 1], `${name} should serve ${channel} alone so it scales on its own`).toBe(channel);
+      expect(cmd[cmd.indexOf('--channels') + 1], `${name} should serve ${channel} alone so it scales on its own`).toBe(
+        channel,
+      );
       expect(cmd, `${name} must not also run workflows`).not.toContain('--workflows');
-      expect(service.deploy?.replicas, `${name} replicas should be settable`).toBe(`\${${channel.toUpperCase()}_WORKER_REPLICAS:-2}`);
+      expect(service.deploy?.replicas, `${name} replicas should be settable`).toBe(
+        `\${${channel.toUpperCase()}_WORKER_REPLICAS:-2}`,
+      );
     }
   });
 
@@ -145,7 +190,8 @@ describe('docker-compose.yml', () => {
       const cmd = commandOf(service);
       const i = cmd.indexOf('--channels');
       if (i < 0) continue;
-      for (const c of (cmd[i + 1] ?? '').split(',')) expect(known.has(c.trim()), `${name} names channel "${c}"`).toBe(true);
+      for (const c of (cmd[i + 1] ?? '').split(','))
+        expect(known.has(c.trim()), `${name} names channel "${c}"`).toBe(true);
     }
   });
 
@@ -169,7 +215,9 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of notifyServices) {
       const entry = commandOf(service)[0];
       // The image ships src/ only; development tooling (dev/) runs only where the checkout's dev/ is mounted.
-      const mountsDev = (service.volumes ?? []).some((v) => (typeof v === 'string' ? v.split(':')[0] : v.source) === './dev');
+      const mountsDev = (service.volumes ?? []).some(
+        (v) => (typeof v === 'string' ? v.split(':')[0] : v.source) === './dev',
+      );
       expect(entry, `${name} has no command`).toMatch(mountsDev ? /^dev\/.+\.ts$/ : /^src\/.+\.ts$/);
       expect(existsSync(join(root, entry!)), `${name}: ${entry} does not exist`).toBe(true);
     }
@@ -186,14 +234,16 @@ describe('docker-compose.yml', () => {
       expect(service.profiles, `${name} must run without a profile`).toBeUndefined();
       // A hard dependency on a profiled service would make `docker compose up` without --profile dev fail.
       const deps = service.depends_on;
-      if (deps !== undefined && !Array.isArray(deps) && deps.sinks !== undefined) expect(deps.sinks.required, `${name} depends_on sinks`).toBe(false);
+      if (deps !== undefined && !Array.isArray(deps) && deps.sinks !== undefined)
+        expect(deps.sinks.required, `${name} depends_on sinks`).toBe(false);
     }
   });
 
   it('depends only on services it defines, and mounts only files that exist', () => {
     const defined = new Set(Object.keys(compose.services));
     for (const [name, service] of services) {
-      for (const dep of dependsOnNames(service)) expect(defined.has(dep), `${name} depends on undefined service ${dep}`).toBe(true);
+      for (const dep of dependsOnNames(service))
+        expect(defined.has(dep), `${name} depends on undefined service ${dep}`).toBe(true);
       for (const volume of service.volumes ?? []) {
         const source = typeof volume === 'string' ? volume.split(':')[0]! : (volume.source ?? '');
         if (!source.startsWith('./')) continue;
@@ -205,17 +255,23 @@ describe('docker-compose.yml', () => {
   it('waits for Temporal to be set up before starting anything that talks to it', () => {
     for (const name of ['ingest', 'workflow-worker', ...channelNames.map((c) => `worker-${c}`)]) {
       const deps = compose.services[name]?.depends_on;
-      expect(deps && !Array.isArray(deps) ? deps['temporal-setup']?.condition : undefined, name).toBe('service_completed_successfully');
+      expect(deps && !Array.isArray(deps) ? deps['temporal-setup']?.condition : undefined, name).toBe(
+        'service_completed_successfully',
+      );
     }
   });
 
   it('runs 3 Kafka brokers as KRaft voters with the replication settings of the cluster topology', () => {
     const brokers = services.filter(([, s]) => s.image?.startsWith('apache/kafka:') === true);
-    expect(brokers.map(([name]) => name).sort()).toEqual(clusterLayout('/x', 22700).kafka.map((k) => `kafka-${k.nodeId}`));
+    expect(brokers.map(([name]) => name).sort()).toEqual(
+      clusterLayout('/x', 22700).kafka.map((k) => `kafka-${k.nodeId}`),
+    );
     expect(brokers).toHaveLength(CLUSTER_KAFKA_NODES);
     // The broker settings notify's own cluster topology generates (dev/infra/cluster), as KAFKA_* variables.
     const layout = clusterLayout('/x', 22700);
-    const generated = parseProperties(kafkaServerProperties(clusterKafkaOptions({ layout, kafkaLibDir: '/lib', kafkaHeap: '256m' }, 1)));
+    const generated = parseProperties(
+      kafkaServerProperties(clusterKafkaOptions({ layout, kafkaLibDir: '/lib', kafkaHeap: '256m' }, 1)),
+    );
     const synced = [
       'process.roles',
       'auto.create.topics.enable',
@@ -231,7 +287,8 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of brokers) {
       const env = envOf(service);
       expect(service.image).toBe('apache/kafka:4.1.1');
-      for (const key of synced) expect(env[`KAFKA_${key.toUpperCase().replace(/\./g, '_')}`], `${name}: ${key}`).toBe(generated.get(key));
+      for (const key of synced)
+        expect(env[`KAFKA_${key.toUpperCase().replace(/\./g, '_')}`], `${name}: ${key}`).toBe(generated.get(key));
       expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS, name).toBe(brokers.map(([n], i) => `${i + 1}@${n}:9093`).join(','));
     }
     expect(new Set(brokers.map(([, s]) => envOf(s).KAFKA_NODE_ID))).toEqual(new Set(['1', '2', '3']));
@@ -241,11 +298,16 @@ describe('docker-compose.yml', () => {
   it('points the notify services at every broker, with the replication factor the cluster size gives and min ISR 2', () => {
     const names = services.filter(([, s]) => s.image?.startsWith('apache/kafka:') === true).map(([n]) => `${n}:9092`);
     for (const [name, service] of notifyServices) {
-      const env = Object.fromEntries(Object.entries(envOf(service)).map(([k, v]) => [k, interpolateDefaults(v, `${name}.${k}`)]));
+      const env = Object.fromEntries(
+        Object.entries(envOf(service)).map(([k, v]) => [k, interpolateDefaults(v, `${name}.${k}`)]),
+      );
       const config = loadConfig(env);
       expect(config.KAFKA_BROKERS, name).toEqual(names);
       expect(config.KAFKA_REPLICATION_FACTOR, name).toBe(DEFAULT_REPLICATION_FACTOR);
-      expect(replicationFor(names.length, config.KAFKA_REPLICATION_FACTOR), name).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+      expect(replicationFor(names.length, config.KAFKA_REPLICATION_FACTOR), name).toEqual({
+        replicationFactor: 3,
+        minInsyncReplicas: 2,
+      });
     }
   });
 
@@ -253,7 +315,9 @@ describe('docker-compose.yml', () => {
     const temporal = envOf(compose.services.temporal!);
     expect(temporal.DB).toBe('postgres12');
     expect(dependsOnNames(compose.services.temporal!)).toContain('postgresql');
-    expect(Number(interpolateDefaults(temporal.NUM_HISTORY_SHARDS ?? '', 'temporal.NUM_HISTORY_SHARDS'))).toBe(loadConfig({}).TEMPORAL_HISTORY_SHARDS);
+    expect(Number(interpolateDefaults(temporal.NUM_HISTORY_SHARDS ?? '', 'temporal.NUM_HISTORY_SHARDS'))).toBe(
+      loadConfig({}).TEMPORAL_HISTORY_SHARDS,
+    );
   });
 });
 
@@ -284,13 +348,19 @@ describe('Temporal set-up (temporal-setup service)', () => {
 
   it('keeps closed workflows longer than Kafka keeps records, with the retention the services expect', () => {
     const setupEnv = envOf(compose.services['temporal-setup']!);
-    const hours = loadConfig(Object.fromEntries(Object.entries(setupEnv).map(([k, v]) => [k, interpolateDefaults(v, `temporal-setup.${k}`)]))).TEMPORAL_RETENTION_HOURS;
+    const hours = loadConfig(
+      Object.fromEntries(Object.entries(setupEnv).map(([k, v]) => [k, interpolateDefaults(v, `temporal-setup.${k}`)])),
+    ).TEMPORAL_RETENTION_HOURS;
     for (const [name, service] of notifyServices) {
-      const env = Object.fromEntries(Object.entries(envOf(service)).map(([k, v]) => [k, interpolateDefaults(v, `${name}.${k}`)]));
+      const env = Object.fromEntries(
+        Object.entries(envOf(service)).map(([k, v]) => [k, interpolateDefaults(v, `${name}.${k}`)]),
+      );
       const config = loadConfig(env);
       expect(config.TEMPORAL_RETENTION_HOURS, `${name}: TEMPORAL_RETENTION_HOURS`).toBe(hours);
       // REJECT_DUPLICATE only dedupes a redelivered record while the closed run is retained.
-      expect(hours * 3_600_000, `${name}: namespace retention vs KAFKA_TOPIC_RETENTION_MS`).toBeGreaterThan(config.KAFKA_TOPIC_RETENTION_MS);
+      expect(hours * 3_600_000, `${name}: namespace retention vs KAFKA_TOPIC_RETENTION_MS`).toBeGreaterThan(
+        config.KAFKA_TOPIC_RETENTION_MS,
+      );
     }
   });
 
@@ -301,7 +371,11 @@ describe('Temporal set-up (temporal-setup service)', () => {
     try {
       const first = await ensureNamespace({ address, namespace, retentionHours: 192 });
       expect(first.registered).toBe(true);
-      expect(first.addedSearchAttributes).toEqual(Object.values(SEARCH_ATTRIBUTES).map((a) => a.name).sort());
+      expect(first.addedSearchAttributes).toEqual(
+        Object.values(SEARCH_ATTRIBUTES)
+          .map((a) => a.name)
+          .sort(),
+      );
       const second = await ensureNamespace({ address, namespace, retentionHours: 192 });
       expect(second).toEqual({ registered: false, retentionUpdated: false, addedSearchAttributes: [] });
 
@@ -309,7 +383,15 @@ describe('Temporal set-up (temporal-setup service)', () => {
       expect(described.namespaceInfo?.name).toBe(namespace);
       expect(Number(described.config?.workflowExecutionRetentionTtl?.seconds)).toBe(192 * 3600);
       const listed = await connection.operatorService.listSearchAttributes({ namespace });
-      const typeNames: Record<string, number> = { Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6, KeywordList: 7, Text: 1 };
+      const typeNames: Record<string, number> = {
+        Keyword: 2,
+        Int: 3,
+        Double: 4,
+        Bool: 5,
+        Datetime: 6,
+        KeywordList: 7,
+        Text: 1,
+      };
       for (const attribute of Object.values(SEARCH_ATTRIBUTES)) {
         expect(listed.customAttributes?.[attribute.name], attribute.name).toBe(typeNames[attribute.type]);
       }
@@ -324,8 +406,15 @@ describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
   const stages = dockerfile.split(/^FROM\s+/m).slice(1);
   const finalStage = stages[stages.length - 1] ?? '';
-  const instructions = (stage: string, op: string) => stage.split('\n').filter((l) => l.trim().toUpperCase().startsWith(`${op} `)).map((l) => l.trim());
-  const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const instructions = (stage: string, op: string) =>
+    stage
+      .split('\n')
+      .filter((l) => l.trim().toUpperCase().startsWith(`${op} `))
+      .map((l) => l.trim());
+  const pkg = JSON.parse(read('package.json')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
 
   it('builds on node:20-bookworm-slim and runs as a non-root user', () => {
     expect(stages.every((s) => s.startsWith('node:20-bookworm-slim'))).toBe(true);
@@ -335,11 +424,18 @@ describe('Dockerfile', () => {
   });
 
   it('copies package.json, package-lock.json and src into the image and installs with npm ci from the lock file', () => {
-    const copied = stages.flatMap((s) => instructions(s, 'COPY')).filter((l) => !l.includes('--from=')).flatMap((l) => l.split(/\s+/).slice(1, -1));
+    const copied = stages
+      .flatMap((s) => instructions(s, 'COPY'))
+      .filter((l) => !l.includes('--from='))
+      .flatMap((l) => l.split(/\s+/).slice(1, -1));
     expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'src']));
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    for (const needed of ['package.json', 'package-lock.json', 'src', 'src/']) expect(ignored, `.dockerignore must not exclude ${needed}`).not.toContain(needed);
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    for (const needed of ['package.json', 'package-lock.json', 'src', 'src/'])
+      expect(ignored, `.dockerignore must not exclude ${needed}`).not.toContain(needed);
   });
 
   it('builds the workflow bundles at image build time into the directory the workers read, before dropping root', () => {
@@ -349,7 +445,9 @@ describe('Dockerfile', () => {
     expect(dir!.startsWith('/app/src')).toBe(false);
     const lines = finalStage.split('\n').map((l) => l.trim());
     const build = lines.findIndex((l) => /^RUN .*src\/workers\/bundle-cli\.ts/.test(l));
-    expect(build, 'a RUN step must build the bundles (src/workers/bundle-cli.ts)').toBeGreaterThan(lines.findIndex((l) => l.startsWith('COPY src')));
+    expect(build, 'a RUN step must build the bundles (src/workers/bundle-cli.ts)').toBeGreaterThan(
+      lines.findIndex((l) => l.startsWith('COPY src')),
+    );
     expect(build).toBeLessThan(lines.findIndex((l) => l.startsWith('USER ')));
   });
 
@@ -386,7 +484,8 @@ function sourceFiles(dir: string): string[] {
 /** Module specifiers a file loads at run time (type-only imports and exports are erased by tsx). */
 function runtimeImports(text: string): string[] {
   const specs: string[] = [];
-  for (const m of text.matchAll(/^\s*(?:import|export)\s+(type\s+)?[^'";]*?\bfrom\s+['"]([^'"]+)['"]/gm)) if (m[1] === undefined) specs.push(m[2]!);
+  for (const m of text.matchAll(/^\s*(?:import|export)\s+(type\s+)?[^'";]*?\bfrom\s+['"]([^'"]+)['"]/gm))
+    if (m[1] === undefined) specs.push(m[2]!);
   for (const m of text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) specs.push(m[1]!);
   for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) specs.push(m[1]!);
   return specs;

@@ -43,17 +43,25 @@ describe('the pipeline', () => {
 
   it('delivers on every channel when routing is all', async () => {
     const res = await p.post('/v1/notifications', {
-      deliveries: [email('all@example.com'), sms('+14155550100'), { channel: 'slack', to: { channel: '#alerts' }, content: { text: 'deployed' } }],
+      deliveries: [
+        email('all@example.com'),
+        sms('+14155550100'),
+        { channel: 'slack', to: { channel: '#alerts' }, content: { text: 'deployed' } },
+      ],
     });
     const id = idOf(res);
     const sent = await p.waitForStatus(id, 'sent');
     expect(sent.deliveries.map((d) => d.status)).toEqual(['sent', 'sent', 'sent']);
-    expect(new Set(p.sinks.received({ notificationId: id }).map((m) => m.channel))).toEqual(new Set(['email', 'sms', 'slack']));
+    expect(new Set(p.sinks.received({ notificationId: id }).map((m) => m.channel))).toEqual(
+      new Set(['email', 'sms', 'slack']),
+    );
   });
 
   it('starts one workflow and sends once for the same Idempotency-Key sent concurrently and again after completion', async () => {
     const body = { deliveries: [email('idem@example.com', 'Once')] };
-    const first = await Promise.all([1, 2, 3].map(() => p.post('/v1/notifications', body, { 'idempotency-key': `${p.prefix}-idem` })));
+    const first = await Promise.all(
+      [1, 2, 3].map(() => p.post('/v1/notifications', body, { 'idempotency-key': `${p.prefix}-idem` })),
+    );
     const ids = new Set(first.map(idOf));
     expect(ids.size).toBe(1);
     const [id] = [...ids];
@@ -69,7 +77,10 @@ describe('the pipeline', () => {
 
   it('falls back to the next channel when the first fails permanently', async () => {
     p.sinks.setFaults([{ channel: 'sms', recipient: '+14155550199', fault: '4xx', status: 400 }]);
-    const res = await p.post('/v1/notifications', { routing: 'fallback', deliveries: [sms('+14155550199'), email('fallback@example.com')] });
+    const res = await p.post('/v1/notifications', {
+      routing: 'fallback',
+      deliveries: [sms('+14155550199'), email('fallback@example.com')],
+    });
     const id = idOf(res);
     const sent = await p.waitForStatus(id, 'sent');
     expect(sent.deliveries.map((d) => d.status)).toEqual(['failed', 'sent']);
@@ -80,7 +91,10 @@ describe('the pipeline', () => {
 
   it('fires a scheduled send at sendAt and not before', async () => {
     const sendAt = Date.now() + 4_000;
-    const res = await p.post('/v1/notifications', { sendAt: new Date(sendAt).toISOString(), deliveries: [email('later@example.com')] });
+    const res = await p.post('/v1/notifications', {
+      sendAt: new Date(sendAt).toISOString(),
+      deliveries: [email('later@example.com')],
+    });
     const id = idOf(res);
     await p.waitForStatus(id, 'scheduled');
     await p.waitForStatus(id, 'sent', 30_000);
@@ -89,7 +103,10 @@ describe('the pipeline', () => {
   });
 
   it('cancels before sendAt: nothing is sent and the status is cancelled', async () => {
-    const res = await p.post('/v1/notifications', { sendAt: new Date(Date.now() + 60_000).toISOString(), deliveries: [email('never@example.com')] });
+    const res = await p.post('/v1/notifications', {
+      sendAt: new Date(Date.now() + 60_000).toISOString(),
+      deliveries: [email('never@example.com')],
+    });
     const id = idOf(res);
     await p.waitForStatus(id, 'scheduled');
     const cancel = await p.post(`/v1/notifications/${id}/cancel`, {});
@@ -118,18 +135,27 @@ describe('the pipeline', () => {
     const id = idOf(res);
     await p.waitForStatus(id, 'sent');
     const found: string[] = [];
-    await eventually(async () => {
-      found.length = 0;
-      for await (const wf of p.client.workflow.list({ query: `NotifyStatus = 'sent' AND NotifyChannels = 'sms' AND NotifyTags = '${tag}'` })) found.push(wf.workflowId);
-      return found.length === 1;
-    }, 'visibility to index the workflow', 15_000);
+    await eventually(
+      async () => {
+        found.length = 0;
+        for await (const wf of p.client.workflow.list({
+          query: `NotifyStatus = 'sent' AND NotifyChannels = 'sms' AND NotifyTags = '${tag}'`,
+        }))
+          found.push(wf.workflowId);
+        return found.length === 1;
+      },
+      'visibility to index the workflow',
+      15_000,
+    );
     expect(found).toEqual([id]);
     const description = await p.client.workflow.getHandle(id).describe();
     expect(JSON.stringify(description.searchAttributes)).not.toContain('+14155550123');
   });
 
   it('reports 404 for an unknown notification', async () => {
-    const res = await fetch(`${p.url}/v1/notifications/ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4eff`, { headers: { authorization: `Bearer ${p.apiKey}` } });
+    const res = await fetch(`${p.url}/v1/notifications/ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4eff`, {
+      headers: { authorization: `Bearer ${p.apiKey}` },
+    });
     expect(res.status).toBe(404);
   });
 });

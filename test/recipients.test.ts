@@ -29,10 +29,19 @@ const utcClock = (at: Date) => at.toISOString().slice(11, 19);
 
 describe('profile-resolved sends', () => {
   it('sends to the address in the profile when the delivery names only the channel', async () => {
-    const put = await p.request('PUT', '/v1/recipients/user-1', { addresses: { email: 'user1@example.com' }, timezone: 'Europe/Paris', locale: 'fr-FR', properties: { plan: 'pro' } });
+    const put = await p.request('PUT', '/v1/recipients/user-1', {
+      addresses: { email: 'user1@example.com' },
+      timezone: 'Europe/Paris',
+      locale: 'fr-FR',
+      properties: { plan: 'pro' },
+    });
     expect(put.status).toBe(201);
     expect(put.headers.get('etag')).toBe('"1"');
-    const res = await p.post('/v1/notifications', { recipient: 'user-1', category: 'billing', deliveries: [{ channel: 'email', content: emailContent }] });
+    const res = await p.post('/v1/notifications', {
+      recipient: 'user-1',
+      category: 'billing',
+      deliveries: [{ channel: 'email', content: emailContent }],
+    });
     expect(res.status).toBe(202);
     const sent = await p.waitForStatus(idOf(res), 'sent');
     expect(sent.recipient).toBe('user-1');
@@ -45,7 +54,11 @@ describe('profile-resolved sends', () => {
   it('resolves the address when the delivery runs, so a profile change before a scheduled send applies', async () => {
     await p.request('PUT', '/v1/recipients/user-2', { addresses: { email: 'old2@example.com' } });
     const sendAt = new Date(Date.now() + 4_000).toISOString();
-    const res = await p.post('/v1/notifications', { recipient: 'user-2', sendAt, deliveries: [{ channel: 'email', content: emailContent }] });
+    const res = await p.post('/v1/notifications', {
+      recipient: 'user-2',
+      sendAt,
+      deliveries: [{ channel: 'email', content: emailContent }],
+    });
     expect(res.status).toBe(202);
     const patched = await p.request('PATCH', '/v1/recipients/user-2', { addresses: { email: 'new2@example.com' } });
     expect(patched.status).toBe(200);
@@ -55,7 +68,10 @@ describe('profile-resolved sends', () => {
   });
 
   it('answers 404 naming the recipient at submit when it does not exist', async () => {
-    const res = await p.post('/v1/notifications', { recipient: 'nobody-here', deliveries: [{ channel: 'email', content: emailContent }] });
+    const res = await p.post('/v1/notifications', {
+      recipient: 'nobody-here',
+      deliveries: [{ channel: 'email', content: emailContent }],
+    });
     expect(res.status).toBe(404);
     expect(res.body.code).toBe('UNKNOWN_RECIPIENT');
     expect(res.body.issues).toEqual([{ path: 'recipient', message: 'unknown recipient' }]);
@@ -66,7 +82,10 @@ describe('profile-resolved sends', () => {
     const res = await p.post('/v1/notifications', {
       recipient: 'user-3',
       routing: 'fallback',
-      deliveries: [{ channel: 'sms', content: smsContent }, { channel: 'email', content: emailContent }],
+      deliveries: [
+        { channel: 'sms', content: smsContent },
+        { channel: 'email', content: emailContent },
+      ],
     });
     const sent = await p.waitForStatus(idOf(res), 'sent');
     expect(sent.deliveries.map((d) => d.status)).toEqual(['failed', 'sent']);
@@ -78,13 +97,18 @@ describe('profile-resolved sends', () => {
 describe('preferences', () => {
   it('skips the channel a recipient opted out of for a category, without retrying, and fallback delivers on the next', async () => {
     await p.request('PUT', '/v1/recipients/user-4', { addresses: { sms: '+14155550401', email: 'user4@example.com' } });
-    const prefs = await p.request('PUT', '/v1/recipients/user-4/preferences', { categories: { billing: { channels: { sms: false } } } });
+    const prefs = await p.request('PUT', '/v1/recipients/user-4/preferences', {
+      categories: { billing: { channels: { sms: false } } },
+    });
     expect(prefs.status).toBe(200);
     const res = await p.post('/v1/notifications', {
       recipient: 'user-4',
       category: 'billing',
       routing: 'fallback',
-      deliveries: [{ channel: 'sms', content: smsContent }, { channel: 'email', content: emailContent }],
+      deliveries: [
+        { channel: 'sms', content: smsContent },
+        { channel: 'email', content: emailContent },
+      ],
     });
     const sent = await p.waitForStatus(idOf(res), 'sent');
     expect(sent.deliveries.map((d) => [d.channel, d.status, d.skipReason, d.attempts])).toEqual([
@@ -94,14 +118,21 @@ describe('preferences', () => {
     expect(p.sinks.received({ notificationId: idOf(res) }).map((m) => m.channel)).toEqual(['email']);
 
     // Another category is not affected by that opt-out.
-    const other = await p.post('/v1/notifications', { recipient: 'user-4', category: 'security', deliveries: [{ channel: 'sms', content: smsContent }] });
+    const other = await p.post('/v1/notifications', {
+      recipient: 'user-4',
+      category: 'security',
+      deliveries: [{ channel: 'sms', content: smsContent }],
+    });
     await p.waitForStatus(idOf(other), 'sent');
   });
 
   it('completes as skipped when every delivery is opted out (nothing to retry)', async () => {
     await p.request('PUT', '/v1/recipients/user-5', { addresses: { email: 'user5@example.com' } });
     await p.request('PUT', '/v1/recipients/user-5/preferences', { channels: { email: false } });
-    const res = await p.post('/v1/notifications', { recipient: 'user-5', deliveries: [{ channel: 'email', content: emailContent }] });
+    const res = await p.post('/v1/notifications', {
+      recipient: 'user-5',
+      deliveries: [{ channel: 'email', content: emailContent }],
+    });
     const done = await p.waitForStatus(idOf(res), 'skipped');
     expect(done.deliveries[0]?.skipReason).toBe('opted-out');
     expect(p.sinks.received({ notificationId: idOf(res) })).toHaveLength(0);
@@ -112,7 +143,9 @@ describe('suppressions', () => {
   it('records a suppression when the SMTP sink hard-bounces an address, and skips the next send to it', async () => {
     const address = `bounce-${p.prefix}@example.com`;
     p.sinks.setFaults([{ channel: 'email', recipient: address, fault: 'smtp550' }]);
-    const first = await p.post('/v1/notifications', { deliveries: [{ channel: 'email', to: address, content: emailContent }] });
+    const first = await p.post('/v1/notifications', {
+      deliveries: [{ channel: 'email', to: address, content: emailContent }],
+    });
     const failed = await p.waitForStatus(idOf(first), 'failed');
     expect(failed.deliveries[0]?.lastError?.permanent).toBe(true);
 
@@ -124,7 +157,9 @@ describe('suppressions', () => {
     expect(typeof entry?.createdAt).toBe('string');
 
     p.sinks.clearFaults();
-    const second = await p.post('/v1/notifications', { deliveries: [{ channel: 'email', to: address, content: emailContent }] });
+    const second = await p.post('/v1/notifications', {
+      deliveries: [{ channel: 'email', to: address, content: emailContent }],
+    });
     const skipped = await p.waitForStatus(idOf(second), 'skipped');
     expect(skipped.deliveries[0]).toMatchObject({ status: 'skipped', skipReason: 'suppressed', attempts: 1 });
     expect(p.sinks.received({ notificationId: idOf(second) })).toHaveLength(0);
@@ -132,12 +167,18 @@ describe('suppressions', () => {
     // Removing the suppression lets the address receive again.
     const del = await p.request('DELETE', `/v1/suppressions?channel=email&address=${encodeURIComponent(address)}`);
     expect(del.status).toBe(204);
-    const third = await p.post('/v1/notifications', { deliveries: [{ channel: 'email', to: address, content: emailContent }] });
+    const third = await p.post('/v1/notifications', {
+      deliveries: [{ channel: 'email', to: address, content: emailContent }],
+    });
     await p.waitForStatus(idOf(third), 'sent');
   });
 
   it('skips a manually suppressed phone number and sends the other channel of an `all` notification', async () => {
-    const add = await p.request('POST', '/v1/suppressions', { channel: 'sms', address: '+14155550402', reason: 'user asked by phone' });
+    const add = await p.request('POST', '/v1/suppressions', {
+      channel: 'sms',
+      address: '+14155550402',
+      reason: 'user asked by phone',
+    });
     expect(add.status).toBe(201);
     expect((await p.request('POST', '/v1/suppressions', { channel: 'sms', address: '+14155550402' })).status).toBe(200);
     const res = await p.post('/v1/notifications', {
@@ -163,7 +204,11 @@ describe('quiet hours', () => {
       timezone: 'UTC',
       quietHours: { start: utcClock(new Date(now.getTime() - 60_000)), end: utcClock(end) },
     });
-    const res = await p.post('/v1/notifications', { recipient: 'user-6', category: 'digest', deliveries: [{ channel: 'email', content: emailContent }] });
+    const res = await p.post('/v1/notifications', {
+      recipient: 'user-6',
+      category: 'digest',
+      deliveries: [{ channel: 'email', content: emailContent }],
+    });
     const held = await p.waitForStatus(idOf(res), 'held');
     expect(held.deliveries[0]?.status).toBe('held');
     const heldUntil = Date.parse(String(held.heldUntil));
@@ -171,7 +216,11 @@ describe('quiet hours', () => {
     expect(p.sinks.received({ notificationId: idOf(res) })).toHaveLength(0);
 
     // An urgent category bypasses the window.
-    const urgent = await p.post('/v1/notifications', { recipient: 'user-6', category: 'urgent', deliveries: [{ channel: 'email', content: emailContent }] });
+    const urgent = await p.post('/v1/notifications', {
+      recipient: 'user-6',
+      category: 'urgent',
+      deliveries: [{ channel: 'email', content: emailContent }],
+    });
     const urgentSent = await p.waitForStatus(idOf(urgent), 'sent');
     expect(urgentSent.heldUntil).toBeUndefined();
 
@@ -183,27 +232,47 @@ describe('quiet hours', () => {
 });
 
 describe('recipient API', () => {
-  it('erases a deleted recipient\'s profile, preferences and suppressions', async () => {
-    await p.request('PUT', '/v1/recipients/user-7', { addresses: { email: 'user7@example.com', sms: '+14155550407' }, properties: { name: 'Grace' }, quietHours: { start: '22:00', end: '07:00' } });
+  it("erases a deleted recipient's profile, preferences and suppressions", async () => {
+    await p.request('PUT', '/v1/recipients/user-7', {
+      addresses: { email: 'user7@example.com', sms: '+14155550407' },
+      properties: { name: 'Grace' },
+      quietHours: { start: '22:00', end: '07:00' },
+    });
     await p.request('PUT', '/v1/recipients/user-7/preferences', { channels: { sms: false } });
-    await p.recipients.addSuppression(p.clientId, { channel: 'email', address: 'user7@example.com', reason: '550 test', source: 'automatic', recipientId: 'user-7' });
+    await p.recipients.addSuppression(p.clientId, {
+      channel: 'email',
+      address: 'user7@example.com',
+      reason: '550 test',
+      source: 'automatic',
+      recipientId: 'user-7',
+    });
 
     const del = await p.request('DELETE', '/v1/recipients/user-7');
     expect(del.status).toBe(204);
     expect((await p.request('GET', '/v1/recipients/user-7')).status).toBe(404);
     expect((await p.request('DELETE', '/v1/recipients/user-7')).status).toBe(404);
-    const rows = await db.query("SELECT 1 FROM recipients WHERE owner = $1 AND recipient_id = 'user-7' UNION ALL SELECT 1 FROM suppressions WHERE owner = $1 AND (recipient_id = 'user-7' OR address = 'user7@example.com')", [p.clientId]);
+    const rows = await db.query(
+      "SELECT 1 FROM recipients WHERE owner = $1 AND recipient_id = 'user-7' UNION ALL SELECT 1 FROM suppressions WHERE owner = $1 AND (recipient_id = 'user-7' OR address = 'user7@example.com')",
+      [p.clientId],
+    );
     expect(rows.rowCount).toBe(0);
     const text = JSON.stringify((await db.query('SELECT * FROM recipients WHERE owner = $1', [p.clientId])).rows);
     expect(text).not.toContain('Grace');
-    const send = await p.post('/v1/notifications', { recipient: 'user-7', deliveries: [{ channel: 'email', content: emailContent }] });
+    const send = await p.post('/v1/notifications', {
+      recipient: 'user-7',
+      deliveries: [{ channel: 'email', content: emailContent }],
+    });
     expect(send.status).toBe(404);
   });
 
   it('loses no update when many PATCHes of one recipient run concurrently', async () => {
     await p.request('PUT', '/v1/recipients/user-8', { addresses: { email: 'user8@example.com' } });
     const n = 20;
-    const results = await Promise.all(Array.from({ length: n }, (_, i) => p.request('PATCH', '/v1/recipients/user-8', { properties: { [`k${i}`]: i } })));
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        p.request('PATCH', '/v1/recipients/user-8', { properties: { [`k${i}`]: i } }),
+      ),
+    );
     expect(results.map((r) => r.status)).toEqual(Array.from({ length: n }, () => 200));
     const got = await p.request('GET', '/v1/recipients/user-8');
     const body = got.body as { properties: Record<string, number>; version: number };
@@ -218,7 +287,12 @@ describe('recipient API', () => {
     const stale = await p.request('PATCH', '/v1/recipients/user-9', { locale: 'de' }, { 'if-match': '"1"' });
     expect(stale.status).toBe(412);
     expect((stale.body as { code: string }).code).toBe('VERSION_CONFLICT');
-    const fresh = await p.request('PATCH', '/v1/recipients/user-9', { locale: 'de', timezone: null }, { 'if-match': '"2"' });
+    const fresh = await p.request(
+      'PATCH',
+      '/v1/recipients/user-9',
+      { locale: 'de', timezone: null },
+      { 'if-match': '"2"' },
+    );
     expect(fresh.status).toBe(200);
     expect((fresh.body as { locale: string }).locale).toBe('de');
   });
@@ -238,26 +312,50 @@ describe('recipient API', () => {
       const res = await p.request(method, path, body);
       expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(400);
       const issues = (res.body as { issues: Array<{ path: string }> }).issues.map((i) => i.path);
-      expect(issues.some((i) => i === field || i.startsWith(`${field}`)), `${JSON.stringify(issues)} should name ${field}`).toBe(true);
+      expect(
+        issues.some((i) => i === field || i.startsWith(`${field}`)),
+        `${JSON.stringify(issues)} should name ${field}`,
+      ).toBe(true);
     }
     const noTo = await p.post('/v1/notifications', { deliveries: [{ channel: 'email', content: emailContent }] });
     expect(noTo.status).toBe(400);
-    expect(noTo.body.issues).toEqual([{ path: 'deliveries.0.to', message: 'to is required unless the notification names a recipient' }]);
+    expect(noTo.body.issues).toEqual([
+      { path: 'deliveries.0.to', message: 'to is required unless the notification names a recipient' },
+    ]);
   });
 
   it('scopes recipients by API key: another client sees 404', async () => {
     await p.request('PUT', '/v1/recipients/user-10', { addresses: { email: 'user10@example.com' } });
-    await db.query("INSERT INTO recipients (owner, recipient_id) VALUES ('someone-else', 'user-11') ON CONFLICT DO NOTHING");
+    await db.query(
+      "INSERT INTO recipients (owner, recipient_id) VALUES ('someone-else', 'user-11') ON CONFLICT DO NOTHING",
+    );
     expect((await p.request('GET', '/v1/recipients/user-11')).status).toBe(404);
     expect((await p.request('GET', '/v1/recipients/user-10')).status).toBe(200);
   });
 
   it('documents the recipient and suppression routes in the OpenAPI document, with examples', async () => {
     const res = await fetch(`${p.url}/openapi.json`);
-    const doc = (await res.json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { example?: unknown }> } }>> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/recipients/{recipientId}', '/v1/recipients/{recipientId}/preferences', '/v1/suppressions']));
-    expect(Object.keys(doc.paths['/v1/recipients/{recipientId}'] ?? {}).sort()).toEqual(['delete', 'get', 'patch', 'put']);
-    expect(doc.paths['/v1/recipients/{recipientId}']?.put?.requestBody?.content['application/json']?.example).toMatchObject({ addresses: { email: 'ada@example.com' } });
-    expect(doc.paths['/v1/suppressions']?.post?.requestBody?.content['application/json']?.example).toMatchObject({ channel: 'email' });
+    const doc = (await res.json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { example?: unknown }> } }>>;
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/recipients/{recipientId}',
+        '/v1/recipients/{recipientId}/preferences',
+        '/v1/suppressions',
+      ]),
+    );
+    expect(Object.keys(doc.paths['/v1/recipients/{recipientId}'] ?? {}).sort()).toEqual([
+      'delete',
+      'get',
+      'patch',
+      'put',
+    ]);
+    expect(
+      doc.paths['/v1/recipients/{recipientId}']?.put?.requestBody?.content['application/json']?.example,
+    ).toMatchObject({ addresses: { email: 'ada@example.com' } });
+    expect(doc.paths['/v1/suppressions']?.post?.requestBody?.content['application/json']?.example).toMatchObject({
+      channel: 'email',
+    });
   });
 });

@@ -31,7 +31,13 @@ beforeAll(async () => {
   });
   p.sinks.setFaults([{ channel: 'email', recipient: SENTINEL_FAILING_EMAIL, fault: 'smtp550' }]);
   const sent = await p.post('/v1/notifications', {
-    deliveries: [{ channel: 'email', to: SENTINEL_EMAIL, content: { subject: `Subject ${SENTINEL_BODY}`, text: `Hello ${SENTINEL_BODY}` } }],
+    deliveries: [
+      {
+        channel: 'email',
+        to: SENTINEL_EMAIL,
+        content: { subject: `Subject ${SENTINEL_BODY}`, text: `Hello ${SENTINEL_BODY}` },
+      },
+    ],
     metadata: { note: SENTINEL_BODY },
   });
   expect(sent.status).toBe(202);
@@ -69,7 +75,10 @@ function collect(value: unknown, out: Buffer[] = [], seen = new Set<unknown>()):
 const containing = (chunks: Buffer[]) => SENTINELS.filter((s) => chunks.some((c) => c.includes(s)));
 
 async function rawHistory(id: string) {
-  return p.client.workflowService.getWorkflowExecutionHistory({ namespace: p.config.TEMPORAL_NAMESPACE, execution: { workflowId: id } });
+  return p.client.workflowService.getWorkflowExecutionHistory({
+    namespace: p.config.TEMPORAL_NAMESPACE,
+    execution: { workflowId: id },
+  });
 }
 
 describe('personal data at rest', () => {
@@ -83,14 +92,19 @@ describe('personal data at rest', () => {
       const history = await rawHistory(id);
       expect(history.history?.events?.length ?? 0).toBeGreaterThan(3);
       expect(containing(collect(history))).toEqual([]);
-      const description = await p.client.workflowService.describeWorkflowExecution({ namespace: p.config.TEMPORAL_NAMESPACE, execution: { workflowId: id } });
+      const description = await p.client.workflowService.describeWorkflowExecution({
+        namespace: p.config.TEMPORAL_NAMESPACE,
+        execution: { workflowId: id },
+      });
       expect(containing(collect(description))).toEqual([]);
     }
   });
 
   it('encrypts the failure message of a failed delivery and every payload with the configured key', async () => {
     const events = (await rawHistory(fallbackId)).history?.events ?? [];
-    const failures = events.map((e) => e.activityTaskFailedEventAttributes?.failure).filter((f) => f !== undefined && f !== null);
+    const failures = events
+      .map((e) => e.activityTaskFailedEventAttributes?.failure)
+      .filter((f) => f !== undefined && f !== null);
     expect(failures.length).toBeGreaterThan(0);
     for (const failure of failures) {
       expect(failure.message).toBe('Encoded failure');
@@ -100,7 +114,9 @@ describe('personal data at rest', () => {
     const input = started?.input?.payloads ?? [];
     expect(Buffer.from(input[0]?.metadata?.encoding ?? new Uint8Array()).toString()).toBe('binary/encrypted');
     // Positive control: with the key, the same history payload decrypts to the sentinel.
-    const [decoded] = await new AesGcmPayloadCodec(p.keyring).decode(input.map((x) => ({ metadata: x.metadata ?? {}, data: x.data ?? new Uint8Array() })));
+    const [decoded] = await new AesGcmPayloadCodec(p.keyring).decode(
+      input.map((x) => ({ metadata: x.metadata ?? {}, data: x.data ?? new Uint8Array() })),
+    );
     expect(Buffer.from(decoded?.data ?? new Uint8Array()).toString()).toContain(SENTINEL_PHONE);
   });
 
@@ -108,12 +124,17 @@ describe('personal data at rest', () => {
     const records = await readTopic(p.config.KAFKA_BROKERS ?? [], p.config.KAFKA_TOPIC, 2);
     expect(records.map((r) => r.key?.toString()).sort()).toEqual([sentId, fallbackId].sort());
     expect(containing(records.map((r) => r.value ?? Buffer.alloc(0)))).toEqual([]);
-    expect(JSON.parse(records[0]?.value?.toString() ?? '{}')).toHaveProperty('sealedRequest.kid', p.keyring.currentKeyId);
+    expect(JSON.parse(records[0]?.value?.toString() ?? '{}')).toHaveProperty(
+      'sealedRequest.kid',
+      p.keyring.currentKeyId,
+    );
   });
 
   it('scrubs the address the SMTP server quoted in its rejection from the failed attempt’s log line', async () => {
     // Positive control: the server really echoed the address (the owner sees it in the decrypted status).
-    const status = (await p.status(fallbackId)) as unknown as { deliveries: Array<{ lastError?: { message: string } }> };
+    const status = (await p.status(fallbackId)) as unknown as {
+      deliveries: Array<{ lastError?: { message: string } }>;
+    };
     expect(status.deliveries[0]?.lastError?.message).toContain(SENTINEL_FAILING_EMAIL);
     const failed = logLines.filter((l) => l.includes('delivery attempt failed') && l.includes(fallbackId));
     expect(failed.length).toBeGreaterThan(0);
@@ -137,12 +158,18 @@ describe('access control on the real pipeline', () => {
     const auth = { authorization: `Bearer ${intruderKey}` };
     expect((await fetch(`${p.url}/v1/notifications/${sentId}`, { headers: auth })).status).toBe(404);
     for (const action of ['cancel', 'retry']) {
-      expect((await fetch(`${p.url}/v1/notifications/${fallbackId}/${action}`, { method: 'POST', headers: auth })).status).toBe(404);
+      expect(
+        (await fetch(`${p.url}/v1/notifications/${fallbackId}/${action}`, { method: 'POST', headers: auth })).status,
+      ).toBe(404);
     }
   });
 
   it('a request without a key gets 401', async () => {
-    const res = await p.post('/v1/notifications', { deliveries: [{ channel: 'email', to: 'x@example.com', content: { subject: 's', text: 't' } }] }, { authorization: '' });
+    const res = await p.post(
+      '/v1/notifications',
+      { deliveries: [{ channel: 'email', to: 'x@example.com', content: { subject: 's', text: 't' } }] },
+      { authorization: '' },
+    );
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="notify"');
   });

@@ -47,7 +47,16 @@ export interface ComponentSpec {
 /** Starts a component and waits until it is ready; kills it and throws (with its last output) when it is not. */
 export async function startComponent(spec: ComponentSpec): Promise<Component> {
   const spawnedAt = performance.now();
-  const handle = spawnEntry({ name: spec.name, entry: spec.script, args: spec.args, nodeArgs: spec.nodeArgs, env: spec.env, cwd: repoRoot(), logFile: join(spec.logDir, `${spec.name}.log`), outputLimit: 8_000 });
+  const handle = spawnEntry({
+    name: spec.name,
+    entry: spec.script,
+    args: spec.args,
+    nodeArgs: spec.nodeArgs,
+    env: spec.env,
+    cwd: repoRoot(),
+    logFile: join(spec.logDir, `${spec.name}.log`),
+    outputLimit: 8_000,
+  });
   const { child } = handle;
   const tail = () => handle.output();
   if (child.pid === undefined) throw new Error(`${spec.name} could not be spawned`);
@@ -68,7 +77,10 @@ export async function startComponent(spec: ComponentSpec): Promise<Component> {
         throw new Error(`${spec.name} exited during start-up (code ${String(child.exitCode)}):\n${tail()}`);
       }),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${spec.name} not ready within ${timeoutMs} ms:\n${tail()}`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`${spec.name} not ready within ${timeoutMs} ms:\n${tail()}`)),
+          timeoutMs,
+        );
       }),
     ]);
   } catch (err) {

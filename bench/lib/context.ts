@@ -61,7 +61,13 @@ export interface BenchContext {
 }
 
 /** Builds the shared context once the private infrastructure is up. */
-export async function createContext(plan: BenchPlan, runId: string, logDir: string, infra: PrivateInfra, log: (m: string) => void): Promise<BenchContext> {
+export async function createContext(
+  plan: BenchPlan,
+  runId: string,
+  logDir: string,
+  infra: PrivateInfra,
+  log: (m: string) => void,
+): Promise<BenchContext> {
   const logger = pino({ level: 'silent' });
   // A real API key (as in production): the gateway verifies a bearer token on every request.
   const apiKey = generateApiKey();
@@ -88,7 +94,9 @@ export async function createContext(plan: BenchPlan, runId: string, logDir: stri
   let connection = await Connection.connect({ address: infra.temporalAddress });
   // Same payload key as the worker processes (the dev key file), so results and queries decode.
   const baseConfig = loadConfig(env({}));
-  const dataConverter = clientDataConverter(resolvePayloadKeyring(baseConfig, devPayloadKeyFile(baseConfig.NOTIFY_HOME)).keyring);
+  const dataConverter = clientDataConverter(
+    resolvePayloadKeyring(baseConfig, devPayloadKeyFile(baseConfig.NOTIFY_HOME)).keyring,
+  );
   const ctx: BenchContext = {
     plan,
     runId,
@@ -119,7 +127,11 @@ export async function createTopic(ctx: BenchContext, topic: string, partitions: 
   const admin = ctx.kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, { topic, dlqTopic: `${topic}.dlq`, partitions, replicationFactor: 1, retentionMs: 3_600_000 }, ctx.logger);
+    await ensureTopics(
+      admin,
+      { topic, dlqTopic: `${topic}.dlq`, partitions, replicationFactor: 1, retentionMs: 3_600_000 },
+      ctx.logger,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -131,7 +143,11 @@ export function notificationClient(ctx: BenchContext, taskQueuePrefix: string): 
 }
 
 /** Runs `fn` over `items` with at most `concurrency` calls in flight. */
-export async function mapConcurrent<T>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function mapConcurrent<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < items.length) {

@@ -21,7 +21,12 @@ export interface FrameSelfTime {
  * Self time per frame (function + file:line), largest first; `(idle)` is left out of the shares. `skipMs` leaves out
  * the first milliseconds of the profile (start-up: module loading, connecting), so the figures show the request path.
  */
-export function topFrames(path: string, limit = 20, root = process.cwd(), skipMs = 0): { totalMs: number; idleMs: number; frames: FrameSelfTime[] } {
+export function topFrames(
+  path: string,
+  limit = 20,
+  root = process.cwd(),
+  skipMs = 0,
+): { totalMs: number; idleMs: number; frames: FrameSelfTime[] } {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
@@ -58,13 +63,27 @@ export function topFrames(path: string, limit = 20, root = process.cwd(), skipMs
 }
 
 /** Self time grouped by package (node_modules/<pkg>), notify source, node internals or V8 (GC, program). */
-export function selfTimeByArea(path: string, root = process.cwd(), skipMs = 0): Array<{ area: string; selfMs: number; share: number }> {
+export function selfTimeByArea(
+  path: string,
+  root = process.cwd(),
+  skipMs = 0,
+): Array<{ area: string; selfMs: number; share: number }> {
   const { frames, totalMs } = topFrames(path, Number.MAX_SAFE_INTEGER, root, skipMs);
   const areas = new Map<string, number>();
   for (const f of frames) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f.frame);
-    const area = m?.[1] ?? (/ (src|bench)\//.test(f.frame) ? 'notify (src/)' : /node:/.test(f.frame) ? 'node internals' : f.frame.startsWith('(') ? f.frame.split(' ')[0] ?? f.frame : 'other');
+    const area =
+      m?.[1] ??
+      (/ (src|bench)\//.test(f.frame)
+        ? 'notify (src/)'
+        : /node:/.test(f.frame)
+          ? 'node internals'
+          : f.frame.startsWith('(')
+            ? (f.frame.split(' ')[0] ?? f.frame)
+            : 'other');
     areas.set(area, (areas.get(area) ?? 0) + f.selfMs);
   }
-  return [...areas].sort((a, b) => b[1] - a[1]).map(([area, selfMs]) => ({ area, selfMs, share: totalMs > 0 ? selfMs / totalMs : 0 }));
+  return [...areas]
+    .sort((a, b) => b[1] - a[1])
+    .map(([area, selfMs]) => ({ area, selfMs, share: totalMs > 0 ? selfMs / totalMs : 0 }));
 }

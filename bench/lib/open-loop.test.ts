@@ -26,7 +26,15 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 describe('the open-loop load generator', () => {
   it('issues the scheduled number of requests, counts rejections and reports accepted bodies', async () => {
     const ids: string[] = [];
-    const res = await runOpenLoop({ url, path: '/x', ratePerSec: 200, durationMs: 500, body: (i) => JSON.stringify({ i }), connections: 8, onAccepted: (b) => ids.push((b as { id: string }).id) });
+    const res = await runOpenLoop({
+      url,
+      path: '/x',
+      ratePerSec: 200,
+      durationMs: 500,
+      body: (i) => JSON.stringify({ i }),
+      connections: 8,
+      onAccepted: (b) => ids.push((b as { id: string }).id),
+    });
     expect(res.issued).toBe(100);
     expect(res.ok + res.failed).toBe(100);
     expect(res.statuses['503']).toBe(10);
@@ -37,7 +45,14 @@ describe('the open-loop load generator', () => {
 
   it('counts client-side queueing as latency when the connections are too few for the rate', async () => {
     // One connection, 20 ms per answer: at most 50/s are served, so 100 requests due within 250 ms queue up.
-    const res = await runOpenLoop({ url, path: '/x', ratePerSec: 400, durationMs: 250, body: () => '{}', connections: 1 });
+    const res = await runOpenLoop({
+      url,
+      path: '/x',
+      ratePerSec: 400,
+      durationMs: 250,
+      body: () => '{}',
+      connections: 1,
+    });
     expect(Math.max(...res.latenciesMs)).toBeGreaterThan(1_000);
   });
 });

@@ -72,7 +72,14 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     issueLags.push(performance.now() - due);
     const payload = Buffer.from(options.body(i));
     const req = request(
-      { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { ...options.headers, 'content-type': 'application/json', 'content-length': payload.length } },
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        headers: { ...options.headers, 'content-type': 'application/json', 'content-length': payload.length },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -126,6 +133,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     statuses,
     acceptedPerSec: (ok * 1000) / elapsedMs,
     latenciesMs: latencies,
-    issueLagP99Ms: [...issueLags].sort((a, b) => a - b)[Math.max(0, Math.ceil(issueLags.length * 0.99) - 1)] ?? Number.NaN,
+    issueLagP99Ms:
+      [...issueLags].sort((a, b) => a - b)[Math.max(0, Math.ceil(issueLags.length * 0.99) - 1)] ?? Number.NaN,
   };
 }

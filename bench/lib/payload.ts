@@ -21,7 +21,14 @@ export function benchRequestJson(i: number): string {
 /** An envelope exactly like the gateway writes it (fresh id), for pre-filling topics and bare baselines. */
 export function benchEnvelope(i: number): NotificationEnvelope {
   const request = benchRequest(i);
-  return { v: ENVELOPE_VERSION, id: newNotificationId(), clientId: 'bench', acceptedAt: new Date().toISOString(), bodyHash: hashRequest(request), request };
+  return {
+    v: ENVELOPE_VERSION,
+    id: newNotificationId(),
+    clientId: 'bench',
+    acceptedAt: new Date().toISOString(),
+    bodyHash: hashRequest(request),
+    request,
+  };
 }
 
 /** The Kafka message of {@link benchEnvelope}. */

@@ -44,7 +44,12 @@ export { freePort };
  * Starts a private Kafka and Temporal under `<NOTIFY_HOME>/bench/<runId>/`, reusing the shared install caches (Temporal
  * CLI binary, Kafka jars) but never the shared servers, so the benchmark neither disturbs nor is disturbed by tests.
  */
-export async function startPrivateInfra(config: AppConfig, runId: string, pragmas: string[], log: (m: string) => void): Promise<PrivateInfra> {
+export async function startPrivateInfra(
+  config: AppConfig,
+  runId: string,
+  pragmas: string[],
+  log: (m: string) => void,
+): Promise<PrivateInfra> {
   const shared = resolveInfraPaths(config.NOTIFY_HOME);
   const home = join(shared.home, 'bench', runId);
   mkdirSync(home, { recursive: true });
@@ -53,7 +58,13 @@ export async function startPrivateInfra(config: AppConfig, runId: string, pragma
     ensurePostgresBinaries({ dir: shared.postgresDir, log }),
     ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: shared.kafkaDir, libDir: shared.kafkaLib, log }),
   ]);
-  const [kafkaPort, controllerPort, temporalPort, uiPort, pgPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [kafkaPort, controllerPort, temporalPort, uiPort, pgPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const pgOpts: PostgresServerOptions = {
     binDir: pgBin,
     dataDir: join(home, 'postgres-data'),

@@ -79,7 +79,9 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
       const ol = gw.openLoop;
       verdicts.push({
         figure: `gateway p99 at 80 % of max (open loop, ${f0(ol.offeredPerSec)}/s)`,
-        value: ol.generatorBound ? `GENERATOR-BOUND (issue lag p99 ${f1(ol.issueLagP99Ms)} ms) [measured p99 ${f1(ol.p99Ms)} ms]` : `p50 ${f1(ol.p50Ms)} ms, p99 ${f1(ol.p99Ms)} ms, ${f0(ol.acceptedPerSec)}/s accepted, ${ol.failed} failed`,
+        value: ol.generatorBound
+          ? `GENERATOR-BOUND (issue lag p99 ${f1(ol.issueLagP99Ms)} ms) [measured p99 ${f1(ol.p99Ms)} ms]`
+          : `p50 ${f1(ol.p50Ms)} ms, p99 ${f1(ol.p99Ms)} ms, ${f0(ol.acceptedPerSec)}/s accepted, ${ol.failed} failed`,
         target: 'p99 < 50 ms',
         met: !ol.generatorBound && ol.p99Ms < 50 && ol.failed === 0,
       });
@@ -91,7 +93,10 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
       });
     }
     for (const { name, ratio: rr } of gw.ratios.slice(1)) judged[`${name} ÷ bare fastify+zod (wrk, accepted/s)`] = rr;
-    ratios['gateway ÷ bare kafkajs producer (records/s)'] = ratio(main?.okPerSec.median ?? Number.NaN, gw.bareKafka.recordsPerSec);
+    ratios['gateway ÷ bare kafkajs producer (records/s)'] = ratio(
+      main?.okPerSec.median ?? Number.NaN,
+      gw.bareKafka.recordsPerSec,
+    );
   }
   const rs = report.restart;
   if (rs !== undefined) {
@@ -101,7 +106,10 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
       target: '≤ 2 s',
       met: rs.cachedMs.median <= 2_000,
     });
-    judged['workflow worker start-to-ready: cached bundle ÷ built at start (lower is better)'] = judgeRatio(rs.cachedMs.rounds, rs.builtMs.rounds);
+    judged['workflow worker start-to-ready: cached bundle ÷ built at start (lower is better)'] = judgeRatio(
+      rs.cachedMs.rounds,
+      rs.builtMs.rounds,
+    );
   }
   const final = report.temporal[report.temporal.length - 1];
   if (final !== undefined) {
@@ -109,7 +117,15 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
     if (bestIngest !== undefined) {
       const r = judgeRatio(bestIngest.rounds, final.bareStartRounds);
       judged[`ingest ÷ bare workflow.start (${final.name})`] = r;
-      verdicts.push({ figure: `ingest [${bestIngest.name}, ${final.name}]`, value: r.validity === 'ok' ? `${describeRatio(r)}: ${f0(bestIngest.recordsPerSec)}/s vs ${f0(final.bareStartsPerSec)} bare starts/s` : `${r.validity.toUpperCase()} (${r.reason ?? ''})`, target: '≥ 0.9 × bare start rate', met: r.validity === 'ok' && r.value >= 0.9 });
+      verdicts.push({
+        figure: `ingest [${bestIngest.name}, ${final.name}]`,
+        value:
+          r.validity === 'ok'
+            ? `${describeRatio(r)}: ${f0(bestIngest.recordsPerSec)}/s vs ${f0(final.bareStartsPerSec)} bare starts/s`
+            : `${r.validity.toUpperCase()} (${r.reason ?? ''})`,
+        target: '≥ 0.9 × bare start rate',
+        met: r.validity === 'ok' && r.value >= 0.9,
+      });
     }
   }
   for (const t of report.temporal) {
@@ -123,12 +139,25 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
       judged['notify end to end ÷ notify workflow started directly (its ceiling)'] = tp.e2eOverCeiling;
       judged['notify end to end ÷ minimal one-activity workflow'] = tp.e2eOverMinimal;
       judged['notify workflow started directly ÷ minimal one-activity workflow'] = tp.ceilingOverMinimal;
-      const show = (r: JudgedRatio) => (r.validity === 'ok' ? describeRatio(r) : `${r.validity.toUpperCase()} (${r.reason ?? ''})`);
-      verdicts.push({ figure: 'end to end ÷ its own ceiling (interleaved)', value: `${show(tp.e2eOverCeiling)}; ${f1(tp.e2ePerSec.median)}/s vs ${f1(tp.ceilingPerSec.median)}/s`, target: '≥ 0.8', met: tp.e2eOverCeiling.validity === 'ok' && tp.e2eOverCeiling.value >= 0.8 });
-      verdicts.push({ figure: 'end to end ÷ minimal one-activity workflow (interleaved)', value: `${show(tp.e2eOverMinimal)}; ${f1(tp.e2ePerSec.median)}/s vs ${f1(tp.minimalPerSec.median)}/s`, target: '≥ 1 (goal)', met: tp.e2eOverMinimal.validity === 'ok' && tp.e2eOverMinimal.value >= 1 });
+      const show = (r: JudgedRatio) =>
+        r.validity === 'ok' ? describeRatio(r) : `${r.validity.toUpperCase()} (${r.reason ?? ''})`;
+      verdicts.push({
+        figure: 'end to end ÷ its own ceiling (interleaved)',
+        value: `${show(tp.e2eOverCeiling)}; ${f1(tp.e2ePerSec.median)}/s vs ${f1(tp.ceilingPerSec.median)}/s`,
+        target: '≥ 0.8',
+        met: tp.e2eOverCeiling.validity === 'ok' && tp.e2eOverCeiling.value >= 0.8,
+      });
+      verdicts.push({
+        figure: 'end to end ÷ minimal one-activity workflow (interleaved)',
+        value: `${show(tp.e2eOverMinimal)}; ${f1(tp.e2ePerSec.median)}/s vs ${f1(tp.minimalPerSec.median)}/s`,
+        target: '≥ 1 (goal)',
+        met: tp.e2eOverMinimal.validity === 'ok' && tp.e2eOverMinimal.value >= 1,
+      });
     }
     ratios['end to end max delivered/s on the ladder'] = saturation;
-    const half = [...e2e.points].sort((a, b) => Math.abs(a.offeredPerSec - saturation / 2) - Math.abs(b.offeredPerSec - saturation / 2))[0];
+    const half = [...e2e.points].sort(
+      (a, b) => Math.abs(a.offeredPerSec - saturation / 2) - Math.abs(b.offeredPerSec - saturation / 2),
+    )[0];
     if (half !== undefined) {
       verdicts.push({
         figure: `end to end latency at ${f0(half.offeredPerSec)}/s (≈ half of saturation)`,
@@ -149,51 +178,155 @@ function table(header: string[], rows: string[][]): string {
 
 /** The report as Markdown tables (printed, and pasted into bench/README.md). */
 export function renderMarkdown(report: BenchReport): string {
-  const out: string[] = [`### ${report.mode} run, ${report.startedAt} (${f0(report.durationSec)} s; 1/5/15-min load average at start ${report.machine.loadAverageAtStart.map((v) => v.toFixed(1)).join(' ')}, at end ${report.machine.loadAverageAtEnd.map((v) => v.toFixed(1)).join(' ')}, on ${report.machine.cpus} cores)`, ''];
-  out.push(table(['figure', 'value', 'target', 'met'], report.summary.verdicts.map((v) => [v.figure, v.value, v.target, v.met === true ? 'yes' : v.met === false ? 'no' : 'n/a'])), '');
-  const judgedRows = Object.entries(report.summary.judged).map(([k, r]) => [k, describeRatio(r), `${range1(r.subject)} ÷ ${range1(r.baseline)}`]);
-  if (judgedRows.length > 0) out.push(table(['ratio (interleaved rounds)', 'value', 'subject ÷ baseline, median (min–max)'], judgedRows), '');
-  out.push(table(['other figure', 'value'], Object.entries(report.summary.ratios).map(([k, v]) => [k, k.includes('÷') ? `${v.toFixed(2)}` : f0(v)])), '');
+  const out: string[] = [
+    `### ${report.mode} run, ${report.startedAt} (${f0(report.durationSec)} s; 1/5/15-min load average at start ${report.machine.loadAverageAtStart.map((v) => v.toFixed(1)).join(' ')}, at end ${report.machine.loadAverageAtEnd.map((v) => v.toFixed(1)).join(' ')}, on ${report.machine.cpus} cores)`,
+    '',
+  ];
+  out.push(
+    table(
+      ['figure', 'value', 'target', 'met'],
+      report.summary.verdicts.map((v) => [
+        v.figure,
+        v.value,
+        v.target,
+        v.met === true ? 'yes' : v.met === false ? 'no' : 'n/a',
+      ]),
+    ),
+    '',
+  );
+  const judgedRows = Object.entries(report.summary.judged).map(([k, r]) => [
+    k,
+    describeRatio(r),
+    `${range1(r.subject)} ÷ ${range1(r.baseline)}`,
+  ]);
+  if (judgedRows.length > 0)
+    out.push(table(['ratio (interleaved rounds)', 'value', 'subject ÷ baseline, median (min–max)'], judgedRows), '');
+  out.push(
+    table(
+      ['other figure', 'value'],
+      Object.entries(report.summary.ratios).map(([k, v]) => [k, k.includes('÷') ? `${v.toFixed(2)}` : f0(v)]),
+    ),
+    '',
+  );
   if (report.readiness !== undefined && report.readiness.length > 0) {
-    out.push('Start-to-ready per component (spawn → ready signal; workers: `workers running`, i.e. polling):', '', table(['component', 'ready after s'], report.readiness.map((r) => [r.name, (r.readyMs / 1000).toFixed(1)])), '');
+    out.push(
+      'Start-to-ready per component (spawn → ready signal; workers: `workers running`, i.e. polling):',
+      '',
+      table(
+        ['component', 'ready after s'],
+        report.readiness.map((r) => [r.name, (r.readyMs / 1000).toFixed(1)]),
+      ),
+      '',
+    );
   }
   const gw = report.gateway;
   if (gw !== undefined) {
     const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '–');
-    const rows = [gw.bare, ...gw.gateways, gw.batch.requests].map((c) => [c.name, range0(c.okPerSec), c.okPerSec.rounds.map(f0).join(', '), range1(c.p50Ms), range1(c.p99Ms), String(c.errors), pct(c.generatorCpuShareMax), f3(c.cpuMsPerRequest.median), c === gw.bare ? '–' : f3(c.kafkaCpuMsPerRequest.median)]);
-    rows.push(['bare kafkajs producer (closed loop, 1000/batch)', f0(gw.bareKafka.recordsPerSec), '–', '–', '–', '–', '–', '–', '–']);
+    const rows = [gw.bare, ...gw.gateways, gw.batch.requests].map((c) => [
+      c.name,
+      range0(c.okPerSec),
+      c.okPerSec.rounds.map(f0).join(', '),
+      range1(c.p50Ms),
+      range1(c.p99Ms),
+      String(c.errors),
+      pct(c.generatorCpuShareMax),
+      f3(c.cpuMsPerRequest.median),
+      c === gw.bare ? '–' : f3(c.kafkaCpuMsPerRequest.median),
+    ]);
+    rows.push([
+      'bare kafkajs producer (closed loop, 1000/batch)',
+      f0(gw.bareKafka.recordsPerSec),
+      '–',
+      '–',
+      '–',
+      '–',
+      '–',
+      '–',
+      '–',
+    ]);
     out.push(
       `Gateway (wrk -t${gw.wrk.threads} -c${gw.wrk.connections} -d${gw.wrk.durationSec}s per round, ${gw.wrk.rounds} rounds interleaved: bare, gateway, bare, gateway…; median (min–max)):`,
       '',
-      table(['target', '2xx/s', 'rounds', 'p50 ms', 'p99 ms', 'errors', 'wrk CPU', 'server CPU ms/req', 'Kafka CPU ms/req'], rows),
+      table(
+        ['target', '2xx/s', 'rounds', 'p50 ms', 'p99 ms', 'errors', 'wrk CPU', 'server CPU ms/req', 'Kafka CPU ms/req'],
+        rows,
+      ),
       '',
     );
     if (gw.profile !== undefined) {
-      out.push(`Gateway CPU profile (\`node --cpu-prof\`, start-up left out, busy ${f0(gw.profile.busyMs)} ms; \`npx tsx bench/top-frames.ts ${gw.profile.file} --skip-ms ${gw.profile.skipMs}\`):`, '');
-      out.push(table(['self ms', 'share', 'frame'], gw.profile.frames.slice(0, 15).map((f) => [f0(f.selfMs), pct(f.share), `\`${f.frame}\``])), '');
-      out.push(table(['area', 'self ms', 'share'], gw.profile.areas.map((a) => [a.area, f0(a.selfMs), pct(a.share)])), '');
+      out.push(
+        `Gateway CPU profile (\`node --cpu-prof\`, start-up left out, busy ${f0(gw.profile.busyMs)} ms; \`npx tsx bench/top-frames.ts ${gw.profile.file} --skip-ms ${gw.profile.skipMs}\`):`,
+        '',
+      );
+      out.push(
+        table(
+          ['self ms', 'share', 'frame'],
+          gw.profile.frames.slice(0, 15).map((f) => [f0(f.selfMs), pct(f.share), `\`${f.frame}\``]),
+        ),
+        '',
+      );
+      out.push(
+        table(
+          ['area', 'self ms', 'share'],
+          gw.profile.areas.map((a) => [a.area, f0(a.selfMs), pct(a.share)]),
+        ),
+        '',
+      );
     }
   }
   const trows: string[][] = [];
   for (const t of report.temporal) {
     trows.push([t.name, 'bare workflow.start', f0(t.bareStartsPerSec), '–']);
-    for (const i of t.ingest) trows.push([t.name, `ingest ${i.name}`, f0(i.recordsPerSec), pct(ratio(i.recordsPerSec, t.bareStartsPerSec))]);
-    for (const c of t.ceilings) trows.push([t.name, `ceiling ${c.name} (delivered/s; p50/p99 ${f0(c.p50Ms)}/${f0(c.p99Ms)} ms)`, f0(c.deliveredPerSec), '–']);
+    for (const i of t.ingest)
+      trows.push([t.name, `ingest ${i.name}`, f0(i.recordsPerSec), pct(ratio(i.recordsPerSec, t.bareStartsPerSec))]);
+    for (const c of t.ceilings)
+      trows.push([
+        t.name,
+        `ceiling ${c.name} (delivered/s; p50/p99 ${f0(c.p50Ms)}/${f0(c.p99Ms)} ms)`,
+        f0(c.deliveredPerSec),
+        '–',
+      ]);
   }
-  out.push('Temporal (per SQLite pragma set):', '', table(['pragmas', 'measurement', 'per second', 'of bare'], trows), '');
+  out.push(
+    'Temporal (per SQLite pragma set):',
+    '',
+    table(['pragmas', 'measurement', 'per second', 'of bare'], trows),
+    '',
+  );
   const e2e = report.e2e;
   if (e2e !== undefined) {
     out.push(
       'End to end (202 → sink receipt):',
       '',
       table(
-        ['offered/s', 'delivered/s', 'p50 ms', 'p99 ms', 'lag max/end', 'activity s2s p50/p99 ms', 'wf task s2s p99 ms', 'bounded'],
-        e2e.points.map((p) => [f0(p.offeredPerSec), f0(p.deliveredPerSec), f0(p.p50Ms), f0(p.p99Ms), `${f0(p.maxLag)}/${f0(p.endLag)}`, `${f0(p.activityS2sP50Ms)}/${f0(p.activityS2sP99Ms)}`, f0(p.workflowTaskS2sP99Ms), p.bounded === 1 ? 'yes' : 'no']),
+        [
+          'offered/s',
+          'delivered/s',
+          'p50 ms',
+          'p99 ms',
+          'lag max/end',
+          'activity s2s p50/p99 ms',
+          'wf task s2s p99 ms',
+          'bounded',
+        ],
+        e2e.points.map((p) => [
+          f0(p.offeredPerSec),
+          f0(p.deliveredPerSec),
+          f0(p.p50Ms),
+          f0(p.p99Ms),
+          `${f0(p.maxLag)}/${f0(p.endLag)}`,
+          `${f0(p.activityS2sP50Ms)}/${f0(p.activityS2sP99Ms)}`,
+          f0(p.workflowTaskS2sP99Ms),
+          p.bounded === 1 ? 'yes' : 'no',
+        ]),
       ),
       '',
       `Resources over the ladder (${e2e.delivered} notifications delivered; CPU = utime + stime from /proc; the dev server's SQLite database runs inside the temporal process):`,
       '',
-      table(['process', 'CPU s', 'CPU ms / delivered notification', 'peak RSS MB'], Object.entries(e2e.resources).map(([k, u]) => [k, f1(u.cpuSeconds), f1(u.cpuSecondsPer1000), f0(u.peakRssMb)])),
+      table(
+        ['process', 'CPU s', 'CPU ms / delivered notification', 'peak RSS MB'],
+        Object.entries(e2e.resources).map(([k, u]) => [k, f1(u.cpuSeconds), f1(u.cpuSecondsPer1000), f0(u.peakRssMb)]),
+      ),
       '',
     );
   }
@@ -210,14 +343,18 @@ function panel(x0: number, title: string, yLabel: string, series: Series[], logY
   const w = 440;
   const h = 300;
   const pad = { l: 60, r: 10, t: 30, b: 40 };
-  const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0));
+  const all = series
+    .flatMap((s) => s.points)
+    .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0));
   const maxX = Math.max(1, ...all.map(([x]) => x));
   const ys = all.map(([, y]) => y);
   const maxY = Math.max(1, ...ys);
   const minY = logY ? Math.max(0.1, Math.min(...ys, maxY)) : 0;
   const sx = (x: number) => x0 + pad.l + (x / maxX) * (w - pad.l - pad.r);
   const sy = (y: number) => {
-    const t = logY ? (Math.log10(Math.max(y, minY)) - Math.log10(minY)) / Math.max(1e-9, Math.log10(maxY) - Math.log10(minY)) : y / maxY;
+    const t = logY
+      ? (Math.log10(Math.max(y, minY)) - Math.log10(minY)) / Math.max(1e-9, Math.log10(maxY) - Math.log10(minY))
+      : y / maxY;
     return pad.t + (1 - t) * (h - pad.t - pad.b);
   };
   const parts = [
@@ -233,9 +370,14 @@ function panel(x0: number, title: string, yLabel: string, series: Series[], logY
   series.forEach((s, i) => {
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0));
     if (pts.length === 0) return;
-    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
-    for (const [x, y] of pts) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
-    parts.push(`<rect x="${x0 + pad.l + 8}" y="${pad.t + 4 + i * 14}" width="10" height="10" fill="${s.color}"/><text x="${x0 + pad.l + 22}" y="${pad.t + 13 + i * 14}">${s.name}</text>`);
+    parts.push(
+      `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+    );
+    for (const [x, y] of pts)
+      parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    parts.push(
+      `<rect x="${x0 + pad.l + 8}" y="${pad.t + 4 + i * 14}" width="10" height="10" fill="${s.color}"/><text x="${x0 + pad.l + 22}" y="${pad.t + 13 + i * 14}">${s.name}</text>`,
+    );
   });
   return parts.join('\n');
 }
@@ -246,13 +388,30 @@ export function renderSvg(report: BenchReport): string {
   const series: Array<{ name: string; tput: Array<[number, number]>; p99: Array<[number, number]> }> = [];
   // Gateway panels: x = round number (interleaved), y = 2xx/s and p99 per target.
   for (const c of report.gateway !== undefined ? [report.gateway.bare, ...report.gateway.gateways] : []) {
-    series.push({ name: c.name, tput: c.okPerSec.rounds.map((v, i) => [i + 1, v]), p99: c.p99Ms.rounds.map((v, i) => [i + 1, v]) });
+    series.push({
+      name: c.name,
+      tput: c.okPerSec.rounds.map((v, i) => [i + 1, v]),
+      p99: c.p99Ms.rounds.map((v, i) => [i + 1, v]),
+    });
   }
-  const gatewaySeries = (key: 'tput' | 'p99') => series.map((s, i) => ({ name: s.name, color: colors[i % colors.length] ?? '#000', points: s[key] }));
+  const gatewaySeries = (key: 'tput' | 'p99') =>
+    series.map((s, i) => ({ name: s.name, color: colors[i % colors.length] ?? '#000', points: s[key] }));
   const e2e = report.e2e?.points ?? [];
   const e2eSeries = (key: 'tput' | 'p50' | 'p99'): Series[] => [
-    { name: key === 'tput' ? 'delivered/s' : `202→sink ${key}`, color: '#d62728', points: e2e.map((p) => [p.offeredPerSec, key === 'tput' ? p.deliveredPerSec : key === 'p50' ? p.p50Ms : p.p99Ms]) },
-    ...(key === 'tput' ? [{ name: 'offered', color: '#999', points: e2e.map((p): [number, number] => [p.offeredPerSec, p.offeredPerSec]) }] : []),
+    {
+      name: key === 'tput' ? 'delivered/s' : `202→sink ${key}`,
+      color: '#d62728',
+      points: e2e.map((p) => [p.offeredPerSec, key === 'tput' ? p.deliveredPerSec : key === 'p50' ? p.p50Ms : p.p99Ms]),
+    },
+    ...(key === 'tput'
+      ? [
+          {
+            name: 'offered',
+            color: '#999',
+            points: e2e.map((p): [number, number] => [p.offeredPerSec, p.offeredPerSec]),
+          },
+        ]
+      : []),
   ];
   const body = [
     `<g transform="translate(0,0)">${panel(0, 'Gateway: accepted/s', 'accepted/s', gatewaySeries('tput'), false)}${panel(450, 'Gateway: p99 to 202 (log)', 'ms', gatewaySeries('p99'), true)}</g>`,

@@ -30,7 +30,10 @@ export async function startSinksProcess(ctx: BenchContext): Promise<SinksProcess
     async received() {
       const res = await fetch(`${url}/messages?channel=sms`);
       if (!res.ok) throw new Error(`sinks answered ${res.status} to GET /messages`);
-      return ((await res.json()) as Array<{ notificationId: string; receivedAt: number }>).map((m) => ({ notificationId: m.notificationId, receivedAt: m.receivedAt }));
+      return ((await res.json()) as Array<{ notificationId: string; receivedAt: number }>).map((m) => ({
+        notificationId: m.notificationId,
+        receivedAt: m.receivedAt,
+      }));
     },
     async reset() {
       await fetch(`${url}/messages`, { method: 'DELETE' });
@@ -42,7 +45,11 @@ export async function startSinksProcess(ctx: BenchContext): Promise<SinksProcess
  * Polls the sinks until every id in `ids` has arrived or `timeoutMs` passed; returns the first arrival time per id.
  * Polling is 1 s apart: each poll transfers the whole message list.
  */
-export async function waitForDeliveries(sinks: SinksProcess, ids: ReadonlySet<string>, timeoutMs: number): Promise<Map<string, number>> {
+export async function waitForDeliveries(
+  sinks: SinksProcess,
+  ids: ReadonlySet<string>,
+  timeoutMs: number,
+): Promise<Map<string, number>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const arrivals = new Map<string, number>();

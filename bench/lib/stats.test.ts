@@ -17,7 +17,13 @@ describe('bench statistics', () => {
   it('reports the median of rounds, ignoring rounds that produced no figure', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, Number.NaN, 2, 3])).toBe(2.5);
-    expect(medianOf([{ name: 'a', v: 1 }, { name: 'b', v: 9 }, { name: 'c', v: 5 }])).toEqual({ name: 'a', v: 5 });
+    expect(
+      medianOf([
+        { name: 'a', v: 1 },
+        { name: 'b', v: 9 },
+        { name: 'c', v: 5 },
+      ]),
+    ).toEqual({ name: 'a', v: 5 });
   });
 
   it('gives NaN for a ratio against a missing baseline', () => {

@@ -22,7 +22,13 @@ export function percentile(sorted: readonly number[], p: number): number {
 /** p50/p99/p99.9/max of latency samples (ms). */
 export function summarize(samples: readonly number[]): LatencySummary {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), max: sorted[sorted.length - 1] ?? Number.NaN };
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
 }
 
 /** Median of the finite values (the figure reported for repeated rounds); NaN when none is finite. */

@@ -39,7 +39,11 @@ export interface JudgeOptions {
 }
 
 /** Judges subject ÷ baseline from interleaved rounds (same index = same round pair). */
-export function judgeRatio(subjectRounds: readonly number[], baselineRounds: readonly number[], options: JudgeOptions = {}): JudgedRatio {
+export function judgeRatio(
+  subjectRounds: readonly number[],
+  baselineRounds: readonly number[],
+  options: JudgeOptions = {},
+): JudgedRatio {
   const subject = spreadOf(subjectRounds);
   const baseline = spreadOf(baselineRounds);
   const perRound = spreadOf(subjectRounds.map((s, i) => ratio(s, baselineRounds[i] ?? Number.NaN)));
@@ -47,15 +51,30 @@ export function judgeRatio(subjectRounds: readonly number[], baselineRounds: rea
   const base = { value, perRound, subject, baseline };
   const maxSpread = options.maxBaselineSpread ?? MAX_BASELINE_SPREAD;
   const spread = relativeSpread(baseline);
-  if (!Number.isFinite(value)) return { ...base, validity: 'invalid', reason: `baseline ${baseline.median > 0 ? 'or subject ' : ''}not measured (median ${fmt(baseline.median)})` };
-  if (baseline.rounds.filter(Number.isFinite).length < 2) return { ...base, validity: 'invalid', reason: 'baseline has fewer than 2 rounds: its stability is unknown' };
+  if (!Number.isFinite(value))
+    return {
+      ...base,
+      validity: 'invalid',
+      reason: `baseline ${baseline.median > 0 ? 'or subject ' : ''}not measured (median ${fmt(baseline.median)})`,
+    };
+  if (baseline.rounds.filter(Number.isFinite).length < 2)
+    return { ...base, validity: 'invalid', reason: 'baseline has fewer than 2 rounds: its stability is unknown' };
   if (!(spread <= maxSpread)) {
-    return { ...base, validity: 'invalid', reason: `baseline unstable: rounds ${baseline.rounds.map(fmt).join(', ')} spread ${pct(spread)} > ${pct(maxSpread)}` };
+    return {
+      ...base,
+      validity: 'invalid',
+      reason: `baseline unstable: rounds ${baseline.rounds.map(fmt).join(', ')} spread ${pct(spread)} > ${pct(maxSpread)}`,
+    };
   }
   if (options.ceilingNoise !== undefined && value > 1 + options.ceilingNoise) {
-    return { ...base, validity: 'invalid', reason: `subject ${fmt(subject.median)} is above its own ceiling ${fmt(baseline.median)} by more than the noise (${pct(options.ceilingNoise)}): the ceiling was not measured at saturation` };
+    return {
+      ...base,
+      validity: 'invalid',
+      reason: `subject ${fmt(subject.median)} is above its own ceiling ${fmt(baseline.median)} by more than the noise (${pct(options.ceilingNoise)}): the ceiling was not measured at saturation`,
+    };
   }
-  if (options.generatorBound !== undefined) return { ...base, validity: 'generator-bound', reason: options.generatorBound };
+  if (options.generatorBound !== undefined)
+    return { ...base, validity: 'generator-bound', reason: options.generatorBound };
   return { ...base, validity: 'ok' };
 }
 

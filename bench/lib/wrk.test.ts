@@ -7,7 +7,8 @@ describe('wrk output parsing', () => {
   });
 
   it('counts status errors out of the accepted rate and converts microseconds', () => {
-    const out = 'Running 1s test\nWRK_JSON {"requests":1000,"durationUs":2000000,"connect":0,"read":0,"write":0,"status":100,"timeout":0,"p50":1500,"p90":3000,"p99":9000,"max":12000}\n';
+    const out =
+      'Running 1s test\nWRK_JSON {"requests":1000,"durationUs":2000000,"connect":0,"read":0,"write":0,"status":100,"timeout":0,"p50":1500,"p90":3000,"p99":9000,"max":12000}\n';
     const r = parseWrkJson(out, 1, 1);
     expect(r.requestsPerSec).toBe(500);
     expect(r.okPerSec).toBe(450);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
  */
 
 /** The fix printed when wrk is missing and cannot be installed. */
-export const WRK_FIX = 'install it with `sudo apt-get install -y wrk` (Debian/Ubuntu) or `brew install wrk` (macOS), then re-run the bench';
+export const WRK_FIX =
+  'install it with `sudo apt-get install -y wrk` (Debian/Ubuntu) or `brew install wrk` (macOS), then re-run the bench';
 
 function wrkOnPath(): boolean {
   // `wrk -v` prints its version and exits 1; a missing binary is ENOENT.
@@ -27,9 +28,14 @@ export function ensureWrk(log: (m: string) => void): 'present' | 'installed' {
   const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
   if (isRoot && apt) {
     log('wrk not found: installing Debian package wrk (apt-get install -y wrk)');
-    const res = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'wrk'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const res = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'wrk'], {
+      encoding: 'utf8',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     if (res.status === 0 && wrkOnPath()) return 'installed';
-    throw new Error(`wrk is not installed and \`apt-get install -y wrk\` failed (${(res.stderr ?? '').trim().split('\n').pop() ?? ''}): ${WRK_FIX}`);
+    throw new Error(
+      `wrk is not installed and \`apt-get install -y wrk\` failed (${(res.stderr ?? '').trim().split('\n').pop() ?? ''}): ${WRK_FIX}`,
+    );
   }
   throw new Error(`wrk (the HTTP load generator of the gateway phase) is not installed: ${WRK_FIX}`);
 }
@@ -91,7 +97,10 @@ function luaScript(): string {
 
 /** Parses the shell's `times` output (two lines: shell, then children; `XmY.YYs XmY.YYs`) into children CPU seconds. */
 export function parseTimes(output: string): number {
-  const lines = output.trim().split('\n').filter((l) => /\d+m[\d.]+s/.test(l));
+  const lines = output
+    .trim()
+    .split('\n')
+    .filter((l) => /\d+m[\d.]+s/.test(l));
   const last = lines[lines.length - 1] ?? '';
   let total = 0;
   for (const m of last.matchAll(/(\d+)m([\d.]+)s/g)) total += Number(m[1]) * 60 + Number(m[2]);
@@ -126,7 +135,10 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   const dir = (scriptDir ??= mkdtempSync(join(tmpdir(), 'notify-wrk-')));
   const bodyFile = join(dir, `body-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(bodyFile, options.body ?? '');
-  const headers = { ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...(options.headers ?? {}) };
+  const headers = {
+    ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    ...(options.headers ?? {}),
+  };
   const args = [
     `-t${options.threads}`,
     `-c${options.connections}`,
@@ -140,7 +152,14 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   // `times` (POSIX shell builtin) prints the CPU time of the shell's children: wrk's own cost, to show its headroom.
   const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const child = spawn('sh', ['-c', `wrk ${quoted}; rc=$?; times; exit $rc`], {
-    env: { ...process.env, WRK_BODY_FILE: bodyFile, WRK_METHOD: options.method ?? 'POST', WRK_HEADERS: Object.entries(headers).map(([k, v]) => `${k}:${v}`).join('\n') },
+    env: {
+      ...process.env,
+      WRK_BODY_FILE: bodyFile,
+      WRK_METHOD: options.method ?? 'POST',
+      WRK_HEADERS: Object.entries(headers)
+        .map(([k, v]) => `${k}:${v}`)
+        .join('\n'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,6 +7,9 @@ import type { createMinimalActivities } from './activities.js';
  * no queries or signals. notify ÷ this shows what notify's own workflow shape costs on the same server.
  */
 export async function minimalWorkflow(activityTaskQueue: string, input: string): Promise<string> {
-  const { deliver } = proxyActivities<ReturnType<typeof createMinimalActivities>>({ taskQueue: activityTaskQueue, startToCloseTimeout: '30 seconds' });
+  const { deliver } = proxyActivities<ReturnType<typeof createMinimalActivities>>({
+    taskQueue: activityTaskQueue,
+    startToCloseTimeout: '30 seconds',
+  });
   return deliver(input);
 }

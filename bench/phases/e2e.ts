@@ -64,14 +64,25 @@ export interface E2eResults {
    * Profile-resolved vs explicit-address sends at the same offered load in the same run (alternating rounds,
    * medians): delivered/s of each and their ratio (profile / explicit).
    */
-  recipients?: { offeredPerSec: number; explicitPerSec: number; profilePerSec: number; ratio: number; explicitP50Ms: number; profileP50Ms: number };
+  recipients?: {
+    offeredPerSec: number;
+    explicitPerSec: number;
+    profilePerSec: number;
+    ratio: number;
+    explicitP50Ms: number;
+    profileP50Ms: number;
+  };
 }
 
 /** Recipients the profile-resolved rounds address (one SMS number each, created over the API before the rounds). */
 const BENCH_RECIPIENTS = 200;
 
 function profileRequestJson(i: number): string {
-  return JSON.stringify({ recipient: `bench-${i % BENCH_RECIPIENTS}`, category: 'bench', deliveries: [{ channel: 'sms', content: { body: `bench message ${i}` } }] });
+  return JSON.stringify({
+    recipient: `bench-${i % BENCH_RECIPIENTS}`,
+    category: 'bench',
+    deliveries: [{ channel: 'sms', content: { body: `bench message ${i}` } }],
+  });
 }
 
 function tsMs(ts: unknown): number {
@@ -83,7 +94,10 @@ function tsMs(ts: unknown): number {
 }
 
 /** Schedule-to-start of activity and first workflow task, read from the histories of sampled workflows. */
-async function scheduleToStart(ctx: BenchContext, ids: string[]): Promise<{ activity: number[]; workflowTask: number[] }> {
+async function scheduleToStart(
+  ctx: BenchContext,
+  ids: string[],
+): Promise<{ activity: number[]; workflowTask: number[] }> {
   const activity: number[] = [];
   const workflowTask: number[] = [];
   await mapConcurrent(ids, 8, async (id) => {
@@ -117,7 +131,10 @@ async function lagOf(ctx: BenchContext, group: string, topic: string): Promise<n
   const admin = ctx.kafka.admin();
   await admin.connect();
   try {
-    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId: group, topics: [topic] }),
+    ]);
     const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
     return ends.reduce((sum, p) => sum + Math.max(0, Number(p.high) - (done.get(p.partition) ?? 0)), 0);
   } finally {
@@ -125,7 +142,15 @@ async function lagOf(ctx: BenchContext, group: string, topic: string): Promise<n
   }
 }
 
-async function e2eRound(ctx: BenchContext, url: string, sinks: SinksProcess, group: string, topic: string, rate: number, body: (i: number) => string = benchRequestJson): Promise<E2ePoint> {
+async function e2eRound(
+  ctx: BenchContext,
+  url: string,
+  sinks: SinksProcess,
+  group: string,
+  topic: string,
+  rate: number,
+  body: (i: number) => string = benchRequestJson,
+): Promise<E2ePoint> {
   await sinks.reset();
   const acceptedAt = new Map<string, number>();
   const lags: number[] = [];
@@ -158,7 +183,10 @@ async function e2eRound(ctx: BenchContext, url: string, sinks: SinksProcess, gro
   const latencies = [...arrivals].map(([id, at]) => at - (acceptedAt.get(id) ?? at));
   const lat = summarize(latencies);
   const ids = [...arrivals.keys()];
-  const sample = Array.from({ length: Math.min(24, ids.length) }, (_, i) => ids[Math.floor((i * ids.length) / Math.min(24, ids.length))] as string);
+  const sample = Array.from(
+    { length: Math.min(24, ids.length) },
+    (_, i) => ids[Math.floor((i * ids.length) / Math.min(24, ids.length))] as string,
+  );
   const s2s = await scheduleToStart(ctx, sample);
   const act = summarize(s2s.activity);
   const wft = summarize(s2s.workflowTask);
@@ -179,7 +207,8 @@ async function e2eRound(ctx: BenchContext, url: string, sinks: SinksProcess, gro
     bounded: 0,
   };
   // Bounded: ingest is at most ~1 s of load behind when the window ends, and tasks wait < 1 s for a worker.
-  point.bounded = endLag <= Math.max(100, rate) && act.p99 < 1_000 && wft.p99 < 1_000 && point.undeliveredShare === 0 ? 1 : 0;
+  point.bounded =
+    endLag <= Math.max(100, rate) && act.p99 < 1_000 && wft.p99 < 1_000 && point.undeliveredShare === 0 ? 1 : 0;
   return point;
 }
 
@@ -199,12 +228,34 @@ export async function e2ePhase(
   const group = `${topic}-ingest`;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const common = { KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, KAFKA_CONSUMER_GROUP: group, TEMPORAL_TASK_QUEUE_PREFIX: workerPrefix, ...env };
+  const common = {
+    KAFKA_TOPIC: topic,
+    KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+    KAFKA_CONSUMER_GROUP: group,
+    TEMPORAL_TASK_QUEUE_PREFIX: workerPrefix,
+    ...env,
+  };
   await createTopic(ctx, topic, 6);
   const started: Component[] = [];
   try {
-    started.push(await startComponent({ name: 'e2e-gateway', script: 'src/api/main.ts', env: ctx.env({ ...common, HTTP_PORT: String(port), LOG_LEVEL: 'warn' }), logDir: ctx.logDir, ready: whenHttpOk(`${url}/readyz`) }));
-    started.push(await startComponent({ name: 'e2e-ingest', script: 'src/ingest/main.ts', env: ctx.env(common), logDir: ctx.logDir, ready: whenOutput(/ingest consuming/) }));
+    started.push(
+      await startComponent({
+        name: 'e2e-gateway',
+        script: 'src/api/main.ts',
+        env: ctx.env({ ...common, HTTP_PORT: String(port), LOG_LEVEL: 'warn' }),
+        logDir: ctx.logDir,
+        ready: whenHttpOk(`${url}/readyz`),
+      }),
+    );
+    started.push(
+      await startComponent({
+        name: 'e2e-ingest',
+        script: 'src/ingest/main.ts',
+        env: ctx.env(common),
+        logDir: ctx.logDir,
+        ready: whenOutput(/ingest consuming/),
+      }),
+    );
     const [gateway, ingest] = started;
     const pids = (): Record<string, number | undefined> => ({
       gateway: gateway?.pid,
@@ -216,7 +267,9 @@ export async function e2ePhase(
       temporal: ctx.infra.temporalPid(),
     });
     const tracker = new ProcTracker(pids);
-    ctx.log(`e2e: ladder at ${ctx.plan.e2eFractions.map((f) => `${Math.round(f * 100)} %`).join(', ')} of the ceiling (${ceilingPerSec.toFixed(0)}/s)`);
+    ctx.log(
+      `e2e: ladder at ${ctx.plan.e2eFractions.map((f) => `${Math.round(f * 100)} %`).join(', ')} of the ceiling (${ceilingPerSec.toFixed(0)}/s)`,
+    );
     // Warm-up through the whole path.
     await e2eRound(ctx, url, sinks, group, topic, Math.max(10, Math.round(ceilingPerSec / 4)));
     tracker.begin();
@@ -239,13 +292,23 @@ export async function e2ePhase(
       points.push(point);
     }
     const usage = tracker.end();
-    const recipients = await compareRecipients(ctx, url, sinks, group, topic, Math.max(5, Math.round(ceilingPerSec * 0.5)));
+    const recipients = await compareRecipients(
+      ctx,
+      url,
+      sinks,
+      group,
+      topic,
+      Math.max(5, Math.round(ceilingPerSec * 0.5)),
+    );
     const resources: E2eResults['resources'] = {};
-    for (const [name, u] of Object.entries(usage)) resources[name] = { ...u, cpuSecondsPer1000: delivered > 0 ? (u.cpuSeconds * 1000) / delivered : Number.NaN };
+    for (const [name, u] of Object.entries(usage))
+      resources[name] = { ...u, cpuSecondsPer1000: delivered > 0 ? (u.cpuSeconds * 1000) / delivered : Number.NaN };
 
     // Throughput, A B C A B C on the same server: the minimal one-activity workflow, notify's workflow started
     // directly (its own ceiling), and notify end to end offered 25 % more than the best of the two.
-    ctx.log('e2e: interleaved throughput rounds: minimal one-activity workflow, notify started directly, notify end to end');
+    ctx.log(
+      'e2e: interleaved throughput rounds: minimal one-activity workflow, notify started directly, notify end to end',
+    );
     const minimalWorker = await startMinimalWorker(ctx, `min${ctx.runId}`);
     started.push(minimalWorker);
     await minimalCeilingRound(ctx, `min${ctx.runId}`, Math.min(2_000, ctx.plan.ceilingMs));
@@ -257,7 +320,9 @@ export async function e2ePhase(
       ceiling.push((await ceilingRound(ctx, workerPrefix, sinks, ctx.plan.ceilingMs)).deliveredPerSec);
       const offered = Math.max(5, Math.round(1.25 * Math.max(minimal[r] ?? 0, ceiling[r] ?? 0)));
       e2e.push((await e2eRound(ctx, url, sinks, group, topic, offered)).deliveredPerSec);
-      ctx.log(`  round ${r + 1}: minimal ${minimal[r]?.toFixed(1)}/s, notify direct ${ceiling[r]?.toFixed(1)}/s, notify end to end ${e2e[r]?.toFixed(1)}/s (offered ${offered}/s)`);
+      ctx.log(
+        `  round ${r + 1}: minimal ${minimal[r]?.toFixed(1)}/s, notify direct ${ceiling[r]?.toFixed(1)}/s, notify end to end ${e2e[r]?.toFixed(1)}/s (offered ${offered}/s)`,
+      );
     }
     const throughput: E2eThroughput = {
       minimalPerSec: spreadOf(minimal),
@@ -267,7 +332,15 @@ export async function e2ePhase(
       e2eOverMinimal: judgeRatio(e2e, minimal),
       ceilingOverMinimal: judgeRatio(ceiling, minimal),
     };
-    return { ceilingPerSec, throughput, points, maxBoundedPerSec: Math.max(0, ...points.filter((p) => p.bounded === 1).map((p) => p.offeredPerSec)), resources, delivered, recipients };
+    return {
+      ceilingPerSec,
+      throughput,
+      points,
+      maxBoundedPerSec: Math.max(0, ...points.filter((p) => p.bounded === 1).map((p) => p.offeredPerSec)),
+      resources,
+      delivered,
+      recipients,
+    };
   } finally {
     for (const c of started.reverse()) await c.stop();
   }
@@ -277,15 +350,27 @@ export async function e2ePhase(
  * The cost of resolution: creates {@link BENCH_RECIPIENTS} profiles over the API, then alternates explicit-address and
  * profile-resolved rounds at the same offered load (same processes, same run) and compares delivered/s.
  */
-async function compareRecipients(ctx: BenchContext, url: string, sinks: SinksProcess, group: string, topic: string, rate: number): Promise<E2eResults['recipients']> {
-  await mapConcurrent(Array.from({ length: BENCH_RECIPIENTS }, (_, i) => i), 16, async (i) => {
-    const res = await fetch(`${url}/v1/recipients/bench-${i}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', ...ctx.authHeaders },
-      body: JSON.stringify({ addresses: { sms: `+1415556${String(i).padStart(4, '0')}` } }),
-    });
-    if (res.status !== 200 && res.status !== 201) throw new Error(`creating bench recipient ${i}: HTTP ${res.status} ${await res.text()}`);
-  });
+async function compareRecipients(
+  ctx: BenchContext,
+  url: string,
+  sinks: SinksProcess,
+  group: string,
+  topic: string,
+  rate: number,
+): Promise<E2eResults['recipients']> {
+  await mapConcurrent(
+    Array.from({ length: BENCH_RECIPIENTS }, (_, i) => i),
+    16,
+    async (i) => {
+      const res = await fetch(`${url}/v1/recipients/bench-${i}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...ctx.authHeaders },
+        body: JSON.stringify({ addresses: { sms: `+1415556${String(i).padStart(4, '0')}` } }),
+      });
+      if (res.status !== 200 && res.status !== 201)
+        throw new Error(`creating bench recipient ${i}: HTTP ${res.status} ${await res.text()}`);
+    },
+  );
   const explicit: E2ePoint[] = [];
   const profile: E2ePoint[] = [];
   for (let r = 0; r < Math.max(2, ctx.plan.e2eRounds); r++) {
@@ -294,7 +379,14 @@ async function compareRecipients(ctx: BenchContext, url: string, sinks: SinksPro
   }
   const e = medianOf(explicit);
   const p = medianOf(profile);
-  const result = { offeredPerSec: rate, explicitPerSec: e.deliveredPerSec, profilePerSec: p.deliveredPerSec, ratio: e.deliveredPerSec > 0 ? p.deliveredPerSec / e.deliveredPerSec : Number.NaN, explicitP50Ms: e.p50Ms, profileP50Ms: p.p50Ms };
+  const result = {
+    offeredPerSec: rate,
+    explicitPerSec: e.deliveredPerSec,
+    profilePerSec: p.deliveredPerSec,
+    ratio: e.deliveredPerSec > 0 ? p.deliveredPerSec / e.deliveredPerSec : Number.NaN,
+    explicitP50Ms: e.p50Ms,
+    profileP50Ms: p.p50Ms,
+  };
   ctx.log(
     `  recipients at ${rate}/s: explicit ${result.explicitPerSec.toFixed(1)}/s (p50 ${e.p50Ms.toFixed(0)} ms), profile-resolved ${result.profilePerSec.toFixed(1)}/s (p50 ${p.p50Ms.toFixed(0)} ms), ratio ${result.ratio.toFixed(3)}`,
   );

@@ -48,10 +48,25 @@ export interface GatewayResults {
   /** `POST /v1/notifications/batch` with `batchSize` items: requests/s and accepted notifications/s. */
   batch: { batchSize: number; requests: WrkFigure; notificationsPerSec: Spread; overSingle: number };
   /** Open-loop (own process) at 80 % of the gateway's wrk maximum: p99 to the 202. */
-  openLoop: { offeredPerSec: number; acceptedPerSec: number; p50Ms: number; p99Ms: number; p999Ms: number; failed: number; issueLagP99Ms: number; generatorBound: boolean };
+  openLoop: {
+    offeredPerSec: number;
+    acceptedPerSec: number;
+    p50Ms: number;
+    p99Ms: number;
+    p999Ms: number;
+    failed: number;
+    issueLagP99Ms: number;
+    generatorBound: boolean;
+  };
   bareKafka: { recordsPerSec: number; batchRecords: number };
   /** With `--profile`: top self-time frames of the gateway (default variant) under wrk. */
-  profile?: { file: string; skipMs: number; busyMs: number; frames: FrameSelfTime[]; areas: Array<{ area: string; selfMs: number; share: number }> };
+  profile?: {
+    file: string;
+    skipMs: number;
+    busyMs: number;
+    frames: FrameSelfTime[];
+    areas: Array<{ area: string; selfMs: number; share: number }>;
+  };
 }
 
 type Round = WrkResult & { cpuMs: number; kafkaCpuMs: number };
@@ -66,7 +81,10 @@ function figure(name: string, env: Record<string, string>, rounds: Round[]): Wrk
     okPerSec: spreadOf(rounds.map((r) => r.okPerSec)),
     p50Ms: spreadOf(rounds.map((r) => r.p50Ms)),
     p99Ms: spreadOf(rounds.map((r) => r.p99Ms)),
-    errors: rounds.reduce((n, r) => n + r.errors.status + r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout, 0),
+    errors: rounds.reduce(
+      (n, r) => n + r.errors.status + r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout,
+      0,
+    ),
     generatorCpuShareMax: Math.max(...rounds.map((r) => r.generatorCpuShare)),
   };
 }
@@ -84,7 +102,11 @@ async function bareKafka(ctx: BenchContext, topic: string): Promise<{ recordsPer
       const started = performance.now();
       while (performance.now() - started < ctx.plan.gatewayStepMs) {
         const offset = (sent / batchRecords) % 4;
-        await producer.send({ topic, acks: -1, messages: records.slice(offset * batchRecords, (offset + 1) * batchRecords) });
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: records.slice(offset * batchRecords, (offset + 1) * batchRecords),
+        });
         sent += batchRecords;
       }
       rounds.push((sent * 1000) / (performance.now() - started));
@@ -93,13 +115,26 @@ async function bareKafka(ctx: BenchContext, topic: string): Promise<{ recordsPer
     await producer.disconnect();
   }
   const recordsPerSec = median(rounds);
-  ctx.log(`  bare kafkajs producer: ${recordsPerSec.toFixed(0)} records/s (batches of ${batchRecords}, acks=-1, idempotent)`);
+  ctx.log(
+    `  bare kafkajs producer: ${recordsPerSec.toFixed(0)} records/s (batches of ${batchRecords}, acks=-1, idempotent)`,
+  );
   return { recordsPerSec, batchRecords };
 }
 
 /** Runs the open-loop generator as its own process and returns its `OPEN_LOOP` summary. */
-async function openLoopProcess(options: { url: string; path: string; ratePerSec: number; durationMs: number; connections: number; body: string; headers: Record<string, string> }): Promise<GatewayResults['openLoop']> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/open-loop-cli.ts', JSON.stringify(options)], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+async function openLoopProcess(options: {
+  url: string;
+  path: string;
+  ratePerSec: number;
+  durationMs: number;
+  connections: number;
+  body: string;
+  headers: Record<string, string>;
+}): Promise<GatewayResults['openLoop']> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/open-loop-cli.ts', JSON.stringify(options)], {
+    cwd: repoRoot(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -116,26 +151,49 @@ async function openLoopProcess(options: { url: string; path: string; ratePerSec:
  * settings, interleaved A B A B; the ratio is judged for generator headroom and baseline stability. Then the batch
  * endpoint, the p99 at 80 % of the maximum (open loop, own process) and a bare kafkajs producer.
  */
-export async function gatewayPhase(ctx: BenchContext, options: { profile?: boolean; compareDir?: string } = {}): Promise<GatewayResults> {
+export async function gatewayPhase(
+  ctx: BenchContext,
+  options: { profile?: boolean; compareDir?: string } = {},
+): Promise<GatewayResults> {
   const { plan } = ctx;
   const wrkSettings = { threads: 1, connections: plan.gatewayConnections, durationSec: plan.gatewayWrkSec };
-  ctx.log(`gateway: wrk -t${wrkSettings.threads} -c${wrkSettings.connections} -d${wrkSettings.durationSec}s, ${plan.rounds} interleaved rounds (bare, gateway…)`);
+  ctx.log(
+    `gateway: wrk -t${wrkSettings.threads} -c${wrkSettings.connections} -d${wrkSettings.durationSec}s, ${plan.rounds} interleaved rounds (bare, gateway…)`,
+  );
   const started: Component[] = [];
   const profileDir = join(ctx.logDir, 'cpu-profiles');
   try {
     const barePort = await freePort();
-    const bare = await startComponent({ name: 'bare-fastify', script: 'bench/bare-gateway.ts', args: [String(barePort)], env: ctx.env({}), logDir: ctx.logDir, ready: whenOutput(/listening \d+/) });
+    const bare = await startComponent({
+      name: 'bare-fastify',
+      script: 'bench/bare-gateway.ts',
+      args: [String(barePort)],
+      env: ctx.env({}),
+      logDir: ctx.logDir,
+      ready: whenOutput(/listening \d+/),
+    });
     started.push(bare);
     const bareUrl = `http://127.0.0.1:${barePort}`;
     const gateways: Array<{ name: string; env: Record<string, string>; url: string }> = [];
     // `--gateway-from <dir>`: the same gateway from another checkout's src/ (e.g. main), interleaved as one more target,
     // so a before/after ratio comes from one run on the same machine state.
     const variants: Array<{ name: string; env: Record<string, string>; script?: string }> = [...plan.gatewayVariants];
-    if (options.compareDir !== undefined) variants.push({ name: `from ${options.compareDir}`, env: {}, script: join(options.compareDir, 'src/api/main.ts') });
+    if (options.compareDir !== undefined)
+      variants.push({
+        name: `from ${options.compareDir}`,
+        env: {},
+        script: join(options.compareDir, 'src/api/main.ts'),
+      });
     for (const [i, variant] of variants.entries()) {
       const topic = `bench-${ctx.runId}-gw-${i}`;
       const port = await freePort();
-      const env = { KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, HTTP_PORT: String(port), LOG_LEVEL: 'warn', ...variant.env };
+      const env = {
+        KAFKA_TOPIC: topic,
+        KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+        HTTP_PORT: String(port),
+        LOG_LEVEL: 'warn',
+        ...variant.env,
+      };
       const url = `http://127.0.0.1:${port}`;
       const profiled = options.profile === true && i === 0;
       if (profiled) mkdirSync(profileDir, { recursive: true });
@@ -152,8 +210,12 @@ export async function gatewayPhase(ctx: BenchContext, options: { profile?: boole
       gateways.push({ name: `gateway[${variant.name}]`, env: variant.env, url });
     }
     const single = { path: '/v1/notifications', body: benchRequestJson(1), headers: ctx.authHeaders };
-    const pidOf = new Map<string, number>([[bareUrl, bare.pid], ...gateways.map((g, i): [string, number] => [g.url, started[i + 1]?.pid ?? 0])]);
-    const cpuMs = (pid: number | undefined) => (pid === undefined ? Number.NaN : (readProc(pid)?.cpuSeconds ?? Number.NaN) * 1000);
+    const pidOf = new Map<string, number>([
+      [bareUrl, bare.pid],
+      ...gateways.map((g, i): [string, number] => [g.url, started[i + 1]?.pid ?? 0]),
+    ]);
+    const cpuMs = (pid: number | undefined) =>
+      pid === undefined ? Number.NaN : (readProc(pid)?.cpuSeconds ?? Number.NaN) * 1000;
     /** One wrk round with the server's and Kafka's CPU time over it. */
     const measured = async (o: Parameters<typeof runWrk>[0]): Promise<Round> => {
       const pid = pidOf.get(o.url);
@@ -162,14 +224,17 @@ export async function gatewayPhase(ctx: BenchContext, options: { profile?: boole
       return { ...res, cpuMs: cpuMs(pid) - s0, kafkaCpuMs: cpuMs(ctx.infra.kafkaPid()) - k0 };
     };
     // Warm-up: connections, JIT, Kafka metadata.
-    for (const url of [bareUrl, ...gateways.map((g) => g.url)]) await runWrk({ url, ...single, ...wrkSettings, durationSec: 2 });
+    for (const url of [bareUrl, ...gateways.map((g) => g.url)])
+      await runWrk({ url, ...single, ...wrkSettings, durationSec: 2 });
 
     const bareRounds: Round[] = [];
     const gwRounds = gateways.map((): Round[] => []);
     for (let r = 0; r < plan.rounds; r++) {
       const b = await measured({ url: bareUrl, ...single, ...wrkSettings });
       bareRounds.push(b);
-      ctx.log(`  round ${r + 1} bare fastify+zod: ${b.okPerSec.toFixed(0)} req/s p50 ${b.p50Ms.toFixed(1)} ms p99 ${b.p99Ms.toFixed(1)} ms (wrk CPU ${(b.generatorCpuShare * 100).toFixed(0)} %; CPU ms/request ${(b.cpuMs / Math.max(1, b.okPerSec * b.durationSec)).toFixed(3)})`);
+      ctx.log(
+        `  round ${r + 1} bare fastify+zod: ${b.okPerSec.toFixed(0)} req/s p50 ${b.p50Ms.toFixed(1)} ms p99 ${b.p99Ms.toFixed(1)} ms (wrk CPU ${(b.generatorCpuShare * 100).toFixed(0)} %; CPU ms/request ${(b.cpuMs / Math.max(1, b.okPerSec * b.durationSec)).toFixed(3)})`,
+      );
       // Subjects in a rotated order each round, so no variant always runs right after the baseline.
       for (let k = 0; k < gateways.length; k++) {
         const i = (k + r) % gateways.length;
@@ -179,7 +244,9 @@ export async function gatewayPhase(ctx: BenchContext, options: { profile?: boole
         const res = await measured({ url: g.url, ...single, ...wrkSettings });
         gwRounds[i]?.push(res);
         const per = (ms: number) => (ms / Math.max(1, res.okPerSec * res.durationSec)).toFixed(3);
-        ctx.log(`  round ${r + 1} ${g.name}: ${res.okPerSec.toFixed(0)} accepted/s p50 ${res.p50Ms.toFixed(1)} ms p99 ${res.p99Ms.toFixed(1)} ms errors ${res.errors.status + res.errors.timeout} (wrk CPU ${(res.generatorCpuShare * 100).toFixed(0)} %; CPU ms/request gateway ${per(res.cpuMs)} kafka ${per(res.kafkaCpuMs)})`);
+        ctx.log(
+          `  round ${r + 1} ${g.name}: ${res.okPerSec.toFixed(0)} accepted/s p50 ${res.p50Ms.toFixed(1)} ms p99 ${res.p99Ms.toFixed(1)} ms errors ${res.errors.status + res.errors.timeout} (wrk CPU ${(res.generatorCpuShare * 100).toFixed(0)} %; CPU ms/request gateway ${per(res.cpuMs)} kafka ${per(res.kafkaCpuMs)})`,
+        );
       }
       await sleep(300);
     }
@@ -189,39 +256,72 @@ export async function gatewayPhase(ctx: BenchContext, options: { profile?: boole
     if (main === undefined) throw new Error('no gateway variant configured');
     const generatorCpuShareMax = Math.max(bareFig.generatorCpuShareMax, ...gwFigs.map((g) => g.generatorCpuShareMax));
     const bareOverGateway = bareFig.okPerSec.median / main.okPerSec.median;
-    const bound =
-      !(bareOverGateway > 1.05)
-        ? `the bare route (${bareFig.okPerSec.median.toFixed(0)}/s) was not faster than the gateway (${main.okPerSec.median.toFixed(0)}/s) under the same wrk settings: the generator, not the gateway, may be the limit`
-        : generatorCpuShareMax > 0.9
-          ? `wrk used ${(generatorCpuShareMax * 100).toFixed(0)} % of its thread's core`
-          : undefined;
-    const ratios = gwFigs.map((g) => ({ name: g.name, ratio: judgeRatio(g.okPerSec.rounds, bareFig.okPerSec.rounds, { ceilingNoise: 0.1, generatorBound: bound }) }));
-    for (const { name, ratio } of ratios) ctx.log(`  ${name} ÷ bare: ${ratio.value.toFixed(2)} [${ratio.validity}${ratio.reason !== undefined ? `: ${ratio.reason}` : ''}]`);
+    const bound = !(bareOverGateway > 1.05)
+      ? `the bare route (${bareFig.okPerSec.median.toFixed(0)}/s) was not faster than the gateway (${main.okPerSec.median.toFixed(0)}/s) under the same wrk settings: the generator, not the gateway, may be the limit`
+      : generatorCpuShareMax > 0.9
+        ? `wrk used ${(generatorCpuShareMax * 100).toFixed(0)} % of its thread's core`
+        : undefined;
+    const ratios = gwFigs.map((g) => ({
+      name: g.name,
+      ratio: judgeRatio(g.okPerSec.rounds, bareFig.okPerSec.rounds, { ceilingNoise: 0.1, generatorBound: bound }),
+    }));
+    for (const { name, ratio } of ratios)
+      ctx.log(
+        `  ${name} ÷ bare: ${ratio.value.toFixed(2)} [${ratio.validity}${ratio.reason !== undefined ? `: ${ratio.reason}` : ''}]`,
+      );
 
     // Batch endpoint on the default gateway: 100 notifications per request.
     const batchSize = 100;
     const batchBody = JSON.stringify({ notifications: Array.from({ length: batchSize }, (_, i) => benchRequest(i)) });
     const batchRounds: Round[] = [];
-    for (let r = 0; r < plan.rounds; r++) batchRounds.push(await measured({ url: gateways[0]?.url ?? '', path: '/v1/notifications/batch', body: batchBody, headers: ctx.authHeaders, ...wrkSettings, connections: 16 }));
+    for (let r = 0; r < plan.rounds; r++)
+      batchRounds.push(
+        await measured({
+          url: gateways[0]?.url ?? '',
+          path: '/v1/notifications/batch',
+          body: batchBody,
+          headers: ctx.authHeaders,
+          ...wrkSettings,
+          connections: 16,
+        }),
+      );
     const batchFig = figure(`batch (${batchSize} per request)`, {}, batchRounds);
     const notificationsPerSec = spreadOf(batchRounds.map((r) => r.okPerSec * batchSize));
-    ctx.log(`  batch: ${batchFig.okPerSec.median.toFixed(0)} req/s = ${notificationsPerSec.median.toFixed(0)} notifications/s`);
+    ctx.log(
+      `  batch: ${batchFig.okPerSec.median.toFixed(0)} req/s = ${notificationsPerSec.median.toFixed(0)} notifications/s`,
+    );
 
     // p99 at 80 % of the maximum, open loop (coordinated-omission-free), generator in its own process.
     const rate = Math.max(100, Math.round(0.8 * main.okPerSec.median));
-    const openLoop = await openLoopProcess({ url: gateways[0]?.url ?? '', ...single, ratePerSec: rate, durationMs: plan.gatewayWrkSec * 1000, connections: plan.gatewayConnections });
-    ctx.log(`  open loop at ${rate}/s (80 % of max): accepted ${openLoop.acceptedPerSec.toFixed(0)}/s p50 ${openLoop.p50Ms.toFixed(1)} ms p99 ${openLoop.p99Ms.toFixed(1)} ms, generator issue lag p99 ${openLoop.issueLagP99Ms.toFixed(1)} ms`);
+    const openLoop = await openLoopProcess({
+      url: gateways[0]?.url ?? '',
+      ...single,
+      ratePerSec: rate,
+      durationMs: plan.gatewayWrkSec * 1000,
+      connections: plan.gatewayConnections,
+    });
+    ctx.log(
+      `  open loop at ${rate}/s (80 % of max): accepted ${openLoop.acceptedPerSec.toFixed(0)}/s p50 ${openLoop.p50Ms.toFixed(1)} ms p99 ${openLoop.p99Ms.toFixed(1)} ms, generator issue lag p99 ${openLoop.issueLagP99Ms.toFixed(1)} ms`,
+    );
 
     const readyOfProfiled = started[1]?.readyMs ?? 0;
     for (const c of started.splice(0).reverse()) await c.stop();
     let profile: GatewayResults['profile'];
     if (options.profile === true) {
-      const file = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f))[0];
+      const file = readdirSync(profileDir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(profileDir, f))[0];
       if (file !== undefined) {
         // Start-up (module loading, Kafka connect) is not the request path: leave out the time until the gateway was ready.
         const skipMs = Math.round(started[1]?.readyMs ?? readyOfProfiled);
         const top = topFrames(file, 25, repoRoot(), skipMs);
-        profile = { file, skipMs, busyMs: top.totalMs, frames: top.frames, areas: selfTimeByArea(file, repoRoot(), skipMs).slice(0, 12) };
+        profile = {
+          file,
+          skipMs,
+          busyMs: top.totalMs,
+          frames: top.frames,
+          areas: selfTimeByArea(file, repoRoot(), skipMs).slice(0, 12),
+        };
         ctx.log(`  gateway CPU profile: ${file} (top frame ${top.frames[0]?.frame ?? '–'})`);
       }
     }
@@ -235,7 +335,12 @@ export async function gatewayPhase(ctx: BenchContext, options: { profile?: boole
       gateways: gwFigs,
       ratios,
       headroom: { bareOverGateway, generatorCpuShareMax, bound },
-      batch: { batchSize, requests: batchFig, notificationsPerSec, overSingle: notificationsPerSec.median / main.okPerSec.median },
+      batch: {
+        batchSize,
+        requests: batchFig,
+        notificationsPerSec,
+        overSingle: notificationsPerSec.median / main.okPerSec.median,
+      },
       openLoop,
       bareKafka: kafka,
       profile,

@@ -19,7 +19,15 @@ export async function startMinimalWorker(ctx: BenchContext, prefix: string): Pro
     activitySlots: config.channels.sms?.concurrency ?? 100,
     cachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   };
-  return startComponent({ name: 'worker-minimal', script: 'bench/minimal-worker.ts', args: [JSON.stringify(options)], env: ctx.env({}), logDir: ctx.logDir, ready: whenOutput(/minimal workers running/), readyTimeoutMs: 180_000 });
+  return startComponent({
+    name: 'worker-minimal',
+    script: 'bench/minimal-worker.ts',
+    args: [JSON.stringify(options)],
+    env: ctx.env({}),
+    logDir: ctx.logDir,
+    ready: whenOutput(/minimal workers running/),
+    readyTimeoutMs: 180_000,
+  });
 }
 
 /**
@@ -32,7 +40,11 @@ export async function minimalCeilingRound(ctx: BenchContext, prefix: string, dur
   const t0 = performance.now();
   const lane = async (first: number) => {
     for (let i = first; performance.now() - t0 < durationMs; i += ctx.plan.ceilingLanes) {
-      const handle = await client.workflow.start('minimalWorkflow', { taskQueue: `${prefix}-minimal-wf`, workflowId: `min-${ctx.runId}-${prefix}-${Math.round(t0)}-${i}`, args: [`${prefix}-minimal-act`, `m${i}`] });
+      const handle = await client.workflow.start('minimalWorkflow', {
+        taskQueue: `${prefix}-minimal-wf`,
+        workflowId: `min-${ctx.runId}-${prefix}-${Math.round(t0)}-${i}`,
+        args: [`${prefix}-minimal-act`, `m${i}`],
+      });
       await handle.result();
       completions.push(performance.now() - t0);
     }
@@ -55,7 +67,15 @@ export async function restartPhase(ctx: BenchContext): Promise<RestartResults> {
   ctx.log('restart: workflow worker start-to-ready, bundle built vs cached');
   const cacheDir = mkdtempSync(join(ctx.logDir, 'bundle-cache-'));
   const start = async (name: string, dir: string) => {
-    const c = await startComponent({ name, script: 'src/workers/main.ts', args: ['--workflows'], env: ctx.env({ WORKFLOW_BUNDLE_DIR: dir, TEMPORAL_TASK_QUEUE_PREFIX: `restart${ctx.runId}` }), logDir: ctx.logDir, ready: whenOutput(/workers running/), readyTimeoutMs: 180_000 });
+    const c = await startComponent({
+      name,
+      script: 'src/workers/main.ts',
+      args: ['--workflows'],
+      env: ctx.env({ WORKFLOW_BUNDLE_DIR: dir, TEMPORAL_TASK_QUEUE_PREFIX: `restart${ctx.runId}` }),
+      logDir: ctx.logDir,
+      ready: whenOutput(/workers running/),
+      readyTimeoutMs: 180_000,
+    });
     await c.stop();
     return c.readyMs;
   };

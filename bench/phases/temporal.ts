@@ -44,7 +44,10 @@ export async function bareStarts(ctx: BenchContext, prefix: string, n: number): 
   const inputs = Array.from({ length: n }, (_, i) => benchEnvelope(i));
   const started = performance.now();
   await mapConcurrent(inputs, ctx.plan.bareStartConcurrency, async (envelope) => {
-    await client.start(buildWorkflowInput(envelope, config), { bodyHash: envelope.bodyHash, clientId: envelope.clientId });
+    await client.start(buildWorkflowInput(envelope, config), {
+      bodyHash: envelope.bodyHash,
+      clientId: envelope.clientId,
+    });
   });
   return (n * 1000) / (performance.now() - started);
 }
@@ -58,7 +61,11 @@ async function prefill(ctx: BenchContext, topic: string, n: number): Promise<voi
     for (let i = 0; i < n; i += 1_000) {
       const messages = Array.from({ length: Math.min(1_000, n - i) }, (_, j) => {
         const e = benchEnvelope(i + j);
-        return { key: e.id, value: JSON.stringify(e), headers: { 'schema-version': '1', 'content-type': 'application/json' } };
+        return {
+          key: e.id,
+          value: JSON.stringify(e),
+          headers: { 'schema-version': '1', 'content-type': 'application/json' },
+        };
       });
       await producer.send({ topic, acks: -1, messages });
     }
@@ -83,14 +90,26 @@ export async function committedTotal(ctx: BenchContext, groupId: string, topic: 
  * One ingest round: pre-fill a fresh topic, start `npm run ingest` on it, and time the drain from the first committed
  * offset to the last (consumer start-up and group join are excluded).
  */
-async function ingestRound(ctx: BenchContext, prefix: string, env: Record<string, string>, n: number, round: string): Promise<number> {
+async function ingestRound(
+  ctx: BenchContext,
+  prefix: string,
+  env: Record<string, string>,
+  n: number,
+  round: string,
+): Promise<number> {
   const topic = `bench-${ctx.runId}-ingest-${round}`;
   const group = `${topic}-group`;
   await prefill(ctx, topic, n);
   const ingest = await startComponent({
     name: `ingest-${round}`,
     script: 'src/ingest/main.ts',
-    env: ctx.env({ KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, KAFKA_CONSUMER_GROUP: group, TEMPORAL_TASK_QUEUE_PREFIX: prefix, ...env }),
+    env: ctx.env({
+      KAFKA_TOPIC: topic,
+      KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+      KAFKA_CONSUMER_GROUP: group,
+      TEMPORAL_TASK_QUEUE_PREFIX: prefix,
+      ...env,
+    }),
     logDir: ctx.logDir,
     ready: whenOutput(/ingest consuming/),
   });
@@ -114,12 +133,38 @@ async function ingestRound(ctx: BenchContext, prefix: string, env: Record<string
 }
 
 /** Starts the workflow worker and the SMS channel worker as two processes. */
-export async function startWorkers(ctx: BenchContext, prefix: string, sinks: SinksProcess, env: Record<string, string>): Promise<Component[]> {
-  const common = { TEMPORAL_TASK_QUEUE_PREFIX: prefix, SMS_BASE_URL: sinks.url, WORKER_SHUTDOWN_GRACE_MS: '2000', ...env };
+export async function startWorkers(
+  ctx: BenchContext,
+  prefix: string,
+  sinks: SinksProcess,
+  env: Record<string, string>,
+): Promise<Component[]> {
+  const common = {
+    TEMPORAL_TASK_QUEUE_PREFIX: prefix,
+    SMS_BASE_URL: sinks.url,
+    WORKER_SHUTDOWN_GRACE_MS: '2000',
+    ...env,
+  };
   const ready = whenOutput(/workers running/);
   return Promise.all([
-    startComponent({ name: 'worker-workflows', script: 'src/workers/main.ts', args: ['--workflows'], env: ctx.env(common), logDir: ctx.logDir, ready, readyTimeoutMs: 180_000 }),
-    startComponent({ name: 'worker-sms', script: 'src/workers/main.ts', args: ['--channels', 'sms'], env: ctx.env(common), logDir: ctx.logDir, ready, readyTimeoutMs: 180_000 }),
+    startComponent({
+      name: 'worker-workflows',
+      script: 'src/workers/main.ts',
+      args: ['--workflows'],
+      env: ctx.env(common),
+      logDir: ctx.logDir,
+      ready,
+      readyTimeoutMs: 180_000,
+    }),
+    startComponent({
+      name: 'worker-sms',
+      script: 'src/workers/main.ts',
+      args: ['--channels', 'sms'],
+      env: ctx.env(common),
+      logDir: ctx.logDir,
+      ready,
+      readyTimeoutMs: 180_000,
+    }),
   ]);
 }
 
@@ -138,7 +183,12 @@ export function steadyRate(completionMs: readonly number[], durationMs: number):
  * lanes, each starting a workflow and waiting for its result, for `durationMs`. Closed loop keeps the backlog bounded,
  * so the figure is the sustainable completion rate, not the speed of piling up starts.
  */
-export async function ceilingRound(ctx: BenchContext, prefix: string, sinks: SinksProcess, durationMs: number): Promise<{ deliveredPerSec: number; p50Ms: number; p99Ms: number }> {
+export async function ceilingRound(
+  ctx: BenchContext,
+  prefix: string,
+  sinks: SinksProcess,
+  durationMs: number,
+): Promise<{ deliveredPerSec: number; p50Ms: number; p99Ms: number }> {
   await sinks.reset();
   const config = ctx.config({ TEMPORAL_TASK_QUEUE_PREFIX: prefix });
   const client = notificationClient(ctx, prefix);
@@ -149,7 +199,10 @@ export async function ceilingRound(ctx: BenchContext, prefix: string, sinks: Sin
     for (let i = first; performance.now() - t0 < durationMs; i += ctx.plan.ceilingLanes) {
       const envelope = benchEnvelope(i);
       startedAt.set(envelope.id, Date.now());
-      await client.start(buildWorkflowInput(envelope, config), { bodyHash: envelope.bodyHash, clientId: envelope.clientId });
+      await client.start(buildWorkflowInput(envelope, config), {
+        bodyHash: envelope.bodyHash,
+        clientId: envelope.clientId,
+      });
       await ctx.temporal.workflow.getHandle(envelope.id).result();
       completions.push(performance.now() - t0);
     }
@@ -181,14 +234,21 @@ export async function temporalPhase(
   const ingestRounds = plan.ingestVariants.map((): number[] => []);
   for (let r = 0; r < plan.rounds; r++) {
     bare.push(await bareStarts(ctx, idlePrefix, plan.ingestRecords));
-    for (const [i, variant] of plan.ingestVariants.entries()) ingestRounds[i]?.push(await ingestRound(ctx, idlePrefix, variant.env, plan.ingestRecords, `${tag}-${variant.name}-${r}`));
+    for (const [i, variant] of plan.ingestVariants.entries())
+      ingestRounds[i]?.push(
+        await ingestRound(ctx, idlePrefix, variant.env, plan.ingestRecords, `${tag}-${variant.name}-${r}`),
+      );
   }
   const bareStartsPerSec = median(bare);
-  ctx.log(`  bare workflow.start ×${plan.bareStartConcurrency} concurrent: ${bareStartsPerSec.toFixed(0)} starts/s (rounds: ${bare.map((v) => v.toFixed(0)).join(', ')})`);
+  ctx.log(
+    `  bare workflow.start ×${plan.bareStartConcurrency} concurrent: ${bareStartsPerSec.toFixed(0)} starts/s (rounds: ${bare.map((v) => v.toFixed(0)).join(', ')})`,
+  );
   const ingest: IngestFigure[] = plan.ingestVariants.map((variant, i) => {
     const rounds = ingestRounds[i] ?? [];
     const recordsPerSec = median(rounds);
-    ctx.log(`  ingest[${variant.name}]: ${recordsPerSec.toFixed(0)} records/s → started workflows (rounds: ${rounds.map((v) => v.toFixed(0)).join(', ')})`);
+    ctx.log(
+      `  ingest[${variant.name}]: ${recordsPerSec.toFixed(0)} records/s → started workflows (rounds: ${rounds.map((v) => v.toFixed(0)).join(', ')})`,
+    );
     return { name: variant.name, env: variant.env, recordsPerSec, rounds };
   });
 
@@ -211,7 +271,9 @@ export async function temporalPhase(
         p99Ms: median(rounds.map((x) => x.p99Ms)),
         rounds: rounds.map((x) => x.deliveredPerSec),
       };
-      ctx.log(`  ceiling[${variant.name}]: ${figure.deliveredPerSec.toFixed(0)} delivered/s, start→sink p50 ${figure.p50Ms.toFixed(0)} ms p99 ${figure.p99Ms.toFixed(0)} ms`);
+      ctx.log(
+        `  ceiling[${variant.name}]: ${figure.deliveredPerSec.toFixed(0)} delivered/s, start→sink p50 ${figure.p50Ms.toFixed(0)} ms p99 ${figure.p99Ms.toFixed(0)} ms`,
+      );
       ceilings.push(figure);
     } finally {
       const last = index === plan.workerVariants.length - 1;
@@ -222,7 +284,14 @@ export async function temporalPhase(
     }
   }
   return {
-    results: { name: pragmaName, pragmas: ctx.infra.pragmas, bareStartsPerSec, bareStartRounds: bare, ingest, ceilings },
+    results: {
+      name: pragmaName,
+      pragmas: ctx.infra.pragmas,
+      bareStartsPerSec,
+      bareStartRounds: bare,
+      ingest,
+      ceilings,
+    },
     workers,
     workerPrefix: `${workerPrefix}${plan.workerVariants.length - 1}`,
   };

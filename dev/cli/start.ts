@@ -19,24 +19,45 @@ const entry = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 async function main(): Promise<void> {
   const config = loadConfig();
   const { topology, rest } = parseTopology(process.argv.slice(2));
-  if (rest.length > 0) throw new Error(`unknown argument(s) ${rest.join(' ')}; usage: npm start [-- --topology embedded|cluster]`);
+  if (rest.length > 0)
+    throw new Error(`unknown argument(s) ${rest.join(' ')}; usage: npm start [-- --topology embedded|cluster]`);
   const log = (line: string) => console.log(`\u001b[1mnotify\u001b[0m   ${line}`);
-  let infra: { kafkaBrokers: string[]; temporalAddress: string; databaseUrl: string; temporalUiUrl: string; temporalWorkflowsUrl: string; stop(): Promise<void> };
+  let infra: {
+    kafkaBrokers: string[];
+    temporalAddress: string;
+    databaseUrl: string;
+    temporalUiUrl: string;
+    temporalWorkflowsUrl: string;
+    stop(): Promise<void>;
+  };
   if (topology === 'cluster') {
-    log('starting the cluster topology (3 Kafka brokers + PostgreSQL + 2 Temporal servers + dev sinks + gateway + ingest + workers)');
+    log(
+      'starting the cluster topology (3 Kafka brokers + PostgreSQL + 2 Temporal servers + dev sinks + gateway + ingest + workers)',
+    );
     const cluster = await ensureCluster(config, { log, uiCodecEndpoint: `http://127.0.0.1:${config.HTTP_PORT}/codec` });
     // Same application, only the endpoints differ; notify's own database shares the cluster's PostgreSQL server.
     await ensureDatabase(cluster.postgresUrl, 'notify');
     const databaseUrl = config.DATABASE_URL ?? cluster.postgresUrl.replace(/\/[^/]*$/, '/notify');
     const ui = (cluster.temporalUiUrl ?? config.TEMPORAL_UI_URL).replace(/\/+$/, '');
-    infra = { ...cluster, databaseUrl, temporalUiUrl: ui, temporalWorkflowsUrl: `${ui}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows` };
+    infra = {
+      ...cluster,
+      databaseUrl,
+      temporalUiUrl: ui,
+      temporalWorkflowsUrl: `${ui}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows`,
+    };
   } else {
-    log('starting the embedded default (Kafka + Temporal dev server + PostgreSQL + dev sinks + gateway + ingest + workers)');
+    log(
+      'starting the embedded default (Kafka + Temporal dev server + PostgreSQL + dev sinks + gateway + ingest + workers)',
+    );
     infra = await ensureInfra(config, { log });
   }
   const sinksUrl = `http://${config.SINKS_HOST}:${config.SINKS_HTTP_PORT}`;
   const env = childEnvironment(
-    { KAFKA_BROKERS: infra.kafkaBrokers.join(','), TEMPORAL_ADDRESS: infra.temporalAddress, DATABASE_URL: infra.databaseUrl },
+    {
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      TEMPORAL_ADDRESS: infra.temporalAddress,
+      DATABASE_URL: infra.databaseUrl,
+    },
     {
       TEMPORAL_UI_URL: infra.temporalUiUrl,
       // On the cluster a produce waits out a broker failover (session timeout + leader election) instead of a 503.
@@ -47,9 +68,13 @@ async function main(): Promise<void> {
 
   // Development security defaults: an API key (kept in .notify/dev-api-key, printed below) unless API_KEYS or
   // AUTH_DISABLED is set, and the payload key file created once here before the children read it.
-  const devApiKey = config.API_KEYS === undefined && !config.AUTH_DISABLED ? ensureDevApiKey(devApiKeyFile(config.NOTIFY_HOME)) : undefined;
+  const devApiKey =
+    config.API_KEYS === undefined && !config.AUTH_DISABLED
+      ? ensureDevApiKey(devApiKeyFile(config.NOTIFY_HOME))
+      : undefined;
   if (devApiKey !== undefined) env.API_KEYS = formatApiKeyEntry('dev', SCOPES, devApiKey);
-  if (config.PAYLOAD_KEYS === undefined && config.NOTIFY_ENV !== 'production') ensureDevPayloadKey(devPayloadKeyFile(config.NOTIFY_HOME));
+  if (config.PAYLOAD_KEYS === undefined && config.NOTIFY_ENV !== 'production')
+    ensureDevPayloadKey(devPayloadKeyFile(config.NOTIFY_HOME));
 
   const processes: ManagedProcess[] = [];
   const specs: Array<[string, string, string[]]> = [
@@ -88,12 +113,23 @@ async function main(): Promise<void> {
   log(`Dev sinks      ${sinksUrl}   (received messages; JSON at ${sinksUrl}/messages)`);
   log(`Kafka          ${infra.kafkaBrokers.join(',')}   Temporal ${infra.temporalAddress}`);
   log('');
-  if (devApiKey !== undefined) log(`API key        ${devApiKey}   (development key with every scope, kept in ${devApiKeyFile(config.NOTIFY_HOME)})`);
-  else if (config.AUTH_DISABLED) log('API key        none: AUTH_DISABLED=true, the API is open to anyone who can reach it');
+  if (devApiKey !== undefined)
+    log(
+      `API key        ${devApiKey}   (development key with every scope, kept in ${devApiKeyFile(config.NOTIFY_HOME)})`,
+    );
+  else if (config.AUTH_DISABLED)
+    log('API key        none: AUTH_DISABLED=true, the API is open to anyone who can reach it');
   else log('API key        one of your API_KEYS');
-  const authHeader = devApiKey !== undefined ? ` -H 'authorization: Bearer ${devApiKey}'` : config.AUTH_DISABLED ? '' : ` -H "authorization: Bearer $NOTIFY_API_KEY"`;
+  const authHeader =
+    devApiKey !== undefined
+      ? ` -H 'authorization: Bearer ${devApiKey}'`
+      : config.AUTH_DISABLED
+        ? ''
+        : ` -H "authorization: Bearer $NOTIFY_API_KEY"`;
   log(`Try: curl -s -X POST ${api}/v1/notifications -H 'content-type: application/json'${authHeader} \\`);
-  log(`       -d '{"deliveries":[{"channel":"email","to":"ada@example.com","content":{"subject":"Hello","text":"Hi Ada"}}]}'`);
+  log(
+    `       -d '{"deliveries":[{"channel":"email","to":"ada@example.com","content":{"subject":"Hello","text":"Hi Ada"}}]}'`,
+  );
 }
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
@@ -105,7 +141,8 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`${url} did not become ready within ${timeoutMs / 1000} s; see the logs above`);
+    if (Date.now() > deadline)
+      throw new Error(`${url} did not become ready within ${timeoutMs / 1000} s; see the logs above`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

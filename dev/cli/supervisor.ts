@@ -17,7 +17,12 @@ export function formatLogLine(name: string, line: string, color: number): string
   let text = line;
   try {
     const entry = JSON.parse(line) as { level?: number; msg?: string; time?: string; [k: string]: unknown };
-    const level = entry.level !== undefined && entry.level >= 50 ? 'ERROR' : entry.level !== undefined && entry.level >= 40 ? 'WARN ' : 'INFO ';
+    const level =
+      entry.level !== undefined && entry.level >= 50
+        ? 'ERROR'
+        : entry.level !== undefined && entry.level >= 40
+          ? 'WARN '
+          : 'INFO ';
     const { msg, level: _l, time: _t, pid: _p, component: _c, hostname: _h, ...rest } = entry;
     const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
     text = `${level} ${msg ?? ''}${extra}`;
@@ -28,10 +33,24 @@ export function formatLogLine(name: string, line: string, color: number): string
 }
 
 /** Starts a TypeScript entry point as a child process (via tsx) and prefixes its log lines with its name. */
-export function startComponent(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv, index: number): ManagedProcess {
+export function startComponent(
+  name: string,
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  index: number,
+): ManagedProcess {
   const color = COLORS[index % COLORS.length] ?? 36;
   // Output goes to the terminal only; keep a little in memory.
-  const handle = spawnEntry({ name, entry, args, env, cwd: process.cwd(), outputLimit: 16_384, onLine: (line) => console.log(formatLogLine(name, line, color)) });
+  const handle = spawnEntry({
+    name,
+    entry,
+    args,
+    env,
+    cwd: process.cwd(),
+    outputLimit: 16_384,
+    onLine: (line) => console.log(formatLogLine(name, line, color)),
+  });
   return { name, child: handle.child, exited: handle.exited.then((e) => e.code), handle };
 }
 

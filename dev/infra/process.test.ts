@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/infra.js';
-import { isProcessAlive, readPidFile, runningPid, runStreaming, spawnDetached, stopProcess, withLock } from './process.js';
+import {
+  isProcessAlive,
+  readPidFile,
+  runningPid,
+  runStreaming,
+  spawnDetached,
+  stopProcess,
+  withLock,
+} from './process.js';
 
 const dir = tempDir('process');
 const spawned: number[] = [];
@@ -23,7 +31,13 @@ async function startSleeper(name: string, script: string): Promise<{ pid: number
   const pidFile = join(dir, `${name}.pid`);
   // The marker is part of the command line, as the db file / server.properties path is for the real servers.
   const marker = `notify-test-${name}`;
-  const pid = await spawnDetached({ command: 'sh', args: ['-c', script, marker], cwd: dir, logFile: join(dir, `${name}.log`), pidFile });
+  const pid = await spawnDetached({
+    command: 'sh',
+    args: ['-c', script, marker],
+    cwd: dir,
+    logFile: join(dir, `${name}.log`),
+    pidFile,
+  });
   spawned.push(pid);
   return { pid, pidFile, marker };
 }
@@ -42,7 +56,8 @@ describe('stopProcess', () => {
   it('sends SIGKILL to a process that ignores SIGTERM', async () => {
     const p = await startSleeper('stubborn', 'trap "" TERM; echo $((40 + 2))-trapped; sleep 60');
     // Signal only once the shell ignores SIGTERM (it inherits to `sleep`), else the test races the trap.
-    for (let i = 0; i < 250 && !readFileSync(join(dir, 'stubborn.log'), 'utf8').includes('42-trapped'); i++) await sleep(20);
+    for (let i = 0; i < 250 && !readFileSync(join(dir, 'stubborn.log'), 'utf8').includes('42-trapped'); i++)
+      await sleep(20);
     expect(await stopProcess(p.pidFile, { marker: p.marker, timeoutMs: 500 })).toBe('killed');
     expect(isProcessAlive(p.pid)).toBe(false);
   });
@@ -68,14 +83,16 @@ describe('stopProcess', () => {
 describe('runStreaming', () => {
   it('forwards output lines and reports the exit code with the last lines on failure', async () => {
     const lines: string[] = [];
-    await expect(runStreaming('sh', ['-c', 'echo building; echo broken >&2; exit 3'], { log: (l) => lines.push(l), label: 'job' })).rejects.toThrow(
-      /job failed \(exit code 3\)[\s\S]*broken/,
-    );
+    await expect(
+      runStreaming('sh', ['-c', 'echo building; echo broken >&2; exit 3'], { log: (l) => lines.push(l), label: 'job' }),
+    ).rejects.toThrow(/job failed \(exit code 3\)[\s\S]*broken/);
     expect(lines).toEqual(expect.arrayContaining(['job: building', 'job: broken']));
   });
 
   it('rejects with ENOENT when the command is not installed', async () => {
-    await expect(runStreaming('notify-no-such-command', [], { log: () => undefined, label: 'x' })).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(
+      runStreaming('notify-no-such-command', [], { log: () => undefined, label: 'x' }),
+    ).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
 
@@ -90,7 +107,11 @@ describe('withLock', () => {
       await sleep(100);
       inside--;
     };
-    await Promise.all([withLock(lockDir, () => undefined, holder), withLock(lockDir, () => undefined, holder), withLock(lockDir, () => undefined, holder)]);
+    await Promise.all([
+      withLock(lockDir, () => undefined, holder),
+      withLock(lockDir, () => undefined, holder),
+      withLock(lockDir, () => undefined, holder),
+    ]);
     expect(maxInside).toBe(1);
     expect(existsSync(lockDir)).toBe(false);
   });
@@ -101,6 +122,13 @@ describe('withLock', () => {
     for (let i = 0; i < 100 && isProcessAlive(dead.pid); i++) await sleep(20);
     mkdirSync(lockDir);
     writeFileSync(join(lockDir, 'owner'), `${dead.pid}\n`);
-    expect(await withLock(lockDir, () => undefined, () => Promise.resolve('got it'), 5_000)).toBe('got it');
+    expect(
+      await withLock(
+        lockDir,
+        () => undefined,
+        () => Promise.resolve('got it'),
+        5_000,
+      ),
+    ).toBe('got it');
   });
 });

@@ -38,7 +38,9 @@ export async function spawnDetached(opts: SpawnDetachedOptions): Promise<number>
     writeSync(fd, `\n=== ${new Date().toISOString()} starting: ${opts.command} ${opts.args.join(' ')}\n`);
     const child = spawn(opts.command, opts.args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd] });
     const pid = await new Promise<number>((resolvePid, reject) => {
-      child.once('error', (err) => reject(new InfraError(`Cannot run ${opts.command}: ${err.message}`, { cause: err })));
+      child.once('error', (err) =>
+        reject(new InfraError(`Cannot run ${opts.command}: ${err.message}`, { cause: err })),
+      );
       child.once('spawn', () => resolvePid(child.pid ?? -1));
     });
     child.unref();
@@ -167,7 +169,12 @@ export function describePortOwner(port: number): string {
  * Fails with a clear message when one of `ports` is taken: the embedded servers must not silently talk to (or
  * fight with) something else listening there.
  */
-export async function assertPortsFree(ports: { port: number; setting: string }[], component: string, externalHint: string, lingerMs = 5_000): Promise<void> {
+export async function assertPortsFree(
+  ports: { port: number; setting: string }[],
+  component: string,
+  externalHint: string,
+  lingerMs = 5_000,
+): Promise<void> {
   for (const { port, setting } of ports) {
     // A server killed a moment ago can leave its port briefly unbindable (sockets in FIN-WAIT): give it a few seconds.
     const deadline = Date.now() + lingerMs;
@@ -234,7 +241,9 @@ export async function runStreaming(command: string, args: string[], opts: RunStr
       child.once('close', (c) => resolveCode(c));
     });
     if (code !== 0) {
-      throw new InfraError(`${opts.label} failed (exit code ${code}) after ${Math.round((Date.now() - started) / 1000)} s:\n${tail.join('\n')}`);
+      throw new InfraError(
+        `${opts.label} failed (exit code ${code}) after ${Math.round((Date.now() - started) / 1000)} s:\n${tail.join('\n')}`,
+      );
     }
     opts.log(`${opts.label}: done in ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {
@@ -286,7 +295,12 @@ export async function waitUntil<T>(probe: () => Promise<T>, opts: WaitUntilOptio
  * Runs `fn` while holding a lock directory, so two commands (`npm start` and `npm test`, say) never install or start
  * the same servers at once. A lock left by a dead process is taken over.
  */
-export async function withLock<T>(lockDir: string, log: InfraLog, fn: () => Promise<T>, timeoutMs = 15 * 60_000): Promise<T> {
+export async function withLock<T>(
+  lockDir: string,
+  log: InfraLog,
+  fn: () => Promise<T>,
+  timeoutMs = 15 * 60_000,
+): Promise<T> {
   mkdirSync(dirname(lockDir), { recursive: true });
   const ownerFile = `${lockDir}/owner`;
   const deadline = Date.now() + timeoutMs;
@@ -318,7 +332,9 @@ export async function withLock<T>(lockDir: string, log: InfraLog, fn: () => Prom
       announced = true;
     }
     if (Date.now() > deadline) {
-      throw new InfraError(`Timed out waiting for the infrastructure lock ${lockDir} (held by pid ${owner ?? 'unknown'}); remove it if that process is stuck.`);
+      throw new InfraError(
+        `Timed out waiting for the infrastructure lock ${lockDir} (held by pid ${owner ?? 'unknown'}); remove it if that process is stuck.`,
+      );
     }
     await sleep(250);
   }

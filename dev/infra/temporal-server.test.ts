@@ -22,7 +22,11 @@ let opts: TemporalServerOptions;
 
 beforeAll(async () => {
   const config = loadConfig();
-  const cli = await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: resolveInfraPaths(config.NOTIFY_HOME).binDir, log });
+  const cli = await ensureTemporalCli({
+    cliPath: config.TEMPORAL_CLI_PATH,
+    binDir: resolveInfraPaths(config.NOTIFY_HOME).binDir,
+    log,
+  });
   const [port, uiPort] = await freePorts(2);
   opts = {
     cli,
@@ -62,7 +66,9 @@ describe('Temporal dev server lifecycle', () => {
 
     const workflowId = `persist-${Date.now()}`;
     // No worker polls this task queue: the workflow just sits in the db as "running".
-    await withClient((client) => client.workflow.start('nobodyRunsThis', { taskQueue: 'nobody-polls', workflowId, args: [{ n: 1 }] }));
+    await withClient((client) =>
+      client.workflow.start('nobodyRunsThis', { taskQueue: 'nobody-polls', workflowId, args: [{ n: 1 }] }),
+    );
 
     process.kill(first.pid, 'SIGKILL');
     await waitForDeath(first.pid);
@@ -78,7 +84,8 @@ describe('Temporal dev server lifecycle', () => {
       expect(description.type).toBe('nobodyRunsThis');
       expect(description.taskQueue).toBe('nobody-polls');
       const attrs = await connection.operatorService.listSearchAttributes({ namespace: opts.namespace });
-      for (const attr of Object.values(SEARCH_ATTRIBUTES)) expect(Object.keys(attrs.customAttributes ?? {})).toContain(attr.name);
+      for (const attr of Object.values(SEARCH_ATTRIBUTES))
+        expect(Object.keys(attrs.customAttributes ?? {})).toContain(attr.name);
     });
   });
 
@@ -100,7 +107,9 @@ describe('Temporal dev server lifecycle', () => {
     const squatter = createServer();
     await new Promise<void>((r) => squatter.listen(opts.port, '127.0.0.1', r));
     try {
-      await expect(startTemporal(opts, log)).rejects.toThrow(new RegExp(`port ${opts.port} \\(TEMPORAL_PORT\\) is already in use`));
+      await expect(startTemporal(opts, log)).rejects.toThrow(
+        new RegExp(`port ${opts.port} \\(TEMPORAL_PORT\\) is already in use`),
+      );
       expect(runningPid(opts.pidFile, opts.dbFile)).toBeUndefined();
     } finally {
       await new Promise((r) => squatter.close(r));
@@ -113,14 +122,23 @@ describe('ensureTemporalCli', () => {
     const empty = tempDir('nocli');
     try {
       await expect(
-        ensureTemporalCli({ binDir: empty, log, pathCommand: 'notify-no-such-temporal', goCommand: join(empty, 'no-go') }),
-      ).rejects.toThrow('Go not found: install Go ≥1.25, or put the temporal CLI on PATH / set TEMPORAL_CLI_PATH, or set TEMPORAL_ADDRESS to an existing server');
+        ensureTemporalCli({
+          binDir: empty,
+          log,
+          pathCommand: 'notify-no-such-temporal',
+          goCommand: join(empty, 'no-go'),
+        }),
+      ).rejects.toThrow(
+        'Go not found: install Go ≥1.25, or put the temporal CLI on PATH / set TEMPORAL_CLI_PATH, or set TEMPORAL_ADDRESS to an existing server',
+      );
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
   });
 
   it('rejects a TEMPORAL_CLI_PATH that does not run', async () => {
-    await expect(ensureTemporalCli({ cliPath: '/nonexistent/temporal', binDir: dir, log })).rejects.toThrow(/TEMPORAL_CLI_PATH=\/nonexistent\/temporal does not run/);
+    await expect(ensureTemporalCli({ cliPath: '/nonexistent/temporal', binDir: dir, log })).rejects.toThrow(
+      /TEMPORAL_CLI_PATH=\/nonexistent\/temporal does not run/,
+    );
   });
 });

@@ -41,7 +41,9 @@ export interface EnsureTemporalCliOptions {
 export async function ensureTemporalCli(opts: EnsureTemporalCliOptions): Promise<string> {
   if (opts.cliPath !== undefined) {
     if (!commandWorks(opts.cliPath, ['--version']).ok) {
-      throw new InfraError(`TEMPORAL_CLI_PATH=${opts.cliPath} does not run ("${opts.cliPath} --version" failed); point it at a Temporal CLI binary or unset it.`);
+      throw new InfraError(
+        `TEMPORAL_CLI_PATH=${opts.cliPath} does not run ("${opts.cliPath} --version" failed); point it at a Temporal CLI binary or unset it.`,
+      );
     }
     return opts.cliPath;
   }
@@ -59,16 +61,25 @@ export async function ensureTemporalCli(opts: EnsureTemporalCliOptions): Promise
   }
   const m = /go(\d+)\.(\d+)/.exec(goVersion.stdout);
   if (m && (Number(m[1]) < 1 || (Number(m[1]) === 1 && Number(m[2]) < 25))) {
-    opts.log(`warning: ${goVersion.stdout.trim()} is older than Go 1.25; go will try to download a newer toolchain (GOTOOLCHAIN=auto)`);
+    opts.log(
+      `warning: ${goVersion.stdout.trim()} is older than Go 1.25; go will try to download a newer toolchain (GOTOOLCHAIN=auto)`,
+    );
   }
   mkdirSync(opts.binDir, { recursive: true });
-  opts.log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install into ${opts.binDir} (first run only; a few minutes on 2 cores)`);
+  opts.log(
+    `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install into ${opts.binDir} (first run only; a few minutes on 2 cores)`,
+  );
   // `env` adds GOBIN/CGO_ENABLED to the inherited environment (only src/config reads process.env).
-  await runStreaming('env', ['CGO_ENABLED=0', `GOBIN=${opts.binDir}`, go, 'install', '-v', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-    log: opts.log,
-    label: 'go install temporal',
-  });
-  if (!existsSync(cached)) throw new InfraError(`go install finished but ${cached} is missing; check the output above.`);
+  await runStreaming(
+    'env',
+    ['CGO_ENABLED=0', `GOBIN=${opts.binDir}`, go, 'install', '-v', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`],
+    {
+      log: opts.log,
+      label: 'go install temporal',
+    },
+  );
+  if (!existsSync(cached))
+    throw new InfraError(`go install finished but ${cached} is missing; check the output above.`);
   return cached;
 }
 
@@ -132,12 +143,19 @@ export function temporalAddressFor(port: number): string {
  * Resolves once the Temporal frontend at `address` answers and `namespace` is registered; rejects after `timeoutMs`
  * with the last error. `abortIf` may throw to stop early (the server process died).
  */
-export async function waitForTemporal(address: string, namespace: string, timeoutMs: number, abortIf?: () => void): Promise<void> {
+export async function waitForTemporal(
+  address: string,
+  namespace: string,
+  timeoutMs: number,
+  abortIf?: () => void,
+): Promise<void> {
   await waitUntil(
     async () => {
       const connection = await Connection.connect({ address, connectTimeout: '2s' });
       try {
-        await connection.withDeadline(Date.now() + 3_000, () => connection.workflowService.describeNamespace({ namespace }));
+        await connection.withDeadline(Date.now() + 3_000, () =>
+          connection.workflowService.describeNamespace({ namespace }),
+        );
       } finally {
         await connection.close();
       }
@@ -157,7 +175,9 @@ export async function startTemporal(opts: TemporalServerOptions, log: InfraLog):
   const existing = runningPid(opts.pidFile, opts.dbFile);
   if (existing !== undefined) {
     await waitForTemporal(address, opts.namespace, timeoutMs).catch((err: unknown) => {
-      throw new InfraError(`Temporal (pid ${existing}) is running but not ready on ${address}: ${String(err)}. See ${opts.logFile}.`);
+      throw new InfraError(
+        `Temporal (pid ${existing}) is running but not ready on ${address}: ${String(err)}. See ${opts.logFile}.`,
+      );
     });
     return { pid: existing, started: false };
   }
@@ -172,20 +192,35 @@ export async function startTemporal(opts: TemporalServerOptions, log: InfraLog):
   mkdirSync(dirname(opts.dbFile), { recursive: true });
   const args = temporalServerArgs(opts);
   log(`starting Temporal dev server on ${address} (db ${opts.dbFile}, log ${opts.logFile})`);
-  const pid = await spawnDetached({ command: opts.cli, args, cwd: dirname(opts.dbFile), logFile: opts.logFile, pidFile: opts.pidFile });
+  const pid = await spawnDetached({
+    command: opts.cli,
+    args,
+    cwd: dirname(opts.dbFile),
+    logFile: opts.logFile,
+    pidFile: opts.pidFile,
+  });
   try {
     await waitForTemporal(address, opts.namespace, timeoutMs, () => {
-      if (!isProcessAlive(pid)) throw new InfraError(`Temporal dev server exited during start-up. Last lines of ${opts.logFile}:\n${tailFile(opts.logFile)}`);
+      if (!isProcessAlive(pid))
+        throw new InfraError(
+          `Temporal dev server exited during start-up. Last lines of ${opts.logFile}:\n${tailFile(opts.logFile)}`,
+        );
     });
   } catch (err) {
     await stopProcess(opts.pidFile, { marker: opts.dbFile, name: 'temporal', timeoutMs: 5_000 });
     if (err instanceof InfraError) throw err;
-    throw new InfraError(`Temporal dev server did not become ready on ${address} within ${timeoutMs} ms: ${String(err)}. See ${opts.logFile}.`, { cause: err });
+    throw new InfraError(
+      `Temporal dev server did not become ready on ${address} within ${timeoutMs} ms: ${String(err)}. See ${opts.logFile}.`,
+      { cause: err },
+    );
   }
   return { pid, started: true };
 }
 
 /** Stops the Temporal dev server recorded in `pidFile` for `dbFile` (SIGTERM, then SIGKILL after 15 s). */
-export async function stopTemporal(opts: Pick<TemporalServerOptions, 'pidFile' | 'dbFile'>, log?: InfraLog): Promise<StopOutcome> {
+export async function stopTemporal(
+  opts: Pick<TemporalServerOptions, 'pidFile' | 'dbFile'>,
+  log?: InfraLog,
+): Promise<StopOutcome> {
   return stopProcess(opts.pidFile, { marker: opts.dbFile, name: 'temporal', timeoutMs: 15_000, log });
 }

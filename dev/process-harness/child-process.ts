@@ -57,7 +57,10 @@ export interface ChildHandle {
    * Sends `signal` (SIGTERM by default), then SIGKILL after `graceMs`; resolves once the process is gone, saying how
    * long it took and whether SIGKILL was needed. Safe to call on an exited process.
    */
-  stop(options?: { signal?: NodeJS.Signals; graceMs?: number }): Promise<ChildExit & { tookMs: number; escalated: boolean }>;
+  stop(options?: {
+    signal?: NodeJS.Signals;
+    graceMs?: number;
+  }): Promise<ChildExit & { tookMs: number; escalated: boolean }>;
 }
 
 /** Escapes a literal for use in a RegExp (ready lines given as plain text). */
@@ -71,12 +74,16 @@ export function literalPattern(text: string): RegExp {
  * SIGKILL.
  */
 export function spawnEntry(spec: EntrySpec): ChildHandle {
-  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.entry, ...(spec.args ?? [])], {
-    cwd: spec.cwd ?? repoRoot(),
-    env: spec.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: spec.detached ?? false,
-  });
+  const child = spawn(
+    process.execPath,
+    [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.entry, ...(spec.args ?? [])],
+    {
+      cwd: spec.cwd ?? repoRoot(),
+      env: spec.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: spec.detached ?? false,
+    },
+  );
   let log: WriteStream | undefined;
   if (spec.logFile !== undefined) {
     mkdirSync(dirname(spec.logFile), { recursive: true });
@@ -142,7 +149,11 @@ export function spawnEntry(spec: EntrySpec): ChildHandle {
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`${spec.name} did not print ${String(pattern)} within ${timeoutMs} ms; output:\n${text.slice(-4000)}`));
+          reject(
+            new Error(
+              `${spec.name} did not print ${String(pattern)} within ${timeoutMs} ms; output:\n${text.slice(-4000)}`,
+            ),
+          );
         }, timeoutMs);
         const done = () => {
           clearTimeout(timer);

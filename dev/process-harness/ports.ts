@@ -19,7 +19,8 @@ const PRIVATE_PORT_RANGE = { min: 12_000, max: 19_999 };
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const port = PRIVATE_PORT_RANGE.min + Math.floor(Math.random() * (PRIVATE_PORT_RANGE.max - PRIVATE_PORT_RANGE.min + 1));
+    const port =
+      PRIVATE_PORT_RANGE.min + Math.floor(Math.random() * (PRIVATE_PORT_RANGE.max - PRIVATE_PORT_RANGE.min + 1));
     if (await isPortFree(port, host)) return port;
   }
   throw new Error(`no free port found in ${PRIVATE_PORT_RANGE.min}-${PRIVATE_PORT_RANGE.max}`);

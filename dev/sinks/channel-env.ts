@@ -4,7 +4,12 @@ import { DEV_WEBHOOK_SECRET } from './defaults.js';
  * Channel settings (as environment variables) that point every channel at running dev sinks. Used by `npm start`
  * (as defaults under the user's own environment) and by tests.
  */
-export function sinkChannelEnv(sinks: { httpUrl: string; smtpHost: string; smtpPort: number; webhookSecret?: string }): Record<string, string> {
+export function sinkChannelEnv(sinks: {
+  httpUrl: string;
+  smtpHost: string;
+  smtpPort: number;
+  webhookSecret?: string;
+}): Record<string, string> {
   return {
     EMAIL_HOST: sinks.smtpHost,
     EMAIL_PORT: String(sinks.smtpPort),

@@ -40,9 +40,10 @@ export type FaultRule = z.infer<typeof faultRuleSchema>;
 
 /** `PUT /faults` body: a list of rules, or `{ rules: [...] }`. */
 export const faultRulesSchema = z.preprocess(
-  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && 'rules' in v ? (v).rules : v),
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && 'rules' in v ? v.rules : v),
   z.array(faultRuleSchema, {
-    error: 'expected a JSON array of fault rules, or { "rules": [...] }, e.g. [{ "channel": "sms", "fault": "5xx", "failFirst": 1 }]',
+    error:
+      'expected a JSON array of fault rules, or { "rules": [...] }, e.g. [{ "channel": "sms", "fault": "5xx", "failFirst": 1 }]',
   }),
 );
 

@@ -52,7 +52,10 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', ...headers });
+    res.writeHead(status, {
+      'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+      ...headers,
+    });
     res.end(text);
   };
 
@@ -62,18 +65,35 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
     if (rule.fault === 'timeout') return true; // hold the request open; the client times out, close() ends it
     const transient = rule.fault === '5xx' || rule.fault === 'smtp451';
     const status = rule.fault === '429' ? 429 : transient ? (rule.status ?? 503) : (rule.status ?? 400);
-    const headers: Record<string, string> = rule.fault === '429' ? { 'retry-after': String(rule.retryAfterSeconds ?? 1) } : {};
+    const headers: Record<string, string> =
+      rule.fault === '429' ? { 'retry-after': String(rule.retryAfterSeconds ?? 1) } : {};
     const message = `injected fault: ${rule.fault}`;
     switch (protocol) {
       case 'twilio':
-        send(res, status, { code: status === 429 ? 20429 : transient ? 20500 : 21211, message, more_info: 'https://www.twilio.com/docs/errors', status }, headers);
+        send(
+          res,
+          status,
+          {
+            code: status === 429 ? 20429 : transient ? 20500 : 21211,
+            message,
+            more_info: 'https://www.twilio.com/docs/errors',
+            status,
+          },
+          headers,
+        );
         break;
       case 'slack-api':
-        if (status === 429 || status >= 500) send(res, status, { ok: false, error: status === 429 ? 'ratelimited' : 'service_unavailable' }, headers);
+        if (status === 429 || status >= 500)
+          send(res, status, { ok: false, error: status === 429 ? 'ratelimited' : 'service_unavailable' }, headers);
         else send(res, 200, { ok: false, error: rule.slackError ?? 'channel_not_found' });
         break;
       case 'slack-webhook':
-        send(res, status, status >= 500 ? 'service_unavailable' : status === 429 ? 'rate_limited' : 'invalid_payload', headers);
+        send(
+          res,
+          status,
+          status >= 500 ? 'service_unavailable' : status === 429 ? 'rate_limited' : 'invalid_payload',
+          headers,
+        );
         break;
       case 'webhook':
         send(res, status, { error: message }, headers);
@@ -87,14 +107,23 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
     res: ServerResponse,
     protocol: Protocol,
     channel: SinkChannel,
-    message: { notificationId: string; idempotencyKey: string; to: string; summary: string; details: Record<string, unknown> },
+    message: {
+      notificationId: string;
+      idempotencyKey: string;
+      to: string;
+      summary: string;
+      details: Record<string, unknown>;
+    },
     providerMessageId: string,
     answer: () => void,
   ) => {
     const attemptNo = store.nextAttempt(channel, message.idempotencyKey);
     const fault = store.faultFor({ channel, recipients: [message.to], attemptNo });
     if (fault !== undefined) {
-      logger?.info({ channel, idempotencyKey: message.idempotencyKey, attemptNo, fault: fault.fault }, 'http sink: injected fault');
+      logger?.info(
+        { channel, idempotencyKey: message.idempotencyKey, attemptNo, fault: fault.fault },
+        'http sink: injected fault',
+      );
       if (answerFault(res, protocol, fault)) return;
     }
     store.record({ channel, providerMessageId, attemptNo, ...message });
@@ -115,7 +144,12 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
       send(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
     const auth = /^Basic (.+)$/.exec(header(req, 'authorization'));
     const [user, pass] = auth?.[1] !== undefined ? Buffer.from(auth[1], 'base64').toString('utf8').split(':', 2) : [];
-    if (user !== accountSid || pass === undefined || pass === '' || (options.twilioAuthToken !== undefined && pass !== options.twilioAuthToken)) {
+    if (
+      user !== accountSid ||
+      pass === undefined ||
+      pass === '' ||
+      (options.twilioAuthToken !== undefined && pass !== options.twilioAuthToken)
+    ) {
       twilioError(401, 20003, 'Authenticate');
       return;
     }
@@ -129,14 +163,21 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
       return twilioError(400, 21603, "A 'From' phone number or a 'MessagingServiceSid' is required.");
     }
     if (text === '') return twilioError(400, 21602, 'Message body is required.');
-    if (text.length > 1600) return twilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+    if (text.length > 1600)
+      return twilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
     const sid = `SM${randomBytes(16).toString('hex')}`;
     const now = new Date().toUTCString();
     deliver(
       res,
       'twilio',
       'sms',
-      { notificationId: header(req, 'x-notification-id'), idempotencyKey: header(req, 'idempotency-key'), to, summary: text, details: { from, messagingServiceSid, body: text, accountSid } },
+      {
+        notificationId: header(req, 'x-notification-id'),
+        idempotencyKey: header(req, 'idempotency-key'),
+        to,
+        summary: text,
+        details: { from, messagingServiceSid, body: text, accountSid },
+      },
       sid,
       () =>
         send(res, 201, {
@@ -166,15 +207,19 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
 
   const handleSlackApi = (req: IncomingMessage, res: ServerResponse, body: string) => {
     const fields = parseFields(req, body);
-    const bearer = /^Bearer (.+)$/.exec(header(req, 'authorization'))?.[1] ?? (typeof fields.token === 'string' ? fields.token : undefined);
+    const bearer =
+      /^Bearer (.+)$/.exec(header(req, 'authorization'))?.[1] ??
+      (typeof fields.token === 'string' ? fields.token : undefined);
     if (bearer === undefined || bearer === '') return send(res, 200, { ok: false, error: 'not_authed' });
-    if (options.slackBotToken !== undefined && bearer !== options.slackBotToken) return send(res, 200, { ok: false, error: 'invalid_auth' });
+    if (options.slackBotToken !== undefined && bearer !== options.slackBotToken)
+      return send(res, 200, { ok: false, error: 'invalid_auth' });
     const channel = typeof fields.channel === 'string' ? fields.channel : '';
     if (channel === '') return send(res, 200, { ok: false, error: 'channel_not_found' });
     const text = typeof fields.text === 'string' ? fields.text : '';
     const blocks = jsonField(fields.blocks);
     if (text === '' && blocks === undefined) return send(res, 200, { ok: false, error: 'no_text' });
-    const metadata = jsonField(fields.metadata) as { event_payload?: { notification_id?: string; idempotency_key?: string } } | undefined;
+    const metadata = jsonField(fields.metadata) as
+      { event_payload?: { notification_id?: string; idempotency_key?: string } } | undefined;
     const ts = `${Math.floor(Date.now() / 1000)}.${String(++slackTs).padStart(6, '0')}`;
     const channelId = channel.startsWith('#') ? `C${randomBytes(5).toString('hex').toUpperCase()}` : channel;
     deliver(
@@ -194,7 +239,13 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
   };
 
   const handleSlackWebhook = (req: IncomingMessage, res: ServerResponse, path: string, body: string) => {
-    const payload = parseJsonBody(body) as { text?: unknown; blocks?: unknown; metadata?: { event_payload?: { notification_id?: string; idempotency_key?: string } } } | undefined;
+    const payload = parseJsonBody(body) as
+      | {
+          text?: unknown;
+          blocks?: unknown;
+          metadata?: { event_payload?: { notification_id?: string; idempotency_key?: string } };
+        }
+      | undefined;
     if (payload === undefined) return send(res, 400, 'invalid_payload');
     const text = typeof payload.text === 'string' ? payload.text : '';
     if (text === '' && payload.blocks === undefined) return send(res, 400, 'no_text');
@@ -218,7 +269,11 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
   const handleWebhook = (req: IncomingMessage, res: ServerResponse, path: string, body: string) => {
     const failure = verifyWebhookSignature(
       options.webhookSecret,
-      { id: header(req, 'webhook-id') || undefined, timestamp: header(req, 'webhook-timestamp') || undefined, signature: header(req, 'webhook-signature') || undefined },
+      {
+        id: header(req, 'webhook-id') || undefined,
+        timestamp: header(req, 'webhook-timestamp') || undefined,
+        signature: header(req, 'webhook-signature') || undefined,
+      },
       body,
     );
     if (failure !== undefined) return send(res, 401, { error: `invalid signature: ${failure}` });
@@ -230,7 +285,9 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
       'webhook',
       'webhook',
       {
-        notificationId: header(req, 'x-notification-id') || (typeof payload.notificationId === 'string' ? payload.notificationId : ''),
+        notificationId:
+          header(req, 'x-notification-id') ||
+          (typeof payload.notificationId === 'string' ? payload.notificationId : ''),
         idempotencyKey: header(req, 'idempotency-key') || header(req, 'webhook-id'),
         to: path,
         summary: JSON.stringify(payload.content ?? payload).slice(0, 200),
@@ -276,7 +333,10 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
       if (method === 'PUT') {
         const parsed = faultRulesSchema.safeParse(parseJsonBody(await readBody(req)));
         if (!parsed.success) {
-          return send(res, 400, { error: 'invalid fault rules', issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`) });
+          return send(res, 400, {
+            error: 'invalid fault rules',
+            issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`),
+          });
         }
         store.setFaults(parsed.data);
         return send(res, 200, parsed.data);

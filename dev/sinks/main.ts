@@ -25,7 +25,10 @@ async function main(): Promise<void> {
     slackBotToken: setting('slack', 'botToken'),
     logger,
   });
-  logger.info({ http: sinks.httpUrl, smtpPort: sinks.smtpPort }, `dev sinks listening: ${sinks.httpUrl} (messages at ${sinks.httpUrl}/), SMTP on port ${sinks.smtpPort}`);
+  logger.info(
+    { http: sinks.httpUrl, smtpPort: sinks.smtpPort },
+    `dev sinks listening: ${sinks.httpUrl} (messages at ${sinks.httpUrl}/), SMTP on port ${sinks.smtpPort}`,
+  );
   onShutdown(logger, () => sinks.close());
 }
 

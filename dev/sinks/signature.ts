@@ -5,7 +5,9 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 /** Signing key bytes: `whsec_<base64>` secrets are base64-decoded (Standard Webhooks / Svix); others are UTF-8. */
 export function signingKey(secret: string): Buffer {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+  return secret.startsWith('whsec_')
+    ? Buffer.from(secret.slice('whsec_'.length), 'base64')
+    : Buffer.from(secret, 'utf8');
 }
 
 /**
@@ -20,9 +22,11 @@ export function verifyWebhookSignature(
   nowSeconds: number = Math.floor(Date.now() / 1000),
 ): string | undefined {
   const { id, timestamp, signature } = headers;
-  if (id === undefined || timestamp === undefined || signature === undefined) return 'missing webhook-id, webhook-timestamp or webhook-signature header';
+  if (id === undefined || timestamp === undefined || signature === undefined)
+    return 'missing webhook-id, webhook-timestamp or webhook-signature header';
   if (!/^\d+$/.test(timestamp)) return 'webhook-timestamp is not unix seconds';
-  if (Math.abs(nowSeconds - Number(timestamp)) > SIGNATURE_TOLERANCE_SECONDS) return 'webhook-timestamp is too far from now';
+  if (Math.abs(nowSeconds - Number(timestamp)) > SIGNATURE_TOLERANCE_SECONDS)
+    return 'webhook-timestamp is too far from now';
   const expected = createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.${body}`).digest();
   for (const entry of signature.split(' ')) {
     const [version, value] = entry.split(',', 2);

@@ -64,7 +64,10 @@ export async function startSinks(options: SinksOptions): Promise<RunningSinks> {
     waitFor: (predicate, timeoutMs) => store.waitFor(predicate, timeoutMs),
     setFaults(rules) {
       const parsed = faultRulesSchema.safeParse(rules);
-      if (!parsed.success) throw new Error(`invalid fault rules: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success)
+        throw new Error(
+          `invalid fault rules: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
       store.setFaults(parsed.data);
     },
     clearFaults: () => store.setFaults([]),

@@ -28,7 +28,10 @@ function smtpReplyFor(rule: FaultRule, recipients: readonly string[]): { code: n
       return { code: 452, text: 'Too many messages, try again later (injected fault)' };
     case '4xx':
     case 'smtp550':
-      return { code: 550, text: `5.1.1 <${recipients.join('>, <')}>: Recipient address rejected: mailbox unavailable (injected fault)` };
+      return {
+        code: 550,
+        text: `5.1.1 <${recipients.join('>, <')}>: Recipient address rejected: mailbox unavailable (injected fault)`,
+      };
     default:
       return undefined;
   }
@@ -50,10 +53,19 @@ function idempotencyKeyOf(messageId: string | undefined): string {
  * Starts an SMTP server that accepts every message (AUTH optional and accepted when given; no STARTTLS), parses it
  * with mailparser, applies fault rules and records it. Replies `250 OK: queued as <id>`; the id is the provider id.
  */
-export async function startSmtpSink(options: { host: string; port: number; store: SinkStore; logger?: Logger }): Promise<SmtpSink> {
+export async function startSmtpSink(options: {
+  host: string;
+  port: number;
+  store: SinkStore;
+  logger?: Logger;
+}): Promise<SmtpSink> {
   const { store, logger } = options;
 
-  const onData = (stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null, message?: string) => void) => {
+  const onData = (
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    callback: (err?: Error | null, message?: string) => void,
+  ) => {
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('error', (err) => callback(err));
@@ -94,7 +106,9 @@ export async function startSmtpSink(options: { host: string; port: number; store
             subject: mail.subject,
             text: mail.text,
             html: typeof mail.html === 'string' ? mail.html : undefined,
-            headers: Object.fromEntries([...mail.headers.entries()].map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+            headers: Object.fromEntries(
+              [...mail.headers.entries()].map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+            ),
             user: session.user,
             size: raw.length,
           },
@@ -109,7 +123,9 @@ export async function startSmtpSink(options: { host: string; port: number; store
         callback(null, `OK: queued as ${queueId}`);
       })().catch((err: unknown) => {
         logger?.error({ err }, 'smtp sink: could not process a message');
-        callback(smtpError(451, `sink could not parse the message: ${err instanceof Error ? err.message : String(err)}`));
+        callback(
+          smtpError(451, `sink could not parse the message: ${err instanceof Error ? err.message : String(err)}`),
+        );
       });
     });
   };

@@ -100,7 +100,11 @@ export class SinkStore {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
-        reject(new Error(`no matching message arrived at the sinks within ${timeoutMs} ms (${this.messages.length} received in all)`));
+        reject(
+          new Error(
+            `no matching message arrived at the sinks within ${timeoutMs} ms (${this.messages.length} received in all)`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.add(waiter);
     });

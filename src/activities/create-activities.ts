@@ -34,7 +34,6 @@ export interface ActivityDeps {
   now?: () => Date;
 }
 
-
 /**
  * Result of `deliver`: sent (the provider's message id, the address used and which attempt succeeded), skipped
  * (opted out / suppressed: nothing was sent, never retried) or held (inside the recipient's quiet hours until `until`).
@@ -66,7 +65,11 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
       const sender = deps.senders.get(input.channel);
       if (sender === undefined) {
         // A misrouted task: this worker does not serve the channel. Retryable, so a correct worker can pick it up.
-        throw ApplicationFailure.retryable(`this worker does not serve channel "${input.channel}"`, 'ChannelNotServed', { attempt });
+        throw ApplicationFailure.retryable(
+          `this worker does not serve channel "${input.channel}"`,
+          'ChannelNotServed',
+          { attempt },
+        );
       }
       const owner = input.clientId ?? 'anonymous';
       let to = input.to;
@@ -83,14 +86,28 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
           return { outcome: 'held', until: resolution.until, attempt };
         }
         if (resolution.kind === 'unknown-recipient') {
-          throw ApplicationFailure.create({ message: 'unknown-recipient: no such recipient for this API key', type: UNKNOWN_RECIPIENT, nonRetryable: true, details: [{ attempt }] });
+          throw ApplicationFailure.create({
+            message: 'unknown-recipient: no such recipient for this API key',
+            type: UNKNOWN_RECIPIENT,
+            nonRetryable: true,
+            details: [{ attempt }],
+          });
         }
         if (resolution.kind === 'no-address') {
-          throw ApplicationFailure.create({ message: `no-address: the recipient has no ${input.channel} address`, type: NO_ADDRESS, nonRetryable: true, details: [{ attempt }] });
+          throw ApplicationFailure.create({
+            message: `no-address: the recipient has no ${input.channel} address`,
+            type: NO_ADDRESS,
+            nonRetryable: true,
+            details: [{ attempt }],
+          });
         }
         to = resolution.to;
       } else if (input.recipient !== undefined) {
-        throw ApplicationFailure.retryable('waiting for the recipient database: this worker has none configured', RECIPIENT_STORE_UNAVAILABLE, { attempt });
+        throw ApplicationFailure.retryable(
+          'waiting for the recipient database: this worker has none configured',
+          RECIPIENT_STORE_UNAVAILABLE,
+          { attempt },
+        );
       }
       ctx.heartbeat({ phase: 'sending' });
       const timer = setInterval(() => ctx.heartbeat({ phase: 'sending' }), heartbeatIntervalMs);
@@ -98,36 +115,67 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
       // The provider call as a CLIENT span, child of the activity's span (Temporal tracing interceptor) when tracing is on.
       const span = trace.getTracer('notify').startSpan(`send ${input.channel}`, {
         kind: SpanKind.CLIENT,
-        attributes: { 'notify.notification_id': input.notificationId, 'notify.channel': input.channel, 'notify.attempt': attempt },
+        attributes: {
+          'notify.notification_id': input.notificationId,
+          'notify.channel': input.channel,
+          'notify.attempt': attempt,
+        },
       });
       try {
         const result = await context.with(trace.setSpan(context.active(), span), () =>
           sender.send(
             { to, content: input.content },
-            { idempotencyKey: input.idempotencyKey, notificationId: input.notificationId, signal: ctx.cancellationSignal, metadata: input.metadata },
+            {
+              idempotencyKey: input.idempotencyKey,
+              notificationId: input.notificationId,
+              signal: ctx.cancellationSignal,
+              metadata: input.metadata,
+            },
           ),
         );
         span.setAttribute('notify.provider_message_id', result.providerMessageId);
         deps.onOutcome?.({ channel: input.channel, result: 'sent', durationMs: performance.now() - started });
         log.info({ providerMessageId: result.providerMessageId }, 'delivered');
-        return { providerMessageId: result.providerMessageId, attempt, ...(input.recipient !== undefined ? { resolvedTo: to } : {}) };
+        return {
+          providerMessageId: result.providerMessageId,
+          attempt,
+          ...(input.recipient !== undefined ? { resolvedTo: to } : {}),
+        };
       } catch (err) {
         const durationMs = performance.now() - started;
         // Provider texts may quote the recipient; spans are exported like logs.
-        span.setStatus({ code: SpanStatusCode.ERROR, message: scrubText(err instanceof Error ? err.message : String(err)) });
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: scrubText(err instanceof Error ? err.message : String(err)),
+        });
         if (err instanceof DeliveryError) {
           deps.onOutcome?.({ channel: input.channel, result: err.permanent ? 'permanent' : 'transient', durationMs });
           log.warn({ err: { type: err.name, message: err.message, code: err.code } }, 'delivery attempt failed');
-          if (err instanceof PermanentDeliveryError && deps.recipients !== undefined && isAddressFailure(input.channel, err)) {
+          if (
+            err instanceof PermanentDeliveryError &&
+            deps.recipients !== undefined &&
+            isAddressFailure(input.channel, err)
+          ) {
             await suppress(deps, owner, input, to, err).catch((suppressErr: unknown) => {
               // The delivery's own outcome (permanent) stands; the suppression is best effort and logged.
-              log.warn({ err: { message: suppressErr instanceof Error ? suppressErr.message : String(suppressErr) } }, 'could not record the suppression');
+              log.warn(
+                { err: { message: suppressErr instanceof Error ? suppressErr.message : String(suppressErr) } },
+                'could not record the suppression',
+              );
             });
           }
           throw toFailure(err, attempt);
         }
         deps.onOutcome?.({ channel: input.channel, result: 'transient', durationMs });
-        log.warn({ err: { type: err instanceof Error ? err.name : typeof err, message: err instanceof Error ? err.message : String(err) } }, 'delivery attempt failed unexpectedly');
+        log.warn(
+          {
+            err: {
+              type: err instanceof Error ? err.name : typeof err,
+              message: err instanceof Error ? err.message : String(err),
+            },
+          },
+          'delivery attempt failed unexpectedly',
+        );
         // Unknown errors (bugs, unexpected library failures) are retried: losing a notification is worse than a retry.
         throw ApplicationFailure.create({
           message: err instanceof Error ? err.message : String(err),
@@ -143,12 +191,24 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
   };
 }
 
-async function resolveDelivery(deps: ActivityDeps, input: DeliverInput, owner: string, attempt: number): Promise<DeliveryResolution> {
+async function resolveDelivery(
+  deps: ActivityDeps,
+  input: DeliverInput,
+  owner: string,
+  attempt: number,
+): Promise<DeliveryResolution> {
   const store = deps.recipients;
   if (store === undefined) return { kind: 'send', to: input.to };
   try {
     return await store.resolve(
-      { owner, recipientId: input.recipient, channel: input.channel, category: input.category, to: input.to, now: deps.now?.() ?? new Date() },
+      {
+        owner,
+        recipientId: input.recipient,
+        channel: input.channel,
+        category: input.category,
+        to: input.to,
+        now: deps.now?.() ?? new Date(),
+      },
       deps.preferenceDefaults ?? DEFAULT_PREFERENCES,
     );
   } catch (err) {
@@ -163,7 +223,13 @@ async function resolveDelivery(deps: ActivityDeps, input: DeliverInput, owner: s
 }
 
 /** Records automatic suppressions for the addresses of a delivery that failed permanently because of its address. */
-async function suppress(deps: ActivityDeps, owner: string, input: DeliverInput, to: unknown, err: PermanentDeliveryError): Promise<void> {
+async function suppress(
+  deps: ActivityDeps,
+  owner: string,
+  input: DeliverInput,
+  to: unknown,
+  err: PermanentDeliveryError,
+): Promise<void> {
   const store = deps.recipients;
   if (store === undefined) return;
   for (const address of addressKeys(input.channel, to)) {
@@ -181,7 +247,12 @@ async function suppress(deps: ActivityDeps, owner: string, input: DeliverInput, 
 /** Maps a typed delivery error to the Temporal failure that makes the retry policy do the right thing. */
 export function toFailure(err: DeliveryError, attempt: number): ApplicationFailure {
   if (err instanceof PermanentDeliveryError) {
-    return ApplicationFailure.create({ message: err.message, type: FAILURE_TYPES.permanent, nonRetryable: true, details: [{ attempt, code: err.code }] });
+    return ApplicationFailure.create({
+      message: err.message,
+      type: FAILURE_TYPES.permanent,
+      nonRetryable: true,
+      details: [{ attempt, code: err.code }],
+    });
   }
   const retryAfterMs = 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
   return ApplicationFailure.create({

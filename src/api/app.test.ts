@@ -50,9 +50,16 @@ const deps: GatewayDeps = {
 let app: FastifyInstance;
 /** Memo of workflows created by the (anonymous) caller of these tests: status and actions are owner-scoped. */
 const owner = { bodyHash: '0'.repeat(64), clientId: 'anonymous' };
-const email = { deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hello', text: 'Hi Ada' } }] };
+const email = {
+  deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hello', text: 'Hi Ada' } }],
+};
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url: '/v1/notifications', payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+  app.inject({
+    method: 'POST',
+    url: '/v1/notifications',
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 
 beforeAll(async () => {
   app = await buildApp(deps);
@@ -105,7 +112,9 @@ describe('POST /v1/notifications', () => {
 
   it('treats key order in the body as the same request for idempotency', async () => {
     await post(email, { 'idempotency-key': 'order-2' });
-    const reordered = { deliveries: [{ content: { text: 'Hi Ada', subject: 'Hello' }, to: 'ada@example.com', channel: 'email' }] };
+    const reordered = {
+      deliveries: [{ content: { text: 'Hi Ada', subject: 'Hello' }, to: 'ada@example.com', channel: 'email' }],
+    };
     const res = await post(reordered, { 'idempotency-key': 'order-2' });
     expect(res.statusCode).toBe(202);
     expect(res.headers['idempotency-replay']).toBe('true');
@@ -121,7 +130,9 @@ describe('POST /v1/notifications', () => {
 
   it('writes once for concurrent requests with the same key while the replay lookup in Temporal is slow', async () => {
     lookupDelayMs = 50;
-    const results = await Promise.all([1, 2, 3].map(() => post(email, { 'idempotency-key': 'concurrent-slow-lookup' })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => post(email, { 'idempotency-key': 'concurrent-slow-lookup' })),
+    );
     expect(results.map((r) => r.statusCode)).toEqual([202, 202, 202]);
     expect(results.filter((r) => r.headers['idempotency-replay'] === 'true')).toHaveLength(2);
     expect(written).toHaveLength(1);
@@ -129,7 +140,10 @@ describe('POST /v1/notifications', () => {
 
   it('answers 422 when a key is reused with a different body', async () => {
     await post(email, { 'idempotency-key': 'order-3' });
-    const res = await post({ deliveries: [{ channel: 'email', to: 'bob@example.com', content: { subject: 'x', text: 'y' } }] }, { 'idempotency-key': 'order-3' });
+    const res = await post(
+      { deliveries: [{ channel: 'email', to: 'bob@example.com', content: { subject: 'x', text: 'y' } }] },
+      { 'idempotency-key': 'order-3' },
+    );
     expect(res.statusCode).toBe(422);
     expect(res.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
   });
@@ -138,7 +152,11 @@ describe('POST /v1/notifications', () => {
     const { idFromIdempotencyKey } = await import('./ids.js');
     const { hashRequest } = await import('../kafka/envelope.js');
     const id = idFromIdempotencyKey('anonymous', 'older-key');
-    workflows.set(id, { memo: { bodyHash: hashRequest({ ...email, routing: 'all' } as never), clientId: 'anonymous' }, runStatus: 'COMPLETED', pendingActivities: [] });
+    workflows.set(id, {
+      memo: { bodyHash: hashRequest({ ...email, routing: 'all' } as never), clientId: 'anonymous' },
+      runStatus: 'COMPLETED',
+      pendingActivities: [],
+    });
     const res = await post(email, { 'idempotency-key': 'older-key' });
     expect(res.statusCode).toBe(202);
     expect(res.json<{ id: string }>().id).toBe(id);
@@ -164,7 +182,11 @@ describe('POST /v1/notifications', () => {
   });
 
   it('answers 400 listing each field at fault', async () => {
-    const res = await post({ deliveries: [{ channel: 'email', to: 'not-an-address', content: { text: 'x' } }], routing: 'sideways', extra: 1 });
+    const res = await post({
+      deliveries: [{ channel: 'email', to: 'not-an-address', content: { text: 'x' } }],
+      routing: 'sideways',
+      extra: 1,
+    });
     expect(res.statusCode).toBe(400);
     const paths = res.json<{ issues: Array<{ path: string; message: string }> }>().issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['routing']));
@@ -186,7 +208,12 @@ describe('POST /v1/notifications', () => {
   });
 
   it('answers 415 for a non-JSON content type', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/notifications', payload: 'hello', headers: { 'content-type': 'text/plain' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/notifications',
+      payload: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.statusCode).toBe(415);
     expect(res.json()).toMatchObject({ statusCode: 415 });
   });
@@ -206,7 +233,11 @@ describe('POST /v1/notifications/batch', () => {
       payload: { notifications: [email, { deliveries: [] }, { ...email, idempotencyKey: 'batch-1' }] },
     });
     expect(res.statusCode).toBe(207);
-    const body = res.json<{ accepted: number; rejected: number; results: Array<{ index: number; status: number; id?: string; error?: { issues: Array<{ path: string }> } }> }>();
+    const body = res.json<{
+      accepted: number;
+      rejected: number;
+      results: Array<{ index: number; status: number; id?: string; error?: { issues: Array<{ path: string }> } }>;
+    }>();
     expect(body.accepted).toBe(2);
     expect(body.rejected).toBe(1);
     expect(body.results.map((r) => r.status)).toEqual([202, 400, 202]);
@@ -215,7 +246,11 @@ describe('POST /v1/notifications/batch', () => {
   });
 
   it('rejects a batch over the configured size', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/notifications/batch', payload: { notifications: Array.from({ length: 6 }, () => email) } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/notifications/batch',
+      payload: { notifications: Array.from({ length: 6 }, () => email) },
+    });
     expect(res.statusCode).toBe(400);
   });
 });
@@ -239,28 +274,58 @@ describe('GET /v1/notifications/:id', () => {
       runStatus: 'COMPLETED',
       pendingActivities: [],
       memo: owner,
-      state: { id, status: 'sent', routing: 'all', deliveries: [{ channel: 'email', status: 'sent', attempts: 2, providerMessageId: '<x@y>' }], acceptedAt: 'a', updatedAt: 'b' },
+      state: {
+        id,
+        status: 'sent',
+        routing: 'all',
+        deliveries: [{ channel: 'email', status: 'sent', attempts: 2, providerMessageId: '<x@y>' }],
+        acceptedAt: 'a',
+        updatedAt: 'b',
+      },
     });
     const res = await app.inject({ method: 'GET', url: `/v1/notifications/${id}` });
-    expect(res.json()).toMatchObject({ status: 'sent', deliveries: [{ channel: 'email', attempts: 2, providerMessageId: '<x@y>' }] });
+    expect(res.json()).toMatchObject({
+      status: 'sent',
+      deliveries: [{ channel: 'email', attempts: 2, providerMessageId: '<x@y>' }],
+    });
   });
 });
 
 describe('cancel and retry', () => {
   it('signals cancel for a scheduled notification and refuses it once sent', async () => {
     const id = 'ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e61';
-    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'scheduled', memo: owner });
+    workflows.set(id, {
+      runStatus: 'RUNNING',
+      pendingActivities: [],
+      statusFromSearchAttribute: 'scheduled',
+      memo: owner,
+    });
     expect((await app.inject({ method: 'POST', url: `/v1/notifications/${id}/cancel` })).statusCode).toBe(202);
     expect(signals).toContain(`cancel:${id}`);
-    workflows.set(id, { runStatus: 'COMPLETED', pendingActivities: [], statusFromSearchAttribute: 'sent', memo: owner });
+    workflows.set(id, {
+      runStatus: 'COMPLETED',
+      pendingActivities: [],
+      statusFromSearchAttribute: 'sent',
+      memo: owner,
+    });
     expect((await app.inject({ method: 'POST', url: `/v1/notifications/${id}/cancel` })).statusCode).toBe(409);
   });
 
   it('signals retry only for a failed notification', async () => {
     const id = 'ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e62';
-    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'sending', memo: owner });
+    workflows.set(id, {
+      runStatus: 'RUNNING',
+      pendingActivities: [],
+      statusFromSearchAttribute: 'sending',
+      memo: owner,
+    });
     expect((await app.inject({ method: 'POST', url: `/v1/notifications/${id}/retry` })).statusCode).toBe(409);
-    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'failed', memo: owner });
+    workflows.set(id, {
+      runStatus: 'RUNNING',
+      pendingActivities: [],
+      statusFromSearchAttribute: 'failed',
+      memo: owner,
+    });
     expect((await app.inject({ method: 'POST', url: `/v1/notifications/${id}/retry` })).statusCode).toBe(202);
     expect(signals).toContain(`retry:${id}`);
   });
@@ -272,9 +337,14 @@ describe('health and docs', () => {
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
     failWrites = true;
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
-    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ openapi: string; paths: Record<string, unknown> }>();
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      openapi: string;
+      paths: Record<string, unknown>;
+    }>();
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/notifications', '/v1/notifications/batch', '/v1/notifications/{id}']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/notifications', '/v1/notifications/batch', '/v1/notifications/{id}']),
+    );
     expect((await app.inject({ method: 'GET', url: '/docs/' })).statusCode).toBe(200);
   });
 });
@@ -292,7 +362,12 @@ describe('routing errors', () => {
       const res = await app.inject({ method, url: '/v1/notifications/batch' });
       expect(res.statusCode, method).toBe(405);
       expect(res.headers.allow, method).toBe('POST');
-      if (method !== 'HEAD') expect(res.json(), method).toMatchObject({ statusCode: 405, code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on /v1/notifications/batch; allowed: POST` });
+      if (method !== 'HEAD')
+        expect(res.json(), method).toMatchObject({
+          statusCode: 405,
+          code: 'METHOD_NOT_ALLOWED',
+          message: `${method} is not allowed on /v1/notifications/batch; allowed: POST`,
+        });
     }
     const byId = await app.inject({ method: 'DELETE', url: '/v1/notifications/ntf_0123456789abcdef01234567ab' });
     expect(byId.statusCode).toBe(405);

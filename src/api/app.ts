@@ -51,9 +51,12 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const routes: Array<{ pattern: RegExp; method: string; fixed: boolean }> = [];
   app.addHook('onRoute', (route) => {
     if (route.config?.methodNotAllowed === true) return;
-    const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+')}/?$`);
+    const pattern = new RegExp(
+      `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+')}/?$`,
+    );
     const fixed = !/[:*]/.test(route.url);
-    for (const method of Array.isArray(route.method) ? route.method : [route.method]) routes.push({ pattern, method, fixed });
+    for (const method of Array.isArray(route.method) ? route.method : [route.method])
+      routes.push({ pattern, method, fixed });
   });
   const notFound = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '';
@@ -66,7 +69,13 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       return reply
         .code(405)
         .header('allow', allowed.join(', '))
-        .send(errorBody(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`));
+        .send(
+          errorBody(
+            405,
+            'METHOD_NOT_ALLOWED',
+            `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
+          ),
+        );
     }
     return reply.code(404).send(errorBody(404, 'NOT_FOUND', `No route ${request.method} ${path}`));
   };
@@ -75,7 +84,10 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     // A body-carrying method fastify knows (e.g. QUERY) without Content-Type fails before routing: on a path that does
     // not serve that method, the truthful answer is still 405 (or 404), not 400.
-    if (err.code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE' && !routes.some((r) => r.method === request.method && r.pattern.test(request.url.split('?')[0] ?? ''))) {
+    if (
+      err.code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE' &&
+      !routes.some((r) => r.method === request.method && r.pattern.test(request.url.split('?')[0] ?? ''))
+    ) {
       return notFound(request, reply);
     }
     return errorHandler(err, request, reply);
@@ -83,7 +95,11 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // Security: identify the caller, then rate-limit per client, then (preParsing) enforce each route's scope.
   await app.register(securityHeadersPlugin);
   await app.register(authPlugin, { settings: deps.auth, logger: deps.logger });
-  await app.register(rateLimitPlugin, { max: deps.config.RATE_LIMIT_MAX, windowMs: deps.config.RATE_LIMIT_WINDOW_MS, unauthenticatedMax: deps.config.RATE_LIMIT_UNAUTHENTICATED_MAX });
+  await app.register(rateLimitPlugin, {
+    max: deps.config.RATE_LIMIT_MAX,
+    windowMs: deps.config.RATE_LIMIT_WINDOW_MS,
+    unauthenticatedMax: deps.config.RATE_LIMIT_UNAUTHENTICATED_MAX,
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -95,8 +111,24 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           'Durable notification sending. A 202 means the notification is durably stored in Kafka; delivery is at least once, ' +
           'deduplicated by notification id.',
       },
-      tags: [{ name: 'notifications' }, { name: 'recipients' }, { name: 'suppressions' }, { name: 'health' }, { name: 'codec' }],
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'nfy_…', description: 'An API key from API_KEYS (`npm run keys -- new <name>`); Swagger UI: "Authorize", paste the key without "Bearer ".' } } },
+      tags: [
+        { name: 'notifications' },
+        { name: 'recipients' },
+        { name: 'suppressions' },
+        { name: 'health' },
+        { name: 'codec' },
+      ],
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'nfy_…',
+            description:
+              'An API key from API_KEYS (`npm run keys -- new <name>`); Swagger UI: "Authorize", paste the key without "Bearer ".',
+          },
+        },
+      },
       security: [{ apiKey: [] }],
     },
     // zod → JSON Schema, plus the examples Swagger UI's "Try it out" and generated clients start from.

@@ -28,7 +28,10 @@ keyring.seal = (plaintext, aad) => {
 
 const deps: GatewayDeps = {
   config: loadConfig({ BATCH_MAX_ITEMS: '5' }),
-  logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) }),
+  logger: pino(
+    { level: 'info' },
+    { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
+  ),
   auth: { disabled: true },
   payloadKeyring: keyring,
   producer: {
@@ -47,7 +50,9 @@ const deps: GatewayDeps = {
 };
 
 const owner = { bodyHash: '0'.repeat(64), clientId: 'anonymous' };
-const email = (text: string) => ({ deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hello', text } }] });
+const email = (text: string) => ({
+  deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hello', text } }],
+});
 let app: FastifyInstance;
 
 beforeAll(async () => {
@@ -69,7 +74,9 @@ describe('a failure that is not Kafka’s', () => {
     expect(res.json()).toMatchObject({ code: 'INTERNAL', message: 'Internal error; it has been logged' });
     expect(res.body).not.toContain('sealing bug');
     expect(written).toHaveLength(0);
-    expect(logLines.some((l) => l.msg === 'unhandled error' && JSON.stringify(l.err).includes('sealing bug'))).toBe(true);
+    expect(logLines.some((l) => l.msg === 'unhandled error' && JSON.stringify(l.err).includes('sealing bug'))).toBe(
+      true,
+    );
     expect(logLines.some((l) => String(l.msg).includes('kafka'))).toBe(false);
   });
 });
@@ -79,15 +86,26 @@ describe('POST /v1/notifications/batch with an unexpected error in one item', ()
     const res = await app.inject({
       method: 'POST',
       url: '/v1/notifications/batch',
-      payload: { notifications: [email('fine 1'), email('SEAL-BUG'), { ...email('fine 2'), idempotencyKey: 'batch-ok-2' }] },
+      payload: {
+        notifications: [email('fine 1'), email('SEAL-BUG'), { ...email('fine 2'), idempotencyKey: 'batch-ok-2' }],
+      },
     });
     expect(res.statusCode).toBe(207);
-    const body = res.json<{ accepted: number; rejected: number; results: Array<{ index: number; status: number; id?: string; error?: { code: string; message: string } }> }>();
+    const body = res.json<{
+      accepted: number;
+      rejected: number;
+      results: Array<{ index: number; status: number; id?: string; error?: { code: string; message: string } }>;
+    }>();
     expect(body.results.map((r) => r.status)).toEqual([202, 500, 202]);
     expect(body.results[1]?.error).toMatchObject({ code: 'INTERNAL', message: 'Internal error; it has been logged' });
     expect(body).toMatchObject({ accepted: 2, rejected: 1 });
     expect(written.map((m) => m.key).sort()).toEqual([body.results[0]?.id, body.results[2]?.id].sort());
-    expect(logLines.some((l) => l.msg === 'unhandled error in a batch item' && l.index === 1 && JSON.stringify(l.err).includes('sealing bug'))).toBe(true);
+    expect(
+      logLines.some(
+        (l) =>
+          l.msg === 'unhandled error in a batch item' && l.index === 1 && JSON.stringify(l.err).includes('sealing bug'),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -95,7 +113,12 @@ describe('cancel and retry when Temporal fails', () => {
   const id = 'ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e70';
 
   it('answers 503 naming the step that failed, without Temporal’s error text, and logs that text', async () => {
-    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'scheduled', memo: owner });
+    workflows.set(id, {
+      runStatus: 'RUNNING',
+      pendingActivities: [],
+      statusFromSearchAttribute: 'scheduled',
+      memo: owner,
+    });
     signalError = new Error('14 UNAVAILABLE: connect ECONNREFUSED 10.1.2.3:7233');
     const res = await app.inject({ method: 'POST', url: `/v1/notifications/${id}/cancel` });
     expect(res.statusCode).toBe(503);
@@ -104,11 +127,23 @@ describe('cancel and retry when Temporal fails', () => {
     expect(body.code).toBe('TEMPORAL_UNAVAILABLE');
     expect(body.message).toContain('the cancel request could not be delivered to Temporal');
     expect(body.message).not.toMatch(/temporarily unavailable|ECONNREFUSED|10\.1\.2\.3|UNAVAILABLE:/);
-    expect(logLines.some((l) => l.msg === 'Temporal call failed; answering 503' && l.notificationId === id && JSON.stringify(l.err).includes('ECONNREFUSED'))).toBe(true);
+    expect(
+      logLines.some(
+        (l) =>
+          l.msg === 'Temporal call failed; answering 503' &&
+          l.notificationId === id &&
+          JSON.stringify(l.err).includes('ECONNREFUSED'),
+      ),
+    ).toBe(true);
   });
 
   it('answers 409 when the notification finished between the lookup and the retry signal', async () => {
-    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'failed', memo: owner });
+    workflows.set(id, {
+      runStatus: 'RUNNING',
+      pendingActivities: [],
+      statusFromSearchAttribute: 'failed',
+      memo: owner,
+    });
     signalError = new WorkflowNotFoundError('workflow execution already completed', id, undefined);
     const res = await app.inject({ method: 'POST', url: `/v1/notifications/${id}/retry` });
     expect(res.statusCode).toBe(409);
@@ -119,13 +154,30 @@ describe('cancel and retry when Temporal fails', () => {
 
 describe('a channel disabled by DISABLED_CHANNELS', () => {
   it('answers 400 naming the delivery at fault, for one notification and per batch item, and writes nothing for it', async () => {
-    const disabledApp = await buildApp({ ...deps, config: loadConfig({ BATCH_MAX_ITEMS: '5', DISABLED_CHANNELS: 'sms' }) });
+    const disabledApp = await buildApp({
+      ...deps,
+      config: loadConfig({ BATCH_MAX_ITEMS: '5', DISABLED_CHANNELS: 'sms' }),
+    });
     try {
-      const sms = { deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hi', text: 'x' } }, { channel: 'sms', to: '+14155550123', content: { body: 'x' } }] };
+      const sms = {
+        deliveries: [
+          { channel: 'email', to: 'ada@example.com', content: { subject: 'Hi', text: 'x' } },
+          { channel: 'sms', to: '+14155550123', content: { body: 'x' } },
+        ],
+      };
       const res = await disabledApp.inject({ method: 'POST', url: '/v1/notifications', payload: sms });
       expect(res.statusCode).toBe(400);
-      expect(res.json()).toMatchObject({ code: 'CHANNEL_DISABLED', issues: [{ path: 'deliveries.1.channel', message: 'channel sms is disabled on this deployment (DISABLED_CHANNELS)' }] });
-      const batch = await disabledApp.inject({ method: 'POST', url: '/v1/notifications/batch', payload: { notifications: [email('ok'), sms] } });
+      expect(res.json()).toMatchObject({
+        code: 'CHANNEL_DISABLED',
+        issues: [
+          { path: 'deliveries.1.channel', message: 'channel sms is disabled on this deployment (DISABLED_CHANNELS)' },
+        ],
+      });
+      const batch = await disabledApp.inject({
+        method: 'POST',
+        url: '/v1/notifications/batch',
+        payload: { notifications: [email('ok'), sms] },
+      });
       expect(batch.statusCode).toBe(207);
       const body = batch.json<{ results: Array<{ status: number; error?: { issues: Array<{ path: string }> } }> }>();
       expect(body.results.map((r) => r.status)).toEqual([202, 400]);

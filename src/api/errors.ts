@@ -34,7 +34,12 @@ const REASONS: Record<number, string> = {
 };
 
 /** Body of every error answer. */
-export function errorBody(statusCode: number, code: string, message: string, issues?: Array<{ path: string; message: string }>) {
+export function errorBody(
+  statusCode: number,
+  code: string,
+  message: string,
+  issues?: Array<{ path: string; message: string }>,
+) {
   return { statusCode, error: REASONS[statusCode] ?? 'Error', code, message, ...(issues ? { issues } : {}) };
 }
 
@@ -48,9 +53,21 @@ export function createErrorHandler(logger: Logger) {
       const issues = err.validation.map((v) => {
         const where = err.validationContext ?? 'body';
         const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
-        return { path: where === 'body' ? path || '(body)' : `${where}${path ? `.${path}` : ''}`, message: v.message ?? 'invalid' };
+        return {
+          path: where === 'body' ? path || '(body)' : `${where}${path ? `.${path}` : ''}`,
+          message: v.message ?? 'invalid',
+        };
       });
-      return reply.code(400).send(errorBody(400, 'VALIDATION_FAILED', `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues));
+      return reply
+        .code(400)
+        .send(
+          errorBody(
+            400,
+            'VALIDATION_FAILED',
+            `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+            issues,
+          ),
+        );
     }
     if (err instanceof ApiError) {
       if (err.headers) void reply.headers(err.headers);
@@ -60,10 +77,13 @@ export function createErrorHandler(logger: Logger) {
     if (status >= 400 && status < 500) {
       const code = err.code ?? 'BAD_REQUEST';
       let message = err.message;
-      if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') message = `Unsupported Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json`;
-      else if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = 'Request body is larger than the configured limit (HTTP_BODY_LIMIT_BYTES)';
+      if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+        message = `Unsupported Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json`;
+      else if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+        message = 'Request body is larger than the configured limit (HTTP_BODY_LIMIT_BYTES)';
       else if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') message = 'Request body is empty: send a JSON object';
-      else if (err instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') message = `Malformed JSON: ${err.message}`;
+      else if (err instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+        message = `Malformed JSON: ${err.message}`;
       return reply.code(status).send(errorBody(status, code, message));
     }
     // Routes under /v1/notifications/:id concern one notification: name it, so its log lines can all be found.

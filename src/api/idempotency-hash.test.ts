@@ -14,7 +14,9 @@ import type { GatewayDeps } from './types.js';
  * The idempotency body hash travels in every Kafka record and Temporal memo. Keyed with a server secret (derived from
  * the payload keys), it must reveal nothing about the body, and replays must still be recognised across key rotation.
  */
-const body = { deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Your code', text: 'Code 123456' } }] };
+const body = {
+  deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Your code', text: 'Code 123456' } }],
+};
 /** The request as the gateway stores it (defaults applied by the schema). */
 const stored = { ...body, routing: 'all' };
 const plainSha256 = createHash('sha256').update(canonicalJson(stored)).digest('hex');
@@ -27,7 +29,11 @@ afterEach(async () => {
 });
 
 /** A gateway with `keyring`, whose Temporal memo lookups answer from `workflows`. */
-async function gateway(keyring: PayloadKeyring, workflows: Map<string, NotificationLookup>, written: OutgoingMessage[]) {
+async function gateway(
+  keyring: PayloadKeyring,
+  workflows: Map<string, NotificationLookup>,
+  written: OutgoingMessage[],
+) {
   const deps: GatewayDeps = {
     config: loadConfig({}),
     logger: testLogger,
@@ -40,11 +46,22 @@ async function gateway(keyring: PayloadKeyring, workflows: Map<string, Notificat
         return Promise.resolve();
       },
     },
-    notifications: { lookup: (id) => Promise.resolve(workflows.get(id)), memo: (id) => Promise.resolve(workflows.get(id)?.memo), cancel: () => Promise.resolve(), retry: () => Promise.resolve() },
+    notifications: {
+      lookup: (id) => Promise.resolve(workflows.get(id)),
+      memo: (id) => Promise.resolve(workflows.get(id)?.memo),
+      cancel: () => Promise.resolve(),
+      retry: () => Promise.resolve(),
+    },
   };
   const app = await buildApp(deps);
   apps.push(app);
-  return (key: string, payload: unknown = body) => app.inject({ method: 'POST', url: '/v1/notifications', payload: payload as object, headers: { 'idempotency-key': key } });
+  return (key: string, payload: unknown = body) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/notifications',
+      payload: payload as object,
+      headers: { 'idempotency-key': key },
+    });
 }
 
 describe('idempotency body hash', () => {
@@ -55,7 +72,13 @@ describe('idempotency body hash', () => {
     const { bodyHash } = JSON.parse(written[0]?.value ?? '{}') as { bodyHash: string };
     expect(bodyHash).toMatch(/^[0-9a-f]{64}$/);
     expect(bodyHash).not.toBe(plainSha256);
-    const derived = hkdfSync('sha256', parsePayloadKeys(oldEntry).get('k1')!, Buffer.alloc(0), 'notify.idempotency-hash.v1', 32);
+    const derived = hkdfSync(
+      'sha256',
+      parsePayloadKeys(oldEntry).get('k1')!,
+      Buffer.alloc(0),
+      'notify.idempotency-hash.v1',
+      32,
+    );
     expect(bodyHash).toBe(createHmac('sha256', Buffer.from(derived)).update(canonicalJson(stored)).digest('hex'));
   });
 
@@ -66,7 +89,9 @@ describe('idempotency body hash', () => {
     const { id, bodyHash } = JSON.parse(written[0]?.value ?? '{}') as { id: string; bodyHash: string };
     expect(first.json<{ id: string }>().id).toBe(id);
     // A second gateway (no shared memory) after rotation: k2 encrypts, k1 is still configured. The memo holds the k1 hash.
-    const workflows = new Map<string, NotificationLookup>([[id, { runStatus: 'COMPLETED', pendingActivities: [], memo: { bodyHash, clientId: 'anonymous' } }]]);
+    const workflows = new Map<string, NotificationLookup>([
+      [id, { runStatus: 'COMPLETED', pendingActivities: [], memo: { bodyHash, clientId: 'anonymous' } }],
+    ]);
     const after = await gateway(PayloadKeyring.fromSpec(`${oldEntry},${newEntry}`, 'k2'), workflows, written);
     const replay = await after('rotate-1');
     expect(replay.statusCode).toBe(202);
@@ -74,7 +99,11 @@ describe('idempotency body hash', () => {
     expect((await after('rotate-1', { ...body, tags: ['other'] })).statusCode).toBe(422);
     // A record written before hashes were keyed carries the plain SHA-256.
     const legacy = JSON.parse(written[0]?.value ?? '{}') as { id: string };
-    workflows.set(legacy.id, { runStatus: 'COMPLETED', pendingActivities: [], memo: { bodyHash: plainSha256, clientId: 'anonymous' } });
+    workflows.set(legacy.id, {
+      runStatus: 'COMPLETED',
+      pendingActivities: [],
+      memo: { bodyHash: plainSha256, clientId: 'anonymous' },
+    });
     const third = await gateway(PayloadKeyring.fromSpec(newEntry), workflows, written);
     expect((await third('rotate-1')).headers['idempotency-replay']).toBe('true');
   });

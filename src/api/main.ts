@@ -23,7 +23,14 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL, component: 'gateway' });
   const auth = gatewayAuthSettings(config);
   const { keyring, source } = resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME));
-  logger.info({ apiKeys: auth.disabled === true ? 0 : auth.keys.length, payloadKeyId: keyring.currentKeyId, payloadKeySource: source }, 'security settings');
+  logger.info(
+    {
+      apiKeys: auth.disabled === true ? 0 : auth.keys.length,
+      payloadKeyId: keyring.currentKeyId,
+      payloadKeySource: source,
+    },
+    'security settings',
+  );
   // Transport security first: a wrong certificate path fails start-up before anything connects.
   const kafkaSecurity = kafkaSecurityFromConfig(config);
   const temporalTls = temporalTlsFromConfig(config);
@@ -31,25 +38,65 @@ async function main(): Promise<void> {
   const registry = createMetricsRegistry('gateway');
   const metrics = createGatewayMetrics(registry);
   const { kafkaBrokers, temporalAddress } = resolveEndpoints(config);
-  const kafka = createKafka({ brokers: kafkaBrokers, clientId: `${config.KAFKA_CLIENT_ID}-gateway`, logger, security: kafkaSecurity });
+  const kafka = createKafka({
+    brokers: kafkaBrokers,
+    clientId: `${config.KAFKA_CLIENT_ID}-gateway`,
+    logger,
+    security: kafkaSecurity,
+  });
 
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR, retentionMs: config.KAFKA_TOPIC_RETENTION_MS }, logger);
+  await ensureTopics(
+    admin,
+    {
+      topic: config.KAFKA_TOPIC,
+      dlqTopic: config.KAFKA_DLQ_TOPIC,
+      partitions: config.KAFKA_PARTITIONS,
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
+    },
+    logger,
+  );
   await admin.disconnect();
 
-  const producer = new BatchingProducer({ kafka, topic: config.KAFKA_TOPIC, logger, lingerMs: config.KAFKA_LINGER_MS, maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS, timeoutMs: config.KAFKA_PRODUCE_TIMEOUT_MS, onBatch: metrics.onBatch });
+  const producer = new BatchingProducer({
+    kafka,
+    topic: config.KAFKA_TOPIC,
+    logger,
+    lingerMs: config.KAFKA_LINGER_MS,
+    maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS,
+    timeoutMs: config.KAFKA_PRODUCE_TIMEOUT_MS,
+    onBatch: metrics.onBatch,
+  });
   await producer.connect();
   // Lazy: the accept path must not depend on Temporal being up.
   const connection = Connection.lazy({ address: temporalAddress, tls: temporalTls });
-  const notifications = new NotificationClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: clientDataConverter(keyring), interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }), { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
+  const notifications = new NotificationClient(
+    new Client({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      dataConverter: clientDataConverter(keyring),
+      interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+    }),
+    { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX },
+  );
 
   // Recipients API and the submit-time recipient check; the accept path for explicit addresses never touches it.
   const pool = createPool(resolveDatabaseUrl(config), { max: config.DATABASE_POOL_MAX, logger });
   await migrateWhenReachable(pool, logger);
   const recipients = new RecipientStore(pool);
 
-  const app = await buildApp({ config, producer, notifications, logger, auth, payloadKeyring: keyring, recipients, observability: { registry, metrics, tracer: tracing.tracer, tracingEnabled: tracing.enabled } });
+  const app = await buildApp({
+    config,
+    producer,
+    notifications,
+    logger,
+    auth,
+    payloadKeyring: keyring,
+    recipients,
+    observability: { registry, metrics, tracer: tracing.tracer, tracingEnabled: tracing.enabled },
+  });
   await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
   logger.info({ url: `http://${config.HTTP_HOST}:${config.HTTP_PORT}` }, 'gateway listening');
 

@@ -29,14 +29,36 @@ function tomorrowAtNine(): string {
 }
 
 const emailNotification = {
-  deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Welcome to Acme', text: 'Hi Ada, thanks for signing up.', html: '<p>Hi Ada, thanks for signing up.</p>', from: 'Acme <hello@acme.example>' } }],
+  deliveries: [
+    {
+      channel: 'email',
+      to: 'ada@example.com',
+      content: {
+        subject: 'Welcome to Acme',
+        text: 'Hi Ada, thanks for signing up.',
+        html: '<p>Hi Ada, thanks for signing up.</p>',
+        from: 'Acme <hello@acme.example>',
+      },
+    },
+  ],
   metadata: { userId: 'u_1842' },
   tags: ['onboarding'],
 };
-const smsNotification = { deliveries: [{ channel: 'sms', to: '+14155550123', content: { body: 'Your Acme code is 482913' } }] };
-const slackNotification = { deliveries: [{ channel: 'slack', to: { channel: '#alerts' }, content: { text: 'Deploy of api v2.14 finished' } }], tags: ['deploys'] };
+const smsNotification = {
+  deliveries: [{ channel: 'sms', to: '+14155550123', content: { body: 'Your Acme code is 482913' } }],
+};
+const slackNotification = {
+  deliveries: [{ channel: 'slack', to: { channel: '#alerts' }, content: { text: 'Deploy of api v2.14 finished' } }],
+  tags: ['deploys'],
+};
 const webhookNotification = {
-  deliveries: [{ channel: 'webhook', to: { url: 'https://hooks.acme.example/notify', recipientId: 'cust_42' }, content: { event: 'order.paid', data: { order: 42, amount: '19.90' } } }],
+  deliveries: [
+    {
+      channel: 'webhook',
+      to: { url: 'https://hooks.acme.example/notify', recipientId: 'cust_42' },
+      content: { event: 'order.paid', data: { order: 42, amount: '19.90' } },
+    },
+  ],
 };
 
 function submitExamples(): Record<string, NamedExample> {
@@ -51,15 +73,25 @@ function submitExamples(): Record<string, NamedExample> {
         routing: 'fallback',
         sendAt: tomorrowAtNine(),
         metadata: { invoice: 'INV-42' },
-        deliveries: [smsNotification.deliveries[0], { channel: 'email', to: 'ada@example.com', content: { subject: 'Your invoice', text: 'Invoice INV-42 is ready.' } }],
+        deliveries: [
+          smsNotification.deliveries[0],
+          {
+            channel: 'email',
+            to: 'ada@example.com',
+            content: { subject: 'Your invoice', text: 'Invoice INV-42 is ready.' },
+          },
+        ],
       },
     },
   };
 }
 
-const validation = errorBody(400, 'VALIDATION_FAILED', 'Invalid request: deliveries.0.to: must be an email address like ada@example.com', [
-  { path: 'deliveries.0.to', message: 'must be an email address like ada@example.com' },
-]);
+const validation = errorBody(
+  400,
+  'VALIDATION_FAILED',
+  'Invalid request: deliveries.0.to: must be an email address like ada@example.com',
+  [{ path: 'deliveries.0.to', message: 'must be an email address like ada@example.com' }],
+);
 
 /** One error body per status, as the gateway answers it. */
 const ERRORS: Record<string, unknown> = {
@@ -67,15 +99,39 @@ const ERRORS: Record<string, unknown> = {
   401: errorBody(401, 'MISSING_API_KEY', 'Authentication required: send `Authorization: Bearer <key>`.'),
   403: errorBody(403, 'INSUFFICIENT_SCOPE', 'This API key lacks the "send" scope needed here (it has: read).'),
   404: errorBody(404, 'NOT_FOUND', `No notification ${ID}`),
-  409: errorBody(409, 'NOT_CANCELLABLE', 'Only scheduled (or failed, awaiting retry) notifications can be cancelled; this one is sending.'),
-  413: errorBody(413, 'FST_ERR_CTP_BODY_TOO_LARGE', 'Request body is larger than the configured limit (HTTP_BODY_LIMIT_BYTES)'),
+  409: errorBody(
+    409,
+    'NOT_CANCELLABLE',
+    'Only scheduled (or failed, awaiting retry) notifications can be cancelled; this one is sending.',
+  ),
+  413: errorBody(
+    413,
+    'FST_ERR_CTP_BODY_TOO_LARGE',
+    'Request body is larger than the configured limit (HTTP_BODY_LIMIT_BYTES)',
+  ),
   415: errorBody(415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE', 'Unsupported Content-Type "text/plain": send application/json'),
-  422: errorBody(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body; use a new key for a new notification.'),
-  429: errorBody(429, 'RATE_LIMITED', 'Rate limit exceeded: at most 600 requests per 60 s for this client; retry after 12 seconds.'),
+  422: errorBody(
+    422,
+    'IDEMPOTENCY_KEY_REUSED',
+    'This Idempotency-Key was already used with a different request body; use a new key for a new notification.',
+  ),
+  429: errorBody(
+    429,
+    'RATE_LIMITED',
+    'Rate limit exceeded: at most 600 requests per 60 s for this client; retry after 12 seconds.',
+  ),
   500: errorBody(500, 'INTERNAL', 'Internal error; it has been logged'),
-  503: errorBody(503, 'KAFKA_UNAVAILABLE', 'Kafka did not confirm the write in time, so the notification may or may not have been stored; retry with the same Idempotency-Key, which is always safe (without a key, a retry may create a second notification).'),
+  503: errorBody(
+    503,
+    'KAFKA_UNAVAILABLE',
+    'Kafka did not confirm the write in time, so the notification may or may not have been stored; retry with the same Idempotency-Key, which is always safe (without a key, a retry may create a second notification).',
+  ),
 };
-const TEMPORAL_503 = errorBody(503, 'TEMPORAL_UNAVAILABLE', `Notification ${ID}: the status could not be read from Temporal, which did not answer; retry in a moment.`);
+const TEMPORAL_503 = errorBody(
+  503,
+  'TEMPORAL_UNAVAILABLE',
+  `Notification ${ID}: the status could not be read from Temporal, which did not answer; retry in a moment.`,
+);
 
 const statusExample = {
   id: ID,
@@ -84,8 +140,24 @@ const statusExample = {
   metadata: { invoice: 'INV-42' },
   tags: ['billing'],
   deliveries: [
-    { channel: 'sms', status: 'failed', attempts: 1, lastError: { message: 'sms provider answered HTTP 400: The number is unverified (code 21608)', type: 'PermanentDeliveryError', permanent: true, at: '2026-12-01T09:00:01.204Z' } },
-    { channel: 'email', status: 'sent', attempts: 1, providerMessageId: '4F2A9C01B3D7', sentAt: '2026-12-01T09:00:02.518Z' },
+    {
+      channel: 'sms',
+      status: 'failed',
+      attempts: 1,
+      lastError: {
+        message: 'sms provider answered HTTP 400: The number is unverified (code 21608)',
+        type: 'PermanentDeliveryError',
+        permanent: true,
+        at: '2026-12-01T09:00:01.204Z',
+      },
+    },
+    {
+      channel: 'email',
+      status: 'sent',
+      attempts: 1,
+      providerMessageId: '4F2A9C01B3D7',
+      sentAt: '2026-12-01T09:00:02.518Z',
+    },
   ],
   acceptedAt: '2026-12-01T09:00:00.112Z',
   updatedAt: '2026-12-01T09:00:02.530Z',
@@ -101,19 +173,28 @@ interface OperationExamples {
   responses: Record<string, unknown>;
 }
 
-const notificationErrors = (statuses: number[], overrides: Record<number, unknown> = {}) => Object.fromEntries(statuses.map((s) => [String(s), overrides[s] ?? ERRORS[s]]));
+const notificationErrors = (statuses: number[], overrides: Record<number, unknown> = {}) =>
+  Object.fromEntries(statuses.map((s) => [String(s), overrides[s] ?? ERRORS[s]]));
 
 /** Examples per operation, keyed `METHOD url` as fastify registers the route. */
 const OPERATIONS: Record<string, OperationExamples> = {
   'POST /v1/notifications': {
     body: submitExamples,
-    responses: { 202: { id: ID, status: 'accepted', links }, ...notificationErrors([400, 401, 403, 413, 415, 422, 429, 500, 503]) },
+    responses: {
+      202: { id: ID, status: 'accepted', links },
+      ...notificationErrors([400, 401, 403, 413, 415, 422, 429, 500, 503]),
+    },
   },
   'POST /v1/notifications/batch': {
     body: () => ({
       mixed: {
         summary: 'Two notifications, each with its own idempotency key',
-        value: { notifications: [{ ...emailNotification, idempotencyKey: 'welcome-ada-1' }, { ...smsNotification, idempotencyKey: 'otp-482913' }] },
+        value: {
+          notifications: [
+            { ...emailNotification, idempotencyKey: 'welcome-ada-1' },
+            { ...smsNotification, idempotencyKey: 'otp-482913' },
+          ],
+        },
       },
     }),
     responses: {
@@ -122,29 +203,59 @@ const OPERATIONS: Record<string, OperationExamples> = {
         rejected: 1,
         results: [
           { index: 0, status: 202, id: ID, replay: false },
-          { index: 1, status: 400, error: errorBody(400, 'VALIDATION_FAILED', 'Invalid item 1', [{ path: 'notifications.1.deliveries.0.to', message: 'must be a phone number in E.164 form, e.g. +14155550123 (no spaces or dashes)' }]) },
+          {
+            index: 1,
+            status: 400,
+            error: errorBody(400, 'VALIDATION_FAILED', 'Invalid item 1', [
+              {
+                path: 'notifications.1.deliveries.0.to',
+                message: 'must be a phone number in E.164 form, e.g. +14155550123 (no spaces or dashes)',
+              },
+            ]),
+          },
         ],
       },
       ...notificationErrors([400, 401, 403, 413, 415, 429]),
     },
   },
-  'GET /v1/notifications/:id': { responses: { 200: statusExample, ...notificationErrors([400, 401, 403, 404, 429, 503], { 503: TEMPORAL_503 }) } },
+  'GET /v1/notifications/:id': {
+    responses: { 200: statusExample, ...notificationErrors([400, 401, 403, 404, 429, 503], { 503: TEMPORAL_503 }) },
+  },
   'POST /v1/notifications/:id/cancel': {
     responses: {
       202: { id: ID, requested: 'cancel' },
-      ...notificationErrors([400, 401, 403, 404, 409, 429, 503], { 503: errorBody(503, 'TEMPORAL_UNAVAILABLE', `Notification ${ID}: the cancel request could not be delivered to Temporal, which did not answer; send the cancel request again in a moment (repeating it is safe).`) }),
+      ...notificationErrors([400, 401, 403, 404, 409, 429, 503], {
+        503: errorBody(
+          503,
+          'TEMPORAL_UNAVAILABLE',
+          `Notification ${ID}: the cancel request could not be delivered to Temporal, which did not answer; send the cancel request again in a moment (repeating it is safe).`,
+        ),
+      }),
     },
   },
   'POST /v1/notifications/:id/retry': {
     responses: {
       202: { id: ID, requested: 'retry' },
-      ...notificationErrors([400, 401, 403, 404, 409, 429, 503], { 409: errorBody(409, 'NOT_RETRYABLE', 'Only failed notifications can be retried; this one is sent.'), 503: errorBody(503, 'TEMPORAL_UNAVAILABLE', `Notification ${ID}: the retry request could not be delivered to Temporal, which did not answer; send the retry request again in a moment (repeating it is safe).`) }),
+      ...notificationErrors([400, 401, 403, 404, 409, 429, 503], {
+        409: errorBody(409, 'NOT_RETRYABLE', 'Only failed notifications can be retried; this one is sent.'),
+        503: errorBody(
+          503,
+          'TEMPORAL_UNAVAILABLE',
+          `Notification ${ID}: the retry request could not be delivered to Temporal, which did not answer; send the retry request again in a moment (repeating it is safe).`,
+        ),
+      }),
     },
   },
   'GET /healthz': { responses: { 200: { status: 'ok' } } },
   'GET /readyz': { responses: { 200: { status: 'ready', kafka: true }, 503: { status: 'not-ready', kafka: false } } },
-  'POST /codec/encode': { body: () => ({ plain: { summary: 'A json/plain payload', value: codecPayloads } }), responses: { 200: codecPayloads } },
-  'POST /codec/decode': { body: () => ({ plain: { summary: 'An unencrypted payload passes through unchanged', value: codecPayloads } }), responses: { 200: codecPayloads } },
+  'POST /codec/encode': {
+    body: () => ({ plain: { summary: 'A json/plain payload', value: codecPayloads } }),
+    responses: { 200: codecPayloads },
+  },
+  'POST /codec/decode': {
+    body: () => ({ plain: { summary: 'An unencrypted payload passes through unchanged', value: codecPayloads } }),
+    responses: { 200: codecPayloads },
+  },
 };
 
 /** Routes anyone may call: no bearer token in the document ("Authorize" is not needed for them). */
@@ -162,7 +273,10 @@ interface TransformedSchema {
  * Adds this module's examples to one route's transformed JSON schema: `x-examples` (named) on the body, `examples`
  * (one) on each response status, and `security: []` on public routes. Routes without examples pass unchanged.
  */
-export function withOpenApiExamples<T extends { schema: unknown; url: string }>(transformed: T, method: string | string[]): T {
+export function withOpenApiExamples<T extends { schema: unknown; url: string }>(
+  transformed: T,
+  method: string | string[],
+): T {
   const methods = Array.isArray(method) ? method : [method];
   const schema = transformed.schema as TransformedSchema | undefined;
   if (schema === undefined || schema === null) return transformed;
@@ -171,7 +285,8 @@ export function withOpenApiExamples<T extends { schema: unknown; url: string }>(
     const examples = OPERATIONS[key];
     if (PUBLIC_ROUTES.has(key)) schema.security = [];
     if (examples === undefined) continue;
-    if (examples.body !== undefined && schema.body !== undefined) schema.body = { ...schema.body, 'x-examples': examples.body() };
+    if (examples.body !== undefined && schema.body !== undefined)
+      schema.body = { ...schema.body, 'x-examples': examples.body() };
     for (const [status, example] of Object.entries(examples.responses)) {
       const response = schema.response?.[status];
       if (response !== undefined) schema.response![status] = { ...response, examples: [example] };

@@ -35,7 +35,12 @@ beforeAll(async () => {
     auth: { disabled: true },
     payloadKeyring: PayloadKeyring.fromSpec(generatePayloadKeyEntry('k1')),
     producer: { isConnected: () => true, send: () => Promise.resolve() },
-    notifications: { lookup: () => Promise.resolve(undefined), memo: () => Promise.resolve(undefined), cancel: () => Promise.resolve(), retry: () => Promise.resolve() },
+    notifications: {
+      lookup: () => Promise.resolve(undefined),
+      memo: () => Promise.resolve(undefined),
+      cancel: () => Promise.resolve(),
+      retry: () => Promise.resolve(),
+    },
   });
   doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<OpenApiDocument>();
 });
@@ -43,13 +48,21 @@ afterAll(async () => {
   await app.close();
 });
 
-const operations = () => Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, path, method, op })));
-const examplesOf = (media: Media | undefined): unknown[] => [...(media?.example !== undefined ? [media.example] : []), ...Object.values(media?.examples ?? {}).map((e) => e.value)];
+const operations = () =>
+  Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, path, method, op })),
+  );
+const examplesOf = (media: Media | undefined): unknown[] => [
+  ...(media?.example !== undefined ? [media.example] : []),
+  ...Object.values(media?.examples ?? {}).map((e) => e.value),
+];
 const fill = (path: string) => path.replace('{id}', 'ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e5f');
 
 describe('OpenAPI document (/openapi.json)', () => {
   it('declares the bearer security scheme, required everywhere except the health probes', () => {
-    const schemes = Object.entries(doc.components.securitySchemes).filter(([, s]) => s.type === 'http' && s.scheme === 'bearer');
+    const schemes = Object.entries(doc.components.securitySchemes).filter(
+      ([, s]) => s.type === 'http' && s.scheme === 'bearer',
+    );
     expect(schemes).toHaveLength(1);
     expect(doc.security).toEqual([{ [schemes[0]![0]]: [] }]);
     expect(doc.paths['/healthz']?.get?.security).toEqual([]);
@@ -61,11 +74,13 @@ describe('OpenAPI document (/openapi.json)', () => {
     expect(operations().length).toBeGreaterThanOrEqual(7);
     const missing: string[] = [];
     for (const { name, op } of operations()) {
-      for (const [type, media] of Object.entries(op.requestBody?.content ?? {})) if (examplesOf(media).length === 0) missing.push(`${name} request ${type}`);
+      for (const [type, media] of Object.entries(op.requestBody?.content ?? {}))
+        if (examplesOf(media).length === 0) missing.push(`${name} request ${type}`);
       for (const [status, response] of Object.entries(op.responses)) {
         const content = Object.entries(response.content ?? {});
         if (content.length === 0) missing.push(`${name} ${status} (no content)`);
-        for (const [type, media] of content) if (examplesOf(media).length === 0) missing.push(`${name} ${status} ${type}`);
+        for (const [type, media] of content)
+          if (examplesOf(media).length === 0) missing.push(`${name} ${status} ${type}`);
       }
     }
     expect(missing).toEqual([]);
@@ -73,11 +88,19 @@ describe('OpenAPI document (/openapi.json)', () => {
 
   it('has one POST /v1/notifications example per channel, and every request example is accepted as it is', async () => {
     const submit = doc.paths['/v1/notifications']?.post?.requestBody?.content['application/json']?.examples ?? {};
-    const channelsCovered = new Set(Object.values(submit).flatMap((e) => (e.value as { deliveries: Array<{ channel: string }> }).deliveries.map((d) => d.channel)));
+    const channelsCovered = new Set(
+      Object.values(submit).flatMap((e) =>
+        (e.value as { deliveries: Array<{ channel: string }> }).deliveries.map((d) => d.channel),
+      ),
+    );
     expect([...channelsCovered].sort()).toEqual([...channelNames].sort());
     for (const { name, path, method, op } of operations()) {
       for (const example of examplesOf(op.requestBody?.content['application/json'])) {
-        const res = await app.inject({ method: method.toUpperCase() as 'POST', url: fill(path), payload: example as object });
+        const res = await app.inject({
+          method: method.toUpperCase() as 'POST',
+          url: fill(path),
+          payload: example as object,
+        });
         expect(res.statusCode, `${name}: ${res.body}`).toBeLessThan(300);
         if (path === '/v1/notifications/batch') expect(res.json<{ rejected: number }>().rejected, name).toBe(0);
       }
@@ -89,7 +112,16 @@ describe('OpenAPI document (/openapi.json)', () => {
       for (const [status, response] of Object.entries(op.responses)) {
         for (const example of examplesOf(response.content?.['application/json'])) {
           const code = Number(status);
-          const schema = code >= 400 && name.includes('/v1/') ? errorSchema : name === 'GET /v1/notifications/{id}' ? statusSchema : name === 'POST /v1/notifications/batch' ? batchResultSchema : name === 'POST /v1/notifications' ? acceptedSchema : undefined;
+          const schema =
+            code >= 400 && name.includes('/v1/')
+              ? errorSchema
+              : name === 'GET /v1/notifications/{id}'
+                ? statusSchema
+                : name === 'POST /v1/notifications/batch'
+                  ? batchResultSchema
+                  : name === 'POST /v1/notifications'
+                    ? acceptedSchema
+                    : undefined;
           if (schema === undefined) continue;
           expect(schema.safeParse(example).success, `${name} ${status}`).toBe(true);
           if (schema === errorSchema) expect(example, `${name} ${status}`).toMatchObject({ statusCode: code });
@@ -104,7 +136,17 @@ describe('OpenAPI document (/openapi.json)', () => {
     expect(pattern, 'from has a pattern').toBeDefined();
     expect(text).toMatch(/"replyTo":\{[^}]*"pattern":/);
     const regex = new RegExp(JSON.parse(`"${pattern}"`) as string);
-    for (const value of ['ada@example.com', 'Ada Lovelace <ada@example.com>', 'Acme <hello@acme.example>', 'ada@example', 'Ada <ada@example.com', 'Ada\r\n<ada@example.com>', '"Ada" <ada@example.com>', '<ada@example.com>', 'x@y.zz']) {
+    for (const value of [
+      'ada@example.com',
+      'Ada Lovelace <ada@example.com>',
+      'Acme <hello@acme.example>',
+      'ada@example',
+      'Ada <ada@example.com',
+      'Ada\r\n<ada@example.com>',
+      '"Ada" <ada@example.com>',
+      '<ada@example.com>',
+      'x@y.zz',
+    ]) {
       expect(regex.test(value), value).toBe(mailboxSchema.safeParse(value).success);
     }
   });

@@ -31,7 +31,12 @@ export class Submitter {
     this.hasher = new BodyHasher(deps.payloadKeyring?.derivedKeys(BODY_HASH_PURPOSE));
   }
 
-  async submit(clientId: string, idempotencyKey: string | undefined, request: NotificationRequest, traceparent?: string): Promise<Accepted> {
+  async submit(
+    clientId: string,
+    idempotencyKey: string | undefined,
+    request: NotificationRequest,
+    traceparent?: string,
+  ): Promise<Accepted> {
     // Encoded once: the same canonical JSON is hashed (keyed) and becomes the record's (sealed) payload.
     const requestJson = canonicalJson(request);
     const bodyHash = this.hasher.hashCanonical(requestJson);
@@ -63,7 +68,11 @@ export class Submitter {
   private replayOrConflict(id: string, knownHash: string, bodyHash: string, request: NotificationRequest): Accepted {
     // Cheap path first; otherwise the known hash may be under a rotated-out key or a legacy plain hash.
     if (knownHash !== bodyHash && !this.hasher.matches(knownHash, request)) {
-      throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body; use a new key for a new notification.');
+      throw new ApiError(
+        422,
+        'IDEMPOTENCY_KEY_REUSED',
+        'This Idempotency-Key was already used with a different request body; use a new key for a new notification.',
+      );
     }
     return { id, replay: true };
   }
@@ -77,25 +86,55 @@ export class Submitter {
       return typeof memo?.bodyHash === 'string' ? memo.bodyHash : undefined;
     } catch (err) {
       // Temporal unreachable: accept anyway. Ingest dedups by workflow id, so a true replay still sends once.
-      this.deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) }, notificationId: id }, 'idempotency lookup failed; relying on workflow-id dedup');
+      this.deps.logger.warn(
+        { err: { message: err instanceof Error ? err.message : String(err) }, notificationId: id },
+        'idempotency lookup failed; relying on workflow-id dedup',
+      );
       return undefined;
     }
   }
 
-  private async write(id: string, clientId: string, bodyHash: string, request: NotificationRequest, requestJson: string, traceparent?: string): Promise<void> {
-    const envelope: NotificationEnvelope = { v: ENVELOPE_VERSION, id, clientId, acceptedAt: new Date().toISOString(), bodyHash, request };
+  private async write(
+    id: string,
+    clientId: string,
+    bodyHash: string,
+    request: NotificationRequest,
+    requestJson: string,
+    traceparent?: string,
+  ): Promise<void> {
+    const envelope: NotificationEnvelope = {
+      v: ENVELOPE_VERSION,
+      id,
+      clientId,
+      acceptedAt: new Date().toISOString(),
+      bodyHash,
+      request,
+    };
     // Sealing and encoding stay outside the Kafka `try`: a failure there is a bug of ours (answered 500 and logged
     // with its real cause by the error handler), never "Kafka unavailable".
     const keyring = this.deps.payloadKeyring;
-    const seal = keyring === undefined ? undefined : (notificationId: string, r: NotificationRequest, json?: string) => sealRequest(keyring, notificationId, r, json);
+    const seal =
+      keyring === undefined
+        ? undefined
+        : (notificationId: string, r: NotificationRequest, json?: string) =>
+            sealRequest(keyring, notificationId, r, json);
     const message = encodeEnvelope(envelope, traceparent, seal, requestJson);
     try {
       await this.deps.producer.send(message);
     } catch (err) {
-      this.deps.logger.warn({ notificationId: id, err: { message: err instanceof Error ? err.message : String(err) } }, 'kafka write failed; answering 503');
-      throw new ApiError(503, 'KAFKA_UNAVAILABLE', 'Kafka did not confirm the write in time, so the notification may or may not have been stored; retry with the same Idempotency-Key, which is always safe (without a key, a retry may create a second notification).', undefined, {
-        'retry-after': '1',
-      });
+      this.deps.logger.warn(
+        { notificationId: id, err: { message: err instanceof Error ? err.message : String(err) } },
+        'kafka write failed; answering 503',
+      );
+      throw new ApiError(
+        503,
+        'KAFKA_UNAVAILABLE',
+        'Kafka did not confirm the write in time, so the notification may or may not have been stored; retry with the same Idempotency-Key, which is always safe (without a key, a retry may create a second notification).',
+        undefined,
+        {
+          'retry-after': '1',
+        },
+      );
     }
     this.cache.set(id, { bodyHash, acceptedAt: envelope.acceptedAt, clientId });
   }

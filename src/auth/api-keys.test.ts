@@ -27,7 +27,11 @@ describe('API keys', () => {
 
   it('accepts two keys of one client so keys rotate without changing ownership', () => {
     const [oldKey, newKey] = [generateApiKey(), generateApiKey()];
-    const verifier = new ApiKeyVerifier(parseApiKeys(`${formatApiKeyEntry('acme', ['send'], oldKey)},${formatApiKeyEntry('acme', ['send', 'read'], newKey)}`));
+    const verifier = new ApiKeyVerifier(
+      parseApiKeys(
+        `${formatApiKeyEntry('acme', ['send'], oldKey)},${formatApiKeyEntry('acme', ['send', 'read'], newKey)}`,
+      ),
+    );
     expect(verifier.verify(oldKey)?.scopes).toEqual(['send']);
     expect(verifier.verify(newKey)?.scopes).toEqual(['send', 'read']);
   });
@@ -46,7 +50,10 @@ describe('API keys', () => {
 
   it('keeps the cache of verified keys within its bound and still verifies evicted keys', () => {
     const keys = Array.from({ length: 5 }, () => generateApiKey());
-    const verifier = new ApiKeyVerifier(parseApiKeys(keys.map((k, i) => formatApiKeyEntry(`c${i}`, ['send'], k)).join(',')), 2);
+    const verifier = new ApiKeyVerifier(
+      parseApiKeys(keys.map((k, i) => formatApiKeyEntry(`c${i}`, ['send'], k)).join(',')),
+      2,
+    );
     for (const k of keys) verifier.verify(k);
     expect(verifier.cachedKeys).toBe(2);
     expect(keys.map((k) => verifier.verify(k)?.name)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
@@ -55,7 +62,9 @@ describe('API keys', () => {
 
   it('refuses a revoked key after rotation even though the previous key set had verified and cached it', () => {
     const [oldKey, newKey] = [generateApiKey(), generateApiKey()];
-    const before = new ApiKeyVerifier(parseApiKeys(`${formatApiKeyEntry('acme', ['send'], oldKey)},${formatApiKeyEntry('acme', ['send'], newKey)}`));
+    const before = new ApiKeyVerifier(
+      parseApiKeys(`${formatApiKeyEntry('acme', ['send'], oldKey)},${formatApiKeyEntry('acme', ['send'], newKey)}`),
+    );
     expect(before.verify(oldKey)?.name).toBe('acme');
     // Rotation done: the old key is removed from API_KEYS and the gateway builds its verifier from the new set.
     const after = new ApiKeyVerifier(parseApiKeys(formatApiKeyEntry('acme', ['send'], newKey)));

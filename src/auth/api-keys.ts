@@ -38,15 +38,22 @@ export function formatApiKeyEntry(name: string, scopes: readonly Scope[], key: s
 
 /** Validates a key name (the client id); throws with the rule when it does not fit. */
 export function assertKeyName(name: string): void {
-  if (!NAME_PATTERN.test(name)) throw new Error(`key name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-' (it becomes the client id)`);
+  if (!NAME_PATTERN.test(name))
+    throw new Error(
+      `key name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-' (it becomes the client id)`,
+    );
 }
 
 /** Parses scope names (`send|read` or `send,read`); throws naming the unknown one. */
 export function parseScopes(list: string, separator: string | RegExp): Scope[] {
-  const scopes = list.split(separator).map((s) => s.trim()).filter((s) => s.length > 0);
+  const scopes = list
+    .split(separator)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (scopes.length === 0) throw new Error(`no scopes given; use some of ${SCOPES.join(', ')}`);
   for (const scope of scopes) {
-    if (!(SCOPES as readonly string[]).includes(scope)) throw new Error(`unknown scope ${JSON.stringify(scope)}; known scopes: ${SCOPES.join(', ')}`);
+    if (!(SCOPES as readonly string[]).includes(scope))
+      throw new Error(`unknown scope ${JSON.stringify(scope)}; known scopes: ${SCOPES.join(', ')}`);
   }
   return [...new Set(scopes)] as Scope[];
 }
@@ -57,14 +64,22 @@ export function parseScopes(list: string, separator: string | RegExp): Scope[] {
  * naming the entry at fault; never echoes a digest.
  */
 export function parseApiKeys(spec: string): ApiKeyEntry[] {
-  const entries = spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (entries.length === 0) throw new Error('expected at least one `name:scope1|scope2:sha256:<hex>` entry (create one with `npm run keys -- new <name> --scopes send,read`)');
+  const entries = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (entries.length === 0)
+    throw new Error(
+      'expected at least one `name:scope1|scope2:sha256:<hex>` entry (create one with `npm run keys -- new <name> --scopes send,read`)',
+    );
   const seen = new Set<string>();
   return entries.map((entry, index) => {
     const parts = entry.split(':');
     const where = `entry ${index + 1}`;
     if (parts.length !== 4) {
-      throw new Error(`${where}: expected \`name:scope1|scope2:sha256:<hex>\` (4 colon-separated fields, got ${parts.length}); create entries with \`npm run keys -- new <name> --scopes send,read\``);
+      throw new Error(
+        `${where}: expected \`name:scope1|scope2:sha256:<hex>\` (4 colon-separated fields, got ${parts.length}); create entries with \`npm run keys -- new <name> --scopes send,read\``,
+      );
     }
     const [name = '', scopeList = '', algorithm = '', hex = ''] = parts;
     try {
@@ -78,8 +93,12 @@ export function parseApiKeys(spec: string): ApiKeyEntry[] {
     } catch (err) {
       throw new Error(`${where} (${name}): ${(err as Error).message}`);
     }
-    if (algorithm !== 'sha256') throw new Error(`${where} (${name}): hash algorithm must be sha256, got ${JSON.stringify(algorithm)}`);
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${where} (${name}): the digest must be 64 lowercase hex characters (the SHA-256 of the key, not the key itself)`);
+    if (algorithm !== 'sha256')
+      throw new Error(`${where} (${name}): hash algorithm must be sha256, got ${JSON.stringify(algorithm)}`);
+    if (!/^[0-9a-f]{64}$/.test(hex))
+      throw new Error(
+        `${where} (${name}): the digest must be 64 lowercase hex characters (the SHA-256 of the key, not the key itself)`,
+      );
     if (seen.has(hex)) throw new Error(`${where} (${name}): the same key is configured twice`);
     seen.add(hex);
     return { name, scopes, digest: Buffer.from(hex, 'hex') };

@@ -14,7 +14,11 @@ name (both work and own the same notifications), move the client to it, then rem
 
 /** `npm run keys`: creates API keys and payload keys and prints the configuration lines to paste. */
 function main(argv: string[]): number {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { scopes: { type: 'string', default: 'send,read' }, help: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { scopes: { type: 'string', default: 'send,read' }, help: { type: 'boolean', default: false } },
+  });
   const [command, ...rest] = positionals;
   if (values.help === true || command === undefined) {
     console.log(USAGE);
@@ -30,7 +34,9 @@ function main(argv: string[]): number {
       const key = existing ?? generateApiKey();
       const entry = formatApiKeyEntry(name, scopes, key);
       if (command === 'new') {
-        console.log(`API key for "${name}" (scopes: ${scopes.join(', ')}). Shown once; store it in your secret manager:\n\n  ${key}\n`);
+        console.log(
+          `API key for "${name}" (scopes: ${scopes.join(', ')}). Shown once; store it in your secret manager:\n\n  ${key}\n`,
+        );
         console.log(`Add this entry to API_KEYS (comma-separated with the others):\n\n  ${entry}\n`);
         console.log(`Use it:  curl -H 'Authorization: Bearer ${key}' …`);
       } else {
@@ -42,12 +48,16 @@ function main(argv: string[]): number {
       const [kid] = rest;
       if (kid === undefined) throw new Error(`missing <kid>\n${USAGE}`);
       const entry = generatePayloadKeyEntry(kid);
-      console.log(`Add to PAYLOAD_KEYS (keep the old keys until nothing encrypted with them is retained) and set PAYLOAD_KEY_ID=${kid}:\n\n  ${entry}`);
+      console.log(
+        `Add to PAYLOAD_KEYS (keep the old keys until nothing encrypted with them is retained) and set PAYLOAD_KEY_ID=${kid}:\n\n  ${entry}`,
+      );
       return 0;
     }
     if (command === 'webhook-secret') {
       const secret = `whsec_${randomBytes(32).toString('base64')}`;
-      console.log(`Set WEBHOOK_SIGNING_SECRET on the webhook workers and give it to your receivers (they verify webhook-signature with it):\n\n  WEBHOOK_SIGNING_SECRET=${secret}`);
+      console.log(
+        `Set WEBHOOK_SIGNING_SECRET on the webhook workers and give it to your receivers (they verify webhook-signature with it):\n\n  WEBHOOK_SIGNING_SECRET=${secret}`,
+      );
       return 0;
     }
     throw new Error(`unknown command ${JSON.stringify(command)}\n${USAGE}`);

@@ -15,9 +15,13 @@ const dir = () => mkdtempSync(join(tmpdir(), 'notify-sec-'));
 
 describe('gateway authentication settings', () => {
   it('refuses to start without API_KEYS unless AUTH_DISABLED=true, naming both fixes', () => {
-    expect(() => gatewayAuthSettings(loadConfig({}))).toThrow(/set API_KEYS .*npm run keys -- new.*AUTH_DISABLED=true/s);
+    expect(() => gatewayAuthSettings(loadConfig({}))).toThrow(
+      /set API_KEYS .*npm run keys -- new.*AUTH_DISABLED=true/s,
+    );
     expect(() => gatewayAuthSettings(loadConfig({ NOTIFY_ENV: 'production' }))).toThrow(/API_KEYS/);
-    expect(gatewayAuthSettings(loadConfig({ AUTH_DISABLED: 'true', NOTIFY_ENV: 'production' }))).toEqual({ disabled: true });
+    expect(gatewayAuthSettings(loadConfig({ AUTH_DISABLED: 'true', NOTIFY_ENV: 'production' }))).toEqual({
+      disabled: true,
+    });
   });
 });
 
@@ -41,8 +45,12 @@ describe('development keys', () => {
 
   it('refuses production without PAYLOAD_KEYS and uses PAYLOAD_KEYS when set', () => {
     const file = join(dir(), 'dev-payload-key');
-    expect(() => resolvePayloadKeyring({ NOTIFY_ENV: 'production' }, file)).toThrow(/PAYLOAD_KEYS is required when NOTIFY_ENV=production/);
-    expect(resolvePayloadKeyring({ NOTIFY_ENV: 'production', PAYLOAD_KEYS: generatePayloadKeyEntry('prod1') }, file)).toMatchObject({ source: 'config', keyring: { currentKeyId: 'prod1' } });
+    expect(() => resolvePayloadKeyring({ NOTIFY_ENV: 'production' }, file)).toThrow(
+      /PAYLOAD_KEYS is required when NOTIFY_ENV=production/,
+    );
+    expect(
+      resolvePayloadKeyring({ NOTIFY_ENV: 'production', PAYLOAD_KEYS: generatePayloadKeyEntry('prod1') }, file),
+    ).toMatchObject({ source: 'config', keyring: { currentKeyId: 'prod1' } });
   });
 });
 

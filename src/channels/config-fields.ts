@@ -21,7 +21,9 @@ export function boolSetting(defaultValue: boolean) {
       (v) => (typeof v === 'boolean' ? String(v) : v),
       z
         .string({ error: message })
-        .refine((v) => TRUE_WORDS.includes(v.toLowerCase()) || FALSE_WORDS.includes(v.toLowerCase()), { error: message })
+        .refine((v) => TRUE_WORDS.includes(v.toLowerCase()) || FALSE_WORDS.includes(v.toLowerCase()), {
+          error: message,
+        })
         .transform((v) => TRUE_WORDS.includes(v.toLowerCase())),
     )
     .default(defaultValue);

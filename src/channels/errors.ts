@@ -50,11 +50,7 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
  * Classifies an HTTP response status the way every HTTP-based channel must:
  * 408, 429 and 5xx are transient; any other 4xx is permanent.
  */
-export function errorForHttpStatus(
-  status: number,
-  message: string,
-  retryAfter?: string | null,
-): DeliveryError {
+export function errorForHttpStatus(status: number, message: string, retryAfter?: string | null): DeliveryError {
   if (status === 408 || status === 429 || status >= 500) {
     return new TransientDeliveryError(message, { code: status, retryAfterMs: parseRetryAfter(retryAfter) });
   }

@@ -45,12 +45,22 @@ export async function postForAnswer(
   try {
     const response =
       options.lookup === undefined
-        ? await fetch(url, { method: 'POST', headers: init.headers, body: init.body, redirect: 'manual', signal: deadline.signal }).then(async (r) => ({ status: r.status, headers: r.headers, text: await r.text() }))
+        ? await fetch(url, {
+            method: 'POST',
+            headers: init.headers,
+            body: init.body,
+            redirect: 'manual',
+            signal: deadline.signal,
+          }).then(async (r) => ({ status: r.status, headers: r.headers, text: await r.text() }))
         : await postWithLookup(url, init, deadline.signal, options.lookup, options.agents);
     const { text } = response;
     const answer: HttpAnswer = { status: response.status, headers: response.headers, text, json: parseJson(text) };
     if (response.status >= 200 && response.status < 300) return answer;
-    throw errorForHttpStatus(response.status, `${what} answered HTTP ${response.status}: ${describeBody(answer)}`, response.headers.get('retry-after'));
+    throw errorForHttpStatus(
+      response.status,
+      `${what} answered HTTP ${response.status}: ${describeBody(answer)}`,
+      response.headers.get('retry-after'),
+    );
   } catch (err) {
     if (err instanceof DeliveryError) throw err;
     if (deadline.signal.aborted) throw deadline.error(err);
@@ -65,13 +75,26 @@ export async function postForAnswer(
  * the lookup raises (a PermanentDeliveryError) is what the returned promise rejects with.
  */
 export function fetchWithLookup(lookup: LookupFunction, agents?: { http: HttpAgent; https: HttpsAgent }) {
-  return async (url: string | URL, init?: { method?: string; headers?: Record<string, string>; body?: unknown; signal?: AbortSignal }): Promise<Response> => {
+  return async (
+    url: string | URL,
+    init?: { method?: string; headers?: Record<string, string>; body?: unknown; signal?: AbortSignal },
+  ): Promise<Response> => {
     if ((init?.method ?? 'GET').toUpperCase() !== 'POST' || typeof init?.body !== 'string') {
       throw new TypeError('fetchWithLookup only sends POST requests with a string body');
     }
-    const answer = await postWithLookup(String(url), { headers: init.headers ?? {}, body: init.body }, init.signal, lookup, agents);
+    const answer = await postWithLookup(
+      String(url),
+      { headers: init.headers ?? {}, body: init.body },
+      init.signal,
+      lookup,
+      agents,
+    );
     const nullBody = [204, 205, 304].includes(answer.status);
-    return new Response(nullBody ? null : answer.text, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+    return new Response(nullBody ? null : answer.text, {
+      status: answer.status,
+      statusText: answer.statusText,
+      headers: answer.headers,
+    });
   };
 }
 
@@ -88,18 +111,33 @@ function postWithLookup(
     const secure = target.protocol === 'https:';
     const send = secure ? httpsRequest : httpRequest;
     const agent = agents === undefined ? undefined : secure ? agents.https : agents.http;
-    const request = send(target, { method: 'POST', headers: { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) }, lookup, ...(signal !== undefined ? { signal } : {}), ...(agent !== undefined ? { agent } : {}) }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () => {
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(response.headers)) {
-          for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
-        }
-        resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', headers, text: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
+    const request = send(
+      target,
+      {
+        method: 'POST',
+        headers: { ...init.headers, 'Content-Length': String(Buffer.byteLength(init.body)) },
+        lookup,
+        ...(signal !== undefined ? { signal } : {}),
+        ...(agent !== undefined ? { agent } : {}),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(response.headers)) {
+            for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
+          }
+          resolve({
+            status: response.statusCode ?? 0,
+            statusText: response.statusMessage ?? '',
+            headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      },
+    );
     request.on('error', reject);
     request.end(init.body);
   });
@@ -121,7 +159,10 @@ export function describeBody(answer: Pick<HttpAnswer, 'text' | 'json'>): string 
   if (json !== null && typeof json === 'object') {
     const o = json as Record<string, unknown>;
     const message = o.message ?? o.error ?? o.error_description ?? o.detail;
-    if (typeof message === 'string') return truncate(typeof o.code === 'number' || typeof o.code === 'string' ? `${message} (code ${String(o.code)})` : message);
+    if (typeof message === 'string')
+      return truncate(
+        typeof o.code === 'number' || typeof o.code === 'string' ? `${message} (code ${String(o.code)})` : message,
+      );
   }
   return truncate(answer.text.replace(/\s+/g, ' ').trim() || '(empty body)');
 }

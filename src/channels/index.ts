@@ -3,7 +3,13 @@ export { channelNames, channelRegistry, deliverySchema, getChannel } from './reg
 export type { DeliveryInput, DeliveryObjectSchema } from './registry.js';
 export { defineChannel } from './types.js';
 export type { ChannelDefinition, ChannelDeps, ChannelSender, SendContext, SendResult } from './types.js';
-export { DeliveryError, errorForHttpStatus, parseRetryAfter, PermanentDeliveryError, TransientDeliveryError } from './errors.js';
+export {
+  DeliveryError,
+  errorForHttpStatus,
+  parseRetryAfter,
+  PermanentDeliveryError,
+  TransientDeliveryError,
+} from './errors.js';
 export { startDeadline, raceDeadline } from './deadline.js';
 export type { Deadline } from './deadline.js';
 export { describeBody, fetchWithLookup, idempotencyHeaders, networkMessage, parseJson, postForAnswer } from './http.js';

@@ -58,7 +58,12 @@ function splitCidr(cidr: string): [string, number] {
   if (family === 0) throw new Error(`${cidr} is not an IP network; write it like 10.0.0.0/8, 127.0.0.1 or fd00::/8`);
   const max = family === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (prefixText !== undefined && !/^\d+$/.test(prefixText))) {
+  if (
+    !Number.isInteger(prefix) ||
+    prefix < 0 ||
+    prefix > max ||
+    (prefixText !== undefined && !/^\d+$/.test(prefixText))
+  ) {
     throw new Error(`${cidr}: the prefix length must be 0-${max}`);
   }
   return [net, prefix];
@@ -158,9 +163,11 @@ export class NetworkPolicy {
         } catch (refused) {
           return callback(refused as NodeJS.ErrnoException, '', 4);
         }
-        if (options.all === true) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        if (options.all === true)
+          return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
         const first = addresses[0];
-        if (first === undefined) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 4);
+        if (first === undefined)
+          return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 4);
         return callback(null, first.address, first.family);
       });
     };

@@ -12,11 +12,21 @@ describe('channel registry', () => {
   });
 
   it('validates a delivery with the named channel’s schemas', () => {
-    expect(deliverySchema.safeParse({ channel: 'email', to: 'ada@example.com', content: { subject: 'Hi', text: 'Hello' } }).success).toBe(true);
+    expect(
+      deliverySchema.safeParse({ channel: 'email', to: 'ada@example.com', content: { subject: 'Hi', text: 'Hello' } })
+        .success,
+    ).toBe(true);
     const wrongShape = deliverySchema.safeParse({ channel: 'sms', to: 'ada@example.com', content: { body: 'x' } });
     expect(wrongShape.success).toBe(false);
     expect(wrongShape.error?.issues[0]?.path).toEqual(['to']);
-    expect(deliverySchema.safeParse({ channel: 'email', to: 'ada@example.com', content: { subject: 'Hi', text: 'x' }, extra: 1 }).success).toBe(false);
+    expect(
+      deliverySchema.safeParse({
+        channel: 'email',
+        to: 'ada@example.com',
+        content: { subject: 'Hi', text: 'x' },
+        extra: 1,
+      }).success,
+    ).toBe(false);
   });
 
   it('names the known channels when the channel is unknown or missing', () => {

@@ -9,17 +9,14 @@ import type { ChannelDefinition } from './types.js';
  * Every channel the system knows, one line each. Adding a channel = a folder under src/channels/ plus one line here;
  * config (env vars), API validation, OpenAPI and workers are all derived from this list.
  */
-export const channelRegistry = [
-  emailChannel,
-  smsChannel,
-  slackChannel,
-  webhookChannel,
-] as const;
+export const channelRegistry = [emailChannel, smsChannel, slackChannel, webhookChannel] as const;
 
 /** Names of the registered channels, in registry order. */
 export const channelNames: readonly string[] = channelRegistry.map((c) => c.name);
 
-const byName = new Map<string, ChannelDefinition>(channelRegistry.map((c) => [c.name, c as unknown as ChannelDefinition]));
+const byName = new Map<string, ChannelDefinition>(
+  channelRegistry.map((c) => [c.name, c as unknown as ChannelDefinition]),
+);
 
 /** The channel called `name`, or undefined when no such channel is registered. */
 export function getChannel(name: string): ChannelDefinition | undefined {
@@ -27,7 +24,10 @@ export function getChannel(name: string): ChannelDefinition | undefined {
 }
 
 /** Schema of one delivery of a given channel: `{ channel, to, content }`. */
-export type DeliveryObjectSchema = z.ZodObject<{ channel: z.ZodLiteral<string>; to: z.ZodOptional<z.ZodType>; content: z.ZodType }, z.core.$strict>;
+export type DeliveryObjectSchema = z.ZodObject<
+  { channel: z.ZodLiteral<string>; to: z.ZodOptional<z.ZodType>; content: z.ZodType },
+  z.core.$strict
+>;
 
 function deliveryObject(channel: ChannelDefinition): DeliveryObjectSchema {
   return z
@@ -49,7 +49,10 @@ const known = channelNames.join(', ');
  */
 export const deliverySchema = z.discriminatedUnion(
   'channel',
-  channelRegistry.map((c) => deliveryObject(c as unknown as ChannelDefinition)) as unknown as [DeliveryObjectSchema, ...DeliveryObjectSchema[]],
+  channelRegistry.map((c) => deliveryObject(c as unknown as ChannelDefinition)) as unknown as [
+    DeliveryObjectSchema,
+    ...DeliveryObjectSchema[],
+  ],
   {
     error: (issue) => {
       if (issue.code !== 'invalid_union') return undefined;

@@ -66,7 +66,10 @@ export const appSchema = z.object({
       }
     })
     .optional(),
-  PAYLOAD_KEY_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"').optional(),
+  PAYLOAD_KEY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"')
+    .optional(),
 
   KAFKA_BROKERS: csv.optional(),
   KAFKA_CLIENT_ID: z.string().default('notify'),
@@ -88,7 +91,10 @@ export const appSchema = z.object({
    * PostgreSQL for what notify remembers beyond one workflow (postgres://user:password@host:port/db). When unset,
    * the embedded development server (`npm start`, `npm run infra`) is used.
    */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
   /** Connections per process in the PostgreSQL pool (gateway and each worker process). */
   DATABASE_POOL_MAX: int(10, 1, 1_000),
   /** Notification categories recipients are opted out of until they opt in (operator default), comma-separated. */
@@ -96,7 +102,10 @@ export const appSchema = z.object({
   /** Categories that bypass quiet hours (sent at once, e.g. security alerts), comma-separated. */
   URGENT_CATEGORIES: csv.default(['urgent', 'security']),
   TEMPORAL_NAMESPACE: z.string().min(1).default('notify'),
-  TEMPORAL_TASK_QUEUE_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('notify'),
+  TEMPORAL_TASK_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/)
+    .default('notify'),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   TEMPORAL_START_TIMEOUT_MS: int(10_000, 100),
   /**
@@ -155,4 +164,3 @@ export const appSchema = z.object({
   TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
 });
-

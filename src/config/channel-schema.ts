@@ -51,7 +51,10 @@ export function formatIssues(error: z.ZodError, nameOf: (path: PropertyKey[]) =>
  * Parses every registered channel's settings from `env`: the common ones (`channelCommonSchema`) and the channel's
  * own `configSchema` (key `fooBar` from `<CHANNEL>_FOO_BAR`). Returns the parsed channels and the issues found.
  */
-export function parseChannelConfigs(env: Record<string, string | undefined>): { channels: Record<string, ChannelRuntimeConfig>; issues: string[] } {
+export function parseChannelConfigs(env: Record<string, string | undefined>): {
+  channels: Record<string, ChannelRuntimeConfig>;
+  issues: string[];
+} {
   const issues: string[] = [];
   const channels: Record<string, ChannelRuntimeConfig> = {};
   for (const channel of channelRegistry) {

@@ -7,9 +7,22 @@ import { devInfraSchema } from './dev-infra-schema.js';
 
 describe('loadConfig', () => {
   it('parses every boolean setting with the same words, case-insensitively', () => {
-    for (const [word, value] of [['true', true], ['YES', true], ['1', true], ['On', true], ['false', false], ['no', false], ['0', false], ['OFF', false]] as const) {
+    for (const [word, value] of [
+      ['true', true],
+      ['YES', true],
+      ['1', true],
+      ['On', true],
+      ['false', false],
+      ['no', false],
+      ['0', false],
+      ['OFF', false],
+    ] as const) {
       const config = loadConfig({ KAFKA_SSL: word, AUTH_DISABLED: word, EMAIL_SECURE: word });
-      expect([config.KAFKA_SSL, config.AUTH_DISABLED, config.channels.email?.settings.secure]).toEqual([value, value, value]);
+      expect([config.KAFKA_SSL, config.AUTH_DISABLED, config.channels.email?.settings.secure]).toEqual([
+        value,
+        value,
+        value,
+      ]);
     }
   });
 
@@ -40,7 +53,13 @@ describe('loadConfig', () => {
     expect(infra).toContain('KAFKA_PORT');
     expect(app).not.toContain('KAFKA_PORT');
     const known = knownEnvVars();
-    for (const name of [...app, ...infra, 'EMAIL_HOST', ...Object.keys(channelCommonSchema.shape).map((k) => `EMAIL_${k}`)]) expect(known).toContain(name);
+    for (const name of [
+      ...app,
+      ...infra,
+      'EMAIL_HOST',
+      ...Object.keys(channelCommonSchema.shape).map((k) => `EMAIL_${k}`),
+    ])
+      expect(known).toContain(name);
     expect(Object.keys(emailChannel.configSchema.shape)).toContain('host');
   });
 });

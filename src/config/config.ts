@@ -54,7 +54,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (base.success) issues.push(...payloadKeyIssues(base.data));
   if (base.success) {
     const unknown = (base.data.DISABLED_CHANNELS ?? []).filter((c) => !channelRegistry.some((r) => r.name === c));
-    if (unknown.length > 0) issues.push(`DISABLED_CHANNELS: unknown channel(s) ${unknown.join(', ')}; known: ${channelRegistry.map((c) => c.name).join(', ')}`);
+    if (unknown.length > 0)
+      issues.push(
+        `DISABLED_CHANNELS: unknown channel(s) ${unknown.join(', ')}; known: ${channelRegistry.map((c) => c.name).join(', ')}`,
+      );
   }
   if (issues.length > 0 || !base.success) throw new ConfigError(issues);
   return { ...base.data, channels };
@@ -68,10 +71,12 @@ export function developmentChannelSettings(config: AppConfig, channels: readonly
   const disabled = new Set(config.DISABLED_CHANNELS ?? []);
   const issues: string[] = [];
   for (const name of channels) {
-    const channel = channelRegistry.find((c) => c.name === name) as { developmentSettings?: (settings: never) => Array<{ key: string; problem: string }> } | undefined;
+    const channel = channelRegistry.find((c) => c.name === name) as
+      { developmentSettings?: (settings: never) => Array<{ key: string; problem: string }> } | undefined;
     const settings = config.channels[name]?.settings;
     if (disabled.has(name) || channel?.developmentSettings === undefined || settings === undefined) continue;
-    for (const s of channel.developmentSettings(settings as never)) issues.push(`${name.toUpperCase()}_${toEnvKey(s.key)}: ${s.problem}`);
+    for (const s of channel.developmentSettings(settings as never))
+      issues.push(`${name.toUpperCase()}_${toEnvKey(s.key)}: ${s.problem}`);
   }
   return issues;
 }
@@ -94,8 +99,15 @@ export function assertProductionChannelSettings(config: AppConfig, channels: rea
 function payloadKeyIssues(base: BaseConfig): string[] {
   if (base.PAYLOAD_KEYS === undefined) return [];
   const ids = [...parsePayloadKeys(base.PAYLOAD_KEYS).keys()];
-  if (base.PAYLOAD_KEY_ID === undefined) return ids.length > 1 ? [`PAYLOAD_KEY_ID: several PAYLOAD_KEYS are configured (${ids.join(', ')}); set PAYLOAD_KEY_ID to the one that encrypts new data`] : [];
-  return ids.includes(base.PAYLOAD_KEY_ID) ? [] : [`PAYLOAD_KEY_ID: ${base.PAYLOAD_KEY_ID} is not among PAYLOAD_KEYS (${ids.join(', ')})`];
+  if (base.PAYLOAD_KEY_ID === undefined)
+    return ids.length > 1
+      ? [
+          `PAYLOAD_KEY_ID: several PAYLOAD_KEYS are configured (${ids.join(', ')}); set PAYLOAD_KEY_ID to the one that encrypts new data`,
+        ]
+      : [];
+  return ids.includes(base.PAYLOAD_KEY_ID)
+    ? []
+    : [`PAYLOAD_KEY_ID: ${base.PAYLOAD_KEY_ID} is not among PAYLOAD_KEYS (${ids.join(', ')})`];
 }
 
 /** Names of every environment variable the application reads (used by the docker-compose consistency test). */
@@ -116,7 +128,10 @@ export function resolveEndpoints(config: AppConfig): { kafkaBrokers: string[]; t
  * this process's environment, overridden by `overrides`. Lives here because
  * this is the only module that touches `process.env`.
  */
-export function childEnvironment(overrides: Record<string, string>, defaults: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function childEnvironment(
+  overrides: Record<string, string>,
+  defaults: Record<string, string> = {},
+): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
   return { ...defaults, ...inherited, ...overrides };
 }

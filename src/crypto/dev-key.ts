@@ -23,12 +23,21 @@ export function ensureDevPayloadKey(file: string): string {
  * The keyring for this process: PAYLOAD_KEYS / PAYLOAD_KEY_ID when set; otherwise, outside production, the
  * development key kept in `devKeyFile` (under .notify/). Production without PAYLOAD_KEYS is refused with the fix.
  */
-export function resolvePayloadKeyring(settings: PayloadKeySettings, devKeyFile: string): { keyring: PayloadKeyring; source: 'config' | 'dev-file' } {
-  if (settings.PAYLOAD_KEYS !== undefined) return { keyring: PayloadKeyring.fromSpec(settings.PAYLOAD_KEYS, settings.PAYLOAD_KEY_ID), source: 'config' };
+export function resolvePayloadKeyring(
+  settings: PayloadKeySettings,
+  devKeyFile: string,
+): { keyring: PayloadKeyring; source: 'config' | 'dev-file' } {
+  if (settings.PAYLOAD_KEYS !== undefined)
+    return { keyring: PayloadKeyring.fromSpec(settings.PAYLOAD_KEYS, settings.PAYLOAD_KEY_ID), source: 'config' };
   if (settings.NOTIFY_ENV === 'production') {
-    throw new Error('PAYLOAD_KEYS is required when NOTIFY_ENV=production (personal data in Temporal and Kafka is encrypted with it); generate a key with `npm run keys -- payload-key <kid>`.');
+    throw new Error(
+      'PAYLOAD_KEYS is required when NOTIFY_ENV=production (personal data in Temporal and Kafka is encrypted with it); generate a key with `npm run keys -- payload-key <kid>`.',
+    );
   }
-  return { keyring: PayloadKeyring.fromSpec(ensureDevPayloadKey(devKeyFile), settings.PAYLOAD_KEY_ID), source: 'dev-file' };
+  return {
+    keyring: PayloadKeyring.fromSpec(ensureDevPayloadKey(devKeyFile), settings.PAYLOAD_KEY_ID),
+    source: 'dev-file',
+  };
 }
 
 /** Where the development payload key lives: `<NOTIFY_HOME or .notify>/dev-payload-key`. */

@@ -41,7 +41,10 @@ describe('PayloadKeyring', () => {
 describe('AesGcmPayloadCodec', () => {
   it('encrypts a payload so neither data nor metadata shows, and decodes it back exactly', async () => {
     const codec = new AesGcmPayloadCodec(PayloadKeyring.fromSpec(k1));
-    const payload = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"to":"ada@example.com"}') };
+    const payload = {
+      metadata: { encoding: Buffer.from('json/plain') },
+      data: Buffer.from('{"to":"ada@example.com"}'),
+    };
     const [encoded] = await codec.encode([payload]);
     expect(text(encoded?.metadata?.encoding)).toBe(ENCRYPTED_ENCODING);
     expect(text(encoded?.metadata?.[KEY_ID_METADATA])).toBe('k1');
@@ -59,24 +62,46 @@ describe('AesGcmPayloadCodec', () => {
 });
 
 describe('Kafka envelope sealing', () => {
-  const request: NotificationRequest = { routing: 'all', deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hi', text: 'Secret body' } }] };
+  const request: NotificationRequest = {
+    routing: 'all',
+    deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hi', text: 'Secret body' } }],
+  };
   const id = 'ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e5f';
-  const envelope = { v: 1, id, clientId: 'acme', acceptedAt: new Date().toISOString(), bodyHash: hashRequest(request), request };
+  const envelope = {
+    v: 1,
+    id,
+    clientId: 'acme',
+    acceptedAt: new Date().toISOString(),
+    bodyHash: hashRequest(request),
+    request,
+  };
 
   it('writes records without recipients or content, which ingest decrypts and validates', () => {
     const keyring = PayloadKeyring.fromSpec(k1);
     const record = encodeEnvelope(envelope, undefined, (nid, r) => sealRequest(keyring, nid, r));
     expect(record.value).not.toContain('ada@example.com');
     expect(record.value).not.toContain('Secret body');
-    const classified = classifyRecord({ key: Buffer.from(record.key), value: Buffer.from(record.value) }, 1 << 20, keyring);
+    const classified = classifyRecord(
+      { key: Buffer.from(record.key), value: Buffer.from(record.value) },
+      1 << 20,
+      keyring,
+    );
     expect(classified.kind).toBe('valid');
     expect(classified.kind === 'valid' ? classified.envelope.request : undefined).toEqual(request);
   });
 
   it('dead-letters a record whose key is not configured, naming PAYLOAD_KEYS', () => {
     const record = encodeEnvelope(envelope, undefined, (nid, r) => sealRequest(PayloadKeyring.fromSpec(k2), nid, r));
-    const classified = classifyRecord({ key: Buffer.from(record.key), value: Buffer.from(record.value) }, 1 << 20, PayloadKeyring.fromSpec(k1));
-    expect(classified).toMatchObject({ kind: 'poison', reason: 'undecryptable', error: expect.stringMatching(/PAYLOAD_KEYS/) as unknown });
+    const classified = classifyRecord(
+      { key: Buffer.from(record.key), value: Buffer.from(record.value) },
+      1 << 20,
+      PayloadKeyring.fromSpec(k1),
+    );
+    expect(classified).toMatchObject({
+      kind: 'poison',
+      reason: 'undecryptable',
+      error: expect.stringMatching(/PAYLOAD_KEYS/) as unknown,
+    });
   });
 
   it('refuses a sealed request moved into another notification id', () => {
@@ -87,6 +112,12 @@ describe('Kafka envelope sealing', () => {
 
   it('still accepts plaintext records written before encryption was enabled', () => {
     const record = encodeEnvelope(envelope);
-    expect(classifyRecord({ key: Buffer.from(record.key), value: Buffer.from(record.value) }, 1 << 20, PayloadKeyring.fromSpec(k1)).kind).toBe('valid');
+    expect(
+      classifyRecord(
+        { key: Buffer.from(record.key), value: Buffer.from(record.value) },
+        1 << 20,
+        PayloadKeyring.fromSpec(k1),
+      ).kind,
+    ).toBe('valid');
   });
 });

@@ -34,17 +34,24 @@ export class DecryptionError extends Error {
  */
 export function parsePayloadKeys(spec: string): Map<string, Buffer> {
   const keys = new Map<string, Buffer>();
-  const entries = spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const entries = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (entries.length === 0) throw new Error('expected at least one `kid:<base64 32 bytes>` entry');
   entries.forEach((entry, index) => {
     const colon = entry.indexOf(':');
     const kid = colon < 0 ? '' : entry.slice(0, colon);
     if (!KEY_ID_PATTERN.test(kid)) {
-      throw new Error(`entry ${index + 1}: expected \`kid:<base64 32 bytes>\` with a key id of letters, digits, '.', '_' or '-' (generate one with \`npm run keys -- payload-key <kid>\`)`);
+      throw new Error(
+        `entry ${index + 1}: expected \`kid:<base64 32 bytes>\` with a key id of letters, digits, '.', '_' or '-' (generate one with \`npm run keys -- payload-key <kid>\`)`,
+      );
     }
     const material = Buffer.from(entry.slice(colon + 1), 'base64');
     if (material.length !== KEY_BYTES) {
-      throw new Error(`key ${kid}: must be ${KEY_BYTES} bytes of base64 (got ${material.length}); generate one with \`npm run keys -- payload-key ${kid}\``);
+      throw new Error(
+        `key ${kid}: must be ${KEY_BYTES} bytes of base64 (got ${material.length}); generate one with \`npm run keys -- payload-key ${kid}\``,
+      );
     }
     if (keys.has(kid)) throw new Error(`key id ${kid} appears twice`);
     keys.set(kid, material);
@@ -54,7 +61,8 @@ export function parsePayloadKeys(spec: string): Map<string, Buffer> {
 
 /** A new random `kid:<base64>` entry for PAYLOAD_KEYS. */
 export function generatePayloadKeyEntry(keyId: string): string {
-  if (!KEY_ID_PATTERN.test(keyId)) throw new Error(`key id ${JSON.stringify(keyId)} must be 1-64 letters, digits, '.', '_' or '-'`);
+  if (!KEY_ID_PATTERN.test(keyId))
+    throw new Error(`key id ${JSON.stringify(keyId)} must be 1-64 letters, digits, '.', '_' or '-'`);
   return `${keyId}:${randomBytes(KEY_BYTES).toString('base64')}`;
 }
 
@@ -75,8 +83,14 @@ export class PayloadKeyring {
   private readonly currentKey: KeyObject;
   private ivOffset = 0;
 
-  constructor(keys: ReadonlyMap<string, Buffer>, readonly currentKeyId: string) {
-    if (!keys.has(currentKeyId)) throw new Error(`current key id ${currentKeyId} is not among the configured keys (${[...keys.keys()].join(', ')})`);
+  constructor(
+    keys: ReadonlyMap<string, Buffer>,
+    readonly currentKeyId: string,
+  ) {
+    if (!keys.has(currentKeyId))
+      throw new Error(
+        `current key id ${currentKeyId} is not among the configured keys (${[...keys.keys()].join(', ')})`,
+      );
     for (const [kid, key] of keys) {
       if (key.length !== KEY_BYTES) throw new Error(`key ${kid} must be ${KEY_BYTES} bytes`);
     }
@@ -88,7 +102,8 @@ export class PayloadKeyring {
   static fromSpec(spec: string, currentKeyId?: string): PayloadKeyring {
     const keys = parsePayloadKeys(spec);
     const current = currentKeyId ?? (keys.size === 1 ? [...keys.keys()][0] : undefined);
-    if (current === undefined) throw new Error('several keys are configured: set PAYLOAD_KEY_ID to the one that encrypts new data');
+    if (current === undefined)
+      throw new Error('several keys are configured: set PAYLOAD_KEY_ID to the one that encrypts new data');
     return new PayloadKeyring(keys, current);
   }
 
@@ -98,7 +113,10 @@ export class PayloadKeyring {
    */
   derivedKeys(purpose: string): Array<{ keyId: string; key: Buffer }> {
     const ids = [this.currentKeyId, ...this.keyIds.filter((id) => id !== this.currentKeyId)];
-    return ids.map((keyId) => ({ keyId, key: Buffer.from(hkdfSync('sha256', this.keys.get(keyId) as Buffer, Buffer.alloc(0), purpose, KEY_BYTES)) }));
+    return ids.map((keyId) => ({
+      keyId,
+      key: Buffer.from(hkdfSync('sha256', this.keys.get(keyId) as Buffer, Buffer.alloc(0), purpose, KEY_BYTES)),
+    }));
   }
 
   /** Key ids this keyring can decrypt. */
@@ -130,16 +148,24 @@ export class PayloadKeyring {
   open(sealed: Sealed, aad?: Uint8Array): Buffer {
     const key = this.keys.get(sealed.keyId);
     if (key === undefined) {
-      throw new DecryptionError(`data was encrypted with key id ${JSON.stringify(sealed.keyId)}, which is not in PAYLOAD_KEYS (configured: ${this.keyIds.join(', ')}); add that key back to decrypt it`);
+      throw new DecryptionError(
+        `data was encrypted with key id ${JSON.stringify(sealed.keyId)}, which is not in PAYLOAD_KEYS (configured: ${this.keyIds.join(', ')}); add that key back to decrypt it`,
+      );
     }
-    if (sealed.iv.length !== IV_BYTES || sealed.ciphertext.length < TAG_BYTES) throw new DecryptionError('encrypted data is truncated or malformed');
+    if (sealed.iv.length !== IV_BYTES || sealed.ciphertext.length < TAG_BYTES)
+      throw new DecryptionError('encrypted data is truncated or malformed');
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv, { authTagLength: TAG_BYTES });
     if (aad !== undefined) decipher.setAAD(aad);
     decipher.setAuthTag(sealed.ciphertext.subarray(sealed.ciphertext.length - TAG_BYTES));
     try {
-      return Buffer.concat([decipher.update(sealed.ciphertext.subarray(0, sealed.ciphertext.length - TAG_BYTES)), decipher.final()]);
+      return Buffer.concat([
+        decipher.update(sealed.ciphertext.subarray(0, sealed.ciphertext.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
     } catch {
-      throw new DecryptionError(`authentication failed for data encrypted with key id ${sealed.keyId}: the key material differs from the one that encrypted it, or the data was altered`);
+      throw new DecryptionError(
+        `authentication failed for data encrypted with key id ${sealed.keyId}: the key material differs from the one that encrypted it, or the data was altered`,
+      );
     }
   }
 }

@@ -47,11 +47,17 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     return Promise.resolve(
       payloads.map((payload) => {
         const encoding = payload.metadata?.encoding;
-        if (encoding === undefined || encoding === null || fromUtf8.decode(encoding) !== ENCRYPTED_ENCODING) return payload;
+        if (encoding === undefined || encoding === null || fromUtf8.decode(encoding) !== ENCRYPTED_ENCODING)
+          return payload;
         const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
-        if (keyIdBytes === undefined || keyIdBytes === null) throw new Error(`encrypted payload has no ${KEY_ID_METADATA} metadata`);
+        if (keyIdBytes === undefined || keyIdBytes === null)
+          throw new Error(`encrypted payload has no ${KEY_ID_METADATA} metadata`);
         const data = Buffer.from(payload.data ?? new Uint8Array());
-        const plain = this.keyring.open({ keyId: fromUtf8.decode(keyIdBytes), iv: data.subarray(0, IV_BYTES), ciphertext: data.subarray(IV_BYTES) });
+        const plain = this.keyring.open({
+          keyId: fromUtf8.decode(keyIdBytes),
+          iv: data.subarray(0, IV_BYTES),
+          ciphertext: data.subarray(IV_BYTES),
+        });
         return temporal.api.common.v1.Payload.decode(plain);
       }),
     );

@@ -36,7 +36,9 @@ describe('migrations', () => {
     const applied = await Promise.all(racers.map((pool) => migrate(pool)));
     const all = loadMigrations().map((m) => m.version);
     expect(applied.flat().sort()).toEqual(all);
-    const { rows } = await racers[0]!.query<{ version: number }>('SELECT version FROM notify_migrations ORDER BY version');
+    const { rows } = await racers[0]!.query<{ version: number }>(
+      'SELECT version FROM notify_migrations ORDER BY version',
+    );
     expect(rows.map((r) => r.version)).toEqual(all);
     expect(await migrate(racers[0]!)).toEqual([]);
   });
@@ -49,7 +51,9 @@ describe('migrations', () => {
     writeFileSync(join(dir, '001_ok.sql'), 'CREATE TABLE a (id int);');
     writeFileSync(join(dir, '002_broken.sql'), 'CREATE TABLE b (id int); SELECT * FROM no_such_table;');
     await expect(migrate(pool, loadMigrations(dir))).rejects.toThrow(/no_such_table/);
-    const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('a', 'b', 'notify_migrations')");
+    const { rows } = await pool.query<{ n: string }>(
+      "SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('a', 'b', 'notify_migrations')",
+    );
     expect(rows[0]?.n).toBe('0');
   });
 

@@ -28,7 +28,8 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     })
     .sort((a, b) => a.version - b.version);
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`Migrations must be numbered 1, 2, 3… without gaps; found ${m.version} at position ${i + 1}`);
+    if (m.version !== i + 1)
+      throw new Error(`Migrations must be numbered 1, 2, 3… without gaps; found ${m.version} at position ${i + 1}`);
   });
   return migrations;
 }
@@ -43,8 +44,12 @@ export async function migrate(pool: pg.Pool, migrations: Migration[] = loadMigra
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    await client.query('CREATE TABLE IF NOT EXISTS notify_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
-    const done = new Set((await client.query<{ version: number }>('SELECT version FROM notify_migrations')).rows.map((r) => r.version));
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS notify_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set(
+      (await client.query<{ version: number }>('SELECT version FROM notify_migrations')).rows.map((r) => r.version),
+    );
     const applied: number[] = [];
     for (const m of migrations) {
       if (done.has(m.version)) continue;
@@ -71,7 +76,10 @@ export async function migrateWhenReachable(pool: pg.Pool, logger: Logger, retryM
     const applied = await migrate(pool);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
   } catch (err) {
-    logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, `database not ready; migrating again in ${retryMs} ms`);
+    logger.warn(
+      { err: { message: err instanceof Error ? err.message : String(err) } },
+      `database not ready; migrating again in ${retryMs} ms`,
+    );
     setTimeout(() => void migrateWhenReachable(pool, logger, retryMs), retryMs).unref();
   }
 }

@@ -20,7 +20,9 @@ export function resolveDatabaseUrl(config: DatabaseConfig): string {
   if (config.DATABASE_URL !== undefined) return config.DATABASE_URL;
   const passwordFile = join(resolveNotifyHome(config.NOTIFY_HOME), 'postgres-password');
   if (!existsSync(passwordFile)) {
-    throw new Error('DATABASE_URL is not set and the embedded PostgreSQL was never started: set DATABASE_URL, or run `npm run infra -- start` (or `npm start`).');
+    throw new Error(
+      'DATABASE_URL is not set and the embedded PostgreSQL was never started: set DATABASE_URL, or run `npm run infra -- start` (or `npm start`).',
+    );
   }
   const password = readFileSync(passwordFile, 'utf8').trim();
   return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${config.POSTGRES_PORT}/notify`;

@@ -1,7 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnvironment } from '../../test/helpers/context.js';
-import { committedOffsets, createTestTopics, eventually, produceRaw, readTopic, testLogger } from '../../test/helpers/kafka.js';
+import {
+  committedOffsets,
+  createTestTopics,
+  eventually,
+  produceRaw,
+  readTopic,
+  testLogger,
+} from '../../test/helpers/kafka.js';
 import { loadConfig } from '../config/config.js';
 import { createKafka } from '../kafka/create-kafka.js';
 import { encodeEnvelope, hashRequest, HEADERS } from '../kafka/envelope.js';
@@ -21,13 +28,26 @@ let client: Client;
 let notifications: NotificationClient;
 const consumers: IngestConsumer[] = [];
 
-const request: NotificationRequest = { routing: 'all', deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hi', text: 'Hello' } }] };
+const request: NotificationRequest = {
+  routing: 'all',
+  deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hi', text: 'Hello' } }],
+};
 
 function envelope(key: string): NotificationEnvelope {
-  return { v: 1, id: idFromIdempotencyKey(env.prefix, key), clientId: 'test', acceptedAt: new Date().toISOString(), bodyHash: hashRequest(request), request };
+  return {
+    v: 1,
+    id: idFromIdempotencyKey(env.prefix, key),
+    clientId: 'test',
+    acceptedAt: new Date().toISOString(),
+    bodyHash: hashRequest(request),
+    request,
+  };
 }
 
-async function startConsumer(topics: { topic: string; dlqTopic: string }, overrides: Partial<IngestOptions> = {}): Promise<{ consumer: IngestConsumer; events: IngestEvent[]; groupId: string }> {
+async function startConsumer(
+  topics: { topic: string; dlqTopic: string },
+  overrides: Partial<IngestOptions> = {},
+): Promise<{ consumer: IngestConsumer; events: IngestEvent[]; groupId: string }> {
   const events: IngestEvent[] = [];
   const groupId = overrides.groupId ?? `${topics.topic}-group`;
   const consumer = new IngestConsumer({
@@ -73,10 +93,17 @@ describe('IngestConsumer', () => {
   it('starts one workflow per record and commits the offset past it', async () => {
     const topics = await createTestTopics(env.kafkaBrokers, `${env.prefix}a`, 1);
     const records = ['a1', 'a2', 'a3'].map(envelope);
-    await produceRaw(env.kafkaBrokers, topics.topic, records.map((r) => encodeEnvelope(r)));
+    await produceRaw(
+      env.kafkaBrokers,
+      topics.topic,
+      records.map((r) => encodeEnvelope(r)),
+    );
     const { events, groupId } = await startConsumer(topics);
     await eventually(() => events.filter((e) => e.type === 'started').length === 3, 'three starts');
-    await eventually(async () => (await committedOffsets(env.kafkaBrokers, groupId, topics.topic)).get(0) === 3n, 'offset 3 committed');
+    await eventually(
+      async () => (await committedOffsets(env.kafkaBrokers, groupId, topics.topic)).get(0) === 3n,
+      'offset 3 committed',
+    );
     for (const r of records) {
       const description = await client.workflow.getHandle(r.id).describe();
       expect(description.memo).toMatchObject({ bodyHash: r.bodyHash, clientId: 'test' });
@@ -94,12 +121,19 @@ describe('IngestConsumer', () => {
     ]);
     const { events, groupId } = await startConsumer(topics);
     await eventually(() => events.some((e) => e.type === 'started'), 'the good record started');
-    await eventually(async () => (await committedOffsets(env.kafkaBrokers, groupId, topics.topic)).get(0) === 4n, 'offset 4 committed');
+    await eventually(
+      async () => (await committedOffsets(env.kafkaBrokers, groupId, topics.topic)).get(0) === 4n,
+      'offset 4 committed',
+    );
     // Records of a batch are processed concurrently, so DLQ order may differ: order by original offset.
     const dlq = (await readTopic(env.kafkaBrokers, topics.dlqTopic, 3)).sort(
       (a, b) => Number(a.headers?.[HEADERS.dlqOffset]?.toString()) - Number(b.headers?.[HEADERS.dlqOffset]?.toString()),
     );
-    expect(dlq.map((m) => m.headers?.[HEADERS.dlqReason]?.toString())).toEqual(['not-json', 'invalid-schema', 'oversized']);
+    expect(dlq.map((m) => m.headers?.[HEADERS.dlqReason]?.toString())).toEqual([
+      'not-json',
+      'invalid-schema',
+      'oversized',
+    ]);
     for (const [i, m] of dlq.entries()) {
       expect(m.headers?.[HEADERS.dlqTopic]?.toString()).toBe(topics.topic);
       expect(m.headers?.[HEADERS.dlqPartition]?.toString()).toBe('0');
@@ -124,7 +158,11 @@ describe('IngestConsumer', () => {
         throw new Error('simulated crash between workflow start and offset commit');
       },
     });
-    await eventually(() => events.filter((e) => e.type === 'started').length === 2, 'the record redelivered and processed again', 60_000);
+    await eventually(
+      () => events.filter((e) => e.type === 'started').length === 2,
+      'the record redelivered and processed again',
+      60_000,
+    );
     const outcomes = events.flatMap((e) => (e.type === 'started' ? [e.outcome] : []));
     expect(outcomes).toEqual(['started', 'already-started']);
     expect(await runsOf(record.id)).toBe(1);
@@ -133,17 +171,25 @@ describe('IngestConsumer', () => {
   it('backs off without committing while Temporal refuses starts, then drains every record', async () => {
     const topics = await createTestTopics(env.kafkaBrokers, `${env.prefix}d`, 1);
     const records = ['d1', 'd2', 'd3', 'd4'].map(envelope);
-    await produceRaw(env.kafkaBrokers, topics.topic, records.map((r) => encodeEnvelope(r)));
+    await produceRaw(
+      env.kafkaBrokers,
+      topics.topic,
+      records.map((r) => encodeEnvelope(r)),
+    );
     let available = false;
     const flaky: WorkflowStarter = {
-      start: (input, memo) => (available ? notifications.start(input, memo) : Promise.reject(new Error('14 UNAVAILABLE: connection refused'))),
+      start: (input, memo) =>
+        available ? notifications.start(input, memo) : Promise.reject(new Error('14 UNAVAILABLE: connection refused')),
     };
     const { events, groupId } = await startConsumer(topics, { starter: flaky });
     await eventually(() => events.filter((e) => e.type === 'start-failed').length >= 3, 'several failed starts');
     expect((await committedOffsets(env.kafkaBrokers, groupId, topics.topic)).get(0) ?? -1n).toBeLessThan(0n);
     available = true;
     await eventually(() => events.filter((e) => e.type === 'started').length === 4, 'all four started');
-    await eventually(async () => (await committedOffsets(env.kafkaBrokers, groupId, topics.topic)).get(0) === 4n, 'offset 4 committed');
+    await eventually(
+      async () => (await committedOffsets(env.kafkaBrokers, groupId, topics.topic)).get(0) === 4n,
+      'offset 4 committed',
+    );
     for (const r of records) expect(await runsOf(r.id)).toBe(1);
   });
 });

@@ -86,7 +86,12 @@ export class IngestConsumer {
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
-    this.dlq = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.dlq = options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   /** Connects, subscribes and starts consuming (returns once consumption started). */
@@ -160,7 +165,10 @@ export class IngestConsumer {
       await commit();
     } catch (err) {
       // A failed commit only means redelivery; starts are idempotent.
-      this.options.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) }, partition: batch.partition }, 'commit failed; records will be redelivered');
+      this.options.logger.warn(
+        { err: { message: err instanceof Error ? err.message : String(err) }, partition: batch.partition },
+        'commit failed; records will be redelivered',
+      );
     }
     if (alive()) await heartbeat();
   }
@@ -173,7 +181,9 @@ export class IngestConsumer {
   ): Promise<void> {
     const classified = classifyRecord(message, this.options.maxRecordBytes, this.options.payloadKeyring);
     if (classified.kind === 'poison') {
-      await this.retrying(ctl, `dead-letter ${partition}/${message.offset}`, () => this.deadLetter(message, topic, partition, classified));
+      await this.retrying(ctl, `dead-letter ${partition}/${message.offset}`, () =>
+        this.deadLetter(message, topic, partition, classified),
+      );
       this.options.onEvent?.({ type: 'dead-lettered', reason: classified.reason, partition, offset: message.offset });
       return;
     }
@@ -184,13 +194,26 @@ export class IngestConsumer {
     // Continues the trace of the HTTP request (record header `traceparent`); the Temporal client interceptor carries
     // it on into the workflow.
     const parent = contextFromKafkaHeaders(message.headers);
-    const span = trace.getTracer('notify').startSpan(
-      'ingest start-workflow',
-      { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': Number(message.offset), 'notify.notification_id': envelope.id } },
-      parent,
-    );
+    const span = trace
+      .getTracer('notify')
+      .startSpan(
+        'ingest start-workflow',
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.destination.name': topic,
+            'messaging.destination.partition.id': String(partition),
+            'messaging.kafka.offset': Number(message.offset),
+            'notify.notification_id': envelope.id,
+          },
+        },
+        parent,
+      );
     try {
-      outcome = await context.with(trace.setSpan(parent, span), () => this.startOrDeadLetter(ctl, message, topic, partition, envelope, input));
+      outcome = await context.with(trace.setSpan(parent, span), () =>
+        this.startOrDeadLetter(ctl, message, topic, partition, envelope, input),
+      );
       span.setAttribute('notify.start_outcome', outcome);
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
@@ -216,10 +239,18 @@ export class IngestConsumer {
   ): Promise<StartOutcome | 'dead-lettered'> {
     return this.retrying(ctl, envelope.id, async () => {
       try {
-        return await withTimeout(this.options.starter.start(input, { bodyHash: envelope.bodyHash, clientId: envelope.clientId }), this.options.startTimeoutMs, 'workflow start');
+        return await withTimeout(
+          this.options.starter.start(input, { bodyHash: envelope.bodyHash, clientId: envelope.clientId }),
+          this.options.startTimeoutMs,
+          'workflow start',
+        );
       } catch (err) {
         if (this.options.isPermanentStartError?.(err) === true) {
-          await this.deadLetter(message, topic, partition, { kind: 'poison', reason: 'invalid-schema', error: `Temporal rejected the start: ${err instanceof Error ? err.message : String(err)}` });
+          await this.deadLetter(message, topic, partition, {
+            kind: 'poison',
+            reason: 'invalid-schema',
+            error: `Temporal rejected the start: ${err instanceof Error ? err.message : String(err)}`,
+          });
           return 'dead-lettered' as const;
         }
         throw err;
@@ -228,7 +259,11 @@ export class IngestConsumer {
   }
 
   /** Retries `fn` with capped exponential backoff, heartbeating, until it succeeds or the batch goes stale. */
-  private async retrying<T>(ctl: { heartbeat: () => Promise<void>; alive: () => boolean }, what: string, fn: () => Promise<T>): Promise<T> {
+  private async retrying<T>(
+    ctl: { heartbeat: () => Promise<void>; alive: () => boolean },
+    what: string,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     let delay = 100;
     for (;;) {
       if (!ctl.alive()) throw new StaleBatchError();
@@ -237,7 +272,10 @@ export class IngestConsumer {
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         this.options.onEvent?.({ type: 'start-failed', id: what, error, retryInMs: delay });
-        this.options.logger.warn({ notificationId: what, err: { message: error }, retryInMs: delay }, 'ingest step failed; backing off (offset not committed)');
+        this.options.logger.warn(
+          { notificationId: what, err: { message: error }, retryInMs: delay },
+          'ingest step failed; backing off (offset not committed)',
+        );
         const until = Date.now() + delay;
         while (Date.now() < until) {
           if (!ctl.alive()) throw new StaleBatchError();
@@ -249,7 +287,12 @@ export class IngestConsumer {
     }
   }
 
-  private async deadLetter(message: KafkaMessage, topic: string, partition: number, poison: PoisonRecord): Promise<void> {
+  private async deadLetter(
+    message: KafkaMessage,
+    topic: string,
+    partition: number,
+    poison: PoisonRecord,
+  ): Promise<void> {
     const headers = { ...(message.headers ?? {}) };
     headers[HEADERS.dlqReason] = poison.reason;
     headers[HEADERS.dlqError] = poison.error.slice(0, 4000);
@@ -264,7 +307,10 @@ export class IngestConsumer {
       value = value.subarray(0, DLQ_MAX_VALUE_BYTES);
     }
     await this.dlq.send({ topic: this.options.dlqTopic, acks: -1, messages: [{ key: message.key, value, headers }] });
-    this.options.logger.warn({ notificationId: message.key?.toString('utf8'), partition, offset: message.offset, reason: poison.reason }, 'record dead-lettered');
+    this.options.logger.warn(
+      { notificationId: message.key?.toString('utf8'), partition, offset: message.offset, reason: poison.reason },
+      'record dead-lettered',
+    );
   }
 }
 

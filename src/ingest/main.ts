@@ -26,20 +26,55 @@ async function main(): Promise<void> {
   const registry = createMetricsRegistry('ingest');
   const metrics = createIngestMetrics(registry);
   const { kafkaBrokers, temporalAddress } = resolveEndpoints(config);
-  const kafka = createKafka({ brokers: kafkaBrokers, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger, security: kafkaSecurity });
+  const kafka = createKafka({
+    brokers: kafkaBrokers,
+    clientId: `${config.KAFKA_CLIENT_ID}-ingest`,
+    logger,
+    security: kafkaSecurity,
+  });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR, retentionMs: config.KAFKA_TOPIC_RETENTION_MS }, logger);
+  await ensureTopics(
+    admin,
+    {
+      topic: config.KAFKA_TOPIC,
+      dlqTopic: config.KAFKA_DLQ_TOPIC,
+      partitions: config.KAFKA_PARTITIONS,
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
+    },
+    logger,
+  );
 
-  const { client, connection } = await connectTemporal({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, dataConverter: clientDataConverter(keyring), tls: temporalTls });
+  const { client, connection } = await connectTemporal({
+    address: temporalAddress,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: clientDataConverter(keyring),
+    tls: temporalTls,
+  });
   const starter = new NotificationClient(client, { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
-  const consumer = new IngestConsumer(ingestOptionsFromConfig(config, { kafka, starter, logger, payloadKeyring: keyring, onEvent: metrics.onEvent }));
+  const consumer = new IngestConsumer(
+    ingestOptionsFromConfig(config, { kafka, starter, logger, payloadKeyring: keyring, onEvent: metrics.onEvent }),
+  );
   await consumer.start();
   logger.info({ topic: config.KAFKA_TOPIC, group: config.KAFKA_CONSUMER_GROUP }, 'ingest consuming');
   // The admin client stays connected for the lag poller.
-  const lag = startLagPoller({ admin, topic: config.KAFKA_TOPIC, groupId: config.KAFKA_CONSUMER_GROUP, gauge: metrics.lag, intervalMs: config.INGEST_LAG_POLL_MS, logger });
+  const lag = startLagPoller({
+    admin,
+    topic: config.KAFKA_TOPIC,
+    groupId: config.KAFKA_CONSUMER_GROUP,
+    gauge: metrics.lag,
+    intervalMs: config.INGEST_LAG_POLL_MS,
+    logger,
+  });
   const metricsServer =
-    config.INGEST_METRICS_PORT !== 0 ? await startMetricsServerOrWarn({ host: config.METRICS_HOST, port: config.INGEST_METRICS_PORT, registry }, logger, 'INGEST_METRICS_PORT') : undefined;
+    config.INGEST_METRICS_PORT !== 0
+      ? await startMetricsServerOrWarn(
+          { host: config.METRICS_HOST, port: config.INGEST_METRICS_PORT, registry },
+          logger,
+          'INGEST_METRICS_PORT',
+        )
+      : undefined;
   onShutdown(logger, async () => {
     await consumer.stop();
     await lag.stop();

@@ -23,7 +23,9 @@ describe('BatchingProducer', () => {
       },
     });
     await producer.connect();
-    const results = await producer.sendMany(Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }) })));
+    const results = await producer.sendMany(
+      Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }) })),
+    );
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     expect(batches.reduce((a, b) => a + b, 0)).toBe(300);
     expect(batches.length).toBeLessThan(30);
@@ -35,7 +37,12 @@ describe('BatchingProducer', () => {
 
   it('fails records with ProduceError within the deadline and reports not ready when no broker answers', async () => {
     const producer = new BatchingProducer({
-      kafka: createKafka({ brokers: ['127.0.0.1:1'], clientId: 'producer-down', logger: testLogger, retry: { retries: 1, initialRetryTime: 50 } }),
+      kafka: createKafka({
+        brokers: ['127.0.0.1:1'],
+        clientId: 'producer-down',
+        logger: testLogger,
+        retry: { retries: 1, initialRetryTime: 50 },
+      }),
       topic: 'nowhere',
       logger: testLogger,
       lingerMs: 0,
@@ -84,7 +91,14 @@ describe('BatchingProducer readiness probe during an outage', () => {
           };
         },
       } as unknown as Kafka;
-      const producer = new BatchingProducer({ kafka, topic: 't', logger: testLogger, lingerMs: 0, maxBatchRecords: 10, timeoutMs: 1_000 });
+      const producer = new BatchingProducer({
+        kafka,
+        topic: 't',
+        logger: testLogger,
+        lingerMs: 0,
+        maxBatchRecords: 10,
+        timeoutMs: 1_000,
+      });
       const outcome = producer.send({ key: 'a', value: '{}' }).catch((err: unknown) => err);
       await vi.advanceTimersByTimeAsync(1_000);
       expect(await outcome).toBeInstanceOf(ProduceError);

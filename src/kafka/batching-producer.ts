@@ -213,7 +213,10 @@ export class BatchingProducer {
       this.markHealthy();
       for (const p of batch) p.resolve();
     } catch (err) {
-      const error = new ProduceError(`Kafka did not acknowledge the record: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      const error = new ProduceError(
+        `Kafka did not acknowledge the record: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
       this.markUnhealthy();
       this.options.logger.warn({ err: { message: error.message }, records: batch.length }, 'produce failed');
       for (const p of batch) p.reject(error);

@@ -8,21 +8,67 @@ const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 4
 
 function capture(): { logger: pino.Logger; lines: Array<{ level: string; msg: string }> } {
   const lines: Array<{ level: string; msg: string }> = [];
-  const logger = pino({ level: 'debug' }, {
-    write: (line: string) => {
-      const parsed = JSON.parse(line) as { level: number; msg: string };
-      lines.push({ level: LEVELS[parsed.level] ?? String(parsed.level), msg: parsed.msg });
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write: (line: string) => {
+        const parsed = JSON.parse(line) as { level: number; msg: string };
+        lines.push({ level: LEVELS[parsed.level] ?? String(parsed.level), msg: parsed.msg });
+      },
     },
-  });
+  );
   return { logger, lines };
 }
 
 /** Entries shaped exactly as kafkajs 2.2.4 logs them on a clean start against a fresh broker. */
-const coordinatorLoading = { namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { message: 'Response JoinGroup(key: 11, version: 5)', broker: '127.0.0.1:9092', clientId: 'notify', error: "The coordinator is loading and hence can't process requests for this group", correlationId: 3, size: 24 } };
-const coordinatorNotAvailable = { namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { message: 'Response GroupCoordinator(key: 10, version: 2)', broker: '127.0.0.1:9092', clientId: 'notify', error: 'The group coordinator is not available', correlationId: 1, size: 55 } };
-const idempotentRetries = { namespace: 'Producer', level: logLevel.WARN, label: 'WARN', log: { message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees' } };
-const realError = { namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { message: 'Connection error: connect ECONNREFUSED 127.0.0.1:9092', broker: '127.0.0.1:9092', clientId: 'notify' } };
-const realWarning = { namespace: 'Admin', level: logLevel.WARN, label: 'WARN', log: { message: 'Could not create topics', error: 'Topic authorization failed' } };
+const coordinatorLoading = {
+  namespace: 'Connection',
+  level: logLevel.ERROR,
+  label: 'ERROR',
+  log: {
+    message: 'Response JoinGroup(key: 11, version: 5)',
+    broker: '127.0.0.1:9092',
+    clientId: 'notify',
+    error: "The coordinator is loading and hence can't process requests for this group",
+    correlationId: 3,
+    size: 24,
+  },
+};
+const coordinatorNotAvailable = {
+  namespace: 'Connection',
+  level: logLevel.ERROR,
+  label: 'ERROR',
+  log: {
+    message: 'Response GroupCoordinator(key: 10, version: 2)',
+    broker: '127.0.0.1:9092',
+    clientId: 'notify',
+    error: 'The group coordinator is not available',
+    correlationId: 1,
+    size: 55,
+  },
+};
+const idempotentRetries = {
+  namespace: 'Producer',
+  level: logLevel.WARN,
+  label: 'WARN',
+  log: { message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees' },
+};
+const realError = {
+  namespace: 'Connection',
+  level: logLevel.ERROR,
+  label: 'ERROR',
+  log: {
+    message: 'Connection error: connect ECONNREFUSED 127.0.0.1:9092',
+    broker: '127.0.0.1:9092',
+    clientId: 'notify',
+  },
+};
+const realWarning = {
+  namespace: 'Admin',
+  level: logLevel.WARN,
+  label: 'WARN',
+  log: { message: 'Could not create topics', error: 'Topic authorization failed' },
+};
 
 describe('kafkajs log routing', () => {
   it('logs the coordinator start-up transients and the idempotent-retries warning at debug during start-up', () => {

@@ -44,7 +44,10 @@ export interface KafkaLogEntry {
  * producer's retries are limited (on purpose: the gateway bounds each write by KAFKA_PRODUCE_TIMEOUT_MS and answers
  * 503; ids make resubmissions safe).
  */
-export function kafkaLogHandler(logger: Logger, options: { startupWindowMs?: number; now?: () => number } = {}): (entry: KafkaLogEntry) => void {
+export function kafkaLogHandler(
+  logger: Logger,
+  options: { startupWindowMs?: number; now?: () => number } = {},
+): (entry: KafkaLogEntry) => void {
   const now = options.now ?? Date.now;
   const startupEnds = now() + (options.startupWindowMs ?? KAFKA_STARTUP_WINDOW_MS);
   const isExpected = (message: string, extra: Record<string, unknown>): boolean => {
@@ -55,7 +58,8 @@ export function kafkaLogHandler(logger: Logger, options: { startupWindowMs?: num
   };
   return ({ level, log: entry }) => {
     const { message, ...extra } = entry;
-    if ((level === logLevel.ERROR || level === logLevel.WARN) && isExpected(message, extra)) logger.debug({ ...extra, expectedAtStartup: true }, message);
+    if ((level === logLevel.ERROR || level === logLevel.WARN) && isExpected(message, extra))
+      logger.debug({ ...extra, expectedAtStartup: true }, message);
     else if (level === logLevel.ERROR) logger.error(extra, message);
     else if (level === logLevel.WARN) logger.warn(extra, message);
     else logger.debug(extra, message);

@@ -6,8 +6,19 @@ import type { SealedRequest } from '../crypto/envelope-sealing.js';
 import type { NotificationRequest } from '../shared/notification.js';
 import { canonicalJson, encodeEnvelope, hashCanonicalJson, hashRequest } from './envelope.js';
 
-const request = { routing: 'all', metadata: { b: 1, a: [1, 'x', null] }, deliveries: [{ channel: 'sms', to: '+14155550100', content: { body: 'hi' } }] } as unknown as NotificationRequest;
-const envelope = { v: 1, id: 'ntf_0123456789abcdef0123456789abcdef', clientId: 'acme', acceptedAt: '2026-12-01T00:00:00.000Z', bodyHash: hashRequest(request), request };
+const request = {
+  routing: 'all',
+  metadata: { b: 1, a: [1, 'x', null] },
+  deliveries: [{ channel: 'sms', to: '+14155550100', content: { body: 'hi' } }],
+} as unknown as NotificationRequest;
+const envelope = {
+  v: 1,
+  id: 'ntf_0123456789abcdef0123456789abcdef',
+  clientId: 'acme',
+  acceptedAt: '2026-12-01T00:00:00.000Z',
+  bodyHash: hashRequest(request),
+  request,
+};
 
 describe('envelope encoding', () => {
   it('canonical JSON is valid JSON of the same value, whatever the key order', () => {
@@ -15,7 +26,11 @@ describe('envelope encoding', () => {
       fc.property(fc.jsonValue(), (value) => {
         const json = canonicalJson(value);
         expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(value)));
-        const reordered: unknown = JSON.parse(JSON.stringify(value), (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v));
+        const reordered: unknown = JSON.parse(JSON.stringify(value), (_k, v: unknown) =>
+          v !== null && typeof v === 'object' && !Array.isArray(v)
+            ? Object.fromEntries(Object.entries(v).reverse())
+            : v,
+        );
         expect(canonicalJson(reordered)).toBe(json);
       }),
     );
@@ -31,7 +46,12 @@ describe('envelope encoding', () => {
 
   it('seals the pre-encoded request so that ingest opens the same request', () => {
     const keyring = PayloadKeyring.fromSpec(`k1:${Buffer.alloc(32, 7).toString('base64')}`);
-    const record = encodeEnvelope(envelope, undefined, (id, r, json) => sealRequest(keyring, id, r, json), canonicalJson(request));
+    const record = encodeEnvelope(
+      envelope,
+      undefined,
+      (id, r, json) => sealRequest(keyring, id, r, json),
+      canonicalJson(request),
+    );
     const value = JSON.parse(record.value) as { sealedRequest: SealedRequest; request?: unknown };
     expect(value.request).toBeUndefined();
     expect(openRequest(keyring, envelope.id, value.sealedRequest)).toEqual(request);

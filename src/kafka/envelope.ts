@@ -111,7 +111,10 @@ export class BodyHasher {
   /** Whether `known` (from an earlier acceptance) is a hash of `request` under any configured key, or its legacy hash. */
   matches(known: string, request: NotificationRequest): boolean {
     const canonical = canonicalJson(request);
-    const candidates = [...this.keys.map((key) => createHmac('sha256', key).update(canonical).digest('hex')), hashCanonicalJson(canonical)];
+    const candidates = [
+      ...this.keys.map((key) => createHmac('sha256', key).update(canonical).digest('hex')),
+      hashCanonicalJson(canonical),
+    ];
     const given = Buffer.from(known, 'utf8');
     return candidates.some((c) => c.length === known.length && timingSafeEqual(Buffer.from(c, 'utf8'), given));
   }
@@ -122,7 +125,12 @@ export class BodyHasher {
  * `requestJson` is the request's {@link canonicalJson} when the caller already has it (the gateway computed it for the
  * body hash): it is then used as is, so the request is JSON-encoded once per record, not once more here.
  */
-export function encodeEnvelope(envelope: NotificationEnvelope, traceparent?: string, seal?: RequestSealer, requestJson?: string): { key: string; value: string; headers: IHeaders } {
+export function encodeEnvelope(
+  envelope: NotificationEnvelope,
+  traceparent?: string,
+  seal?: RequestSealer,
+  requestJson?: string,
+): { key: string; value: string; headers: IHeaders } {
   const headers: IHeaders = {
     [HEADERS.schemaVersion]: String(ENVELOPE_VERSION),
     [HEADERS.contentType]: 'application/json',
@@ -134,5 +142,9 @@ export function encodeEnvelope(envelope: NotificationEnvelope, traceparent?: str
     // `rest` always has fields, so its JSON ends in `}` after at least one member.
     return { key: envelope.id, value: `${JSON.stringify(rest).slice(0, -1)},"request":${requestJson}}`, headers };
   }
-  return { key: envelope.id, value: JSON.stringify({ ...rest, sealedRequest: seal(envelope.id, request, requestJson) }), headers };
+  return {
+    key: envelope.id,
+    value: JSON.stringify({ ...rest, sealedRequest: seal(envelope.id, request, requestJson) }),
+    headers,
+  };
 }

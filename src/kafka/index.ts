@@ -3,7 +3,15 @@ export { createKafka, KAFKA_STARTUP_TRANSIENTS, KAFKA_STARTUP_WINDOW_MS, kafkaLo
 export type { KafkaClientOptions, KafkaLogEntry } from './create-kafka.js';
 export { DEFAULT_REPLICATION_FACTOR, ensureTopics, replicationFor, TopicConfigError } from './topics.js';
 export type { TopicSpec } from './topics.js';
-export { BODY_HASH_PURPOSE, BodyHasher, canonicalJson, encodeEnvelope, hashCanonicalJson, hashRequest, HEADERS } from './envelope.js';
+export {
+  BODY_HASH_PURPOSE,
+  BodyHasher,
+  canonicalJson,
+  encodeEnvelope,
+  hashCanonicalJson,
+  hashRequest,
+  HEADERS,
+} from './envelope.js';
 export type { NotificationEnvelope } from './envelope.js';
 export { BatchingProducer, ProduceError } from './batching-producer.js';
 export type { BatchingProducerOptions, OutgoingMessage } from './batching-producer.js';

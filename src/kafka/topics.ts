@@ -30,7 +30,10 @@ export class TopicConfigError extends Error {
  * With acks=all a write is acknowledged once `minIsr` replicas have it, so one broker may fail without losing an
  * acknowledged record or refusing writes: min ISR = RF − 1, at most 2 (1 on a single broker).
  */
-export function replicationFor(brokers: number, configured?: number): { replicationFactor: number; minInsyncReplicas: number } {
+export function replicationFor(
+  brokers: number,
+  configured?: number,
+): { replicationFactor: number; minInsyncReplicas: number } {
   const replicationFactor = configured ?? Math.max(1, Math.min(DEFAULT_REPLICATION_FACTOR, brokers));
   if (replicationFactor > brokers) {
     throw new TopicConfigError(
@@ -64,7 +67,10 @@ export async function ensureTopics(admin: Admin, spec: TopicSpec, logger: Logger
           numPartitions: t.numPartitions,
           replicationFactor,
           configEntries: [
-            { name: 'retention.ms', value: String(t.topic === spec.dlqTopic ? spec.retentionMs * 4 : spec.retentionMs) },
+            {
+              name: 'retention.ms',
+              value: String(t.topic === spec.dlqTopic ? spec.retentionMs * 4 : spec.retentionMs),
+            },
             { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
             { name: 'unclean.leader.election.enable', value: 'false' },
           ],
@@ -79,6 +85,9 @@ export async function ensureTopics(admin: Admin, spec: TopicSpec, logger: Logger
   const meta = await admin.fetchTopicMetadata({ topics: [spec.topic] });
   const partitions = meta.topics[0]?.partitions.length ?? 0;
   if (partitions < spec.partitions) {
-    logger.warn({ topic: spec.topic, partitions, configured: spec.partitions }, 'topic has fewer partitions than configured; left unchanged');
+    logger.warn(
+      { topic: spec.topic, partitions, configured: spec.partitions },
+      'topic has fewer partitions than configured; left unchanged',
+    );
   }
 }

@@ -33,7 +33,8 @@ export const REDACT_PATHS = [
   '*.apiKey',
 ];
 
-const EMAIL_ADDRESS = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
+const EMAIL_ADDRESS =
+  /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
 const PHONE_NUMBER = /\+\d[\d ().-]{5,18}\d/g;
 
 /**
@@ -47,11 +48,20 @@ export function scrubText(text: string): string {
 
 /** An error (or an `{ message, … }` object) for a log line, with message, stack and causes scrubbed of recipients. */
 export function scrubError(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value !== 'object' || depth > 4) return typeof value === 'string' ? scrubText(value) : value;
-  const source = value instanceof Error ? (pino.stdSerializers.err(value) as unknown as Record<string, unknown>) : (value as Record<string, unknown>);
+  if (value === null || typeof value !== 'object' || depth > 4)
+    return typeof value === 'string' ? scrubText(value) : value;
+  const source =
+    value instanceof Error
+      ? (pino.stdSerializers.err(value) as unknown as Record<string, unknown>)
+      : (value as Record<string, unknown>);
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(source)) {
-    out[key] = typeof v === 'string' ? scrubText(v) : key === 'cause' || (v !== null && typeof v === 'object' && !Array.isArray(v)) ? scrubError(v, depth + 1) : v;
+    out[key] =
+      typeof v === 'string'
+        ? scrubText(v)
+        : key === 'cause' || (v !== null && typeof v === 'object' && !Array.isArray(v))
+          ? scrubError(v, depth + 1)
+          : v;
   }
   return out;
 }

@@ -15,7 +15,10 @@ export interface LagPollerOptions {
 
 /** Per-partition lag of a consumer group: log end offset minus committed offset (all of the retained log if none). */
 export async function fetchConsumerLag(admin: Admin, topic: string, groupId: string): Promise<Map<number, number>> {
-  const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
   const committedByPartition = new Map<number, bigint>();
   for (const t of committed) for (const p of t.partitions) committedByPartition.set(p.partition, BigInt(p.offset));
   const lag = new Map<number, number>();
@@ -40,9 +43,13 @@ export function startLagPoller(options: LagPollerOptions): { stop: () => Promise
   const poll = async () => {
     try {
       const lag = await fetchConsumerLag(options.admin, options.topic, options.groupId);
-      for (const [partition, value] of lag) options.gauge.set({ topic: options.topic, partition: String(partition) }, value);
+      for (const [partition, value] of lag)
+        options.gauge.set({ topic: options.topic, partition: String(partition) }, value);
     } catch (err) {
-      options.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'consumer lag poll failed');
+      options.logger.warn(
+        { err: { message: err instanceof Error ? err.message : String(err) } },
+        'consumer lag poll failed',
+      );
     }
   };
   const timer = setInterval(() => {

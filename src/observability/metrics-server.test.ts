@@ -32,8 +32,18 @@ describe('the metrics listener', () => {
   });
 
   it('appends extra exposition text and reports a failing source as a comment instead of failing the scrape', async () => {
-    const ok = await startMetricsServer({ host: '127.0.0.1', port: 0, registry: registryWithCounter(), extra: () => Promise.resolve('temporal_extra_total 7\n') });
-    const failing = await startMetricsServer({ host: '127.0.0.1', port: 0, registry: registryWithCounter(), extra: () => Promise.reject(new Error('sdk endpoint down')) });
+    const ok = await startMetricsServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: registryWithCounter(),
+      extra: () => Promise.resolve('temporal_extra_total 7\n'),
+    });
+    const failing = await startMetricsServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: registryWithCounter(),
+      extra: () => Promise.reject(new Error('sdk endpoint down')),
+    });
     servers.push(ok, failing);
     expect(await (await fetch(ok.url)).text()).toMatch(/notify_test_total 3[\s\S]*temporal_extra_total 7/);
     const res = await fetch(failing.url);
@@ -48,7 +58,9 @@ describe('the metrics listener', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const { port } = blocker.address() as AddressInfo;
     try {
-      await expect(startMetricsServer({ host: '127.0.0.1', port, registry: new Registry() })).rejects.toThrow(`Metrics port ${port} on 127.0.0.1 is in use: choose another *_METRICS_PORT, or 0`);
+      await expect(startMetricsServer({ host: '127.0.0.1', port, registry: new Registry() })).rejects.toThrow(
+        `Metrics port ${port} on 127.0.0.1 is in use: choose another *_METRICS_PORT, or 0`,
+      );
     } finally {
       blocker.close();
     }
@@ -58,12 +70,28 @@ describe('the metrics listener', () => {
 describe('an entry point metrics listener', () => {
   it('warns and runs on without metrics when its port is taken, instead of failing the process', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, done) => { lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>); done(); } }));
-    const first = await startMetricsServerOrWarn({ host: '127.0.0.1', port: 0, registry: registryWithCounter() }, logger, 'WORKER_METRICS_PORT');
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write: (chunk: Buffer, _e, done) => {
+          lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+          done();
+        },
+      }),
+    );
+    const first = await startMetricsServerOrWarn(
+      { host: '127.0.0.1', port: 0, registry: registryWithCounter() },
+      logger,
+      'WORKER_METRICS_PORT',
+    );
     expect(first).toBeDefined();
     if (first === undefined) return;
     servers.push(first);
-    const second = await startMetricsServerOrWarn({ host: '127.0.0.1', port: first.port, registry: registryWithCounter() }, logger, 'WORKER_METRICS_PORT');
+    const second = await startMetricsServerOrWarn(
+      { host: '127.0.0.1', port: first.port, registry: registryWithCounter() },
+      logger,
+      'WORKER_METRICS_PORT',
+    );
     expect(second).toBeUndefined();
     expect(lines.at(-1)?.msg).toBe('metrics listener disabled: set WORKER_METRICS_PORT to a free port (0 = off)');
     expect((await fetch(first.url)).status).toBe(200);
@@ -90,7 +118,11 @@ describe('tracing settings', () => {
     });
     await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
     const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
-    const tracing = setupTracing({ serviceName: 'notify-otlp-test', otlpEndpoint: endpoint, otlpHeaders: { 'x-api-key': 'k1' } });
+    const tracing = setupTracing({
+      serviceName: 'notify-otlp-test',
+      otlpEndpoint: endpoint,
+      otlpHeaders: { 'x-api-key': 'k1' },
+    });
     try {
       expect(tracing.enabled).toBe(true);
       tracing.tracer.startSpan('otlp-export-check').end();

@@ -45,7 +45,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
         }
         res.writeHead(200, { 'content-type': options.registry.contentType }).end(body);
       } catch (err) {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        res
+          .writeHead(500, { 'content-type': 'text/plain' })
+          .end(`metrics collection failed: ${err instanceof Error ? err.message : String(err)}\n`);
       }
     })();
   });
@@ -53,7 +55,10 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new Error(`Metrics port ${options.port} on ${options.host} is in use: choose another *_METRICS_PORT, or 0 to turn the listener off`, { cause: err })
+          ? new Error(
+              `Metrics port ${options.port} on ${options.host} is in use: choose another *_METRICS_PORT, or 0 to turn the listener off`,
+              { cause: err },
+            )
           : err,
       ),
     );
@@ -72,13 +77,20 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
  * port is taken: metrics are not worth refusing to deliver notifications over, e.g. when a second worker starts on the
  * same machine with the default port.
  */
-export async function startMetricsServerOrWarn(options: MetricsServerOptions, logger: Logger, setting: string): Promise<MetricsServer | undefined> {
+export async function startMetricsServerOrWarn(
+  options: MetricsServerOptions,
+  logger: Logger,
+  setting: string,
+): Promise<MetricsServer | undefined> {
   try {
     const server = await startMetricsServer(options);
     logger.info({ url: server.url }, 'metrics listening');
     return server;
   } catch (err) {
-    logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, `metrics listener disabled: set ${setting} to a free port (0 = off)`);
+    logger.warn(
+      { err: { message: err instanceof Error ? err.message : String(err) } },
+      `metrics listener disabled: set ${setting} to a free port (0 = off)`,
+    );
     return undefined;
   }
 }

@@ -78,19 +78,42 @@ beforeAll(async () => {
   const kafka = createKafka({ brokers: t.kafkaBrokers, clientId: `${t.prefix}-obs`, logger: testLogger });
   admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, { topic, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: 3, replicationFactor: 1, retentionMs: 3_600_000 }, testLogger);
+  await ensureTopics(
+    admin,
+    { topic, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: 3, replicationFactor: 1, retentionMs: 3_600_000 },
+    testLogger,
+  );
 
   clientConnection = await Connection.connect({ address: t.temporalAddress });
-  const client = new Client({ connection: clientConnection, namespace: t.namespace, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: t.namespace,
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+  });
   const notifications = new NotificationClient(client, { taskQueuePrefix: t.prefix });
 
   // Gateway, as src/api/main.ts wires it.
   const gatewayRegistry = createMetricsRegistry('gateway');
   const gatewayMetrics = createGatewayMetrics(gatewayRegistry);
-  producer = new BatchingProducer({ kafka, topic, logger: testLogger, lingerMs: 2, maxBatchRecords: 500, timeoutMs: 10_000, onBatch: gatewayMetrics.onBatch });
+  producer = new BatchingProducer({
+    kafka,
+    topic,
+    logger: testLogger,
+    lingerMs: 2,
+    maxBatchRecords: 500,
+    timeoutMs: 10_000,
+    onBatch: gatewayMetrics.onBatch,
+  });
   await producer.connect();
   // API-key auth is off: this test is about instrumentation (a variable, not a literal: the auth field is new).
-  const deps = { config, producer, notifications, logger: testLogger, auth: { disabled: true as const }, observability: { registry: gatewayRegistry, metrics: gatewayMetrics, tracer: tracing.tracer } };
+  const deps = {
+    config,
+    producer,
+    notifications,
+    logger: testLogger,
+    auth: { disabled: true as const },
+    observability: { registry: gatewayRegistry, metrics: gatewayMetrics, tracer: tracing.tracer },
+  };
   app = await buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -125,7 +148,8 @@ beforeAll(async () => {
     component: 'worker',
     destination: new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') workerLogLines.push(JSON.parse(line) as Record<string, unknown>);
+        for (const line of chunk.toString('utf8').split('\n'))
+          if (line.trim() !== '') workerLogLines.push(JSON.parse(line) as Record<string, unknown>);
         done();
       },
     }),
@@ -133,17 +157,42 @@ beforeAll(async () => {
   const workerRegistry = createMetricsRegistry('worker');
   const workerMetrics = createWorkerMetrics(workerRegistry);
   workerConnection = await NativeConnection.connect({ address: t.temporalAddress });
-  workers = [await createWorkflowWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, maxConcurrentWorkflowTaskExecutions: 20, maxCachedWorkflows: 50, shutdownGraceTimeMs: 1_000, tracing })];
+  workers = [
+    await createWorkflowWorker({
+      connection: workerConnection,
+      namespace: t.namespace,
+      taskQueuePrefix: t.prefix,
+      maxConcurrentWorkflowTaskExecutions: 20,
+      maxCachedWorkflows: 50,
+      shutdownGraceTimeMs: 1_000,
+      tracing,
+    }),
+  ];
   for (const name of ['email', 'sms']) {
     const channel = getChannel(name);
     const runtime = config.channels[name];
     if (channel === undefined || runtime === undefined) throw new Error(`channel ${name} missing`);
-    const { worker, sender } = await createChannelWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, channel, runtime, logger: workerLogger.child({ channel: name }), shutdownGraceTimeMs: 1_000, onOutcome: workerMetrics.onOutcome, tracing: true });
+    const { worker, sender } = await createChannelWorker({
+      connection: workerConnection,
+      namespace: t.namespace,
+      taskQueuePrefix: t.prefix,
+      channel,
+      runtime,
+      logger: workerLogger.child({ channel: name }),
+      shutdownGraceTimeMs: 1_000,
+      onOutcome: workerMetrics.onOutcome,
+      tracing: true,
+    });
     workers.push(worker);
     senders.push(sender);
   }
   running = Promise.all(workers.map((w) => w.run()));
-  workerMetricsServer = await startMetricsServer({ host: '127.0.0.1', port: 0, registry: workerRegistry, extra: () => fetchExposition(`http://${sdkMetricsAddress}/metrics`) });
+  workerMetricsServer = await startMetricsServer({
+    host: '127.0.0.1',
+    port: 0,
+    registry: workerRegistry,
+    extra: () => fetchExposition(`http://${sdkMetricsAddress}/metrics`),
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -182,19 +231,29 @@ async function scrape(target: string): Promise<string> {
 }
 
 async function submit(body: unknown, headers: Record<string, string> = {}): Promise<string> {
-  const res = await fetch(`${url}/v1/notifications`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/v1/notifications`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(202);
   return String(((await res.json()) as { id: string }).id);
 }
 
 async function waitForSent(id: string): Promise<void> {
-  await eventually(async () => {
-    const res = await fetch(`${url}/v1/notifications/${id}`);
-    return res.ok && ((await res.json()) as { status: string }).status === 'sent';
-  }, `${id} to be sent`, 30_000);
+  await eventually(
+    async () => {
+      const res = await fetch(`${url}/v1/notifications/${id}`);
+      return res.ok && ((await res.json()) as { status: string }).status === 'sent';
+    },
+    `${id} to be sent`,
+    30_000,
+  );
 }
 
-const email = (to: string) => ({ deliveries: [{ channel: 'email', to, content: { subject: 'Metrics', text: 'hello' } }] });
+const email = (to: string) => ({
+  deliveries: [{ channel: 'email', to, content: { subject: 'Metrics', text: 'hello' } }],
+});
 const CALLER_TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 describe('metrics and tracing', () => {
@@ -203,7 +262,13 @@ describe('metrics and tracing', () => {
 
   it('shows lag while ingest is stopped, then counts every stage once the load is processed', async () => {
     sinks.setFaults([{ channel: 'sms', fault: '5xx', failFirst: 1 }]);
-    for (let i = 0; i < 4; i++) ids.push(await submit(email(`metrics${i}@example.com`), i === 0 ? { traceparent: `00-${CALLER_TRACE_ID}-00f067aa0ba902b7-01` } : {}));
+    for (let i = 0; i < 4; i++)
+      ids.push(
+        await submit(
+          email(`metrics${i}@example.com`),
+          i === 0 ? { traceparent: `00-${CALLER_TRACE_ID}-00f067aa0ba902b7-01` } : {},
+        ),
+      );
     smsId = await submit({ deliveries: [{ channel: 'sms', to: '+14155550142', content: { body: 'metrics' } }] });
 
     // Nothing consumed yet: the lag is the 5 accepted records.
@@ -211,15 +276,34 @@ describe('metrics and tracing', () => {
     expect([...before.values()].reduce((a, b) => a + b, 0)).toBe(5);
     await lag.poll();
     const ingestBefore = await scrape(ingestMetricsServer.url);
-    expect([0, 1, 2].map((p) => sample(ingestBefore, 'notify_ingest_consumer_lag', { topic, partition: String(p) }) ?? 0).reduce((a, b) => a + b, 0)).toBe(5);
+    expect(
+      [0, 1, 2]
+        .map((p) => sample(ingestBefore, 'notify_ingest_consumer_lag', { topic, partition: String(p) }) ?? 0)
+        .reduce((a, b) => a + b, 0),
+    ).toBe(5);
 
     await startIngest();
     for (const id of [...ids, smsId]) await waitForSent(id);
 
     const gateway = await scrape(`${url}/metrics`);
-    expect(sample(gateway, 'notify_http_requests_total', { route: '/v1/notifications', method: 'POST', status: '202', component: 'gateway' })).toBe(5);
-    expect(sample(gateway, 'notify_http_request_duration_seconds_count', { route: '/v1/notifications', method: 'POST', status: '202' })).toBe(5);
-    expect(sample(gateway, 'notify_http_requests_total', { route: '/v1/notifications/:id', method: 'GET', status: '200' })).toBeGreaterThanOrEqual(5);
+    expect(
+      sample(gateway, 'notify_http_requests_total', {
+        route: '/v1/notifications',
+        method: 'POST',
+        status: '202',
+        component: 'gateway',
+      }),
+    ).toBe(5);
+    expect(
+      sample(gateway, 'notify_http_request_duration_seconds_count', {
+        route: '/v1/notifications',
+        method: 'POST',
+        status: '202',
+      }),
+    ).toBe(5);
+    expect(
+      sample(gateway, 'notify_http_requests_total', { route: '/v1/notifications/:id', method: 'GET', status: '200' }),
+    ).toBeGreaterThanOrEqual(5);
     expect(sample(gateway, 'notify_kafka_produce_batch_records_sum')).toBe(5);
     const batches = sample(gateway, 'notify_kafka_produce_batch_records_count') ?? 0;
     expect(batches).toBeGreaterThanOrEqual(1);
@@ -232,11 +316,15 @@ describe('metrics and tracing', () => {
     expect(sample(ingest, 'notify_ingest_workflow_starts_total', { outcome: 'started' })).toBe(5);
     expect(sample(ingest, 'notify_ingest_workflow_start_duration_seconds_count', { outcome: 'started' })).toBe(5);
     expect(sample(ingest, 'notify_ingest_records_total', { result: 'dead-lettered' })).toBeUndefined();
-    await eventually(async () => {
-      await lag.poll();
-      const now = await scrape(ingestMetricsServer.url);
-      return [0, 1, 2].every((p) => sample(now, 'notify_ingest_consumer_lag', { topic, partition: String(p) }) === 0);
-    }, 'consumer lag to drop to 0', 15_000);
+    await eventually(
+      async () => {
+        await lag.poll();
+        const now = await scrape(ingestMetricsServer.url);
+        return [0, 1, 2].every((p) => sample(now, 'notify_ingest_consumer_lag', { topic, partition: String(p) }) === 0);
+      },
+      'consumer lag to drop to 0',
+      15_000,
+    );
 
     const worker = await scrape(workerMetricsServer.url);
     expect(sample(worker, 'notify_channel_send_attempts_total', { channel: 'email', result: 'sent' })).toBe(4);
@@ -251,11 +339,15 @@ describe('metrics and tracing', () => {
     const [id] = ids;
     await tracing.forceFlush();
     let spans: ReadableSpan[] = [];
-    await eventually(async () => {
-      await tracing.forceFlush();
-      spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === CALLER_TRACE_ID);
-      return spans.some((s) => s.name === 'send email');
-    }, 'the provider-call span to be exported', 15_000);
+    await eventually(
+      async () => {
+        await tracing.forceFlush();
+        spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === CALLER_TRACE_ID);
+        return spans.some((s) => s.name === 'send email');
+      },
+      'the provider-call span to be exported',
+      15_000,
+    );
     const byName = (name: string) => spans.find((s) => s.name === name);
     const http = byName('POST /v1/notifications');
     const ingest = byName('ingest start-workflow');
@@ -263,7 +355,8 @@ describe('metrics and tracing', () => {
     const run = byName('RunWorkflow:notificationWorkflow');
     const activity = byName('RunActivity:deliver');
     const send = byName('send email');
-    for (const [name, span] of Object.entries({ http, ingest, start, run, activity, send })) expect(span, `${name} span in trace ${CALLER_TRACE_ID}`).toBeDefined();
+    for (const [name, span] of Object.entries({ http, ingest, start, run, activity, send }))
+      expect(span, `${name} span in trace ${CALLER_TRACE_ID}`).toBeDefined();
     // The gateway continued the caller's trace and is the parent of ingest's span (via the Kafka header).
     expect(http?.parentSpanId).toBe('00f067aa0ba902b7');
     expect(ingest?.parentSpanId).toBe(http?.spanContext().spanId);
@@ -273,7 +366,9 @@ describe('metrics and tracing', () => {
     expect(send?.attributes['notify.notification_id']).toBe(id);
     expect(send?.attributes['notify.provider_message_id']).toBeTruthy();
     // Other notifications got traces of their own.
-    const otherSends = exporter.getFinishedSpans().filter((s) => s.name === 'send email' && s.attributes['notify.notification_id'] !== id);
+    const otherSends = exporter
+      .getFinishedSpans()
+      .filter((s) => s.name === 'send email' && s.attributes['notify.notification_id'] !== id);
     expect(otherSends.length).toBe(3);
     expect(otherSends.every((s) => s.spanContext().traceId !== CALLER_TRACE_ID)).toBe(true);
   });

@@ -9,7 +9,8 @@ export const kafkaHeaderGetter: TextMapGetter<Record<string, unknown> | undefine
   keys: (carrier) => Object.keys(carrier ?? {}),
   get: (carrier, key) => {
     const value = carrier?.[key];
-    const text = (v: unknown): string | undefined => (Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'string' ? v : undefined);
+    const text = (v: unknown): string | undefined =>
+      Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'string' ? v : undefined;
     if (Array.isArray(value)) return value.map(text).filter((v): v is string => v !== undefined);
     return text(value);
   },

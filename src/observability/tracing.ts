@@ -82,7 +82,8 @@ export function parseOtlpHeaders(value: string | undefined): Record<string, stri
   for (const part of value.split(',')) {
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new ConfigError([`OTEL_EXPORTER_OTLP_HEADERS: "${part.trim()}" is not key=value (use k1=v1,k2=v2)`]);
+    if (eq <= 0)
+      throw new ConfigError([`OTEL_EXPORTER_OTLP_HEADERS: "${part.trim()}" is not key=value (use k1=v1,k2=v2)`]);
     headers[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
   }
   return headers;

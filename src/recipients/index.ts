@@ -4,5 +4,12 @@ export type { PreferenceDefaults, Preferences } from './preferences.js';
 export { acceptsDelivery } from './preferences.js';
 export type { QuietHours } from './quiet-hours.js';
 export { CLOCK_TIME, isValidTimeZone, quietUntil } from './quiet-hours.js';
-export type { DeliveryResolution, Recipient, RecipientPatch, RecipientProfile, ResolveQuery, Suppression } from './store.js';
+export type {
+  DeliveryResolution,
+  Recipient,
+  RecipientPatch,
+  RecipientProfile,
+  ResolveQuery,
+  Suppression,
+} from './store.js';
 export { RecipientStore, VersionConflictError } from './store.js';

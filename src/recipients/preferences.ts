@@ -18,7 +18,12 @@ export interface PreferenceDefaults {
  * category-wide opt-out, then a channel-wide opt-out, then a category-wide opt-in, then the operator default
  * (categories listed as opt-in only are off until the recipient opts in).
  */
-export function acceptsDelivery(prefs: Preferences, channel: string, category: string | undefined, defaults: PreferenceDefaults): boolean {
+export function acceptsDelivery(
+  prefs: Preferences,
+  channel: string,
+  category: string | undefined,
+  defaults: PreferenceDefaults,
+): boolean {
   const cat = category !== undefined ? prefs.categories?.[category] : undefined;
   const specific = cat?.channels?.[channel];
   if (specific !== undefined) return specific;

@@ -93,7 +93,8 @@ interface SuppressionRow {
   created_at: Date;
 }
 
-const RECIPIENT_COLUMNS = 'recipient_id, addresses, timezone, locale, properties, quiet_hours, preferences, version, created_at, updated_at';
+const RECIPIENT_COLUMNS =
+  'recipient_id, addresses, timezone, locale, properties, quiet_hours, preferences, version, created_at, updated_at';
 
 function toRecipient(row: RecipientRow): Recipient {
   return {
@@ -122,7 +123,10 @@ function toSuppression(row: SuppressionRow): Suppression {
   };
 }
 
-function mergeRecord(base: Record<string, unknown>, patch: Record<string, unknown> | undefined): Record<string, unknown> {
+function mergeRecord(
+  base: Record<string, unknown>,
+  patch: Record<string, unknown> | undefined,
+): Record<string, unknown> {
   if (patch === undefined) return base;
   const out = { ...base };
   for (const [k, v] of Object.entries(patch)) {
@@ -141,13 +145,19 @@ export class RecipientStore {
 
   /** The recipient, or undefined. */
   async get(owner: string, id: string): Promise<Recipient | undefined> {
-    const { rows } = await this.pool.query<RecipientRow>(`SELECT ${RECIPIENT_COLUMNS} FROM recipients WHERE owner = $1 AND recipient_id = $2`, [owner, id]);
+    const { rows } = await this.pool.query<RecipientRow>(
+      `SELECT ${RECIPIENT_COLUMNS} FROM recipients WHERE owner = $1 AND recipient_id = $2`,
+      [owner, id],
+    );
     return rows[0] !== undefined ? toRecipient(rows[0]) : undefined;
   }
 
   /** Whether the recipient exists (the gateway's submit check). */
   async exists(owner: string, id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('SELECT 1 FROM recipients WHERE owner = $1 AND recipient_id = $2', [owner, id]);
+    const { rowCount } = await this.pool.query('SELECT 1 FROM recipients WHERE owner = $1 AND recipient_id = $2', [
+      owner,
+      id,
+    ]);
     return (rowCount ?? 0) > 0;
   }
 
@@ -155,11 +165,25 @@ export class RecipientStore {
    * Creates or replaces the profile (preferences are kept). With `ifMatch`, only when the current version is that one
    * (0 = must not exist yet).
    */
-  async put(owner: string, id: string, profile: RecipientProfile, ifMatch?: number): Promise<{ recipient: Recipient; created: boolean }> {
+  async put(
+    owner: string,
+    id: string,
+    profile: RecipientProfile,
+    ifMatch?: number,
+  ): Promise<{ recipient: Recipient; created: boolean }> {
     return this.transaction(async (client) => {
       const current = await this.lockRow(client, owner, id);
-      if (ifMatch !== undefined && (current?.version ?? 0) !== ifMatch) throw new VersionConflictError(current?.version ?? 0);
-      const values = [owner, id, JSON.stringify(profile.addresses), profile.timezone ?? null, profile.locale ?? null, JSON.stringify(profile.properties), profile.quietHours !== undefined ? JSON.stringify(profile.quietHours) : null];
+      if (ifMatch !== undefined && (current?.version ?? 0) !== ifMatch)
+        throw new VersionConflictError(current?.version ?? 0);
+      const values = [
+        owner,
+        id,
+        JSON.stringify(profile.addresses),
+        profile.timezone ?? null,
+        profile.locale ?? null,
+        JSON.stringify(profile.properties),
+        profile.quietHours !== undefined ? JSON.stringify(profile.quietHours) : null,
+      ];
       if (current === undefined) {
         const { rows } = await client.query<RecipientRow>(
           `INSERT INTO recipients (owner, recipient_id, addresses, timezone, locale, properties, quiet_hours) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -194,14 +218,27 @@ export class RecipientStore {
       const { rows } = await client.query<RecipientRow>(
         `UPDATE recipients SET addresses = $3, timezone = $4, locale = $5, properties = $6, quiet_hours = $7, version = version + 1, updated_at = now()
          WHERE owner = $1 AND recipient_id = $2 RETURNING ${RECIPIENT_COLUMNS}`,
-        [owner, id, JSON.stringify(addresses), pick(patch.timezone, current.timezone), pick(patch.locale, current.locale), JSON.stringify(properties), JSON.stringify(pick(patch.quietHours, current.quiet_hours))],
+        [
+          owner,
+          id,
+          JSON.stringify(addresses),
+          pick(patch.timezone, current.timezone),
+          pick(patch.locale, current.locale),
+          JSON.stringify(properties),
+          JSON.stringify(pick(patch.quietHours, current.quiet_hours)),
+        ],
       );
       return toRecipient(rows[0] as RecipientRow);
     });
   }
 
   /** Replaces the preferences; undefined when there is no such recipient. */
-  async putPreferences(owner: string, id: string, preferences: Preferences, ifMatch?: number): Promise<Recipient | undefined> {
+  async putPreferences(
+    owner: string,
+    id: string,
+    preferences: Preferences,
+    ifMatch?: number,
+  ): Promise<Recipient | undefined> {
     return this.transaction(async (client) => {
       const current = await this.lockRow(client, owner, id);
       if (current === undefined) return undefined;
@@ -220,7 +257,10 @@ export class RecipientStore {
    */
   async delete(owner: string, id: string): Promise<boolean> {
     return this.transaction(async (client) => {
-      const { rowCount } = await client.query('DELETE FROM recipients WHERE owner = $1 AND recipient_id = $2', [owner, id]);
+      const { rowCount } = await client.query('DELETE FROM recipients WHERE owner = $1 AND recipient_id = $2', [
+        owner,
+        id,
+      ]);
       await client.query('DELETE FROM suppressions WHERE owner = $1 AND recipient_id = $2', [owner, id]);
       return (rowCount ?? 0) > 0;
     });
@@ -236,7 +276,10 @@ export class RecipientStore {
   }
 
   /** Records a suppression (the first reason for an address is kept). Returns the stored row and whether it is new. */
-  async addSuppression(owner: string, s: Omit<Suppression, 'createdAt'>): Promise<{ suppression: Suppression; created: boolean }> {
+  async addSuppression(
+    owner: string,
+    s: Omit<Suppression, 'createdAt'>,
+  ): Promise<{ suppression: Suppression; created: boolean }> {
     const inserted = await this.pool.query<SuppressionRow>(
       `INSERT INTO suppressions (owner, channel, address, reason, source, recipient_id, notification_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (owner, channel, address) DO NOTHING RETURNING channel, address, reason, source, recipient_id, notification_id, created_at`,
@@ -252,7 +295,10 @@ export class RecipientStore {
 
   /** Deletes a suppression; returns whether it existed. */
   async deleteSuppression(owner: string, channel: string, address: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('DELETE FROM suppressions WHERE owner = $1 AND channel = $2 AND address = $3', [owner, channel, address]);
+    const { rowCount } = await this.pool.query(
+      'DELETE FROM suppressions WHERE owner = $1 AND channel = $2 AND address = $3',
+      [owner, channel, address],
+    );
     return (rowCount ?? 0) > 0;
   }
 
@@ -267,12 +313,16 @@ export class RecipientStore {
     if (q.recipientId !== undefined) {
       recipient = await this.get(q.owner, q.recipientId);
       if (recipient === undefined) return { kind: 'unknown-recipient' };
-      if (!acceptsDelivery(recipient.preferences, q.channel, q.category, defaults)) return { kind: 'skip', reason: 'opted-out' };
+      if (!acceptsDelivery(recipient.preferences, q.channel, q.category, defaults))
+        return { kind: 'skip', reason: 'opted-out' };
       to ??= recipient.addresses[q.channel];
     }
     if (to === undefined || to === null) return { kind: 'no-address' };
     const keys = addressKeys(q.channel, to);
-    const { rows } = await this.pool.query<{ address: string }>('SELECT address FROM suppressions WHERE owner = $1 AND channel = $2 AND address = ANY($3::text[])', [q.owner, q.channel, keys]);
+    const { rows } = await this.pool.query<{ address: string }>(
+      'SELECT address FROM suppressions WHERE owner = $1 AND channel = $2 AND address = ANY($3::text[])',
+      [q.owner, q.channel, keys],
+    );
     const remaining = withoutSuppressed(q.channel, to, new Set(rows.map((r) => r.address)));
     if (remaining === undefined) return { kind: 'skip', reason: 'suppressed' };
     const urgent = q.category !== undefined && defaults.urgentCategories.includes(q.category);
@@ -284,7 +334,10 @@ export class RecipientStore {
   }
 
   private async lockRow(client: pg.PoolClient, owner: string, id: string): Promise<RecipientRow | undefined> {
-    const { rows } = await client.query<RecipientRow>(`SELECT ${RECIPIENT_COLUMNS} FROM recipients WHERE owner = $1 AND recipient_id = $2 FOR UPDATE`, [owner, id]);
+    const { rows } = await client.query<RecipientRow>(
+      `SELECT ${RECIPIENT_COLUMNS} FROM recipients WHERE owner = $1 AND recipient_id = $2 FOR UPDATE`,
+      [owner, id],
+    );
     return rows[0];
   }
 

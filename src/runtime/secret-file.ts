@@ -6,7 +6,11 @@ import { dirname } from 'node:path';
  * `isValid`. Creation is atomic (write a temporary file, hard-link it into place), so processes started together
  * (e.g. by `npm start`) all end up with the same secret.
  */
-export function ensureSecretFile(file: string, generate: () => string, isValid: (value: string) => boolean = () => true): string {
+export function ensureSecretFile(
+  file: string,
+  generate: () => string,
+  isValid: (value: string) => boolean = () => true,
+): string {
   let replace = false;
   try {
     const existing = readFileSync(file, 'utf8').trim();

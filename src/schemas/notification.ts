@@ -11,10 +11,15 @@ export const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600 * 1000;
 /** A caller-chosen recipient id: 1-128 characters of letters, digits and `_ . : @ -`. */
 export const recipientIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_.:@-]{1,128}$/, 'a recipient id is 1-128 characters of letters, digits, "_", ".", ":", "@" or "-"');
+  .regex(
+    /^[A-Za-z0-9_.:@-]{1,128}$/,
+    'a recipient id is 1-128 characters of letters, digits, "_", ".", ":", "@" or "-"',
+  );
 
 /** A notification category: 1-64 lower-case letters, digits, `_ . -`. */
-export const categorySchema = z.string().regex(/^[a-z0-9_.-]{1,64}$/, 'a category is 1-64 lower-case letters, digits, "_", "." or "-"');
+export const categorySchema = z
+  .string()
+  .regex(/^[a-z0-9_.-]{1,64}$/, 'a category is 1-64 lower-case letters, digits, "_", "." or "-"');
 
 const tagSchema = z
   .string()
@@ -25,48 +30,73 @@ const tagSchema = z
  * Unknown fields are rejected so that typos (e.g. `sendat`) do not silently change behaviour.
  */
 const notificationRequestObject = z.strictObject({
-    deliveries: z
-      .array(deliverySchema)
-      .min(1, 'at least one delivery is required')
-      .max(MAX_DELIVERIES, `at most ${MAX_DELIVERIES} deliveries per notification`)
-      .describe('Where and what to send. One entry for a single channel; several with `routing`.'),
-    routing: z
-      .enum(['all', 'fallback'])
-      .default('all')
-      .describe('`all`: deliver on every entry. `fallback`: try entries in order until one succeeds.'),
-    sendAt: z.iso
-      .datetime({ offset: true, message: 'sendAt must be an ISO-8601 date-time with a time zone, e.g. 2030-01-01T09:00:00Z' })
-      .refine((v) => Date.parse(v) - Date.now() <= MAX_SCHEDULE_AHEAD_MS, 'sendAt may be at most 366 days ahead')
-      .optional()
-      .describe('Scheduled send time. Past or absent means send now.'),
-    metadata: z
-      .record(z.string().min(1).max(64), z.string().max(512))
-      .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata entries')
-      .optional()
-      .describe('Free-form string pairs echoed back in the status. Do not put secrets here.'),
-    tags: z.array(tagSchema).max(10, 'at most 10 tags').optional().describe('Labels searchable in the Temporal Web UI (no PII).'),
-    recipient: recipientIdSchema
-      .optional()
-      .describe('A recipient id (PUT /v1/recipients/{id}): deliveries may then name only the channel; the address, preferences and quiet hours come from the profile when each delivery runs.'),
-    category: categorySchema.optional().describe('Category matched against the recipient\'s preferences and the operator defaults (e.g. `billing`, `marketing`, `urgent`).'),
+  deliveries: z
+    .array(deliverySchema)
+    .min(1, 'at least one delivery is required')
+    .max(MAX_DELIVERIES, `at most ${MAX_DELIVERIES} deliveries per notification`)
+    .describe('Where and what to send. One entry for a single channel; several with `routing`.'),
+  routing: z
+    .enum(['all', 'fallback'])
+    .default('all')
+    .describe('`all`: deliver on every entry. `fallback`: try entries in order until one succeeds.'),
+  sendAt: z.iso
+    .datetime({
+      offset: true,
+      message: 'sendAt must be an ISO-8601 date-time with a time zone, e.g. 2030-01-01T09:00:00Z',
+    })
+    .refine((v) => Date.parse(v) - Date.now() <= MAX_SCHEDULE_AHEAD_MS, 'sendAt may be at most 366 days ahead')
+    .optional()
+    .describe('Scheduled send time. Past or absent means send now.'),
+  metadata: z
+    .record(z.string().min(1).max(64), z.string().max(512))
+    .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata entries')
+    .optional()
+    .describe('Free-form string pairs echoed back in the status. Do not put secrets here.'),
+  tags: z
+    .array(tagSchema)
+    .max(10, 'at most 10 tags')
+    .optional()
+    .describe('Labels searchable in the Temporal Web UI (no PII).'),
+  recipient: recipientIdSchema
+    .optional()
+    .describe(
+      'A recipient id (PUT /v1/recipients/{id}): deliveries may then name only the channel; the address, preferences and quiet hours come from the profile when each delivery runs.',
+    ),
+  category: categorySchema
+    .optional()
+    .describe(
+      "Category matched against the recipient's preferences and the operator defaults (e.g. `billing`, `marketing`, `urgent`).",
+    ),
 });
 
 /** Without a `recipient`, every delivery must carry its own address. */
-function requireAddresses(request: { recipient?: string; deliveries: Array<{ to?: unknown }> }, ctx: z.RefinementCtx): void {
+function requireAddresses(
+  request: { recipient?: string; deliveries: Array<{ to?: unknown }> },
+  ctx: z.RefinementCtx,
+): void {
   if (request.recipient !== undefined) return;
   request.deliveries.forEach((d, i) => {
-    if (d.to === undefined) ctx.addIssue({ code: 'custom', path: ['deliveries', i, 'to'], message: 'to is required unless the notification names a recipient' });
+    if (d.to === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deliveries', i, 'to'],
+        message: 'to is required unless the notification names a recipient',
+      });
   });
 }
 
-export const notificationRequestSchema = notificationRequestObject.superRefine(requireAddresses).describe('A notification');
+export const notificationRequestSchema = notificationRequestObject
+  .superRefine(requireAddresses)
+  .describe('A notification');
 
 /** The validated request type. */
 export type NotificationRequestBody = z.output<typeof notificationRequestSchema>;
 
 /** A batch item: a notification plus its own optional idempotency key. */
 export const batchItemSchema = notificationRequestObject
-  .extend({ idempotencyKey: z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).optional().describe('Per-item idempotency key.') })
+  .extend({
+    idempotencyKey: z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).optional().describe('Per-item idempotency key.'),
+  })
   .superRefine(requireAddresses);
 
 /** Links returned with every notification. */
@@ -99,11 +129,19 @@ const deliveryStateSchema = z.object({
   attempts: z.number(),
   currentAttempt: z.number().optional(),
   providerMessageId: z.string().optional(),
-  lastError: z.object({ message: z.string(), type: z.string().optional(), permanent: z.boolean(), at: z.string() }).optional(),
+  lastError: z
+    .object({ message: z.string(), type: z.string().optional(), permanent: z.boolean(), at: z.string() })
+    .optional(),
   sentAt: z.string().optional(),
-  skipReason: z.enum(['opted-out', 'suppressed']).optional().describe('Set when the delivery was skipped because of the recipient\'s preferences or the suppression list.'),
-  heldUntil: z.string().optional().describe('While `held`: when the recipient\'s quiet hours end.'),
-  waitingFor: z.string().optional().describe('Why the current attempt waits, e.g. `recipient-database` while PostgreSQL is unreachable.'),
+  skipReason: z
+    .enum(['opted-out', 'suppressed'])
+    .optional()
+    .describe("Set when the delivery was skipped because of the recipient's preferences or the suppression list."),
+  heldUntil: z.string().optional().describe("While `held`: when the recipient's quiet hours end."),
+  waitingFor: z
+    .string()
+    .optional()
+    .describe('Why the current attempt waits, e.g. `recipient-database` while PostgreSQL is unreachable.'),
 });
 
 /** Status of a notification as returned by `GET /v1/notifications/:id`. */
@@ -119,7 +157,7 @@ export const statusSchema = z.object({
   updatedAt: z.string().optional(),
   completedAt: z.string().optional(),
   awaitingRetryUntil: z.string().optional(),
-  heldUntil: z.string().optional().describe('Status `held`: held until this instant by the recipient\'s quiet hours.'),
+  heldUntil: z.string().optional().describe("Status `held`: held until this instant by the recipient's quiet hours."),
   recipient: z.string().optional(),
   category: z.string().optional(),
   links: linksSchema,

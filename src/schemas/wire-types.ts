@@ -19,7 +19,9 @@ type DeliveryStateBody = StatusBody['deliveries'][number];
 
 /** The request schema and `NotificationRequest` have the same fields, with the same types apart from the deliveries. */
 export type RequestFieldsMatch = Assert<Equals<keyof RequestBody, keyof NotificationRequest>>;
-export type RequestTypesMatch = Assert<Equals<Omit<RequestBody, 'deliveries'>, Omit<NotificationRequest, 'deliveries'>>>;
+export type RequestTypesMatch = Assert<
+  Equals<Omit<RequestBody, 'deliveries'>, Omit<NotificationRequest, 'deliveries'>>
+>;
 /** Every validated delivery (a union over the channels' schemas) is a `Delivery`. */
 export type DeliveriesAreDeliveries = Assert<RequestBody['deliveries'][number] extends Delivery ? true : false>;
 
@@ -37,5 +39,9 @@ export type StateSerialises = Assert<NotificationState extends Omit<StatusBody, 
 type PublicDeliveryState = Omit<DeliveryState, 'resolvedTo'>;
 /** Fields the gateway adds to a delivery from the pending activity: the attempt in flight and what it waits for. */
 type GatewayDeliveryFields = 'currentAttempt' | 'waitingFor';
-export type DeliveryStateFieldsMatch = Assert<Equals<Exclude<keyof DeliveryStateBody, GatewayDeliveryFields>, keyof PublicDeliveryState>>;
-export type DeliveryStateSerialises = Assert<PublicDeliveryState extends Omit<DeliveryStateBody, GatewayDeliveryFields> ? true : false>;
+export type DeliveryStateFieldsMatch = Assert<
+  Equals<Exclude<keyof DeliveryStateBody, GatewayDeliveryFields>, keyof PublicDeliveryState>
+>;
+export type DeliveryStateSerialises = Assert<
+  PublicDeliveryState extends Omit<DeliveryStateBody, GatewayDeliveryFields> ? true : false
+>;

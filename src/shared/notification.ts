@@ -59,7 +59,8 @@ export interface NotificationWorkflowInput {
 }
 
 /** Lifecycle of a notification as reported by the status API. */
-export type NotificationStatus = 'accepted' | 'scheduled' | 'held' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'skipped';
+export type NotificationStatus =
+  'accepted' | 'scheduled' | 'held' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'skipped';
 
 /**
  * Lifecycle of one delivery. `skipped` is a fallback delivery that was not needed, or (with `skipReason`) one the

@@ -16,10 +16,16 @@ export interface TemporalClientOptions {
 }
 
 /** Connects a Temporal client. Fails with a message naming TEMPORAL_ADDRESS when the server cannot be reached. */
-export async function connectTemporal(options: TemporalClientOptions): Promise<{ client: Client; connection: Connection }> {
+export async function connectTemporal(
+  options: TemporalClientOptions,
+): Promise<{ client: Client; connection: Connection }> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: options.address, connectTimeout: options.connectTimeoutMs ?? 10_000, tls: options.tls });
+    connection = await Connection.connect({
+      address: options.address,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+      tls: options.tls,
+    });
   } catch (err) {
     throw new Error(
       `Cannot reach Temporal at ${options.address} (TEMPORAL_ADDRESS): ${err instanceof Error ? err.message : String(err)}. ` +
@@ -29,5 +35,13 @@ export async function connectTemporal(options: TemporalClientOptions): Promise<{
   }
   // The tracing interceptor puts the caller's trace context into workflow start headers; a no-op without a tracer.
   const interceptors = { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
-  return { client: new Client({ connection, namespace: options.namespace, dataConverter: options.dataConverter, interceptors }), connection };
+  return {
+    client: new Client({
+      connection,
+      namespace: options.namespace,
+      dataConverter: options.dataConverter,
+      interceptors,
+    }),
+    connection,
+  };
 }

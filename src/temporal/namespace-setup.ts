@@ -8,7 +8,15 @@ type AttributeType = (typeof SEARCH_ATTRIBUTES)[keyof typeof SEARCH_ATTRIBUTES][
 
 /** `IndexedValueType` numbers of the Temporal API (temporal.api.enums.v1.IndexedValueType). */
 const INDEXED_VALUE_TYPE: Record<AttributeType, number> = { Keyword: 2, KeywordList: 7 };
-const TYPE_NAMES: Record<number, string> = { 1: 'Text', 2: 'Keyword', 3: 'Int', 4: 'Double', 5: 'Bool', 6: 'Datetime', 7: 'KeywordList' };
+const TYPE_NAMES: Record<number, string> = {
+  1: 'Text',
+  2: 'Keyword',
+  3: 'Int',
+  4: 'Double',
+  5: 'Bool',
+  6: 'Datetime',
+  7: 'KeywordList',
+};
 
 /** What {@link ensureNamespace} sets up. */
 export interface NamespaceSetupOptions {
@@ -46,7 +54,8 @@ async function retrying<T>(what: string, deadline: number, fn: () => Promise<T>)
     try {
       return await fn();
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      if (Date.now() > deadline)
+        throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       await sleep(1_000);
     }
   }
@@ -56,7 +65,12 @@ async function retrying<T>(what: string, deadline: number, fn: () => Promise<T>)
  * Resolves once the Temporal frontend at `address` reports SERVING (gRPC health check); rejects after `timeoutMs`.
  * `abortIf` may throw to stop early (e.g. the server process died).
  */
-export async function waitForTemporalHealth(address: string, timeoutMs: number, abortIf?: () => void, tls?: TemporalTls): Promise<void> {
+export async function waitForTemporalHealth(
+  address: string,
+  timeoutMs: number,
+  abortIf?: () => void,
+  tls?: TemporalTls,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -65,7 +79,9 @@ export async function waitForTemporalHealth(address: string, timeoutMs: number, 
       // No retry interceptor: this loop retries, and a pending gRPC retry must not outlive the closed connection.
       const connection = await Connection.connect({ address, connectTimeout: '2s', tls, interceptors: [] });
       try {
-        const health = await connection.withDeadline(Date.now() + 3_000, () => connection.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' }));
+        const health = await connection.withDeadline(Date.now() + 3_000, () =>
+          connection.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' }),
+        );
         if (Number(health.status) === 1) return; // SERVING
         last = new Error(`health status ${String(health.status)}`);
       } finally {
@@ -74,7 +90,10 @@ export async function waitForTemporalHealth(address: string, timeoutMs: number, 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`Temporal at ${address} is not SERVING after ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Temporal at ${address} is not SERVING after ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`,
+      );
     await sleep(500);
   }
 }
@@ -120,12 +139,17 @@ export async function ensureNamespace(opts: NamespaceSetupOptions): Promise<Name
       // Every frontend's namespace cache refreshes on its own schedule: wait until this one knows it.
       await retrying(`namespace ${opts.namespace} did not become visible`, deadline, describe);
     } else if (current < wanted) {
-      await connection.workflowService.updateNamespace({ namespace: opts.namespace, config: { workflowExecutionRetentionTtl: { seconds: Long.fromNumber(wanted) } } });
+      await connection.workflowService.updateNamespace({
+        namespace: opts.namespace,
+        config: { workflowExecutionRetentionTtl: { seconds: Long.fromNumber(wanted) } },
+      });
       log(`namespace ${opts.namespace}: retention raised to ${opts.retentionHours} h (was ${current / 3600} h)`);
       result.retentionUpdated = true;
     }
 
-    const list = await retrying('listing search attributes', deadline, () => connection.operatorService.listSearchAttributes({ namespace: opts.namespace }));
+    const list = await retrying('listing search attributes', deadline, () =>
+      connection.operatorService.listSearchAttributes({ namespace: opts.namespace }),
+    );
     const existing = list.customAttributes ?? {};
     const missing: Record<string, number> = {};
     for (const attr of Object.values(SEARCH_ATTRIBUTES)) {
@@ -141,10 +165,12 @@ export async function ensureNamespace(opts: NamespaceSetupOptions): Promise<Name
     if (Object.keys(missing).length > 0) {
       log(`adding search attributes ${Object.keys(missing).join(', ')} to namespace ${opts.namespace}`);
       await retrying('adding search attributes', deadline, () =>
-        connection.operatorService.addSearchAttributes({ namespace: opts.namespace, searchAttributes: missing }).catch((err: unknown) => {
-          if (grpcCode(err) !== ALREADY_EXISTS) throw err;
-          return {};
-        }),
+        connection.operatorService
+          .addSearchAttributes({ namespace: opts.namespace, searchAttributes: missing })
+          .catch((err: unknown) => {
+            if (grpcCode(err) !== ALREADY_EXISTS) throw err;
+            return {};
+          }),
       );
       result.addedSearchAttributes = Object.keys(missing).sort();
     }

@@ -1,6 +1,10 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/common';
 import type { notificationWorkflow } from '../workflows/notification-workflow.js';
 import {
   NOTIFICATION_WORKFLOW_TYPE,
@@ -37,7 +41,13 @@ export interface NotificationLookup {
   startTime?: Date;
   closeTime?: Date;
   /** `lastFailureType`: the failure's type name (never encrypted, unlike its message), e.g. `RecipientStoreUnavailable`. */
-  pendingActivities: Array<{ activityType?: string; attempt: number; lastFailure?: string; lastFailureType?: string; state?: string }>;
+  pendingActivities: Array<{
+    activityType?: string;
+    attempt: number;
+    lastFailure?: string;
+    lastFailureType?: string;
+    state?: string;
+  }>;
 }
 
 /**
@@ -58,7 +68,8 @@ export class NotificationClient {
   async start(input: NotificationWorkflowInput, memo: NotificationMemo): Promise<StartOutcome> {
     const request = input.request;
     const channels = [...new Set(request.deliveries.map((d) => d.channel))];
-    const initialStatus: NotificationStatus = request.sendAt !== undefined && Date.parse(request.sendAt) > Date.now() ? 'scheduled' : 'sending';
+    const initialStatus: NotificationStatus =
+      request.sendAt !== undefined && Date.parse(request.sendAt) > Date.now() ? 'scheduled' : 'sending';
     try {
       await this.client.workflow.start<typeof notificationWorkflow>(NOTIFICATION_WORKFLOW_TYPE, {
         workflowId: input.id,
@@ -109,7 +120,11 @@ export class NotificationClient {
       if (description.status.name === 'COMPLETED') {
         lookup.state = (await handle.result()) as NotificationState;
       } else {
-        lookup.state = await withTimeout(handle.query<NotificationState>(QUERY_STATUS), this.options.queryTimeoutMs ?? 3_000, 'status query');
+        lookup.state = await withTimeout(
+          handle.query<NotificationState>(QUERY_STATUS),
+          this.options.queryTimeoutMs ?? 3_000,
+          'status query',
+        );
       }
     } catch {
       // No workflow worker to answer the query (or it timed out): the search attribute still tells the status.
@@ -121,7 +136,7 @@ export class NotificationClient {
   async memo(id: string): Promise<Partial<NotificationMemo> | undefined> {
     try {
       const description = await this.client.workflow.getHandle(id).describe();
-      return (description.memo ?? {});
+      return description.memo ?? {};
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;

@@ -19,7 +19,9 @@ async function main(): Promise<void> {
     tls: temporalTlsFromConfig(config),
     log,
   });
-  log(`namespace ${config.TEMPORAL_NAMESPACE} ready (${result.registered ? 'registered now' : 'already registered'}; search attributes added: ${result.addedSearchAttributes.join(', ') || 'none'})`);
+  log(
+    `namespace ${config.TEMPORAL_NAMESPACE} ready (${result.registered ? 'registered now' : 'already registered'}; search attributes added: ${result.addedSearchAttributes.join(', ') || 'none'})`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -48,7 +48,12 @@ beforeAll(async () => {
   dir = join(paths.home, `tls-test-${t.prefix}`);
   mkdirSync(dir, { recursive: true });
   certs = createTestCertificates(join(dir, 'certs'));
-  const libDir = await ensureKafkaJars({ kafkaVersion: base.KAFKA_VERSION, kafkaDir: paths.kafkaDir, libDir: paths.kafkaLib, log: () => undefined });
+  const libDir = await ensureKafkaJars({
+    kafkaVersion: base.KAFKA_VERSION,
+    kafkaDir: paths.kafkaDir,
+    libDir: paths.kafkaLib,
+    log: () => undefined,
+  });
   const [port, controllerPort, ssl, sasl] = await freePorts(4);
   sslPort = ssl!;
   saslPort = sasl!;
@@ -59,18 +64,22 @@ beforeAll(async () => {
     [`listener.name.${name}.ssl.truststore.location`]: certs.caCert,
     [`listener.name.${name}.ssl.client.auth`]: clientAuth,
   });
-  server = privateKafkaOptions(dir, { libDir, port: port!, controllerPort: controllerPort! }, {
-    extraListeners: [
-      { name: 'SSL', port: sslPort, securityProtocol: 'SSL' },
-      { name: 'SASL_SSL', port: saslPort, securityProtocol: 'SASL_SSL' },
-    ],
-    extraProperties: {
-      ...tlsListener('ssl', 'required'),
-      ...tlsListener('sasl_ssl', 'none'),
-      'sasl.enabled.mechanisms': 'PLAIN',
-      'listener.name.sasl_ssl.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";`,
+  server = privateKafkaOptions(
+    dir,
+    { libDir, port: port!, controllerPort: controllerPort! },
+    {
+      extraListeners: [
+        { name: 'SSL', port: sslPort, securityProtocol: 'SSL' },
+        { name: 'SASL_SSL', port: saslPort, securityProtocol: 'SASL_SSL' },
+      ],
+      extraProperties: {
+        ...tlsListener('ssl', 'required'),
+        ...tlsListener('sasl_ssl', 'none'),
+        'sasl.enabled.mechanisms': 'PLAIN',
+        'listener.name.sasl_ssl.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required user_${SASL_USER}="${SASL_PASSWORD}";`,
+      },
     },
-  });
+  );
   await startKafka(server, () => undefined);
   temporal = await Connection.connect({ address: t.temporalAddress });
   client = new Client({ connection: temporal, namespace: t.namespace });
@@ -96,12 +105,27 @@ function secureConfig(env: Record<string, string>, name: string): AppConfig {
 }
 
 function kafkaFor(config: AppConfig, clientId: string): Kafka {
-  return createKafka({ brokers: config.KAFKA_BROKERS ?? [], clientId, logger: testLogger, security: kafkaSecurityFromConfig(config), retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 } });
+  return createKafka({
+    brokers: config.KAFKA_BROKERS ?? [],
+    clientId,
+    logger: testLogger,
+    security: kafkaSecurityFromConfig(config),
+    retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 },
+  });
 }
 
 function envelopeFor(id: string): ReturnType<typeof encodeEnvelope> {
-  const request = notificationRequestSchema.parse({ deliveries: [{ channel: 'email', to: 'tls@example.com', content: { subject: 'TLS', text: 'over TLS' } }] });
-  return encodeEnvelope({ v: ENVELOPE_VERSION, id, clientId: 'anonymous', acceptedAt: new Date().toISOString(), bodyHash: hashRequest(request), request });
+  const request = notificationRequestSchema.parse({
+    deliveries: [{ channel: 'email', to: 'tls@example.com', content: { subject: 'TLS', text: 'over TLS' } }],
+  });
+  return encodeEnvelope({
+    v: ENVELOPE_VERSION,
+    id,
+    clientId: 'anonymous',
+    acceptedAt: new Date().toISOString(),
+    bodyHash: hashRequest(request),
+    request,
+  });
 }
 
 /** Produces through the gateway's batching producer and consumes with the ingest consumer, both over `config`'s transport. */
@@ -109,10 +133,27 @@ async function roundTrip(config: AppConfig, name: string): Promise<void> {
   const kafka = kafkaFor(config, `${t.prefix}-${name}`);
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: 1, retentionMs: 3_600_000 }, testLogger);
+  await ensureTopics(
+    admin,
+    {
+      topic: config.KAFKA_TOPIC,
+      dlqTopic: config.KAFKA_DLQ_TOPIC,
+      partitions: config.KAFKA_PARTITIONS,
+      replicationFactor: 1,
+      retentionMs: 3_600_000,
+    },
+    testLogger,
+  );
   await admin.disconnect();
 
-  const producer = new BatchingProducer({ kafka, topic: config.KAFKA_TOPIC, logger: testLogger, lingerMs: 2, maxBatchRecords: 100, timeoutMs: 10_000 });
+  const producer = new BatchingProducer({
+    kafka,
+    topic: config.KAFKA_TOPIC,
+    logger: testLogger,
+    lingerMs: 2,
+    maxBatchRecords: 100,
+    timeoutMs: 10_000,
+  });
   const events: IngestEvent[] = [];
   const consumer = new IngestConsumer({
     kafka,
@@ -136,7 +177,11 @@ async function roundTrip(config: AppConfig, name: string): Promise<void> {
     await producer.connect();
     await Promise.all(ids.map((id) => producer.send(envelopeFor(id))));
     await consumer.start();
-    await eventually(() => ids.every((id) => events.some((e) => e.type === 'started' && e.id === id)), 'ingest to start every workflow', 30_000);
+    await eventually(
+      () => ids.every((id) => events.some((e) => e.type === 'started' && e.id === id)),
+      'ingest to start every workflow',
+      30_000,
+    );
     for (const id of ids) {
       const description = await client.workflow.getHandle(id).describe();
       expect(description.status.name).toBe('RUNNING');
@@ -167,7 +212,13 @@ async function canConnect(config: AppConfig): Promise<{ ok: boolean; error?: str
 describe('Kafka over TLS', () => {
   it('carries notifications from the gateway producer to ingest over an SSL listener that requires client certificates', async () => {
     const config = secureConfig(
-      { KAFKA_BROKERS: `127.0.0.1:${sslPort}`, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: certs.caCert, KAFKA_SSL_CERT_FILE: certs.clientCert, KAFKA_SSL_KEY_FILE: certs.clientKey },
+      {
+        KAFKA_BROKERS: `127.0.0.1:${sslPort}`,
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: certs.caCert,
+        KAFKA_SSL_CERT_FILE: certs.clientCert,
+        KAFKA_SSL_KEY_FILE: certs.clientKey,
+      },
       'mtls',
     );
     await roundTrip(config, 'mtls');
@@ -175,7 +226,14 @@ describe('Kafka over TLS', () => {
 
   it('carries notifications over SASL_SSL with PLAIN credentials', async () => {
     const config = secureConfig(
-      { KAFKA_BROKERS: `127.0.0.1:${saslPort}`, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: certs.caCert, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: SASL_USER, KAFKA_SASL_PASSWORD: SASL_PASSWORD },
+      {
+        KAFKA_BROKERS: `127.0.0.1:${saslPort}`,
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: certs.caCert,
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_SASL_USERNAME: SASL_USER,
+        KAFKA_SASL_PASSWORD: SASL_PASSWORD,
+      },
       'sasl',
     );
     await roundTrip(config, 'sasl');
@@ -183,19 +241,57 @@ describe('Kafka over TLS', () => {
 
   it('is refused without a client certificate, with a certificate of another CA, and when the broker is not trusted', async () => {
     const brokers = `127.0.0.1:${sslPort}`;
-    expect((await canConnect(secureConfig({ KAFKA_BROKERS: brokers, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: certs.caCert }, 'nocert'))).ok).toBe(false);
     expect(
-      (await canConnect(secureConfig({ KAFKA_BROKERS: brokers, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: certs.caCert, KAFKA_SSL_CERT_FILE: certs.strangerCert, KAFKA_SSL_KEY_FILE: certs.strangerKey }, 'stranger')))
-        .ok,
+      (
+        await canConnect(
+          secureConfig({ KAFKA_BROKERS: brokers, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: certs.caCert }, 'nocert'),
+        )
+      ).ok,
+    ).toBe(false);
+    expect(
+      (
+        await canConnect(
+          secureConfig(
+            {
+              KAFKA_BROKERS: brokers,
+              KAFKA_SSL: 'true',
+              KAFKA_SSL_CA_FILE: certs.caCert,
+              KAFKA_SSL_CERT_FILE: certs.strangerCert,
+              KAFKA_SSL_KEY_FILE: certs.strangerKey,
+            },
+            'stranger',
+          ),
+        )
+      ).ok,
     ).toBe(false);
     // The client checks the broker too: without our CA, the broker's certificate is not trusted.
-    const untrusted = await canConnect(secureConfig({ KAFKA_BROKERS: brokers, KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: certs.clientCert, KAFKA_SSL_KEY_FILE: certs.clientKey }, 'untrusted'));
+    const untrusted = await canConnect(
+      secureConfig(
+        {
+          KAFKA_BROKERS: brokers,
+          KAFKA_SSL: 'true',
+          KAFKA_SSL_CERT_FILE: certs.clientCert,
+          KAFKA_SSL_KEY_FILE: certs.clientKey,
+        },
+        'untrusted',
+      ),
+    );
     expect(untrusted.ok).toBe(false);
   });
 
   it('is refused with a wrong SASL password', async () => {
     const result = await canConnect(
-      secureConfig({ KAFKA_BROKERS: `127.0.0.1:${saslPort}`, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: certs.caCert, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: SASL_USER, KAFKA_SASL_PASSWORD: 'wrong' }, 'badpw'),
+      secureConfig(
+        {
+          KAFKA_BROKERS: `127.0.0.1:${saslPort}`,
+          KAFKA_SSL: 'true',
+          KAFKA_SSL_CA_FILE: certs.caCert,
+          KAFKA_SASL_MECHANISM: 'plain',
+          KAFKA_SASL_USERNAME: SASL_USER,
+          KAFKA_SASL_PASSWORD: 'wrong',
+        },
+        'badpw',
+      ),
     );
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(/SASL|authentication|Authentication/);

@@ -71,35 +71,66 @@ afterAll(async () => {
 });
 
 function tlsSettings(env: Record<string, string>) {
-  return temporalTlsFromConfig(loadConfig({ TEMPORAL_TLS: 'true', TEMPORAL_TLS_CA_FILE: certs.caCert, TEMPORAL_TLS_SERVER_NAME: 'localhost', ...env }));
+  return temporalTlsFromConfig(
+    loadConfig({
+      TEMPORAL_TLS: 'true',
+      TEMPORAL_TLS_CA_FILE: certs.caCert,
+      TEMPORAL_TLS_SERVER_NAME: 'localhost',
+      ...env,
+    }),
+  );
 }
 
 describe('Temporal over mutual TLS', () => {
   it('starts a notification workflow through the TLS client and runs it on a worker connected over TLS', async () => {
     const tls = tlsSettings({ TEMPORAL_TLS_CERT_FILE: certs.clientCert, TEMPORAL_TLS_KEY_FILE: certs.clientKey });
-    const { client, connection } = await connectTemporal({ address, namespace: t.namespace, tls, connectTimeoutMs: 5_000 });
+    const { client, connection } = await connectTemporal({
+      address,
+      namespace: t.namespace,
+      tls,
+      connectTimeoutMs: 5_000,
+    });
     const workerConnection = await NativeConnection.connect({ address, tls });
     let worker: Worker | undefined;
     let running: Promise<void> | undefined;
     const id = `ntf_${t.prefix}tls`;
     try {
-      worker = await createWorkflowWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, maxConcurrentWorkflowTaskExecutions: 5, maxCachedWorkflows: 10, shutdownGraceTimeMs: 500 });
+      worker = await createWorkflowWorker({
+        connection: workerConnection,
+        namespace: t.namespace,
+        taskQueuePrefix: t.prefix,
+        maxConcurrentWorkflowTaskExecutions: 5,
+        maxCachedWorkflows: 10,
+        shutdownGraceTimeMs: 500,
+      });
       running = worker.run();
       const input: NotificationWorkflowInput = {
         id,
         clientId: 'anonymous',
         // Scheduled an hour ahead: the worker's first workflow task marks it `scheduled`, which the query then reads.
-        request: { routing: 'all', sendAt: new Date(Date.now() + 3_600_000).toISOString(), deliveries: [{ channel: 'email', to: 'tls@example.com', content: { subject: 's', text: 't' } }] },
+        request: {
+          routing: 'all',
+          sendAt: new Date(Date.now() + 3_600_000).toISOString(),
+          deliveries: [{ channel: 'email', to: 'tls@example.com', content: { subject: 's', text: 't' } }],
+        },
         acceptedAt: new Date().toISOString(),
         taskQueuePrefix: t.prefix,
         retryPolicies: {},
         awaitRetryMs: 60_000,
       };
-      expect(await new NotificationClient(client, { taskQueuePrefix: t.prefix }).start(input, { bodyHash: 'h', clientId: 'anonymous' })).toBe('started');
+      expect(
+        await new NotificationClient(client, { taskQueuePrefix: t.prefix }).start(input, {
+          bodyHash: 'h',
+          clientId: 'anonymous',
+        }),
+      ).toBe('started');
       const state = await client.workflow.getHandle(id).query<NotificationState>(QUERY_STATUS);
       expect(state.status).toBe('scheduled');
     } finally {
-      await client.workflow.getHandle(id).terminate('tls test done').catch(() => undefined);
+      await client.workflow
+        .getHandle(id)
+        .terminate('tls test done')
+        .catch(() => undefined);
       worker?.shutdown();
       await running?.catch(() => undefined);
       await workerConnection.close();
@@ -108,15 +139,30 @@ describe('Temporal over mutual TLS', () => {
   });
 
   it('is refused without a client certificate and with a certificate of another CA', async () => {
-    await expect(connectTemporal({ address, namespace: t.namespace, tls: tlsSettings({}), connectTimeoutMs: 3_000 })).rejects.toThrow(/Cannot reach Temporal at .* \(TEMPORAL_ADDRESS\)/);
-    const stranger = tlsSettings({ TEMPORAL_TLS_CERT_FILE: certs.strangerCert, TEMPORAL_TLS_KEY_FILE: certs.strangerKey });
-    await expect(connectTemporal({ address, namespace: t.namespace, tls: stranger, connectTimeoutMs: 3_000 })).rejects.toThrow(/Cannot reach Temporal/);
+    await expect(
+      connectTemporal({ address, namespace: t.namespace, tls: tlsSettings({}), connectTimeoutMs: 3_000 }),
+    ).rejects.toThrow(/Cannot reach Temporal at .* \(TEMPORAL_ADDRESS\)/);
+    const stranger = tlsSettings({
+      TEMPORAL_TLS_CERT_FILE: certs.strangerCert,
+      TEMPORAL_TLS_KEY_FILE: certs.strangerKey,
+    });
+    await expect(
+      connectTemporal({ address, namespace: t.namespace, tls: stranger, connectTimeoutMs: 3_000 }),
+    ).rejects.toThrow(/Cannot reach Temporal/);
   });
 
   it('refuses a server whose certificate the configured CA did not sign', async () => {
     const wrongCa = temporalTlsFromConfig(
-      loadConfig({ TEMPORAL_TLS: 'true', TEMPORAL_TLS_CA_FILE: join(dir, 'other-ca.pem'), TEMPORAL_TLS_SERVER_NAME: 'localhost', TEMPORAL_TLS_CERT_FILE: certs.clientCert, TEMPORAL_TLS_KEY_FILE: certs.clientKey }),
+      loadConfig({
+        TEMPORAL_TLS: 'true',
+        TEMPORAL_TLS_CA_FILE: join(dir, 'other-ca.pem'),
+        TEMPORAL_TLS_SERVER_NAME: 'localhost',
+        TEMPORAL_TLS_CERT_FILE: certs.clientCert,
+        TEMPORAL_TLS_KEY_FILE: certs.clientKey,
+      }),
     );
-    await expect(connectTemporal({ address, namespace: t.namespace, tls: wrongCa, connectTimeoutMs: 3_000 })).rejects.toThrow(/Cannot reach Temporal/);
+    await expect(
+      connectTemporal({ address, namespace: t.namespace, tls: wrongCa, connectTimeoutMs: 3_000 }),
+    ).rejects.toThrow(/Cannot reach Temporal/);
   });
 });

@@ -33,7 +33,12 @@ describe('Kafka transport security from configuration', () => {
 
   it('reads the CA, client certificate and key and keeps certificate verification on by default', () => {
     const security = kafkaSecurityFromConfig(
-      loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: certs.caCert, KAFKA_SSL_CERT_FILE: certs.clientCert, KAFKA_SSL_KEY_FILE: certs.clientKey }),
+      loadConfig({
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: certs.caCert,
+        KAFKA_SSL_CERT_FILE: certs.clientCert,
+        KAFKA_SSL_KEY_FILE: certs.clientKey,
+      }),
     );
     expect(security.ssl?.rejectUnauthorized).toBe(true);
     expect(security.ssl?.ca).toEqual([readFileSync(certs.caCert, 'utf8')]);
@@ -44,14 +49,23 @@ describe('Kafka transport security from configuration', () => {
 
   it('builds SASL options for each supported mechanism', () => {
     for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512']) {
-      const security = kafkaSecurityFromConfig(loadConfig({ KAFKA_SSL: 'yes', KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'notify', KAFKA_SASL_PASSWORD: 'pw' }));
+      const security = kafkaSecurityFromConfig(
+        loadConfig({
+          KAFKA_SSL: 'yes',
+          KAFKA_SASL_MECHANISM: mechanism,
+          KAFKA_SASL_USERNAME: 'notify',
+          KAFKA_SASL_PASSWORD: 'pw',
+        }),
+      );
       expect(security.sasl).toEqual({ mechanism, username: 'notify', password: 'pw' });
       expect(security.ssl).toEqual({ rejectUnauthorized: true });
     }
   });
 
   it('rejects an unknown SASL mechanism when the configuration is loaded', () => {
-    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(/KAFKA_SASL_MECHANISM: must be one of plain, scram-sha-256, scram-sha-512/);
+    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(
+      /KAFKA_SASL_MECHANISM: must be one of plain, scram-sha-256, scram-sha-512/,
+    );
   });
 
   it('names the missing SASL credentials', () => {
@@ -62,7 +76,9 @@ describe('Kafka transport security from configuration', () => {
 
   it('names a certificate file that does not exist', () => {
     const missing = join(dir, 'nope.pem');
-    const message = configError(() => kafkaSecurityFromConfig(loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: missing })));
+    const message = configError(() =>
+      kafkaSecurityFromConfig(loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: missing })),
+    );
     expect(message).toContain(`KAFKA_SSL_CA_FILE: file ${missing} does not exist`);
   });
 
@@ -70,7 +86,14 @@ describe('Kafka transport security from configuration', () => {
     const junk = join(dir, 'junk.pem');
     writeFileSync(junk, 'hello\n');
     const message = configError(() =>
-      kafkaSecurityFromConfig(loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: junk, KAFKA_SSL_CERT_FILE: certs.clientCert, KAFKA_SSL_KEY_FILE: junk })),
+      kafkaSecurityFromConfig(
+        loadConfig({
+          KAFKA_SSL: 'true',
+          KAFKA_SSL_CA_FILE: junk,
+          KAFKA_SSL_CERT_FILE: certs.clientCert,
+          KAFKA_SSL_KEY_FILE: junk,
+        }),
+      ),
     );
     expect(message).toContain('KAFKA_SSL_CA_FILE');
     expect(message).toMatch(/not a valid PEM certificate/);
@@ -78,20 +101,35 @@ describe('Kafka transport security from configuration', () => {
   });
 
   it('refuses a key that does not belong to the certificate', () => {
-    const message = configError(() => kafkaSecurityFromConfig(loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: certs.clientCert, KAFKA_SSL_KEY_FILE: certs.strangerKey })));
-    expect(message).toContain('KAFKA_SSL_KEY_FILE: the private key does not match the certificate in KAFKA_SSL_CERT_FILE');
+    const message = configError(() =>
+      kafkaSecurityFromConfig(
+        loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: certs.clientCert, KAFKA_SSL_KEY_FILE: certs.strangerKey }),
+      ),
+    );
+    expect(message).toContain(
+      'KAFKA_SSL_KEY_FILE: the private key does not match the certificate in KAFKA_SSL_CERT_FILE',
+    );
   });
 
   it('refuses a certificate without its key and certificate files while TLS is off', () => {
-    expect(configError(() => kafkaSecurityFromConfig(loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: certs.clientCert })))).toContain(
-      'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE',
+    expect(
+      configError(() =>
+        kafkaSecurityFromConfig(loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: certs.clientCert })),
+      ),
+    ).toContain('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE');
+    expect(configError(() => kafkaSecurityFromConfig(loadConfig({ KAFKA_SSL_CA_FILE: certs.caCert })))).toContain(
+      'set KAFKA_SSL=true',
     );
-    expect(configError(() => kafkaSecurityFromConfig(loadConfig({ KAFKA_SSL_CA_FILE: certs.caCert })))).toContain('set KAFKA_SSL=true');
   });
 
   it('turns certificate verification off only when asked to', () => {
-    expect(kafkaSecurityFromConfig(loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' })).ssl?.rejectUnauthorized).toBe(false);
-    expect(() => loadConfig({ KAFKA_SSL_REJECT_UNAUTHORIZED: 'nah' })).toThrow(/KAFKA_SSL_REJECT_UNAUTHORIZED: must be true or false/);
+    expect(
+      kafkaSecurityFromConfig(loadConfig({ KAFKA_SSL: 'true', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' })).ssl
+        ?.rejectUnauthorized,
+    ).toBe(false);
+    expect(() => loadConfig({ KAFKA_SSL_REJECT_UNAUTHORIZED: 'nah' })).toThrow(
+      /KAFKA_SSL_REJECT_UNAUTHORIZED: must be true or false/,
+    );
   });
 });
 
@@ -122,10 +160,18 @@ describe('Temporal TLS from configuration', () => {
 
   it('names each problem: missing key, unreadable CA, and settings given while TLS is off', () => {
     const message = configError(() =>
-      temporalTlsFromConfig(loadConfig({ TEMPORAL_TLS: 'true', TEMPORAL_TLS_CA_FILE: join(dir, 'missing-ca.pem'), TEMPORAL_TLS_CERT_FILE: certs.clientCert })),
+      temporalTlsFromConfig(
+        loadConfig({
+          TEMPORAL_TLS: 'true',
+          TEMPORAL_TLS_CA_FILE: join(dir, 'missing-ca.pem'),
+          TEMPORAL_TLS_CERT_FILE: certs.clientCert,
+        }),
+      ),
     );
     expect(message).toContain('TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE');
     expect(message).toContain('TEMPORAL_TLS_CA_FILE: file');
-    expect(configError(() => temporalTlsFromConfig(loadConfig({ TEMPORAL_TLS_SERVER_NAME: 'x' })))).toContain('set TEMPORAL_TLS=true');
+    expect(configError(() => temporalTlsFromConfig(loadConfig({ TEMPORAL_TLS_SERVER_NAME: 'x' })))).toContain(
+      'set TEMPORAL_TLS=true',
+    );
   });
 });

@@ -46,7 +46,12 @@ export interface TemporalTls {
 type Issue = string;
 
 /** Reads a PEM file named by `variable`, checking that it exists and holds what `kind` says. */
-function readPem(path: string | undefined, variable: string, kind: 'certificate' | 'key', issues: Issue[]): string | undefined {
+function readPem(
+  path: string | undefined,
+  variable: string,
+  kind: 'certificate' | 'key',
+  issues: Issue[],
+): string | undefined {
   if (path === undefined) return undefined;
   if (!existsSync(path)) {
     issues.push(`${variable}: file ${path} does not exist; point ${variable} at a PEM ${kind} file`);
@@ -69,21 +74,31 @@ function readPem(path: string | undefined, variable: string, kind: 'certificate'
       createPrivateKey(text);
     }
   } catch (err) {
-    issues.push(`${variable}: ${path} is not a valid PEM ${kind} (${err instanceof Error ? err.message : String(err)})`);
+    issues.push(
+      `${variable}: ${path} is not a valid PEM ${kind} (${err instanceof Error ? err.message : String(err)})`,
+    );
     return undefined;
   }
   return text;
 }
 
 /** Checks that a certificate and its key are configured together and actually belong together. */
-function checkPair(cert: string | undefined, key: string | undefined, certVar: string, keyVar: string, issues: Issue[]): void {
+function checkPair(
+  cert: string | undefined,
+  key: string | undefined,
+  certVar: string,
+  keyVar: string,
+  issues: Issue[],
+): void {
   if (cert === undefined || key === undefined) return;
   try {
     if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
       issues.push(`${keyVar}: the private key does not match the certificate in ${certVar}`);
     }
   } catch (err) {
-    issues.push(`${keyVar}: cannot check the key against ${certVar} (${err instanceof Error ? err.message : String(err)})`);
+    issues.push(
+      `${keyVar}: cannot check the key against ${certVar} (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
 }
 
@@ -96,7 +111,10 @@ export function kafkaSecurityFromConfig(config: TransportSecurityConfig): KafkaS
   const fileVars = ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const;
   if (!config.KAFKA_SSL) {
     const stray = fileVars.filter((v) => config[v] !== undefined);
-    if (stray.length > 0) issues.push(`${stray.join(', ')} set but KAFKA_SSL is false: set KAFKA_SSL=true to use TLS towards Kafka, or unset them`);
+    if (stray.length > 0)
+      issues.push(
+        `${stray.join(', ')} set but KAFKA_SSL is false: set KAFKA_SSL=true to use TLS towards Kafka, or unset them`,
+      );
   }
   if ((config.KAFKA_SSL_CERT_FILE === undefined) !== (config.KAFKA_SSL_KEY_FILE === undefined)) {
     issues.push('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE: a client certificate needs its key (set both or neither)');
@@ -109,13 +127,17 @@ export function kafkaSecurityFromConfig(config: TransportSecurityConfig): KafkaS
   let sasl: SASLOptions | undefined;
   const mechanism = config.KAFKA_SASL_MECHANISM;
   if (mechanism !== undefined) {
-    if (config.KAFKA_SASL_USERNAME === undefined) issues.push(`KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM=${mechanism}`);
-    if (config.KAFKA_SASL_PASSWORD === undefined) issues.push(`KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM=${mechanism}`);
+    if (config.KAFKA_SASL_USERNAME === undefined)
+      issues.push(`KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM=${mechanism}`);
+    if (config.KAFKA_SASL_PASSWORD === undefined)
+      issues.push(`KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM=${mechanism}`);
     if (config.KAFKA_SASL_USERNAME !== undefined && config.KAFKA_SASL_PASSWORD !== undefined) {
       sasl = { mechanism, username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD };
     }
   } else if (config.KAFKA_SASL_USERNAME !== undefined || config.KAFKA_SASL_PASSWORD !== undefined) {
-    issues.push('KAFKA_SASL_MECHANISM: required when KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set (plain, scram-sha-256 or scram-sha-512)');
+    issues.push(
+      'KAFKA_SASL_MECHANISM: required when KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set (plain, scram-sha-256 or scram-sha-512)',
+    );
   }
   if (issues.length > 0) throw new ConfigError(issues);
 
@@ -135,10 +157,18 @@ export function kafkaSecurityFromConfig(config: TransportSecurityConfig): KafkaS
  */
 export function temporalTlsFromConfig(config: TransportSecurityConfig): TemporalTls | undefined {
   const issues: Issue[] = [];
-  const vars = ['TEMPORAL_TLS_CA_FILE', 'TEMPORAL_TLS_CERT_FILE', 'TEMPORAL_TLS_KEY_FILE', 'TEMPORAL_TLS_SERVER_NAME'] as const;
+  const vars = [
+    'TEMPORAL_TLS_CA_FILE',
+    'TEMPORAL_TLS_CERT_FILE',
+    'TEMPORAL_TLS_KEY_FILE',
+    'TEMPORAL_TLS_SERVER_NAME',
+  ] as const;
   if (!config.TEMPORAL_TLS) {
     const stray = vars.filter((v) => config[v] !== undefined);
-    if (stray.length > 0) throw new ConfigError([`${stray.join(', ')} set but TEMPORAL_TLS is false: set TEMPORAL_TLS=true to use TLS towards Temporal, or unset them`]);
+    if (stray.length > 0)
+      throw new ConfigError([
+        `${stray.join(', ')} set but TEMPORAL_TLS is false: set TEMPORAL_TLS=true to use TLS towards Temporal, or unset them`,
+      ]);
     return undefined;
   }
   if ((config.TEMPORAL_TLS_CERT_FILE === undefined) !== (config.TEMPORAL_TLS_KEY_FILE === undefined)) {

@@ -14,7 +14,10 @@ async function main(): Promise<void> {
     await workflowBundle({
       tracing,
       dir,
-      onBundle: (b) => console.log(`workflow bundle${tracing ? ' (tracing)' : ''}: ${b.source === 'cache' ? 'already cached' : 'built'} ${b.path} in ${(b.ms / 1000).toFixed(1)} s${b.storeError !== undefined ? ` — NOT stored: ${b.storeError}` : ''}`),
+      onBundle: (b) =>
+        console.log(
+          `workflow bundle${tracing ? ' (tracing)' : ''}: ${b.source === 'cache' ? 'already cached' : 'built'} ${b.path} in ${(b.ms / 1000).toFixed(1)} s${b.storeError !== undefined ? ` — NOT stored: ${b.storeError}` : ''}`,
+        ),
     });
   }
 }

@@ -7,7 +7,11 @@ import { createActivities } from '../activities/create-activities.js';
 import type { ActivityDeps } from '../activities/create-activities.js';
 import type { ChannelRuntimeConfig } from '../config/config.js';
 import type { ChannelDefinition, ChannelSender } from '../channels/types.js';
-import { activityTracingInterceptors, OTEL_WORKFLOW_INTERCEPTORS_MODULE, workflowTracingSinks } from '../observability/temporal.js';
+import {
+  activityTracingInterceptors,
+  OTEL_WORKFLOW_INTERCEPTORS_MODULE,
+  workflowTracingSinks,
+} from '../observability/temporal.js';
 import type { WorkerTracing } from '../observability/temporal.js';
 import { FAILURE_CONVERTER_PATH } from '../crypto/data-converter.js';
 import { channelTaskQueue, workflowTaskQueue } from '../shared/notification.js';
@@ -25,7 +29,14 @@ function buildBundle(tracing: boolean): Promise<WorkflowBundleWithSourceMap> {
     // Failure messages go into encrypted attributes inside workflow code too (see src/crypto/data-converter.ts).
     failureConverterPath: FAILURE_CONVERTER_PATH,
     workflowInterceptorModules: tracing ? [OTEL_WORKFLOW_INTERCEPTORS_MODULE] : [],
-    logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m) => console.warn(m), error: (m) => console.error(m) },
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m) => console.warn(m),
+      error: (m) => console.error(m),
+    },
   });
 }
 
@@ -38,7 +49,13 @@ function buildBundle(tracing: boolean): Promise<WorkflowBundleWithSourceMap> {
  * reads it instead of running webpack again, and any change to those inputs builds a new one. `onBundle` learns where
  * it came from.
  */
-export function workflowBundle(options: { tracing?: boolean; dir?: string; onBundle?: (info: Omit<CachedBundle, 'bundle'> & { ms: number }) => void } = {}): Promise<WorkflowBundleWithSourceMap> {
+export function workflowBundle(
+  options: {
+    tracing?: boolean;
+    dir?: string;
+    onBundle?: (info: Omit<CachedBundle, 'bundle'> & { ms: number }) => void;
+  } = {},
+): Promise<WorkflowBundleWithSourceMap> {
   const tracing = options.tracing === true;
   const memoKey = `${tracing}:${options.dir ?? ''}`;
   let bundle = bundlePromises.get(memoKey);
@@ -48,7 +65,10 @@ export function workflowBundle(options: { tracing?: boolean; dir?: string; onBun
       bundle = buildBundle(tracing);
     } else {
       const started = performance.now();
-      const inputs = { entries: [WORKFLOWS_PATH, FAILURE_CONVERTER_PATH], extra: [tracing ? OTEL_WORKFLOW_INTERCEPTORS_MODULE : '', lockFileInput()] };
+      const inputs = {
+        entries: [WORKFLOWS_PATH, FAILURE_CONVERTER_PATH],
+        extra: [tracing ? OTEL_WORKFLOW_INTERCEPTORS_MODULE : '', lockFileInput()],
+      };
       bundle = loadOrBuildBundle(inputs, dir, () => buildBundle(tracing)).then(({ bundle: b, ...info }) => {
         options.onBundle?.({ ...info, ms: performance.now() - started });
         return b;
@@ -83,7 +103,11 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: workflowTaskQueue(options.taskQueuePrefix),
-    workflowBundle: await workflowBundle({ tracing: options.tracing !== undefined, dir: options.bundleDir, onBundle: options.onBundle }),
+    workflowBundle: await workflowBundle({
+      tracing: options.tracing !== undefined,
+      dir: options.bundleDir,
+      onBundle: options.onBundle,
+    }),
     ...(options.tracing !== undefined ? { sinks: workflowTracingSinks(options.tracing) } : {}),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,
     maxCachedWorkflows: options.maxCachedWorkflows,
@@ -119,9 +143,10 @@ export interface ChannelWorkerOptions {
  * (`<CHANNEL>_RATE_LIMIT_PER_SECOND`, enforced by the server across all workers of the queue). On shutdown, in-flight
  * sends get `shutdownGraceTimeMs` to finish before they are cancelled.
  */
-export async function createChannelWorker(options: ChannelWorkerOptions): Promise<{ worker: Worker; sender: ChannelSender<unknown, unknown> }> {
-  const sender =
-    options.sender ?? (options.channel.createSender(options.runtime.settings, { logger: options.logger }));
+export async function createChannelWorker(
+  options: ChannelWorkerOptions,
+): Promise<{ worker: Worker; sender: ChannelSender<unknown, unknown> }> {
+  const sender = options.sender ?? options.channel.createSender(options.runtime.settings, { logger: options.logger });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -9,16 +9,26 @@ import type { Logger } from 'pino';
  * address is taken (another worker on the same machine), the worker runs without SDK metrics rather than not at all.
  * Returns whether SDK metrics are served.
  */
-export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN', options: { prometheusBindAddress?: string } = {}): boolean {
+export function installTemporalRuntime(
+  logger: Logger,
+  level: LogLevel = 'WARN',
+  options: { prometheusBindAddress?: string } = {},
+): boolean {
   const log = logger.child({ component: 'temporal-sdk' });
   const adapter = temporalLogAdapter(logger, level);
   if (options.prometheusBindAddress !== undefined) {
     try {
-      Runtime.install({ logger: adapter, telemetryOptions: { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } } });
+      Runtime.install({
+        logger: adapter,
+        telemetryOptions: { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } },
+      });
       return true;
     } catch (err) {
       log.warn(
-        { err: { message: err instanceof Error ? err.message : String(err) }, bindAddress: options.prometheusBindAddress },
+        {
+          err: { message: err instanceof Error ? err.message : String(err) },
+          bindAddress: options.prometheusBindAddress,
+        },
         'Temporal SDK metrics disabled: cannot listen there; give each worker on this machine its own TEMPORAL_SDK_METRICS_PORT (0 = off)',
       );
     }
@@ -40,7 +50,14 @@ export function temporalLogAdapter(logger: Logger, level: LogLevel = 'WARN'): Te
     if (order.indexOf(l) < min) return;
     // Expected by design: the workflow worker has no activities and channel workers have no workflows.
     if (message.startsWith('No activities registered') || message.startsWith('No workflows registered')) return;
-    const fn = l === 'ERROR' ? log.error.bind(log) : l === 'WARN' ? log.warn.bind(log) : l === 'INFO' ? log.info.bind(log) : log.debug.bind(log);
+    const fn =
+      l === 'ERROR'
+        ? log.error.bind(log)
+        : l === 'WARN'
+          ? log.warn.bind(log)
+          : l === 'INFO'
+            ? log.info.bind(log)
+            : log.debug.bind(log);
     fn(meta ?? {}, message);
   };
   return {

@@ -25,14 +25,22 @@ const USAGE = `Usage: npm run worker -- [--workflows] [--channels email,sms,...]
 
 /** Worker entry point. Run as many as needed; each serves the task queues chosen by its flags. */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { workflows: { type: 'boolean', default: false }, channels: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      workflows: { type: 'boolean', default: false },
+      channels: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
   if (values.help === true) {
     console.log(USAGE);
     return;
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, component: 'worker' });
-  const dataConverter = workerDataConverter(resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring);
+  const dataConverter = workerDataConverter(
+    resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring,
+  );
   const temporalTls = temporalTlsFromConfig(config);
   const tracing = tracingFromConfig(config, 'worker');
   const workerTracing = tracing.enabled ? tracing : undefined;
@@ -40,46 +48,105 @@ async function main(): Promise<void> {
   const metrics = createWorkerMetrics(registry);
   const onlyWorkflows = values.workflows === true && values.channels === undefined;
   const disabled = new Set(config.DISABLED_CHANNELS ?? []);
-  const requested = values.channels !== undefined ? values.channels.split(',').map((s) => s.trim()).filter(Boolean) : onlyWorkflows ? [] : (config.WORKER_CHANNELS ?? channelNames.filter((c) => !disabled.has(c)));
+  const requested =
+    values.channels !== undefined
+      ? values.channels
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : onlyWorkflows
+        ? []
+        : (config.WORKER_CHANNELS ?? channelNames.filter((c) => !disabled.has(c)));
   const unknown = requested.filter((c) => getChannel(c) === undefined);
-  if (unknown.length > 0) throw new Error(`Unknown channel(s) ${unknown.join(', ')}; known: ${channelNames.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`Unknown channel(s) ${unknown.join(', ')}; known: ${channelNames.join(', ')}`);
   const refused = requested.filter((c) => disabled.has(c));
   if (refused.length > 0) {
-    throw new Error(`Channel(s) ${refused.join(', ')} are in DISABLED_CHANNELS: run no worker for them (docker compose: ${refused.map((c) => `${c.toUpperCase()}_WORKER_REPLICAS=0`).join(', ')}), or remove them from DISABLED_CHANNELS.`);
+    throw new Error(
+      `Channel(s) ${refused.join(', ')} are in DISABLED_CHANNELS: run no worker for them (docker compose: ${refused.map((c) => `${c.toUpperCase()}_WORKER_REPLICAS=0`).join(', ')}), or remove them from DISABLED_CHANNELS.`,
+    );
   }
   // Like a missing PAYLOAD_KEYS: production does not deliver through the dev sinks or with the published secret.
   assertProductionChannelSettings(config, requested);
   const runWorkflows = values.workflows === true || values.channels === undefined;
 
-  const sdkMetrics = config.TEMPORAL_SDK_METRICS_PORT !== 0 ? `${config.METRICS_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` : undefined;
+  const sdkMetrics =
+    config.TEMPORAL_SDK_METRICS_PORT !== 0 ? `${config.METRICS_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` : undefined;
   const sdkMetricsOn = installTemporalRuntime(logger, 'WARN', { prometheusBindAddress: sdkMetrics });
   const { temporalAddress } = resolveEndpoints(config);
   const connection = await NativeConnection.connect({ address: temporalAddress, tls: temporalTls });
   // Channel workers resolve recipients and check suppressions in PostgreSQL (pool per process, created here only).
-  const pool = requested.length > 0 ? createPool(resolveDatabaseUrl(config), { max: config.DATABASE_POOL_MAX, logger }) : undefined;
+  const pool =
+    requested.length > 0
+      ? createPool(resolveDatabaseUrl(config), { max: config.DATABASE_POOL_MAX, logger })
+      : undefined;
   if (pool !== undefined) await migrateWhenReachable(pool, logger);
   const recipients = pool !== undefined ? new RecipientStore(pool) : undefined;
-  const preferenceDefaults = { optInCategories: config.PREFERENCE_OPT_IN_CATEGORIES, urgentCategories: config.URGENT_CATEGORIES };
+  const preferenceDefaults = {
+    optInCategories: config.PREFERENCE_OPT_IN_CATEGORIES,
+    urgentCategories: config.URGENT_CATEGORIES,
+  };
   const workers: Worker[] = [];
   const senders: ChannelSender<unknown, unknown>[] = [];
   if (runWorkflows) {
-    workers.push(await createWorkflowWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, maxConcurrentWorkflowTaskExecutions: config.WORKFLOW_WORKER_CONCURRENCY, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, dataConverter, tracing: workerTracing, bundleDir: workflowBundleDir(config), onBundle: (b) => logger.info({ source: b.source, path: b.path, ms: Math.round(b.ms), ...(b.storeError !== undefined ? { storeError: b.storeError } : {}) }, b.source === 'cache' ? 'workflow bundle read from cache' : 'workflow bundle built') }));
+    workers.push(
+      await createWorkflowWorker({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
+        maxConcurrentWorkflowTaskExecutions: config.WORKFLOW_WORKER_CONCURRENCY,
+        maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+        shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
+        dataConverter,
+        tracing: workerTracing,
+        bundleDir: workflowBundleDir(config),
+        onBundle: (b) =>
+          logger.info(
+            {
+              source: b.source,
+              path: b.path,
+              ms: Math.round(b.ms),
+              ...(b.storeError !== undefined ? { storeError: b.storeError } : {}),
+            },
+            b.source === 'cache' ? 'workflow bundle read from cache' : 'workflow bundle built',
+          ),
+      }),
+    );
   }
   for (const name of requested) {
     const channel = getChannel(name);
     const runtime = config.channels[name];
     if (channel === undefined || runtime === undefined) continue;
-    const { worker, sender } = await createChannelWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, channel, runtime, logger: logger.child({ channel: name }), shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS, dataConverter, onOutcome: metrics.onOutcome, onDecision: metrics.onDecision, recipients, preferenceDefaults, tracing: tracing.enabled });
+    const { worker, sender } = await createChannelWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
+      channel,
+      runtime,
+      logger: logger.child({ channel: name }),
+      shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
+      dataConverter,
+      onOutcome: metrics.onOutcome,
+      onDecision: metrics.onDecision,
+      recipients,
+      preferenceDefaults,
+      tracing: tracing.enabled,
+    });
     workers.push(worker);
     senders.push(sender);
   }
   logger.info({ workflows: runWorkflows, channels: requested }, 'workers running');
   const running = Promise.all(workers.map((w) => w.run()));
   // One scrape target: notify's own series plus the Temporal SDK's (re-served from its endpoint).
-  const extra = sdkMetricsOn && sdkMetrics !== undefined ? () => fetchExposition(`http://${sdkMetrics}/metrics`) : undefined;
+  const extra =
+    sdkMetricsOn && sdkMetrics !== undefined ? () => fetchExposition(`http://${sdkMetrics}/metrics`) : undefined;
   const metricsServer =
     config.WORKER_METRICS_PORT !== 0
-      ? await startMetricsServerOrWarn({ host: config.METRICS_HOST, port: config.WORKER_METRICS_PORT, registry, extra }, logger, 'WORKER_METRICS_PORT')
+      ? await startMetricsServerOrWarn(
+          { host: config.METRICS_HOST, port: config.WORKER_METRICS_PORT, registry, extra },
+          logger,
+          'WORKER_METRICS_PORT',
+        )
       : undefined;
   onShutdown(logger, async () => {
     for (const w of workers) w.shutdown();

@@ -15,7 +15,9 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('workflow bundle cache', () => {
   it('hashes every source the notification workflow imports, and nothing the gateway alone uses', () => {
-    const files = workflowSourceFiles([WORKFLOWS_PATH, FAILURE_CONVERTER_PATH]).map((f) => f.replace(/.*\/src\//, 'src/'));
+    const files = workflowSourceFiles([WORKFLOWS_PATH, FAILURE_CONVERTER_PATH]).map((f) =>
+      f.replace(/.*\/src\//, 'src/'),
+    );
     expect(files).toContain('src/workflows/notification-workflow.ts');
     expect(files).toContain('src/shared/notification.ts');
     expect(files).toContain('src/crypto/failure-converter.mjs');
@@ -26,13 +28,26 @@ describe('workflow bundle cache', () => {
     const src = join(scratch, 'wf');
     mkdirSync(src, { recursive: true });
     writeFileSync(join(src, 'greeting.ts'), "export const greeting = 'hello';\n");
-    writeFileSync(join(src, 'index.ts'), "import { greeting } from './greeting.js';\nexport async function greet(): Promise<string> { return greeting; }\n");
+    writeFileSync(
+      join(src, 'index.ts'),
+      "import { greeting } from './greeting.js';\nexport async function greet(): Promise<string> { return greeting; }\n",
+    );
     const inputs = { entries: [join(src, 'index.ts')], extra: ['v1'] };
     const dir = join(scratch, 'bundles');
     let builds = 0;
     const build = () => {
       builds++;
-      return bundleWorkflowCode({ workflowsPath: join(src, 'index.ts'), logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+      return bundleWorkflowCode({
+        workflowsPath: join(src, 'index.ts'),
+        logger: {
+          log: () => undefined,
+          trace: () => undefined,
+          debug: () => undefined,
+          info: () => undefined,
+          warn: () => undefined,
+          error: () => undefined,
+        },
+      });
     };
 
     const first = await loadOrBuildBundle(inputs, dir, build);
@@ -59,7 +74,9 @@ describe('workflow bundle cache', () => {
   it('still starts when the bundle directory is not writable, reporting why nothing was stored', async () => {
     const blocker = join(scratch, 'not-a-dir');
     writeFileSync(blocker, 'x');
-    const res = await loadOrBuildBundle({ entries: [WORKFLOWS_PATH], extra: ['ro'] }, join(blocker, 'bundles'), () => Promise.resolve({ code: 'code', sourceMap: '' }));
+    const res = await loadOrBuildBundle({ entries: [WORKFLOWS_PATH], extra: ['ro'] }, join(blocker, 'bundles'), () =>
+      Promise.resolve({ code: 'code', sourceMap: '' }),
+    );
     expect(res.source).toBe('built');
     expect(res.bundle.code).toBe('code');
     expect(res.storeError).toMatch(/ENOTDIR|EEXIST/);

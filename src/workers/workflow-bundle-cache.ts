@@ -13,16 +13,28 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 export function workflowBundleDir(config: { WORKFLOW_BUNDLE_DIR?: string; NOTIFY_HOME?: string }): string {
   if (config.WORKFLOW_BUNDLE_DIR !== undefined) return resolve(ROOT, config.WORKFLOW_BUNDLE_DIR);
-  const home = config.NOTIFY_HOME === undefined ? join(ROOT, '.notify') : isAbsolute(config.NOTIFY_HOME) ? config.NOTIFY_HOME : resolve(ROOT, config.NOTIFY_HOME);
+  const home =
+    config.NOTIFY_HOME === undefined
+      ? join(ROOT, '.notify')
+      : isAbsolute(config.NOTIFY_HOME)
+        ? config.NOTIFY_HOME
+        : resolve(ROOT, config.NOTIFY_HOME);
   return join(home, 'workflow-bundles');
 }
 
 // Relative module specifiers of static imports/exports and dynamic imports (type-only imports are included: harmless).
-const IMPORT_PATTERN = /(?:import|export)\s[^'";]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\s*\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|import\s+['"](\.{1,2}\/[^'"]+)['"]/g;
+const IMPORT_PATTERN =
+  /(?:import|export)\s[^'";]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\s*\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|import\s+['"](\.{1,2}\/[^'"]+)['"]/g;
 
 function resolveLocal(fromFile: string, specifier: string): string | undefined {
   const base = resolve(dirname(fromFile), specifier);
-  const candidates = [base, base.replace(/\.js$/, '.ts'), base.replace(/\.mjs$/, '.mts'), `${base}.ts`, join(base, 'index.ts')];
+  const candidates = [
+    base,
+    base.replace(/\.js$/, '.ts'),
+    base.replace(/\.mjs$/, '.mts'),
+    `${base}.ts`,
+    join(base, 'index.ts'),
+  ];
   return candidates.find((c) => existsSync(c) && !c.endsWith('/'));
 }
 
@@ -56,7 +68,11 @@ export interface BundleInputs {
 export function bundleHash(inputs: BundleInputs, root = ROOT): string {
   const hash = createHash('sha256');
   for (const file of workflowSourceFiles(inputs.entries)) {
-    hash.update(file.startsWith(root) ? file.slice(root.length) : file).update('\0').update(readFileSync(file)).update('\0');
+    hash
+      .update(file.startsWith(root) ? file.slice(root.length) : file)
+      .update('\0')
+      .update(readFileSync(file))
+      .update('\0');
   }
   for (const e of inputs.extra) hash.update(e).update('\0');
   return hash.digest('hex').slice(0, 32);
@@ -84,12 +100,21 @@ export interface CachedBundle {
  * atomically (write to a temp file, then rename), so a restarted worker skips webpack entirely. A directory that is
  * not writable only costs the rebuild at every start (reported in `storeError`), never a failed start.
  */
-export async function loadOrBuildBundle(inputs: BundleInputs, dir: string, build: () => Promise<WorkflowBundleWithSourceMap>): Promise<CachedBundle> {
+export async function loadOrBuildBundle(
+  inputs: BundleInputs,
+  dir: string,
+  build: () => Promise<WorkflowBundleWithSourceMap>,
+): Promise<CachedBundle> {
   const hash = bundleHash(inputs);
   const path = join(dir, `${hash}.js`);
   const mapPath = join(dir, `${hash}.js.map`);
   if (existsSync(path)) {
-    return { bundle: { code: readFileSync(path, 'utf8'), sourceMap: existsSync(mapPath) ? readFileSync(mapPath, 'utf8') : '' }, source: 'cache', path, hash };
+    return {
+      bundle: { code: readFileSync(path, 'utf8'), sourceMap: existsSync(mapPath) ? readFileSync(mapPath, 'utf8') : '' },
+      source: 'cache',
+      path,
+      hash,
+    };
   }
   const bundle = await build();
   try {

@@ -26,9 +26,20 @@ let notifications: NotificationClient;
 const workers: Worker[] = [];
 let running: Promise<unknown>;
 
-const fastRetry = { initialIntervalMs: 50, backoffCoefficient: 1, maximumIntervalMs: 50, maximumAttempts: 3, attemptTimeoutMs: 5_000, totalTimeoutMs: 30_000 };
+const fastRetry = {
+  initialIntervalMs: 50,
+  backoffCoefficient: 1,
+  maximumIntervalMs: 50,
+  maximumAttempts: 3,
+  attemptTimeoutMs: 5_000,
+  totalTimeoutMs: 30_000,
+};
 
-function input(id: string, overrides: Partial<NotificationWorkflowInput['request']> = {}, awaitRetryMs = 60_000): NotificationWorkflowInput {
+function input(
+  id: string,
+  overrides: Partial<NotificationWorkflowInput['request']> = {},
+  awaitRetryMs = 60_000,
+): NotificationWorkflowInput {
   return {
     id,
     clientId: 'test',
@@ -64,7 +75,14 @@ beforeAll(async () => {
   clientConnection = await Connection.connect({ address: env.temporalAddress });
   client = new Client({ connection: clientConnection, namespace: env.namespace });
   notifications = new NotificationClient(client, { taskQueuePrefix: prefix });
-  workers.push(await Worker.create({ connection, namespace: env.namespace, taskQueue: workflowTaskQueue(prefix), workflowBundle: await workflowBundle() }));
+  workers.push(
+    await Worker.create({
+      connection,
+      namespace: env.namespace,
+      taskQueue: workflowTaskQueue(prefix),
+      workflowBundle: await workflowBundle(),
+    }),
+  );
   for (const channel of ['alpha', 'beta']) {
     workers.push(
       await Worker.create({
@@ -73,9 +91,12 @@ beforeAll(async () => {
         taskQueue: channelTaskQueue(prefix, channel),
         activities: {
           deliver: (i: DeliverInput) => {
-            const attempt = calls.filter((c) => c.notificationId === i.notificationId && c.channel === i.channel).length + 1;
+            const attempt =
+              calls.filter((c) => c.notificationId === i.notificationId && c.channel === i.channel).length + 1;
             calls.push({ channel: i.channel, notificationId: i.notificationId, attempt });
-            const outcome = (scripts.get(`${i.notificationId}/${channel}`) ?? (() => ({ providerMessageId: `p-${i.idempotencyKey}` })))(i, attempt);
+            const outcome = (
+              scripts.get(`${i.notificationId}/${channel}`) ?? (() => ({ providerMessageId: `p-${i.idempotencyKey}` }))
+            )(i, attempt);
             if (outcome instanceof Error) return Promise.reject(outcome);
             return Promise.resolve({ ...outcome, attempt });
           },
@@ -93,9 +114,11 @@ afterAll(async () => {
   await clientConnection?.close();
 });
 
-const permanent = () => ApplicationFailure.create({ message: 'bad recipient', type: 'PermanentDeliveryError', nonRetryable: true });
+const permanent = () =>
+  ApplicationFailure.create({ message: 'bad recipient', type: 'PermanentDeliveryError', nonRetryable: true });
 // Like the real activity layer (src/activities), failures carry the attempt number in their details.
-const transient = (attempt = 1) => ApplicationFailure.create({ message: 'provider 503', type: 'TransientDeliveryError', details: [{ attempt }] });
+const transient = (attempt = 1) =>
+  ApplicationFailure.create({ message: 'provider 503', type: 'TransientDeliveryError', details: [{ attempt }] });
 
 describe('notificationWorkflow', () => {
   it('sends on the channel task queue and completes as sent with the provider message id', async () => {
@@ -108,7 +131,14 @@ describe('notificationWorkflow', () => {
 
   it('delivers on every channel when routing is all', async () => {
     const id = `${prefix}-all`;
-    await start(input(id, { deliveries: [{ channel: 'alpha', to: 'a', content: {} }, { channel: 'beta', to: 'b', content: {} }] }));
+    await start(
+      input(id, {
+        deliveries: [
+          { channel: 'alpha', to: 'a', content: {} },
+          { channel: 'beta', to: 'b', content: {} },
+        ],
+      }),
+    );
     const state = await result(id);
     expect(state.deliveries.map((d) => d.status)).toEqual(['sent', 'sent']);
   });
@@ -116,7 +146,15 @@ describe('notificationWorkflow', () => {
   it('falls back to the next channel when the first fails permanently, without retrying the permanent failure', async () => {
     const id = `${prefix}-fallback`;
     scripts.set(`${id}/alpha`, () => permanent());
-    await start(input(id, { routing: 'fallback', deliveries: [{ channel: 'alpha', to: 'a', content: {} }, { channel: 'beta', to: 'b', content: {} }] }));
+    await start(
+      input(id, {
+        routing: 'fallback',
+        deliveries: [
+          { channel: 'alpha', to: 'a', content: {} },
+          { channel: 'beta', to: 'b', content: {} },
+        ],
+      }),
+    );
     const state = await result(id);
     expect(state.status).toBe('sent');
     expect(state.deliveries[0]).toMatchObject({ status: 'failed', lastError: { permanent: true } });
@@ -126,7 +164,15 @@ describe('notificationWorkflow', () => {
 
   it('skips later fallback channels once one succeeded', async () => {
     const id = `${prefix}-fallback-skip`;
-    await start(input(id, { routing: 'fallback', deliveries: [{ channel: 'alpha', to: 'a', content: {} }, { channel: 'beta', to: 'b', content: {} }] }));
+    await start(
+      input(id, {
+        routing: 'fallback',
+        deliveries: [
+          { channel: 'alpha', to: 'a', content: {} },
+          { channel: 'beta', to: 'b', content: {} },
+        ],
+      }),
+    );
     const state = await result(id);
     expect(state.deliveries.map((d) => d.status)).toEqual(['sent', 'skipped']);
     expect(calls.filter((c) => c.notificationId === id && c.channel === 'beta')).toHaveLength(0);

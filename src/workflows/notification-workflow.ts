@@ -12,8 +12,22 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { DeliverResult, DeliverInput, DeliveryState, NotificationState, NotificationStatus, NotificationWorkflowInput } from '../shared/notification.js';
-import { QUERY_STATUS, RECIPIENTS_PATCH, SEARCH_ATTRIBUTES, SIGNAL_CANCEL, SIGNAL_RETRY, channelTaskQueue } from '../shared/notification.js';
+import type {
+  DeliverResult,
+  DeliverInput,
+  DeliveryState,
+  NotificationState,
+  NotificationStatus,
+  NotificationWorkflowInput,
+} from '../shared/notification.js';
+import {
+  QUERY_STATUS,
+  RECIPIENTS_PATCH,
+  SEARCH_ATTRIBUTES,
+  SIGNAL_CANCEL,
+  SIGNAL_RETRY,
+  channelTaskQueue,
+} from '../shared/notification.js';
 import { FAILURE_TYPES } from '../shared/failure-types.js';
 import type { ChannelActivities, DeliverActivityResult } from '../activities/index.js';
 
@@ -90,7 +104,11 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     await runDeliveries(input, state, now, { setStatus, cancelled: () => cancelRequested });
     if (cancelRequested && state.deliveries.some((d) => d.status === 'cancelled')) return finish('cancelled');
     // Every delivery skipped by the recipient's choices or the suppression list: nothing to send, nothing to retry.
-    if (state.deliveries.length > 0 && state.deliveries.every((d) => d.status === 'skipped' && d.skipReason !== undefined)) return finish('skipped');
+    if (
+      state.deliveries.length > 0 &&
+      state.deliveries.every((d) => d.status === 'skipped' && d.skipReason !== undefined)
+    )
+      return finish('skipped');
     const anySent = state.deliveries.some((d) => d.status === 'sent');
     const allDone = state.deliveries.every((d) => d.status === 'sent' || d.status === 'skipped');
     const succeeded = request.routing === 'fallback' ? anySent : allDone;
@@ -134,9 +152,7 @@ async function runDeliveries(
   now: () => string,
   hold: HoldControl,
 ): Promise<void> {
-  const pending = state.deliveries
-    .map((d, index) => ({ d, index }))
-    .filter(({ d }) => d.status === 'pending');
+  const pending = state.deliveries.map((d, index) => ({ d, index })).filter(({ d }) => d.status === 'pending');
   if (input.request.routing === 'all') {
     await Promise.all(pending.map(({ d, index }) => runOne(input, state, d, index, now, hold)));
     return;
@@ -151,13 +167,24 @@ async function runDeliveries(
 }
 
 /** Runs one delivery to completion (all its retries); returns whether it was sent. */
-async function runOne(input: NotificationWorkflowInput, state: NotificationState, d: DeliveryState, index: number, now: () => string, hold: HoldControl): Promise<boolean> {
+async function runOne(
+  input: NotificationWorkflowInput,
+  state: NotificationState,
+  d: DeliveryState,
+  index: number,
+  now: () => string,
+  hold: HoldControl,
+): Promise<boolean> {
   const delivery = input.request.deliveries[index];
   if (delivery === undefined) return false;
   const policy = input.retryPolicies[delivery.channel];
   if (policy === undefined) {
     d.status = 'failed';
-    d.lastError = { message: `no retry policy configured for channel "${delivery.channel}"`, permanent: true, at: now() };
+    d.lastError = {
+      message: `no retry policy configured for channel "${delivery.channel}"`,
+      permanent: true,
+      at: now(),
+    };
     return false;
   }
   const { deliver } = proxyActivities<ChannelActivities>({
@@ -173,21 +200,26 @@ async function runOne(input: NotificationWorkflowInput, state: NotificationState
       nonRetryableErrorTypes: [PERMANENT_FAILURE_TYPE],
     },
   });
-  const sameChannelBefore = input.request.deliveries.slice(0, index).filter((x) => x.channel === delivery.channel).length;
+  const sameChannelBefore = input.request.deliveries
+    .slice(0, index)
+    .filter((x) => x.channel === delivery.channel).length;
   const args: DeliverInput = {
     notificationId: input.id,
     channel: delivery.channel,
     to: delivery.to,
     content: delivery.content,
     metadata: input.request.metadata,
-    ...(input.request.recipient !== undefined ? { recipient: input.request.recipient, clientId: input.clientId } : { clientId: input.clientId }),
+    ...(input.request.recipient !== undefined
+      ? { recipient: input.request.recipient, clientId: input.clientId }
+      : { clientId: input.clientId }),
     ...(input.request.category !== undefined ? { category: input.request.category } : {}),
     idempotencyKey: `${input.id}.${delivery.channel}${sameChannelBefore > 0 ? `.${sameChannelBefore}` : ''}`,
   };
   d.status = 'sending';
   try {
     for (;;) {
-      const result: DeliverActivityResult | (DeliverResult & { attempt?: number; outcome?: undefined }) = await deliver(args);
+      const result: DeliverActivityResult | (DeliverResult & { attempt?: number; outcome?: undefined }) =
+        await deliver(args);
       d.attempts += result.attempt ?? 1;
       if (result.outcome === 'skipped') {
         // Opted out or suppressed: nothing was sent and retrying cannot change that; fallback goes on to the next entry.
@@ -239,9 +271,15 @@ function innermost(err: unknown): unknown {
 function describeFailure(err: unknown, at: string): NonNullable<DeliveryState['lastError']> {
   const cause = innermost(err);
   if (cause instanceof ApplicationFailure) {
-    return { message: cause.message, type: cause.type ?? undefined, permanent: cause.nonRetryable || cause.type === PERMANENT_FAILURE_TYPE, at };
+    return {
+      message: cause.message,
+      type: cause.type ?? undefined,
+      permanent: cause.nonRetryable || cause.type === PERMANENT_FAILURE_TYPE,
+      at,
+    };
   }
-  if (cause instanceof CancelledFailure) return { message: 'delivery cancelled', type: 'Cancelled', permanent: false, at };
+  if (cause instanceof CancelledFailure)
+    return { message: 'delivery cancelled', type: 'Cancelled', permanent: false, at };
   if (cause instanceof Error) return { message: cause.message, type: cause.name, permanent: false, at };
   return { message: String(cause), permanent: false, at };
 }
@@ -250,7 +288,8 @@ function attemptsOf(err: unknown): number {
   const cause = innermost(err);
   if (cause instanceof ApplicationFailure) {
     const detail: unknown = cause.details?.[0];
-    if (typeof detail === 'object' && detail !== null && 'attempt' in detail && typeof detail.attempt === 'number') return detail.attempt;
+    if (typeof detail === 'object' && detail !== null && 'attempt' in detail && typeof detail.attempt === 'number')
+      return detail.attempt;
   }
   return 1;
 }

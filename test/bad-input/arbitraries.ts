@@ -9,7 +9,10 @@ export const validDelivery: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.record({
     channel: fc.constant('email'),
     to: fc.constantFrom('ada@example.com', 'grace@example.org', ['a@example.com', 'b@example.com']),
-    content: fc.record({ subject: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/[\r\n]/.test(s)), text: fc.string({ minLength: 1, maxLength: 200 }) }),
+    content: fc.record({
+      subject: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/[\r\n]/.test(s)),
+      text: fc.string({ minLength: 1, maxLength: 200 }),
+    }),
   }),
   fc.record({
     channel: fc.constant('sms'),
@@ -48,7 +51,23 @@ export const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 50 }),
   fc.integer({ min: 1_000, max: 40_000 }).map((n) => 'x'.repeat(n)),
   fc.integer({ min: 1, max: 400 }).chain((d) => fc.boolean().map((o) => nested(d, 'deep', o))),
-  fc.constantFrom(0, -1, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, 0.1, '', ' ', '\u0000', '\ud800', '💥'.repeat(200), null, true, [], {}),
+  fc.constantFrom(
+    0,
+    -1,
+    1e308,
+    -1e308,
+    Number.MAX_SAFE_INTEGER + 2,
+    0.1,
+    '',
+    ' ',
+    '\u0000',
+    '\ud800',
+    '💥'.repeat(200),
+    null,
+    true,
+    [],
+    {},
+  ),
 );
 
 type Path = Array<string | number>;
@@ -56,9 +75,12 @@ type Path = Array<string | number>;
 /** Paths to the fields (object keys or array indexes) inside `value`, down to `maxDepth` levels (mutation targets). */
 export function pathsOf(value: unknown, prefix: Path = [], maxDepth = 6): Path[] {
   if (prefix.length >= maxDepth) return [];
-  if (Array.isArray(value)) return value.slice(0, 20).flatMap((v, i) => [[...prefix, i], ...pathsOf(v, [...prefix, i], maxDepth)]);
+  if (Array.isArray(value))
+    return value.slice(0, 20).flatMap((v, i) => [[...prefix, i], ...pathsOf(v, [...prefix, i], maxDepth)]);
   if (value !== null && typeof value === 'object') {
-    return Object.entries(value).slice(0, 20).flatMap(([k, v]) => [[...prefix, k], ...pathsOf(v, [...prefix, k], maxDepth)]);
+    return Object.entries(value)
+      .slice(0, 20)
+      .flatMap(([k, v]) => [[...prefix, k], ...pathsOf(v, [...prefix, k], maxDepth)]);
   }
   return [];
 }
@@ -79,13 +101,17 @@ export function mutateAt(value: unknown, path: Path, replacement: unknown, remov
 
 /** A valid body with one to three mutations: a field dropped, replaced by a nasty value, or an unknown field added. */
 export const mutatedBody: fc.Arbitrary<unknown> = fc
-  .tuple(validBody, fc.array(fc.tuple(fc.nat(), nastyValue, fc.constantFrom('drop', 'replace', 'add')), { minLength: 1, maxLength: 3 }))
+  .tuple(
+    validBody,
+    fc.array(fc.tuple(fc.nat(), nastyValue, fc.constantFrom('drop', 'replace', 'add')), { minLength: 1, maxLength: 3 }),
+  )
   .map(([body, mutations]) => {
     let current: unknown = body;
     for (const [pick, replacement, kind] of mutations) {
       const paths = pathsOf(current);
       if (kind === 'add' || paths.length === 0) {
-        if (current !== null && typeof current === 'object' && !Array.isArray(current)) current = { ...current, [`extra${pick % 5}`]: replacement };
+        if (current !== null && typeof current === 'object' && !Array.isArray(current))
+          current = { ...current, [`extra${pick % 5}`]: replacement };
         continue;
       }
       current = mutateAt(current, paths[pick % paths.length] ?? [], replacement, kind === 'drop');
@@ -126,5 +152,11 @@ export const garbageBytes: fc.Arbitrary<Buffer> = fc.oneof(
   fc.uint8Array({ maxLength: 2_000 }).map((a) => Buffer.from(a)),
   fc.string({ unit: 'binary', maxLength: 500 }).map((s) => Buffer.from(s, 'utf8')),
   fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v).slice(0, -1), 'utf8')),
-  fc.constantFrom(Buffer.from('{'), Buffer.from('[]'), Buffer.from('null'), Buffer.from('\ufeff{}'), Buffer.from([0xff, 0xfe, 0x00])),
+  fc.constantFrom(
+    Buffer.from('{'),
+    Buffer.from('[]'),
+    Buffer.from('null'),
+    Buffer.from('\ufeff{}'),
+    Buffer.from([0xff, 0xfe, 0x00]),
+  ),
 );

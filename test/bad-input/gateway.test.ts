@@ -69,13 +69,19 @@ function checkAccepted(res: InjectResponse, before: number): void {
   if (res.statusCode !== 202) return;
   const record = written[written.length - 1];
   expect(written.length).toBe(before + 1);
-  const classified = classifyRecord({ key: Buffer.from(record?.key ?? ''), value: Buffer.from(record?.value ?? '') }, 1024 * 1024);
+  const classified = classifyRecord(
+    { key: Buffer.from(record?.key ?? ''), value: Buffer.from(record?.value ?? '') },
+    1024 * 1024,
+  );
   expect(classified.kind, JSON.stringify(classified)).toBe('valid');
   if (classified.kind === 'valid') expect(classified.envelope.id).toBe(res.json<{ id: string }>().id);
 }
 
-const post = (url: string, payload: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-  app.inject({ method: 'POST', url, payload, headers });
+const post = (
+  url: string,
+  payload: string | Buffer,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+) => app.inject({ method: 'POST', url, payload, headers });
 
 describe('gateway under bad input', () => {
   it('answers arbitrary JSON bodies with 202 or a 4xx that explains itself', async () => {
@@ -122,7 +128,11 @@ describe('gateway under bad input', () => {
     await fc.assert(
       fc.asyncProperty(validBody, headerValue, headerValue, contentType, async (body, key, traceparent, type) => {
         const before = written.length;
-        const res = await post('/v1/notifications', JSON.stringify(body), { 'content-type': type, 'idempotency-key': key, traceparent });
+        const res = await post('/v1/notifications', JSON.stringify(body), {
+          'content-type': type,
+          'idempotency-key': key,
+          traceparent,
+        });
         checkAnswer(res, `headers key=${JSON.stringify(key)} type=${JSON.stringify(type)}`);
         checkAccepted(res, before);
       }),
@@ -134,7 +144,12 @@ describe('gateway under bad input', () => {
     for (const depth of [1_000, 5_000, 8_000]) {
       const deepArray = `${'['.repeat(depth)}${']'.repeat(depth)}`;
       const deepObject = `${'{"a":'.repeat(depth / 5)}1${'}'.repeat(depth / 5)}`;
-      for (const payload of [deepArray, deepObject, `{"deliveries":${deepArray}}`, `{"deliveries":[{"channel":"sms","to":"+14155550123","content":${deepObject}}]}`]) {
+      for (const payload of [
+        deepArray,
+        deepObject,
+        `{"deliveries":${deepArray}}`,
+        `{"deliveries":[{"channel":"sms","to":"+14155550123","content":${deepObject}}]}`,
+      ]) {
         const res = await post('/v1/notifications', payload);
         checkAnswer(res, `depth ${depth}`);
         expect(res.statusCode).toBeGreaterThanOrEqual(400);

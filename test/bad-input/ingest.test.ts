@@ -33,7 +33,9 @@ const envelopeOf = (request: unknown, id = 'ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4eff
 describe('ingest classification of arbitrary records', () => {
   it('classifies arbitrary bytes as poison with a reason, without throwing', () => {
     fc.assert(
-      fc.property(fc.option(fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a))), garbageBytes, (key, value) => expectPoison(key, value)),
+      fc.property(fc.option(fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a))), garbageBytes, (key, value) =>
+        expectPoison(key, value),
+      ),
       { numRuns: 1_000 },
     );
   });
@@ -49,7 +51,10 @@ describe('ingest classification of arbitrary records', () => {
     fc.assert(
       fc.property(mutatedBody, (request) => {
         const envelope = envelopeOf(request);
-        const result = classifyRecord({ key: Buffer.from(envelope.id), value: Buffer.from(JSON.stringify(envelope)) }, 1024 * 1024);
+        const result = classifyRecord(
+          { key: Buffer.from(envelope.id), value: Buffer.from(JSON.stringify(envelope)) },
+          1024 * 1024,
+        );
         expect(['valid', 'poison']).toContain(result.kind);
         if (result.kind === 'poison') expect(REASONS.has(result.reason)).toBe(true);
       }),
@@ -60,7 +65,10 @@ describe('ingest classification of arbitrary records', () => {
   it('treats empty, oversized and key-mismatched records as poison with the matching reason', () => {
     expectPoison(null, null);
     expectPoison(null, Buffer.alloc(0));
-    expect(classifyRecord({ key: null, value: Buffer.alloc(MAX + 1, 0x7b) }, MAX)).toMatchObject({ kind: 'poison', reason: 'oversized' });
+    expect(classifyRecord({ key: null, value: Buffer.alloc(MAX + 1, 0x7b) }, MAX)).toMatchObject({
+      kind: 'poison',
+      reason: 'oversized',
+    });
     fc.assert(
       fc.property(validBody, fc.string({ minLength: 1, maxLength: 40 }), (request, key) => {
         const record = encodeEnvelope(envelopeOf(request) as Parameters<typeof encodeEnvelope>[0]);

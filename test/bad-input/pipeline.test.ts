@@ -18,8 +18,18 @@ afterAll(async () => {
 });
 
 const sample = fc.oneof(
-  nastyValue.map((v) => ({ body: Buffer.from(JSON.stringify(v) ?? 'null'), type: 'application/json', key: undefined as string | undefined })),
-  fc.tuple(mutatedBody, headerValue).map(([v, key]) => ({ body: Buffer.from(JSON.stringify(v) ?? 'null'), type: 'application/json', key: key === '' ? undefined : key })),
+  nastyValue.map((v) => ({
+    body: Buffer.from(JSON.stringify(v) ?? 'null'),
+    type: 'application/json',
+    key: undefined as string | undefined,
+  })),
+  fc
+    .tuple(mutatedBody, headerValue)
+    .map(([v, key]) => ({
+      body: Buffer.from(JSON.stringify(v) ?? 'null'),
+      type: 'application/json',
+      key: key === '' ? undefined : key,
+    })),
   fc.tuple(garbageBytes, contentType).map(([body, type]) => ({ body, type, key: undefined as string | undefined })),
 );
 
@@ -35,7 +45,9 @@ describe('bad input through the real pipeline', () => {
       if (res.status === 202) accepted.push(String(body.id));
       else expect(typeof body.message).toBe('string');
     }
-    const res = await p.post('/v1/notifications', { deliveries: [{ channel: 'sms', to: '+14155550999', content: { body: 'still working' } }] });
+    const res = await p.post('/v1/notifications', {
+      deliveries: [{ channel: 'sms', to: '+14155550999', content: { body: 'still working' } }],
+    });
     expect(res.status).toBe(202);
     await p.waitForStatus(String(res.body.id), 'sent');
     for (const id of accepted) await p.waitForStatus(id, 'sent');

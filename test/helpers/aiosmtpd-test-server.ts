@@ -38,7 +38,6 @@ export async function ensureAiosmtpd(): Promise<void> {
   }
 }
 
-
 const canConnect = (host: string, port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = createConnection({ host, port }, () => {
@@ -65,7 +64,9 @@ export async function startAiosmtpd(): Promise<AiosmtpdServer> {
   const host = '127.0.0.1';
   const port = await freePort(host);
   // -u: unbuffered, so printed messages reach us while the server runs.
-  const child = spawn(PYTHON, ['-u', '-m', 'aiosmtpd', '-n', '-l', `${host}:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PYTHON, ['-u', '-m', 'aiosmtpd', '-n', '-l', `${host}:${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
@@ -86,7 +87,8 @@ export async function startAiosmtpd(): Promise<AiosmtpdServer> {
     async waitForOutput(text, timeoutMs) {
       const until = Date.now() + timeoutMs;
       while (!output.includes(text)) {
-        if (Date.now() > until) throw new Error(`aiosmtpd output does not contain ${JSON.stringify(text)}; output:\n${output}`);
+        if (Date.now() > until)
+          throw new Error(`aiosmtpd output does not contain ${JSON.stringify(text)}; output:\n${output}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

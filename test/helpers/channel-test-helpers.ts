@@ -18,7 +18,12 @@ export function testNotificationId(): string {
 /** A send context for `channel`, with a unique notification id and `<notificationId>.<channel>` as idempotency key. */
 export function sendContext(channel: string, overrides: Partial<SendContext> = {}): SendContext {
   const notificationId = overrides.notificationId ?? testNotificationId();
-  return { notificationId, idempotencyKey: `${notificationId}.${channel}`, signal: new AbortController().signal, ...overrides };
+  return {
+    notificationId,
+    idempotencyKey: `${notificationId}.${channel}`,
+    signal: new AbortController().signal,
+    ...overrides,
+  };
 }
 
 /** A logger that discards everything. */

@@ -58,12 +58,26 @@ async function freeBase(): Promise<number> {
 }
 
 /** Installs (first run) and starts a private cluster under `.notify/scenarios/cluster-<label>-…`, without Web UI. */
-export async function startPrivateCluster(label: string, log: (line: string) => void = () => undefined): Promise<PrivateCluster> {
+export async function startPrivateCluster(
+  label: string,
+  log: (line: string) => void = () => undefined,
+): Promise<PrivateCluster> {
   const config = loadConfig({ TEMPORAL_HISTORY_SHARDS: '8' });
-  const dir = join(resolveInfraPaths(config.NOTIFY_HOME).home, 'scenarios', `cluster-${label}-${randomBytes(3).toString('hex')}`);
+  const dir = join(
+    resolveInfraPaths(config.NOTIFY_HOME).home,
+    'scenarios',
+    `cluster-${label}-${randomBytes(3).toString('hex')}`,
+  );
   mkdirSync(dir, { recursive: true });
   const installed = await installCluster(config, log);
-  const options: ClusterOptions = { ...installed, layout: clusterLayout(dir, await freeBase()), kafkaHeap: '256m', ui: false, log, readyTimeoutMs: 180_000 };
+  const options: ClusterOptions = {
+    ...installed,
+    layout: clusterLayout(dir, await freeBase()),
+    kafkaHeap: '256m',
+    ui: false,
+    log,
+    readyTimeoutMs: 180_000,
+  };
   let started: StartedCluster;
   try {
     started = await startCluster(options);
@@ -76,13 +90,18 @@ export async function startPrivateCluster(label: string, log: (line: string) => 
   return {
     ...started,
     options,
-    killBroker: (nodeId) => killByPidFile(kafkaOf(nodeId).pidFile, join(kafkaOf(nodeId).configDir, 'server.properties')),
+    killBroker: (nodeId) =>
+      killByPidFile(kafkaOf(nodeId).pidFile, join(kafkaOf(nodeId).configDir, 'server.properties')),
     startBroker: async (nodeId) => {
       await startKafka({ ...kafkaOf(nodeId), readyTimeoutMs: 180_000 }, log);
       await waitForBrokers(started.kafkaBrokers, options.layout.kafka.length, 120_000);
     },
     leaderOf: async (topic, partition) => {
-      const kafka = new Kafka({ clientId: 'cluster-test-probe', brokers: started.kafkaBrokers, logLevel: logLevel.NOTHING });
+      const kafka = new Kafka({
+        clientId: 'cluster-test-probe',
+        brokers: started.kafkaBrokers,
+        logLevel: logLevel.NOTHING,
+      });
       const admin = kafka.admin();
       await admin.connect();
       try {

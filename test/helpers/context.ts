@@ -12,7 +12,12 @@ declare module 'vitest' {
 }
 
 /** Endpoints of the real Kafka and Temporal the global setup ensured, plus a unique prefix for this test file. */
-export function testEnvironment(): { kafkaBrokers: string[]; temporalAddress: string; namespace: string; prefix: string } {
+export function testEnvironment(): {
+  kafkaBrokers: string[];
+  temporalAddress: string;
+  namespace: string;
+  prefix: string;
+} {
   return {
     kafkaBrokers: inject('kafkaBrokers'),
     temporalAddress: inject('temporalAddress'),
@@ -30,7 +35,12 @@ export function uniquePrefix(): string {
  * Settings that give a test its own slice of the shared Kafka and Temporal: topics, consumer group and task queues
  * named after its prefix (3 partitions).
  */
-export function isolatedEnv(t: { kafkaBrokers: string[]; temporalAddress: string; namespace: string; prefix: string }): Record<string, string> {
+export function isolatedEnv(t: {
+  kafkaBrokers: string[];
+  temporalAddress: string;
+  namespace: string;
+  prefix: string;
+}): Record<string, string> {
   return {
     KAFKA_BROKERS: t.kafkaBrokers.join(','),
     TEMPORAL_ADDRESS: t.temporalAddress,

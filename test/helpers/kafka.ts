@@ -7,13 +7,21 @@ import { ensureTopics } from '../../src/kafka/topics.js';
 export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** Creates this test's own ingress and dead-letter topics on the real broker. */
-export async function createTestTopics(brokers: string[], prefix: string, partitions = 3): Promise<{ topic: string; dlqTopic: string }> {
+export async function createTestTopics(
+  brokers: string[],
+  prefix: string,
+  partitions = 3,
+): Promise<{ topic: string; dlqTopic: string }> {
   const topic = `${prefix}.notifications`;
   const dlqTopic = `${prefix}.notifications.dlq`;
   const admin = createKafka({ brokers, clientId: `${prefix}-admin`, logger: testLogger }).admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, { topic, dlqTopic, partitions, replicationFactor: 1, retentionMs: 3_600_000 }, testLogger);
+    await ensureTopics(
+      admin,
+      { topic, dlqTopic, partitions, replicationFactor: 1, retentionMs: 3_600_000 },
+      testLogger,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -21,8 +29,14 @@ export async function createTestTopics(brokers: string[], prefix: string, partit
 }
 
 /** Writes raw records (as a misbehaving producer would) with acks = all. */
-export async function produceRaw(brokers: string[], topic: string, messages: Array<{ key?: string | null; value: string | Buffer | null; headers?: IHeaders; partition?: number }>): Promise<void> {
-  const producer = createKafka({ brokers, clientId: 'test-raw', logger: testLogger }).producer({ allowAutoTopicCreation: false });
+export async function produceRaw(
+  brokers: string[],
+  topic: string,
+  messages: Array<{ key?: string | null; value: string | Buffer | null; headers?: IHeaders; partition?: number }>,
+): Promise<void> {
+  const producer = createKafka({ brokers, clientId: 'test-raw', logger: testLogger }).producer({
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   try {
     await producer.send({ topic, acks: -1, messages });
@@ -32,7 +46,12 @@ export async function produceRaw(brokers: string[], topic: string, messages: Arr
 }
 
 /** Reads records from a topic (from the beginning) until `count` arrived or the timeout passed. */
-export async function readTopic(brokers: string[], topic: string, count: number, timeoutMs = 20_000): Promise<KafkaMessage[]> {
+export async function readTopic(
+  brokers: string[],
+  topic: string,
+  count: number,
+  timeoutMs = 20_000,
+): Promise<KafkaMessage[]> {
   const kafka = createKafka({ brokers, clientId: 'test-reader', logger: testLogger });
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Math.random().toString(36).slice(2)}` });
   const got: KafkaMessage[] = [];
@@ -56,7 +75,11 @@ export async function readTopic(brokers: string[], topic: string, count: number,
 }
 
 /** Committed offsets of a consumer group on a topic, by partition. */
-export async function committedOffsets(brokers: string[], groupId: string, topic: string): Promise<Map<number, bigint>> {
+export async function committedOffsets(
+  brokers: string[],
+  groupId: string,
+  topic: string,
+): Promise<Map<number, bigint>> {
   const admin = createKafka({ brokers, clientId: 'test-offsets', logger: testLogger }).admin();
   await admin.connect();
   try {
@@ -68,7 +91,11 @@ export async function committedOffsets(brokers: string[], groupId: string, topic
 }
 
 /** Polls `check` until it returns true or the timeout passes (then throws with `what`). */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

@@ -38,7 +38,16 @@ export type Sinks = Awaited<ReturnType<typeof startSinks>>;
 export interface StatusBody {
   id: string;
   status: string;
-  deliveries: Array<{ channel: string; status: string; attempts: number; providerMessageId?: string; lastError?: { message: string; permanent: boolean }; skipReason?: string; heldUntil?: string; waitingFor?: string }>;
+  deliveries: Array<{
+    channel: string;
+    status: string;
+    attempts: number;
+    providerMessageId?: string;
+    lastError?: { message: string; permanent: boolean };
+    skipReason?: string;
+    heldUntil?: string;
+    waitingFor?: string;
+  }>;
   [k: string]: unknown;
 }
 
@@ -58,8 +67,17 @@ export interface Pipeline {
   recipients: RecipientStore;
   ingestEvents: IngestEvent[];
   /** Any method on a path under the API, with the pipeline's key; `body` undefined sends none. */
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: unknown }>;
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; body: unknown }>;
+  post(
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
   status(id: string): Promise<StatusBody>;
   waitForStatus(id: string, status: string, timeoutMs?: number): Promise<StatusBody>;
   close(): Promise<void>;
@@ -92,52 +110,123 @@ export async function startPipeline(
     KAFKA_SESSION_TIMEOUT_MS: '10000',
     INGEST_BACKOFF_MAX_MS: '1000',
     NOTIFY_AWAIT_RETRY_MS: '600000',
-    ...sinkChannelEnv({ httpUrl: sinks.httpUrl, smtpHost: '127.0.0.1', smtpPort: sinks.smtpPort, webhookSecret: TEST_WEBHOOK_SECRET }),
+    ...sinkChannelEnv({
+      httpUrl: sinks.httpUrl,
+      smtpHost: '127.0.0.1',
+      smtpPort: sinks.smtpPort,
+      webhookSecret: TEST_WEBHOOK_SECRET,
+    }),
     ...fastRetryEnv({ senderTimeoutMs: 3_000 }),
     PAYLOAD_KEYS: generatePayloadKeyEntry(`${t.prefix}-k1`),
     ...options.env,
     // The pipeline's own key (used by post/status) plus any keys the test configures.
-    API_KEYS: [options.env?.API_KEYS, formatApiKeyEntry(clientId, SCOPES, apiKey)].filter((k) => k !== undefined && k !== '').join(','),
+    API_KEYS: [options.env?.API_KEYS, formatApiKeyEntry(clientId, SCOPES, apiKey)]
+      .filter((k) => k !== undefined && k !== '')
+      .join(','),
   });
   const keyring = PayloadKeyring.fromSpec(config.PAYLOAD_KEYS ?? '', config.PAYLOAD_KEY_ID);
-  const logger = options.logDestination !== undefined ? createLogger({ level: 'debug', component: 'pipeline', destination: options.logDestination }) : testLogger;
+  const logger =
+    options.logDestination !== undefined
+      ? createLogger({ level: 'debug', component: 'pipeline', destination: options.logDestination })
+      : testLogger;
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS ?? [], clientId: `${t.prefix}-pipeline`, logger });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: options.endpoints === undefined ? 1 : config.KAFKA_REPLICATION_FACTOR, retentionMs: 3_600_000 }, logger);
+  await ensureTopics(
+    admin,
+    {
+      topic: config.KAFKA_TOPIC,
+      dlqTopic: config.KAFKA_DLQ_TOPIC,
+      partitions: config.KAFKA_PARTITIONS,
+      replicationFactor: options.endpoints === undefined ? 1 : config.KAFKA_REPLICATION_FACTOR,
+      retentionMs: 3_600_000,
+    },
+    logger,
+  );
   await admin.disconnect();
 
   const clientConnection = await Connection.connect({ address: t.temporalAddress });
-  const client = new Client({ connection: clientConnection, namespace: t.namespace, dataConverter: clientDataConverter(keyring) });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: t.namespace,
+    dataConverter: clientDataConverter(keyring),
+  });
   const notifications = new NotificationClient(client, { taskQueuePrefix: t.prefix });
 
   const pool = createPool(options.databaseUrl ?? inject('databaseUrl'), { max: 5, logger });
   await migrate(pool);
   const recipients = new RecipientStore(pool);
-  const preferenceDefaults = { optInCategories: config.PREFERENCE_OPT_IN_CATEGORIES, urgentCategories: config.URGENT_CATEGORIES };
+  const preferenceDefaults = {
+    optInCategories: config.PREFERENCE_OPT_IN_CATEGORIES,
+    urgentCategories: config.URGENT_CATEGORIES,
+  };
 
-  const producer = new BatchingProducer({ kafka, topic: config.KAFKA_TOPIC, logger, lingerMs: config.KAFKA_LINGER_MS, maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS, timeoutMs: config.KAFKA_PRODUCE_TIMEOUT_MS });
+  const producer = new BatchingProducer({
+    kafka,
+    topic: config.KAFKA_TOPIC,
+    logger,
+    lingerMs: config.KAFKA_LINGER_MS,
+    maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS,
+    timeoutMs: config.KAFKA_PRODUCE_TIMEOUT_MS,
+  });
   await producer.connect();
-  const app: FastifyInstance = await buildApp({ config, producer, notifications, logger, auth: config.AUTH_DISABLED ? { disabled: true } : { keys: config.API_KEYS ?? [] }, payloadKeyring: keyring, recipients });
+  const app: FastifyInstance = await buildApp({
+    config,
+    producer,
+    notifications,
+    logger,
+    auth: config.AUTH_DISABLED ? { disabled: true } : { keys: config.API_KEYS ?? [] },
+    payloadKeyring: keyring,
+    recipients,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
   const ingestEvents: IngestEvent[] = [];
   const consumers: IngestConsumer[] = [];
   for (let i = 0; i < (options.ingestConsumers ?? 1); i++) {
-    const consumer = new IngestConsumer(ingestOptionsFromConfig(config, { kafka, starter: notifications, logger, payloadKeyring: keyring, onEvent: (e) => ingestEvents.push(e) }));
+    const consumer = new IngestConsumer(
+      ingestOptionsFromConfig(config, {
+        kafka,
+        starter: notifications,
+        logger,
+        payloadKeyring: keyring,
+        onEvent: (e) => ingestEvents.push(e),
+      }),
+    );
     await consumer.start();
     consumers.push(consumer);
   }
 
   const workerConnection = await NativeConnection.connect({ address: t.temporalAddress });
-  const workers: Worker[] = [await createWorkflowWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, maxConcurrentWorkflowTaskExecutions: 40, maxCachedWorkflows: 100, shutdownGraceTimeMs: 1_000, dataConverter: workerDataConverter(keyring) })];
+  const workers: Worker[] = [
+    await createWorkflowWorker({
+      connection: workerConnection,
+      namespace: t.namespace,
+      taskQueuePrefix: t.prefix,
+      maxConcurrentWorkflowTaskExecutions: 40,
+      maxCachedWorkflows: 100,
+      shutdownGraceTimeMs: 1_000,
+      dataConverter: workerDataConverter(keyring),
+    }),
+  ];
   const closers: Array<() => Promise<void>> = [];
   for (const channel of channelRegistry) {
     const runtime = config.channels[channel.name];
     if (runtime === undefined) continue;
     for (let i = 0; i < (options.workersPerChannel ?? 1); i++) {
-      const { worker, sender } = await createChannelWorker({ connection: workerConnection, namespace: t.namespace, taskQueuePrefix: t.prefix, channel: channel, runtime, logger, shutdownGraceTimeMs: 1_000, dataConverter: workerDataConverter(keyring), recipients, preferenceDefaults });
+      const { worker, sender } = await createChannelWorker({
+        connection: workerConnection,
+        namespace: t.namespace,
+        taskQueuePrefix: t.prefix,
+        channel: channel,
+        runtime,
+        logger,
+        shutdownGraceTimeMs: 1_000,
+        dataConverter: workerDataConverter(keyring),
+        recipients,
+        preferenceDefaults,
+      });
       workers.push(worker);
       closers.push(() => sender.close());
     }
@@ -145,25 +234,40 @@ export async function startPipeline(
   const running = Promise.all(workers.map((w) => w.run()));
 
   const post: Pipeline['post'] = async (path, body, headers = {}) => {
-    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, ...headers }, body: JSON.stringify(body) });
+    const res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, ...headers },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
   };
   const request: Pipeline['request'] = async (method, path, body, headers = {}) => {
     const res = await fetch(`${url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
   };
-  const status = async (id: string) => (await (await fetch(`${url}/v1/notifications/${id}`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as StatusBody;
+  const status = async (id: string) =>
+    (await (
+      await fetch(`${url}/v1/notifications/${id}`, { headers: { authorization: `Bearer ${apiKey}` } })
+    ).json()) as StatusBody;
   const waitForStatus = async (id: string, wanted: string, timeoutMs = 30_000) => {
     let last: StatusBody | undefined;
-    await eventually(async () => {
-      last = await status(id);
-      return last.status === wanted;
-    }, `${id} to become ${wanted}`, timeoutMs).catch((err: unknown) => {
+    await eventually(
+      async () => {
+        last = await status(id);
+        return last.status === wanted;
+      },
+      `${id} to become ${wanted}`,
+      timeoutMs,
+    ).catch((err: unknown) => {
       throw new Error(`${err instanceof Error ? err.message : String(err)}; last status: ${JSON.stringify(last)}`);
     });
     return last as StatusBody;

@@ -20,7 +20,12 @@ import { PermanentDeliveryError, TransientDeliveryError } from '../../src/channe
 import type { ChannelSender } from '../../src/channels/types.js';
 import { loadConfig } from '../../src/config/config.js';
 import { clientDataConverter, workerDataConverter } from '../../src/crypto/data-converter.js';
-import type { ChannelRetryPolicy, NotificationRequest, NotificationState, NotificationWorkflowInput } from '../../src/shared/notification.js';
+import type {
+  ChannelRetryPolicy,
+  NotificationRequest,
+  NotificationState,
+  NotificationWorkflowInput,
+} from '../../src/shared/notification.js';
 import { channelTaskQueue, workflowTaskQueue } from '../../src/shared/notification.js';
 import { NotificationClient } from '../../src/temporal/notification-client.js';
 import { workflowBundle } from '../../src/workers/create-workers.js';
@@ -31,7 +36,14 @@ import { quietTemporalRuntime } from '../helpers/quiet-runtime.js';
 
 const OUT_DIR = join(import.meta.dirname, 'histories');
 const CHANNELS = ['email', 'sms'] as const;
-const fastRetry: ChannelRetryPolicy = { initialIntervalMs: 200, backoffCoefficient: 2, maximumIntervalMs: 1_000, maximumAttempts: 4, attemptTimeoutMs: 10_000, totalTimeoutMs: 60_000 };
+const fastRetry: ChannelRetryPolicy = {
+  initialIntervalMs: 200,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 1_000,
+  maximumAttempts: 4,
+  attemptTimeoutMs: 10_000,
+  totalTimeoutMs: 60_000,
+};
 
 /** Recipients script the fake senders: what each attempt of a delivery to them does. */
 const attempts = new Map<string, number>();
@@ -42,9 +54,12 @@ function scriptedSender(channel: string): ChannelSender<unknown, unknown> {
       const n = (attempts.get(ctx.idempotencyKey) ?? 0) + 1;
       attempts.set(ctx.idempotencyKey, n);
       const recipient = String(to);
-      if (recipient.startsWith('permanent')) return Promise.reject(new PermanentDeliveryError(`${channel}: recipient rejected`, { code: 550 }));
-      if (recipient.startsWith('until-retry') && !retryAllowed.has(ctx.notificationId)) return Promise.reject(new PermanentDeliveryError(`${channel}: mailbox full`, { code: 552 }));
-      if (recipient.startsWith('flaky') && n <= 2) return Promise.reject(new TransientDeliveryError(`${channel}: provider 503`, { code: 503 }));
+      if (recipient.startsWith('permanent'))
+        return Promise.reject(new PermanentDeliveryError(`${channel}: recipient rejected`, { code: 550 }));
+      if (recipient.startsWith('until-retry') && !retryAllowed.has(ctx.notificationId))
+        return Promise.reject(new PermanentDeliveryError(`${channel}: mailbox full`, { code: 552 }));
+      if (recipient.startsWith('flaky') && n <= 2)
+        return Promise.reject(new TransientDeliveryError(`${channel}: provider 503`, { code: 503 }));
       return Promise.resolve({ providerMessageId: `${channel}-${ctx.idempotencyKey}-${n}` });
     },
     close: () => Promise.resolve(),
@@ -75,13 +90,37 @@ const email = (to: string) => ({ channel: 'email', to, content: { subject: 'Hi',
 const sms = (to: string) => ({ channel: 'sms', to, content: { body: 'Hello' } });
 
 const scenarios: Scenario[] = [
-  { name: 'scheduled-send-at', description: 'sendAt 3 s ahead: durable timer, then one email sent', request: { routing: 'all', sendAt: new Date(Date.now() + 3_000).toISOString(), tags: ['replay'], deliveries: [email('ok@example.com')] }, expect: 'sent' },
-  { name: 'fallback-routing', description: 'routing fallback: sms fails permanently, email sent', request: { routing: 'fallback', deliveries: [sms('permanent-+15005550001'), email('ok@example.com')] }, expect: 'sent' },
-  { name: 'transient-retries-then-sent', description: 'sms fails transiently twice (activity retry policy), then sent', request: { routing: 'all', deliveries: [sms('flaky-+15005550002')] }, expect: 'sent' },
+  {
+    name: 'scheduled-send-at',
+    description: 'sendAt 3 s ahead: durable timer, then one email sent',
+    request: {
+      routing: 'all',
+      sendAt: new Date(Date.now() + 3_000).toISOString(),
+      tags: ['replay'],
+      deliveries: [email('ok@example.com')],
+    },
+    expect: 'sent',
+  },
+  {
+    name: 'fallback-routing',
+    description: 'routing fallback: sms fails permanently, email sent',
+    request: { routing: 'fallback', deliveries: [sms('permanent-+15005550001'), email('ok@example.com')] },
+    expect: 'sent',
+  },
+  {
+    name: 'transient-retries-then-sent',
+    description: 'sms fails transiently twice (activity retry policy), then sent',
+    request: { routing: 'all', deliveries: [sms('flaky-+15005550002')] },
+    expect: 'sent',
+  },
   {
     name: 'failed-then-retried',
     description: 'email fails permanently, sms sent; notification failed, awaits retry; retry signal; email sent',
-    request: { routing: 'all', metadata: { invoice: 'INV-1' }, deliveries: [email('until-retry@example.com'), sms('ok-+15005550003')] },
+    request: {
+      routing: 'all',
+      metadata: { invoice: 'INV-1' },
+      deliveries: [email('until-retry@example.com'), sms('ok-+15005550003')],
+    },
     drive: async (id, notifications, client) => {
       await waitForStatus(client, id, 'failed');
       retryAllowed.add(id);
@@ -92,7 +131,11 @@ const scenarios: Scenario[] = [
   {
     name: 'cancelled-while-scheduled',
     description: 'sendAt an hour ahead; cancel signal while scheduled; nothing sent',
-    request: { routing: 'all', sendAt: new Date(Date.now() + 3_600_000).toISOString(), deliveries: [email('ok@example.com')] },
+    request: {
+      routing: 'all',
+      sendAt: new Date(Date.now() + 3_600_000).toISOString(),
+      deliveries: [email('ok@example.com')],
+    },
     drive: async (id, notifications, client) => {
       await waitForStatus(client, id, 'scheduled');
       await notifications.cancel(id, 'replay-capture');
@@ -110,11 +153,21 @@ async function main(): Promise<void> {
   const logger = pino({ level: 'warn' });
   const connection = await NativeConnection.connect({ address: infra.temporalAddress });
   const clientConnection = await Connection.connect({ address: infra.temporalAddress });
-  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: clientDataConverter(keyring) });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: clientDataConverter(keyring),
+  });
   const notifications = new NotificationClient(client, { taskQueuePrefix: prefix });
   const dataConverter = workerDataConverter(keyring);
   const workers = [
-    await Worker.create({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: workflowTaskQueue(prefix), workflowBundle: await workflowBundle(), dataConverter }),
+    await Worker.create({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: workflowTaskQueue(prefix),
+      workflowBundle: await workflowBundle(),
+      dataConverter,
+    }),
     ...(await Promise.all(
       CHANNELS.map((channel) =>
         Worker.create({
@@ -146,9 +199,13 @@ async function main(): Promise<void> {
         await scenario.drive?.(id, notifications, client);
         const handle = client.workflow.getHandle(id);
         const state = (await handle.result()) as NotificationState;
-        if (state.status !== scenario.expect) throw new Error(`${scenario.name}: ended ${state.status}, expected ${scenario.expect}`);
+        if (state.status !== scenario.expect)
+          throw new Error(`${scenario.name}: ended ${state.status}, expected ${scenario.expect}`);
         const history = await handle.fetchHistory();
-        writeFileSync(join(OUT_DIR, `${scenario.name}.json`), `${JSON.stringify(historyToFile(scenario.description, id, history), null, 1)}\n`);
+        writeFileSync(
+          join(OUT_DIR, `${scenario.name}.json`),
+          `${JSON.stringify(historyToFile(scenario.description, id, history), null, 1)}\n`,
+        );
         console.log(`${scenario.name}: ${state.status}, ${history.events?.length ?? 0} events → ${scenario.name}.json`);
       }),
     );

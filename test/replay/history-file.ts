@@ -23,9 +23,18 @@ export interface HistoryFile {
 }
 
 /** Serialises a history fetched from the server (`handle.fetchHistory()`). */
-export function historyToFile(scenario: string, workflowId: string, history: protos.temporal.api.history.v1.IHistory): HistoryFile {
+export function historyToFile(
+  scenario: string,
+  workflowId: string,
+  history: protos.temporal.api.history.v1.IHistory,
+): HistoryFile {
   const message = History.decode(History.encode(history).finish());
-  return { scenario, workflowId, capturedAt: new Date().toISOString(), history: History.toObject(message, { longs: String, enums: String, bytes: String }) };
+  return {
+    scenario,
+    workflowId,
+    capturedAt: new Date().toISOString(),
+    history: History.toObject(message, { longs: String, enums: String, bytes: String }),
+  };
 }
 
 /** The stored history as the protobuf message `Worker.runReplayHistories` takes. */

@@ -37,18 +37,27 @@ describe('workflow replay', () => {
     ]);
   });
 
-  it.each(histories.map((h) => [h.file, h.content] as const))('replays %s with the current workflow code', async (_file, content) => {
-    await expect(Worker.runReplayHistory(options(), historyFromFile(content), content.workflowId)).resolves.toBeUndefined();
-  });
+  it.each(histories.map((h) => [h.file, h.content] as const))(
+    'replays %s with the current workflow code',
+    async (_file, content) => {
+      await expect(
+        Worker.runReplayHistory(options(), historyFromFile(content), content.workflowId),
+      ).resolves.toBeUndefined();
+    },
+  );
 
   it('rejects a history whose recorded commands the code does not issue (the check can fail)', async () => {
     // The scheduled run, as if recorded by code that called another activity: today's code schedules `deliver`.
     const scheduled = histories.find((h) => h.file === 'scheduled-send-at.json')?.content;
     if (scheduled === undefined) throw new Error('fixture missing');
     const history = historyFromFile(scheduled);
-    const activity = history.events.find((e) => e.activityTaskScheduledEventAttributes != null)?.activityTaskScheduledEventAttributes;
+    const activity = history.events.find(
+      (e) => e.activityTaskScheduledEventAttributes != null,
+    )?.activityTaskScheduledEventAttributes;
     if (activity?.activityType == null) throw new Error('fixture has no scheduled activity');
     activity.activityType.name = 'deliverV0';
-    await expect(Worker.runReplayHistory(options(), history, scheduled.workflowId)).rejects.toBeInstanceOf(DeterminismViolationError);
+    await expect(Worker.runReplayHistory(options(), history, scheduled.workflowId)).rejects.toBeInstanceOf(
+      DeterminismViolationError,
+    );
   });
 });

@@ -61,7 +61,10 @@ async function startNotification(to: string): Promise<string> {
   const id = newId();
   const record = envelopeRecord(id, smsRequest(to));
   const envelope = JSON.parse(record.value) as Parameters<typeof buildWorkflowInput>[0];
-  await temporal.notifications.start(buildWorkflowInput(envelope, config), { bodyHash: envelope.bodyHash, clientId: envelope.clientId });
+  await temporal.notifications.start(buildWorkflowInput(envelope, config), {
+    bodyHash: envelope.bodyHash,
+    clientId: envelope.clientId,
+  });
   return id;
 }
 
@@ -77,7 +80,11 @@ describe('channel worker killed during a delivery', () => {
     const first = await smsWorker('sms-worker-1');
     const id = await startNotification(to);
     // The request reached the provider and is being held: the send is in flight.
-    await eventually(() => sinkLog.lines.some((l) => l.msg === 'http sink: injected fault' && l.idempotencyKey === `${id}.sms`), 'the first attempt to reach the sink', 20_000);
+    await eventually(
+      () => sinkLog.lines.some((l) => l.msg === 'http sink: injected fault' && l.idempotencyKey === `${id}.sms`),
+      'the first attempt to reach the sink',
+      20_000,
+    );
     await killHard(first);
 
     await smsWorker('sms-worker-2');

@@ -35,7 +35,12 @@ let config: AppConfig;
 beforeAll(async () => {
   sinks = await startScenarioSinks();
   proxy = await startDelayingProxy(sinks.httpUrl, 3_000);
-  env = scenarioEnv(t, sinks, { SMS_BASE_URL: proxy.url, SMS_ATTEMPT_TIMEOUT_MS: '15000', SMS_TIMEOUT_MS: '10000', WORKER_SHUTDOWN_GRACE_MS: '10000' });
+  env = scenarioEnv(t, sinks, {
+    SMS_BASE_URL: proxy.url,
+    SMS_ATTEMPT_TIMEOUT_MS: '15000',
+    SMS_TIMEOUT_MS: '10000',
+    WORKER_SHUTDOWN_GRACE_MS: '10000',
+  });
   config = scenarioConfig(env);
   temporal = await connectScenarioTemporal(config);
   workflows = await startScenarioWorkers(config, { workflows: true, channels: [] });
@@ -55,7 +60,10 @@ describe('channel worker stopped with SIGTERM during a send', () => {
     const id = newId();
     const record = envelopeRecord(id, smsRequest('+14155550701'));
     const envelope = JSON.parse(record.value) as Parameters<typeof buildWorkflowInput>[0];
-    await temporal.notifications.start(buildWorkflowInput(envelope, config), { bodyHash: envelope.bodyHash, clientId: envelope.clientId });
+    await temporal.notifications.start(buildWorkflowInput(envelope, config), {
+      bodyHash: envelope.bodyHash,
+      clientId: envelope.clientId,
+    });
 
     // The provider has the message and is still answering.
     await sinks.waitFor((m) => m.notificationId === id, 20_000);

@@ -43,7 +43,10 @@ beforeAll(async () => {
   sinks = await startScenarioSinks();
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  env = scenarioEnv({ ...t, kafkaBrokers: kafka.brokers }, sinks, { HTTP_PORT: String(port), KAFKA_PRODUCE_TIMEOUT_MS: '2000' });
+  env = scenarioEnv({ ...t, kafkaBrokers: kafka.brokers }, sinks, {
+    HTTP_PORT: String(port),
+    KAFKA_PRODUCE_TIMEOUT_MS: '2000',
+  });
   config = scenarioConfig(env);
 });
 afterAll(async () => {
@@ -55,9 +58,20 @@ afterAll(async () => {
   await kafka?.dispose();
 });
 
-async function submit(body: unknown, key: string): Promise<{ status: number; retryAfter: string | null; body: Record<string, unknown> }> {
-  const res = await fetch(`${url}/v1/notifications`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, unknown> };
+async function submit(
+  body: unknown,
+  key: string,
+): Promise<{ status: number; retryAfter: string | null; body: Record<string, unknown> }> {
+  const res = await fetch(`${url}/v1/notifications`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    body: (await res.json()) as Record<string, unknown>,
+  };
 }
 
 describe('gateway while Kafka is unavailable', () => {
@@ -92,10 +106,14 @@ describe('gateway while Kafka is unavailable', () => {
     temporal = await connectScenarioTemporal(config);
     workers = await startScenarioWorkers(config, { workflows: true, channels: ['sms'] });
     ingest = await startScenarioIngest(config, { starter: temporal.notifications });
-    await eventually(async () => {
-      const res = await fetch(`${url}/v1/notifications/${id}`);
-      return res.status === 200 && ((await res.json()) as { status: string }).status === 'sent';
-    }, `${id} to be sent`, 60_000);
+    await eventually(
+      async () => {
+        const res = await fetch(`${url}/v1/notifications/${id}`);
+        return res.status === 200 && ((await res.json()) as { status: string }).status === 'sent';
+      },
+      `${id} to be sent`,
+      60_000,
+    );
 
     // The topic holds the accepted record — and possibly the refused write too, if it reached Kafka late: same id.
     const records = await readTopic(kafka.brokers, config.KAFKA_TOPIC, 1, 10_000);

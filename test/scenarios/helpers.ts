@@ -6,7 +6,12 @@
  * Nothing here touches the shared dev/test infrastructure beyond creating uniquely-prefixed topics, groups, task
  * queues and workflows on it.
  */
-import { clientDataConverter, devPayloadKeyFile, resolvePayloadKeyring, workerDataConverter } from '../../src/crypto/index.js';
+import {
+  clientDataConverter,
+  devPayloadKeyFile,
+  resolvePayloadKeyring,
+  workerDataConverter,
+} from '../../src/crypto/index.js';
 import { spawnEntry as spawnChild } from '../../dev/process-harness/index.js';
 import type { ChildHandle } from '../../dev/process-harness/index.js';
 import { randomBytes } from 'node:crypto';
@@ -26,7 +31,17 @@ import { childEnvironment, loadConfig } from '../../src/config/config.js';
 import type { AppConfig } from '../../src/config/config.js';
 import { sinkChannelEnv, startSinks } from '../../dev/sinks/index.js';
 import type { RunningSinks } from '../../dev/sinks/index.js';
-import { ensureKafkaJars, ensureTemporalCli, privateKafkaOptions, resolveInfraPaths, startKafka, startTemporal, stopKafka, stopTemporal, temporalAddressFor } from '../../dev/infra/index.js';
+import {
+  ensureKafkaJars,
+  ensureTemporalCli,
+  privateKafkaOptions,
+  resolveInfraPaths,
+  startKafka,
+  startTemporal,
+  stopKafka,
+  stopTemporal,
+  temporalAddressFor,
+} from '../../dev/infra/index.js';
 import type { KafkaServerOptions, TemporalServerOptions } from '../../dev/infra/index.js';
 import { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
 import type { IngestEvent, IngestOptions, WorkflowStarter } from '../../src/ingest/ingest-consumer.js';
@@ -75,7 +90,11 @@ export interface ScenarioEndpoints {
  * `loadConfig`): unique topics, group and task queues, channels pointed at the sinks, fast retries (100 ms initial,
  * 3 attempts), quick ingest back-off. `extra` overrides anything.
  */
-export function scenarioEnv(endpoints: ScenarioEndpoints, sinks: RunningSinks | undefined, extra: Record<string, string> = {}): Record<string, string> {
+export function scenarioEnv(
+  endpoints: ScenarioEndpoints,
+  sinks: RunningSinks | undefined,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const env: Record<string, string> = {
     NOTIFY_ENV: 'test',
     LOG_LEVEL: 'info',
@@ -98,7 +117,15 @@ export function scenarioEnv(endpoints: ScenarioEndpoints, sinks: RunningSinks | 
     ...fastRetryEnv(),
   };
   if (sinks !== undefined) {
-    Object.assign(env, sinkChannelEnv({ httpUrl: sinks.httpUrl, smtpHost: '127.0.0.1', smtpPort: sinks.smtpPort, webhookSecret: SCENARIO_WEBHOOK_SECRET }));
+    Object.assign(
+      env,
+      sinkChannelEnv({
+        httpUrl: sinks.httpUrl,
+        smtpHost: '127.0.0.1',
+        smtpPort: sinks.smtpPort,
+        webhookSecret: SCENARIO_WEBHOOK_SECRET,
+      }),
+    );
   }
   return { ...env, ...extra };
 }
@@ -110,10 +137,24 @@ export function scenarioConfig(env: Record<string, string>): AppConfig {
 
 /** Creates the scenario's ingress and dead-letter topics with the partition count of `config`. */
 export async function createScenarioTopics(config: AppConfig): Promise<void> {
-  const admin = createKafka({ brokers: config.KAFKA_BROKERS ?? [], clientId: `${config.TEMPORAL_TASK_QUEUE_PREFIX}-admin`, logger: testLogger }).admin();
+  const admin = createKafka({
+    brokers: config.KAFKA_BROKERS ?? [],
+    clientId: `${config.TEMPORAL_TASK_QUEUE_PREFIX}-admin`,
+    logger: testLogger,
+  }).admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, { topic: config.KAFKA_TOPIC, dlqTopic: config.KAFKA_DLQ_TOPIC, partitions: config.KAFKA_PARTITIONS, replicationFactor: 1, retentionMs: 3_600_000 }, testLogger);
+    await ensureTopics(
+      admin,
+      {
+        topic: config.KAFKA_TOPIC,
+        dlqTopic: config.KAFKA_DLQ_TOPIC,
+        partitions: config.KAFKA_PARTITIONS,
+        replicationFactor: 1,
+        retentionMs: 3_600_000,
+      },
+      testLogger,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -141,7 +182,8 @@ export function captureLogger(): { logger: Logger; lines: Array<Record<string, u
 // ───────────────────────────── child processes ─────────────────────────────
 
 /** Entry points a scenario can run as a real process (paths relative to the repository root). */
-export type EntryPoint = 'src/api/main.ts' | 'src/ingest/main.ts' | 'src/workers/main.ts' | 'test/scenarios/fixtures/blocking-ingest.ts';
+export type EntryPoint =
+  'src/api/main.ts' | 'src/ingest/main.ts' | 'src/workers/main.ts' | 'test/scenarios/fixtures/blocking-ingest.ts';
 
 const children = new Set<ChildHandle>();
 
@@ -150,9 +192,20 @@ const children = new Set<ChildHandle>();
  * environment (the tooling's child-process harness). Output is captured (and echoed when TEST_LOG_LEVEL is set, for
  * debugging a scenario).
  */
-export function spawnEntry(entry: EntryPoint, env: Record<string, string>, args: string[] = [], name: string = entry): ChildHandle {
+export function spawnEntry(
+  entry: EntryPoint,
+  env: Record<string, string>,
+  args: string[] = [],
+  name: string = entry,
+): ChildHandle {
   const echo = process.env.TEST_LOG_LEVEL !== undefined && process.env.TEST_LOG_LEVEL !== 'silent';
-  const handle = spawnChild({ name, entry, args, env: childEnvironment(env), onLine: echo ? (line) => process.stderr.write(`[${name}] ${line}\n`) : undefined });
+  const handle = spawnChild({
+    name,
+    entry,
+    args,
+    env: childEnvironment(env),
+    onLine: echo ? (line) => process.stderr.write(`[${name}] ${line}\n`) : undefined,
+  });
   children.add(handle);
   void handle.exited.then(() => children.delete(handle));
   return handle;
@@ -167,7 +220,11 @@ export async function stopAllChildren(): Promise<void> {
 
 /** Folder for one scenario's private servers: `.notify/scenarios/<label>` (git-ignored, removed by `dispose`). */
 function privateDir(label: string): string {
-  const dir = join(resolveInfraPaths(loadConfig({}).NOTIFY_HOME).home, 'scenarios', `${label}-${randomBytes(3).toString('hex')}`);
+  const dir = join(
+    resolveInfraPaths(loadConfig({}).NOTIFY_HOME).home,
+    'scenarios',
+    `${label}-${randomBytes(3).toString('hex')}`,
+  );
   mkdirSync(dir, { recursive: true });
   return dir;
 }
@@ -187,7 +244,11 @@ export interface PrivateTemporal {
 /** Starts a private Temporal dev server on spare ports (never the shared one), with namespace `notify`. */
 export async function startPrivateTemporal(label: string): Promise<PrivateTemporal> {
   const config = loadConfig({});
-  const cli = await ensureTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, binDir: resolveInfraPaths(config.NOTIFY_HOME).binDir, log: () => undefined });
+  const cli = await ensureTemporalCli({
+    cliPath: config.TEMPORAL_CLI_PATH,
+    binDir: resolveInfraPaths(config.NOTIFY_HOME).binDir,
+    log: () => undefined,
+  });
   const dir = privateDir(`temporal-${label}`);
   const [port, uiPort] = await freePorts(2);
   const opts: TemporalServerOptions = {
@@ -229,10 +290,19 @@ export interface PrivateKafka {
 export async function startPrivateKafka(label: string): Promise<PrivateKafka> {
   const config = loadConfig({});
   const paths = resolveInfraPaths(config.NOTIFY_HOME);
-  const libDir = await ensureKafkaJars({ kafkaVersion: config.KAFKA_VERSION, kafkaDir: paths.kafkaDir, libDir: paths.kafkaLib, log: () => undefined });
+  const libDir = await ensureKafkaJars({
+    kafkaVersion: config.KAFKA_VERSION,
+    kafkaDir: paths.kafkaDir,
+    libDir: paths.kafkaLib,
+    log: () => undefined,
+  });
   const dir = privateDir(`kafka-${label}`);
   const [port, controllerPort] = await freePorts(2);
-  const opts: KafkaServerOptions = privateKafkaOptions(dir, { libDir, port: port ?? 0, controllerPort: controllerPort ?? 0 });
+  const opts: KafkaServerOptions = privateKafkaOptions(dir, {
+    libDir,
+    port: port ?? 0,
+    controllerPort: controllerPort ?? 0,
+  });
   await startKafka(opts, () => undefined);
   return {
     brokers: [`127.0.0.1:${opts.port}`],
@@ -262,9 +332,15 @@ export interface ScenarioTemporal {
 export async function connectScenarioTemporal(config: AppConfig): Promise<ScenarioTemporal> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS ?? '' });
   // Spawned workers encrypt with the dev payload key; this client must decode their results and query answers.
-  const dataConverter = clientDataConverter(resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring);
+  const dataConverter = clientDataConverter(
+    resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring,
+  );
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
-  return { client, notifications: new NotificationClient(client, { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX }), close: () => connection.close() };
+  return {
+    client,
+    notifications: new NotificationClient(client, { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX }),
+    close: () => connection.close(),
+  };
 }
 
 /** Number of runs (open or closed) with this workflow id: 1 means "started exactly once". */
@@ -280,14 +356,28 @@ export interface ScenarioWorkers {
 }
 
 /** Runs a workflow worker and/or channel workers in this process, configured from `config`. */
-export async function startScenarioWorkers(config: AppConfig, what: { workflows: boolean; channels: string[] }): Promise<ScenarioWorkers> {
+export async function startScenarioWorkers(
+  config: AppConfig,
+  what: { workflows: boolean; channels: string[] },
+): Promise<ScenarioWorkers> {
   quietTemporalRuntime();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS ?? '' });
-  const dataConverter = workerDataConverter(resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring);
-  const base = { connection, namespace: config.TEMPORAL_NAMESPACE, taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX, shutdownGraceTimeMs: 1_000, dataConverter };
+  const dataConverter = workerDataConverter(
+    resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring,
+  );
+  const base = {
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
+    shutdownGraceTimeMs: 1_000,
+    dataConverter,
+  };
   const workers: Worker[] = [];
   const closers: Array<() => Promise<void>> = [];
-  if (what.workflows) workers.push(await createWorkflowWorker({ ...base, maxConcurrentWorkflowTaskExecutions: 20, maxCachedWorkflows: 50 }));
+  if (what.workflows)
+    workers.push(
+      await createWorkflowWorker({ ...base, maxConcurrentWorkflowTaskExecutions: 20, maxCachedWorkflows: 50 }),
+    );
   for (const name of what.channels) {
     const channel = getChannel(name);
     const runtime = config.channels[name];
@@ -317,7 +407,11 @@ export interface ScenarioIngestOptions {
 
 /** Runs one IngestConsumer in this process (as `src/ingest/main.ts` builds it) against the scenario's Kafka. */
 export async function startScenarioIngest(config: AppConfig, options: ScenarioIngestOptions): Promise<IngestConsumer> {
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS ?? [], clientId: options.clientId ?? `${config.TEMPORAL_TASK_QUEUE_PREFIX}-ingest`, logger: testLogger });
+  const kafka = createKafka({
+    brokers: config.KAFKA_BROKERS ?? [],
+    clientId: options.clientId ?? `${config.TEMPORAL_TASK_QUEUE_PREFIX}-ingest`,
+    logger: testLogger,
+  });
   const consumer = new IngestConsumer(
     ingestOptionsFromConfig(config, {
       kafka,
@@ -362,7 +456,11 @@ export async function groupMembers(brokers: string[], groupId: string): Promise<
 
 /** A valid SMS notification request to `to` (the scenarios' default channel: HTTP, so faults are easy to inject). */
 export function smsRequest(to: string, extra: Partial<NotificationRequest> = {}): NotificationRequest {
-  return { routing: 'all', deliveries: [{ channel: 'sms', to, content: { body: `scenario message for ${to}` } }], ...extra };
+  return {
+    routing: 'all',
+    deliveries: [{ channel: 'sms', to, content: { body: `scenario message for ${to}` } }],
+    ...extra,
+  };
 }
 
 /** A fresh notification id in the gateway's format. */
@@ -371,15 +469,31 @@ export function newId(): string {
 }
 
 /** A valid Kafka record for `request`, exactly as the gateway writes it. */
-export function envelopeRecord(id: string, request: NotificationRequest): { key: string; value: string; headers: Record<string, string> } {
-  const envelope: NotificationEnvelope = { v: 1, id, clientId: 'anonymous', acceptedAt: new Date().toISOString(), bodyHash: hashRequest(request), request };
+export function envelopeRecord(
+  id: string,
+  request: NotificationRequest,
+): { key: string; value: string; headers: Record<string, string> } {
+  const envelope: NotificationEnvelope = {
+    v: 1,
+    id,
+    clientId: 'anonymous',
+    acceptedAt: new Date().toISOString(),
+    bodyHash: hashRequest(request),
+    request,
+  };
   const record = encodeEnvelope(envelope);
   return { key: record.key, value: record.value, headers: record.headers as Record<string, string> };
 }
 
 /** Produces records with acks = all (a plain, non-idempotent producer: for setting up scenarios). */
-export async function produce(brokers: string[], topic: string, messages: Array<{ key?: string | null; value: string | Buffer | null; headers?: Record<string, string> }>): Promise<void> {
-  const producer = createKafka({ brokers, clientId: 'scenario-producer', logger: testLogger }).producer({ allowAutoTopicCreation: false });
+export async function produce(
+  brokers: string[],
+  topic: string,
+  messages: Array<{ key?: string | null; value: string | Buffer | null; headers?: Record<string, string> }>,
+): Promise<void> {
+  const producer = createKafka({ brokers, clientId: 'scenario-producer', logger: testLogger }).producer({
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   try {
     await producer.send({ topic, acks: -1, messages });
@@ -413,8 +527,14 @@ export async function startDelayingProxy(targetUrl: string, delayMs: number): Pr
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && k !== 'host' && k !== 'content-length')) as Record<string, string>;
-      fetch(`${targetUrl}${req.url ?? ''}`, { method: req.method, headers, body: chunks.length > 0 ? Buffer.concat(chunks) : undefined })
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && k !== 'host' && k !== 'content-length'),
+      ) as Record<string, string>;
+      fetch(`${targetUrl}${req.url ?? ''}`, {
+        method: req.method,
+        headers,
+        body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+      })
         .then(async (answer) => {
           const body = Buffer.from(await answer.arrayBuffer());
           await sleep(delayMs);

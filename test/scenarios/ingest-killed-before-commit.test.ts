@@ -67,13 +67,22 @@ describe('ingest killed between workflow start and offset commit', () => {
     expect(sinks.received({ notificationId: id })).toHaveLength(1);
 
     const events: IngestEvent[] = [];
-    const second = await startScenarioIngest(config, { starter: temporal.notifications, onEvent: (e) => events.push(e) });
+    const second = await startScenarioIngest(config, {
+      starter: temporal.notifications,
+      onEvent: (e) => events.push(e),
+    });
     try {
-      await eventually(async () => (await committedTotal(t.kafkaBrokers, config.KAFKA_CONSUMER_GROUP, config.KAFKA_TOPIC)) === 1n, 'the redelivered record to be committed', 40_000);
+      await eventually(
+        async () => (await committedTotal(t.kafkaBrokers, config.KAFKA_CONSUMER_GROUP, config.KAFKA_TOPIC)) === 1n,
+        'the redelivered record to be committed',
+        40_000,
+      );
     } finally {
       await second.stop();
     }
-    expect(events.filter((e) => e.type === 'started')).toEqual([expect.objectContaining({ id, outcome: 'already-started' })]);
+    expect(events.filter((e) => e.type === 'started')).toEqual([
+      expect.objectContaining({ id, outcome: 'already-started' }),
+    ]);
     expect(await runsOf(temporal.client, id)).toBe(1);
     expect(sinks.received({ notificationId: id })).toHaveLength(1);
   });

@@ -39,7 +39,9 @@ afterAll(async () => {
   await stopAllChildren();
   if (temporal !== undefined) {
     // The valid record's workflow has no worker here: end it so it does not linger on the shared server.
-    await Promise.allSettled(started.map((id) => temporal.client.workflow.getHandle(id).terminate('scenario finished')));
+    await Promise.allSettled(
+      started.map((id) => temporal.client.workflow.getHandle(id).terminate('scenario finished')),
+    );
     await temporal.close();
   }
 });
@@ -55,7 +57,11 @@ describe('poison records reaching the ingest process', () => {
     started.push(valid);
     const validRecord = envelopeRecord(valid, smsRequest('+14155550102'));
     const wrongSchema = envelopeRecord(newId(), smsRequest('+14155550103'));
-    const tampered = { ...(JSON.parse(wrongSchema.value) as Record<string, unknown>), v: 99, request: { deliveries: 'nope' } };
+    const tampered = {
+      ...(JSON.parse(wrongSchema.value) as Record<string, unknown>),
+      v: 99,
+      request: { deliveries: 'nope' },
+    };
     await produce(t.kafkaBrokers, config.KAFKA_TOPIC, [
       { key: 'not-json', value: '{"v":1, this is not json' },
       { key: wrongSchema.key, value: JSON.stringify(tampered) },
@@ -63,11 +69,17 @@ describe('poison records reaching the ingest process', () => {
       validRecord,
     ]);
 
-    await eventually(async () => (await committedTotal(t.kafkaBrokers, config.KAFKA_CONSUMER_GROUP, config.KAFKA_TOPIC)) === 4n, 'all four records to be committed', 30_000);
+    await eventually(
+      async () => (await committedTotal(t.kafkaBrokers, config.KAFKA_CONSUMER_GROUP, config.KAFKA_TOPIC)) === 4n,
+      'all four records to be committed',
+      30_000,
+    );
     const dlq = await readTopic(t.kafkaBrokers, config.KAFKA_DLQ_TOPIC, 3, 20_000);
     const header = (m: (typeof dlq)[number], name: string) => m.headers?.[name]?.toString() ?? '';
     // Records are processed concurrently: order the dead letters by their original offset.
-    const byOffset = [...dlq].sort((a, b) => Number(header(a, HEADERS.dlqOffset)) - Number(header(b, HEADERS.dlqOffset)));
+    const byOffset = [...dlq].sort(
+      (a, b) => Number(header(a, HEADERS.dlqOffset)) - Number(header(b, HEADERS.dlqOffset)),
+    );
     expect(byOffset.map((m) => [header(m, HEADERS.dlqOffset), header(m, HEADERS.dlqReason)])).toEqual([
       ['0', 'not-json'],
       ['1', 'invalid-schema'],
@@ -88,7 +100,11 @@ describe('poison records reaching the ingest process', () => {
     const later = newId();
     started.push(later);
     await produce(t.kafkaBrokers, config.KAFKA_TOPIC, [envelopeRecord(later, smsRequest('+14155550104'))]);
-    await eventually(async () => (await committedTotal(t.kafkaBrokers, config.KAFKA_CONSUMER_GROUP, config.KAFKA_TOPIC)) === 5n, 'the later record to be committed', 30_000);
+    await eventually(
+      async () => (await committedTotal(t.kafkaBrokers, config.KAFKA_CONSUMER_GROUP, config.KAFKA_TOPIC)) === 5n,
+      'the later record to be committed',
+      30_000,
+    );
     await sleep(500);
     expect(ingest.alive()).toBe(true);
     const crashes = ingest.logs().filter((l) => /crash|restart/i.test(String(l.msg)));

@@ -39,7 +39,10 @@ afterAll(async () => {
   if (temporal !== undefined) {
     // No workers run in this scenario: end the workflows so they do not linger on the shared server.
     const ids: string[] = [];
-    for await (const wf of temporal.client.workflow.list({ query: `TaskQueue = '${workflowTaskQueue(config.TEMPORAL_TASK_QUEUE_PREFIX)}' AND ExecutionStatus = 'Running'` })) ids.push(wf.workflowId);
+    for await (const wf of temporal.client.workflow.list({
+      query: `TaskQueue = '${workflowTaskQueue(config.TEMPORAL_TASK_QUEUE_PREFIX)}' AND ExecutionStatus = 'Running'`,
+    }))
+      ids.push(wf.workflowId);
     await Promise.allSettled(ids.map((id) => temporal.client.workflow.getHandle(id).terminate('scenario finished')));
     await temporal.close();
   }
@@ -85,18 +88,28 @@ describe('consumer rebalances while workflow starts are slow', () => {
     await wave(20);
     await eventually(() => startedCount() >= 35, 'progress with B and C', 60_000);
     await leave(b);
-    await eventually(async () => (await committedTotal(t.kafkaBrokers, config.KAFKA_CONSUMER_GROUP, config.KAFKA_TOPIC)) === 60n, 'every record to be committed', 90_000);
+    await eventually(
+      async () => (await committedTotal(t.kafkaBrokers, config.KAFKA_CONSUMER_GROUP, config.KAFKA_TOPIC)) === 60n,
+      'every record to be committed',
+      90_000,
+    );
     await leave(c);
 
     // Exactly one run per record, and nothing else on this scenario's task queue.
     const runs = new Map<string, number>();
-    await eventually(async () => {
-      runs.clear();
-      for await (const wf of temporal.client.workflow.list({ query: `TaskQueue = '${workflowTaskQueue(config.TEMPORAL_TASK_QUEUE_PREFIX)}'` })) {
-        runs.set(wf.workflowId, (runs.get(wf.workflowId) ?? 0) + 1);
-      }
-      return runs.size >= ids.length;
-    }, 'visibility to list every workflow', 20_000);
+    await eventually(
+      async () => {
+        runs.clear();
+        for await (const wf of temporal.client.workflow.list({
+          query: `TaskQueue = '${workflowTaskQueue(config.TEMPORAL_TASK_QUEUE_PREFIX)}'`,
+        })) {
+          runs.set(wf.workflowId, (runs.get(wf.workflowId) ?? 0) + 1);
+        }
+        return runs.size >= ids.length;
+      },
+      'visibility to list every workflow',
+      20_000,
+    );
     expect([...runs.keys()].sort()).toEqual([...ids].sort());
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
     // Each id was created by exactly one start; redeliveries after a rebalance found it already started.

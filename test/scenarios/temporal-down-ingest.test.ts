@@ -35,12 +35,16 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   privateTemporal = await startPrivateTemporal('ingest-down');
-  env = scenarioEnv({ ...t, temporalAddress: privateTemporal.address, namespace: privateTemporal.namespace }, undefined, {
-    KAFKA_PARTITIONS: '2',
-    KAFKA_SESSION_TIMEOUT_MS: '6000',
-    TEMPORAL_START_TIMEOUT_MS: '1000',
-    INGEST_BACKOFF_MAX_MS: '1000',
-  });
+  env = scenarioEnv(
+    { ...t, temporalAddress: privateTemporal.address, namespace: privateTemporal.namespace },
+    undefined,
+    {
+      KAFKA_PARTITIONS: '2',
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      TEMPORAL_START_TIMEOUT_MS: '1000',
+      INGEST_BACKOFF_MAX_MS: '1000',
+    },
+  );
   config = scenarioConfig(env);
   await createScenarioTopics(config);
 });
@@ -59,7 +63,11 @@ describe('Temporal unavailable for longer than the consumer session timeout', ()
     await ingest.waitForLine(/ingest consuming/);
     const ids = [newId()];
     await produce(t.kafkaBrokers, config.KAFKA_TOPIC, [envelopeRecord(ids[0] ?? '', smsRequest('+14155550401'))]);
-    await eventually(async () => (await committed()) === 1n, 'the first record to be committed while Temporal is up', 30_000);
+    await eventually(
+      async () => (await committed()) === 1n,
+      'the first record to be committed while Temporal is up',
+      30_000,
+    );
 
     // One member, stable: remembered to show later that it was never evicted (a new join means a new member id).
     const before = await members();
@@ -68,7 +76,11 @@ describe('Temporal unavailable for longer than the consumer session timeout', ()
     await privateTemporal.stop();
     const more = Array.from({ length: 6 }, () => newId());
     ids.push(...more);
-    await produce(t.kafkaBrokers, config.KAFKA_TOPIC, more.map((id, i) => envelopeRecord(id, smsRequest(`+141555504${10 + i}`))));
+    await produce(
+      t.kafkaBrokers,
+      config.KAFKA_TOPIC,
+      more.map((id, i) => envelopeRecord(id, smsRequest(`+141555504${10 + i}`))),
+    );
     // Longer than the session timeout: a consumer that stopped heartbeating would have been evicted by now.
     await sleep(9_000);
     expect(await committed()).toBe(1n);
@@ -79,7 +91,11 @@ describe('Temporal unavailable for longer than the consumer session timeout', ()
     expect(await members()).toEqual(before);
 
     await privateTemporal.start();
-    await eventually(async () => (await committed()) === 7n, 'every record to be committed after Temporal is back', 60_000);
+    await eventually(
+      async () => (await committed()) === 7n,
+      'every record to be committed after Temporal is back',
+      60_000,
+    );
     temporal = await connectScenarioTemporal(config);
     for (const id of ids) expect(await runsOf(temporal.client, id)).toBe(1);
     expect(ingest.alive()).toBe(true);

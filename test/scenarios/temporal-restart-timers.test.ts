@@ -54,7 +54,10 @@ describe('Temporal server restart while workflows sleep until sendAt', () => {
     for (const [i, id] of ids.entries()) {
       const record = envelopeRecord(id, smsRequest(`+141555508${10 + i}`, { sendAt: new Date(sendAt).toISOString() }));
       const envelope = JSON.parse(record.value) as Parameters<typeof buildWorkflowInput>[0];
-      await temporal.notifications.start(buildWorkflowInput(envelope, config), { bodyHash: envelope.bodyHash, clientId: envelope.clientId });
+      await temporal.notifications.start(buildWorkflowInput(envelope, config), {
+        bodyHash: envelope.bodyHash,
+        clientId: envelope.clientId,
+      });
     }
     for (const id of ids) {
       const state = await temporal.client.workflow.getHandle(id).query<NotificationState>('status');

@@ -18,7 +18,8 @@ async function main(argv: string[]): Promise<void> {
     } else throw new Error(`unknown argument ${String(flag)}`);
     i++;
   }
-  if (listen === undefined || backends.length === 0) throw new Error('usage: balancer-main --listen host:port --backend host:port [--backend …]');
+  if (listen === undefined || backends.length === 0)
+    throw new Error('usage: balancer-main --listen host:port --backend host:port [--backend …]');
   const balancer = await startTcpBalancer(parseEndpoint(listen), backends.map(parseEndpoint));
   console.log(`balancer listening on ${listen} → ${backends.join(', ')}`);
   const stop = () => {

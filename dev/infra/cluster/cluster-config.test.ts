@@ -39,7 +39,11 @@ describe('cluster layout', () => {
   });
 
   it('configures 3 combined broker+controller nodes as static voters with RF 3, min ISR 2 and no unclean election', () => {
-    const props = layout.kafka.map((k) => parseProperties(kafkaServerProperties(clusterKafkaOptions({ layout, kafkaLibDir: '/lib', kafkaHeap: '256m' }, k.nodeId))));
+    const props = layout.kafka.map((k) =>
+      parseProperties(
+        kafkaServerProperties(clusterKafkaOptions({ layout, kafkaLibDir: '/lib', kafkaHeap: '256m' }, k.nodeId)),
+      ),
+    );
     expect(props.map((p) => p.get('node.id'))).toEqual(['1', '2', '3']);
     for (const p of props) {
       expect(p.get('process.roles')).toBe('broker,controller');
@@ -71,11 +75,23 @@ describe('Temporal server node configuration', () => {
   const layout = clusterLayout('/c', 22700);
   const node = layout.temporalNodes[1]!;
   const config = temporalNodeConfig(node, {
-    db: { host: '127.0.0.1', port: 22720, user: 'postgres', password: 'pw', database: 'temporal', visibilityDatabase: 'temporal_visibility' },
+    db: {
+      host: '127.0.0.1',
+      port: 22720,
+      user: 'postgres',
+      password: 'pw',
+      database: 'temporal',
+      visibilityDatabase: 'temporal_visibility',
+    },
     numHistoryShards: 16,
     dynamicConfigFile: '/c/dc.yaml',
   }) as {
-    persistence: { defaultStore: string; visibilityStore: string; numHistoryShards: number; datastores: Record<string, { sql: Record<string, unknown> }> };
+    persistence: {
+      defaultStore: string;
+      visibilityStore: string;
+      numHistoryShards: number;
+      datastores: Record<string, { sql: Record<string, unknown> }>;
+    };
     global: { membership: { broadcastAddress: string } };
     services: Record<string, { rpc: { grpcPort: number; membershipPort: number; bindOnIP: string } }>;
     publicClient: { hostPort: string };

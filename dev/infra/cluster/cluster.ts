@@ -8,11 +8,28 @@ import { newKafkaClusterId, privateKafkaOptions, startKafka, stopKafka, waitForK
 import type { PostgresServerOptions } from '../postgres.js';
 import { ensurePostgresPassword, POSTGRES_SUPERUSER, postgresReady, startPostgres, stopPostgres } from '../postgres.js';
 import type { InfraLog, StopOutcome } from '../process.js';
-import { assertPortsFree, InfraError, isProcessAlive, readPidFile, runningPid, spawnDetached, stopProcess, tailFile, waitUntil } from '../process.js';
+import {
+  assertPortsFree,
+  InfraError,
+  isProcessAlive,
+  readPidFile,
+  runningPid,
+  spawnDetached,
+  stopProcess,
+  tailFile,
+  waitUntil,
+} from '../process.js';
 import type { ClusterLayout } from './layout.js';
 import { CLUSTER_KAFKA_NODES, clusterFiles } from './layout.js';
 import type { TemporalClusterSettings, TemporalNodeOptions, TemporalServerInstall } from './temporal-server.js';
-import { migrateTemporalSchemas, startTemporalNode, startTemporalUi, stopTemporalNode, temporalDynamicConfig, temporalNodeAddress } from './temporal-server.js';
+import {
+  migrateTemporalSchemas,
+  startTemporalNode,
+  startTemporalUi,
+  stopTemporalNode,
+  temporalDynamicConfig,
+  temporalNodeAddress,
+} from './temporal-server.js';
 
 /** Everything the cluster topology needs: its layout, the installed pieces and the settings that matter. */
 export interface ClusterOptions {
@@ -48,16 +65,24 @@ export interface ClusterEndpoints {
 }
 
 /** Kafka options of cluster node `nodeId` (pure apart from reading the cluster id). */
-export function clusterKafkaOptions(opts: Pick<ClusterOptions, 'layout' | 'kafkaLibDir' | 'kafkaHeap'>, nodeId: number, clusterId?: string): KafkaServerOptions {
+export function clusterKafkaOptions(
+  opts: Pick<ClusterOptions, 'layout' | 'kafkaLibDir' | 'kafkaHeap'>,
+  nodeId: number,
+  clusterId?: string,
+): KafkaServerOptions {
   const { layout } = opts;
   const node = layout.kafka.find((k) => k.nodeId === nodeId);
   if (node === undefined) throw new InfraError(`no Kafka node ${nodeId} in the cluster`);
   const voters = layout.kafka.map((k) => `${k.nodeId}@127.0.0.1:${k.controllerPort}`).join(',');
   const replicationFactor = Math.min(3, layout.kafka.length);
-  return privateKafkaOptions(clusterFiles(layout).kafkaDir(nodeId), { libDir: opts.kafkaLibDir, port: node.port, controllerPort: node.controllerPort, heap: opts.kafkaHeap }, {
-    cluster: { nodeId, voters, replicationFactor, minInsyncReplicas: Math.max(1, replicationFactor - 1) },
-    clusterId,
-  });
+  return privateKafkaOptions(
+    clusterFiles(layout).kafkaDir(nodeId),
+    { libDir: opts.kafkaLibDir, port: node.port, controllerPort: node.controllerPort, heap: opts.kafkaHeap },
+    {
+      cluster: { nodeId, voters, replicationFactor, minInsyncReplicas: Math.max(1, replicationFactor - 1) },
+      clusterId,
+    },
+  );
 }
 
 /** PostgreSQL options of the cluster (its own server and data folder, port from the layout). */
@@ -93,7 +118,10 @@ function clusterSettings(opts: Pick<ClusterOptions, 'layout' | 'numHistoryShards
 }
 
 /** Options of Temporal node `index` (0-based). */
-export function clusterTemporalNodeOptions(opts: Pick<ClusterOptions, 'layout' | 'numHistoryShards' | 'temporal' | 'readyTimeoutMs'>, index: number): TemporalNodeOptions {
+export function clusterTemporalNodeOptions(
+  opts: Pick<ClusterOptions, 'layout' | 'numHistoryShards' | 'temporal' | 'readyTimeoutMs'>,
+  index: number,
+): TemporalNodeOptions {
   const node = opts.layout.temporalNodes[index];
   if (node === undefined) throw new InfraError(`no Temporal node ${index + 1} in the cluster`);
   const dir = clusterFiles(opts.layout).temporalDir(node.name);
@@ -140,13 +168,26 @@ const balancerEntry = fileURLToPath(new URL('./balancer-main.ts', import.meta.ur
 export async function startBalancer(layout: ClusterLayout, log: InfraLog): Promise<void> {
   const f = clusterFiles(layout);
   if (runningPid(f.balancerPid, f.balancerTag) !== undefined) return;
-  await assertPortsFree([{ port: layout.balancerPort, setting: 'the Temporal load balancer port (CLUSTER_PORT_BASE+50)' }], 'the Temporal load balancer', 'pick another CLUSTER_PORT_BASE');
+  await assertPortsFree(
+    [{ port: layout.balancerPort, setting: 'the Temporal load balancer port (CLUSTER_PORT_BASE+50)' }],
+    'the Temporal load balancer',
+    'pick another CLUSTER_PORT_BASE',
+  );
   const args = ['--import', 'tsx', balancerEntry, '--listen', `127.0.0.1:${layout.balancerPort}`];
   for (const node of layout.temporalNodes) args.push('--backend', temporalNodeAddress(node));
   args.push('--tag', f.balancerTag);
-  const pid = await spawnDetached({ command: process.execPath, args, cwd: layout.dir, logFile: f.balancerLog, pidFile: f.balancerPid });
+  const pid = await spawnDetached({
+    command: process.execPath,
+    args,
+    cwd: layout.dir,
+    logFile: f.balancerLog,
+    pidFile: f.balancerPid,
+  });
   await waitUntil(
-    () => (/balancer listening/.test(tailFile(f.balancerLog, 5)) ? Promise.resolve() : Promise.reject(new Error('not listening yet'))),
+    () =>
+      /balancer listening/.test(tailFile(f.balancerLog, 5))
+        ? Promise.resolve()
+        : Promise.reject(new Error('not listening yet')),
     {
       timeoutMs: 30_000,
       intervalMs: 100,
@@ -155,7 +196,9 @@ export async function startBalancer(layout: ClusterLayout, log: InfraLog): Promi
       },
     },
   );
-  log(`Temporal load balancer on 127.0.0.1:${layout.balancerPort} → ${layout.temporalNodes.map(temporalNodeAddress).join(', ')}`);
+  log(
+    `Temporal load balancer on 127.0.0.1:${layout.balancerPort} → ${layout.temporalNodes.map(temporalNodeAddress).join(', ')}`,
+  );
 }
 
 /** What {@link startCluster} reports. */
@@ -185,23 +228,43 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
   startedAny ||= pgResult.started || kafkaResults.some((r) => r.started);
   const brokers = layout.kafka.map((k) => `127.0.0.1:${k.port}`);
   await waitForBrokers(brokers, CLUSTER_KAFKA_NODES, opts.readyTimeoutMs ?? 120_000);
-  log(`Kafka cluster ready: ${brokers.join(',')} (${CLUSTER_KAFKA_NODES} brokers, ${CLUSTER_KAFKA_NODES} controller voters)`);
+  log(
+    `Kafka cluster ready: ${brokers.join(',')} (${CLUSTER_KAFKA_NODES} brokers, ${CLUSTER_KAFKA_NODES} controller voters)`,
+  );
 
   await migrateTemporalSchemas(opts.temporal, clusterSettings(opts).db, log);
   writeFileSync(clusterFiles(layout).dynamicConfigFile, temporalDynamicConfig());
   // The first node initialises the cluster metadata and shards on a fresh database; the others join it.
   const first = await startTemporalNode(clusterTemporalNodeOptions(opts, 0), log);
-  const rest = await Promise.all(layout.temporalNodes.slice(1).map((_, i) => startTemporalNode(clusterTemporalNodeOptions(opts, i + 1), log)));
+  const rest = await Promise.all(
+    layout.temporalNodes.slice(1).map((_, i) => startTemporalNode(clusterTemporalNodeOptions(opts, i + 1), log)),
+  );
   startedAny ||= first.started || rest.some((r) => r.started);
   await startBalancer(layout, log);
   const temporalAddress = `127.0.0.1:${layout.balancerPort}`;
-  await ensureNamespace({ address: temporalAddress, namespace: opts.namespace, retentionHours: opts.retentionHours, log });
-  log(`Temporal cluster ready: ${layout.temporalNodes.length} server processes behind ${temporalAddress} (namespace ${opts.namespace}, ${opts.numHistoryShards} history shards)`);
+  await ensureNamespace({
+    address: temporalAddress,
+    namespace: opts.namespace,
+    retentionHours: opts.retentionHours,
+    log,
+  });
+  log(
+    `Temporal cluster ready: ${layout.temporalNodes.length} server processes behind ${temporalAddress} (namespace ${opts.namespace}, ${opts.numHistoryShards} history shards)`,
+  );
   let temporalUiUrl: string | undefined;
   if (opts.ui !== false && existsSync(opts.temporal.uiServer)) {
     const f = clusterFiles(layout);
     await startTemporalUi(
-      { install: opts.temporal, configDir: f.uiDir, logFile: join(f.uiDir, 'ui.log'), pidFile: join(f.uiDir, 'ui.pid'), temporalAddress, port: layout.uiPort, namespace: opts.namespace, codecEndpoint: opts.uiCodecEndpoint },
+      {
+        install: opts.temporal,
+        configDir: f.uiDir,
+        logFile: join(f.uiDir, 'ui.log'),
+        pidFile: join(f.uiDir, 'ui.pid'),
+        temporalAddress,
+        port: layout.uiPort,
+        namespace: opts.namespace,
+        codecEndpoint: opts.uiCodecEndpoint,
+      },
       log,
     );
     temporalUiUrl = `http://127.0.0.1:${layout.uiPort}`;
@@ -216,7 +279,14 @@ function postgresUrlOf(layout: ClusterLayout): string {
 
 /** Resolves once `count` brokers are registered in the cluster metadata. */
 export async function waitForBrokers(brokers: string[], count: number, timeoutMs: number): Promise<void> {
-  const kafka = new Kafka({ clientId: 'notify-cluster-probe', brokers, connectionTimeout: 2_000, requestTimeout: 5_000, retry: { retries: 0 }, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'notify-cluster-probe',
+    brokers,
+    connectionTimeout: 2_000,
+    requestTimeout: 5_000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
   await waitUntil(
     async () => {
       const admin = kafka.admin();
@@ -233,12 +303,28 @@ export async function waitForBrokers(brokers: string[], count: number, timeoutMs
 }
 
 /** Stops everything of the cluster (load balancer, Temporal nodes, Kafka nodes, PostgreSQL). Idempotent. */
-export async function stopCluster(opts: Pick<ClusterOptions, 'layout' | 'kafkaLibDir' | 'kafkaHeap' | 'postgresBinDir' | 'temporal' | 'numHistoryShards'>, log?: InfraLog): Promise<Record<string, StopOutcome>> {
+export async function stopCluster(
+  opts: Pick<
+    ClusterOptions,
+    'layout' | 'kafkaLibDir' | 'kafkaHeap' | 'postgresBinDir' | 'temporal' | 'numHistoryShards'
+  >,
+  log?: InfraLog,
+): Promise<Record<string, StopOutcome>> {
   const { layout } = opts;
   const f = clusterFiles(layout);
   const result: Record<string, StopOutcome> = {};
-  result.ui = await stopProcess(join(f.uiDir, 'ui.pid'), { marker: f.uiDir, name: 'temporal web ui', timeoutMs: 5_000, log });
-  result.balancer = await stopProcess(f.balancerPid, { marker: f.balancerTag, name: 'temporal load balancer', timeoutMs: 5_000, log });
+  result.ui = await stopProcess(join(f.uiDir, 'ui.pid'), {
+    marker: f.uiDir,
+    name: 'temporal web ui',
+    timeoutMs: 5_000,
+    log,
+  });
+  result.balancer = await stopProcess(f.balancerPid, {
+    marker: f.balancerTag,
+    name: 'temporal load balancer',
+    timeoutMs: 5_000,
+    log,
+  });
   const nodes = await Promise.all(
     layout.temporalNodes.map((node) => {
       const dir = f.temporalDir(node.name);
@@ -270,7 +356,12 @@ async function ok(check: () => Promise<unknown>): Promise<boolean> {
 }
 
 /** Each process of the cluster: pid (ours, alive), address, readiness. Changes nothing. */
-export async function clusterStatus(opts: Pick<ClusterOptions, 'layout' | 'kafkaLibDir' | 'kafkaHeap' | 'postgresBinDir' | 'temporal' | 'numHistoryShards'>): Promise<ClusterComponentStatus[]> {
+export async function clusterStatus(
+  opts: Pick<
+    ClusterOptions,
+    'layout' | 'kafkaLibDir' | 'kafkaHeap' | 'postgresBinDir' | 'temporal' | 'numHistoryShards'
+  >,
+): Promise<ClusterComponentStatus[]> {
   const { layout } = opts;
   const f = clusterFiles(layout);
   const pg = clusterPostgresOptions(layout, opts.postgresBinDir);
@@ -318,7 +409,10 @@ export async function clusterStatus(opts: Pick<ClusterOptions, 'layout' | 'kafka
       name: 'temporal ui',
       pid: runningPid(join(f.uiDir, 'ui.pid'), f.uiDir),
       address: `http://127.0.0.1:${layout.uiPort}`,
-      ready: await fetch(`http://127.0.0.1:${layout.uiPort}/`).then((r) => r.ok, () => false),
+      ready: await fetch(`http://127.0.0.1:${layout.uiPort}/`).then(
+        (r) => r.ok,
+        () => false,
+      ),
     }))(),
   );
   return Promise.all(rows);

@@ -19,7 +19,14 @@ export type { ClusterLayout, KafkaNodeSpec } from './layout.js';
 export { CLUSTER_KAFKA_NODES, CLUSTER_TEMPORAL_NODES, clusterFiles, clusterLayout } from './layout.js';
 export type { Endpoint, TcpBalancer } from './tcp-balancer.js';
 export { parseEndpoint, startTcpBalancer } from './tcp-balancer.js';
-export type { TemporalClusterSettings, TemporalDatabase, TemporalNodeOptions, TemporalNodePorts, TemporalNodeSpec, TemporalServerInstall } from './temporal-server.js';
+export type {
+  TemporalClusterSettings,
+  TemporalDatabase,
+  TemporalNodeOptions,
+  TemporalNodePorts,
+  TemporalNodeSpec,
+  TemporalServerInstall,
+} from './temporal-server.js';
 export {
   ensureTemporalServer,
   ensureTemporalUi,
@@ -37,4 +44,12 @@ export {
   temporalUiConfig,
 } from './temporal-server.js';
 export type { ClusterConfig, RunningCluster, Topology } from './topology.js';
-export { clusterOptionsFromConfig, clusterTopologyStatus, ensureCluster, installCluster, parseTopology, stopClusterTopology, wipeClusterTopology } from './topology.js';
+export {
+  clusterOptionsFromConfig,
+  clusterTopologyStatus,
+  ensureCluster,
+  installCluster,
+  parseTopology,
+  stopClusterTopology,
+  wipeClusterTopology,
+} from './topology.js';

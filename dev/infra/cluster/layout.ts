@@ -35,7 +35,11 @@ export const CLUSTER_TEMPORAL_NODES = 2;
  * - the frontend load balancer (TEMPORAL_ADDRESS for clients): 127.0.0.1:base+50; Web UI base+51.
  */
 export function clusterLayout(dir: string, base: number): ClusterLayout {
-  const kafka = Array.from({ length: CLUSTER_KAFKA_NODES }, (_, i) => ({ nodeId: i + 1, port: base + i, controllerPort: base + 10 + i }));
+  const kafka = Array.from({ length: CLUSTER_KAFKA_NODES }, (_, i) => ({
+    nodeId: i + 1,
+    port: base + i,
+    controllerPort: base + 10 + i,
+  }));
   const temporalNodes = Array.from({ length: CLUSTER_TEMPORAL_NODES }, (_, i): TemporalNodeSpec => {
     const b = base + 30 + 10 * i;
     return {

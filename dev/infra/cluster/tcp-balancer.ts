@@ -47,7 +47,11 @@ function tryConnect(backend: Endpoint, timeoutMs: number): Promise<Socket> {
  * the next backend round-robin, skipping backends that refuse it. When a backend dies its connections close, the
  * client (gRPC) reconnects, and the connection lands on a live frontend. It forwards bytes only (no gRPC awareness).
  */
-export async function startTcpBalancer(listen: Endpoint, backends: Endpoint[], connectTimeoutMs = 1_000): Promise<TcpBalancer> {
+export async function startTcpBalancer(
+  listen: Endpoint,
+  backends: Endpoint[],
+  connectTimeoutMs = 1_000,
+): Promise<TcpBalancer> {
   if (backends.length === 0) throw new Error('no backends');
   let next = 0;
   const forwarded = new Map<string, number>();

@@ -1,9 +1,29 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import type { InfraLog, StartedServer, StopOutcome } from '../process.js';
-import { assertPortsFree, commandWorks, InfraError, isProcessAlive, runningPid, runStreaming, spawnDetached, stopProcess, tailFile } from '../process.js';
+import {
+  assertPortsFree,
+  commandWorks,
+  InfraError,
+  isProcessAlive,
+  runningPid,
+  runStreaming,
+  spawnDetached,
+  stopProcess,
+  tailFile,
+} from '../process.js';
 import { waitForTemporalHealth } from '../../../src/temporal/namespace-setup.js';
 
 /**
@@ -31,7 +51,12 @@ export interface TemporalServerInstall {
 
 /** The cached install under `dir` (paths only; see {@link ensureTemporalServer}). */
 export function temporalServerInstall(dir: string): TemporalServerInstall {
-  return { server: join(dir, 'bin', 'temporal-server'), uiServer: join(dir, 'bin', 'temporal-ui-server'), sqlTool: join(dir, 'bin', 'temporal-sql-tool'), schemaDir: join(dir, 'schema', 'postgresql', 'v12') };
+  return {
+    server: join(dir, 'bin', 'temporal-server'),
+    uiServer: join(dir, 'bin', 'temporal-ui-server'),
+    sqlTool: join(dir, 'bin', 'temporal-sql-tool'),
+    schemaDir: join(dir, 'schema', 'postgresql', 'v12'),
+  };
 }
 
 function markerFile(dir: string): string {
@@ -41,7 +66,12 @@ function markerFile(dir: string): string {
 /** Whether the server, its sql tool and schema are cached under `dir`. */
 export function temporalServerInstalled(dir: string): boolean {
   const install = temporalServerInstall(dir);
-  return existsSync(markerFile(dir)) && existsSync(install.server) && existsSync(install.sqlTool) && existsSync(install.schemaDir);
+  return (
+    existsSync(markerFile(dir)) &&
+    existsSync(install.server) &&
+    existsSync(install.sqlTool) &&
+    existsSync(install.schemaDir)
+  );
 }
 
 function makeWritable(path: string): void {
@@ -54,22 +84,38 @@ function makeWritable(path: string): void {
  * go's output and a progress line every 10 s) and copies the PostgreSQL schema files out of the Go module cache, so
  * the install does not depend on the cache staying around. Cached under `dir`; later calls return at once.
  */
-export async function ensureTemporalServer(opts: { dir: string; log: InfraLog; goCommand?: string }): Promise<TemporalServerInstall> {
+export async function ensureTemporalServer(opts: {
+  dir: string;
+  log: InfraLog;
+  goCommand?: string;
+}): Promise<TemporalServerInstall> {
   const install = temporalServerInstall(opts.dir);
   if (temporalServerInstalled(opts.dir)) return install;
   const go = opts.goCommand ?? 'go';
   if (!commandWorks(go, ['version']).ok) {
-    throw new InfraError('Go not found: install Go ≥ 1.25 to build the Temporal server for the cluster topology, or point TEMPORAL_ADDRESS at your own Temporal cluster.');
+    throw new InfraError(
+      'Go not found: install Go ≥ 1.25 to build the Temporal server for the cluster topology, or point TEMPORAL_ADDRESS at your own Temporal cluster.',
+    );
   }
   const binDir = join(opts.dir, 'bin');
   const buildDir = join(opts.dir, 'build');
   rmSync(buildDir, { recursive: true, force: true });
   mkdirSync(buildDir, { recursive: true });
   mkdirSync(binDir, { recursive: true });
-  opts.log(`building the Temporal server ${TEMPORAL_SERVER_VERSION} and temporal-sql-tool with go install into ${binDir} (first run only; several minutes on 2 cores)`);
+  opts.log(
+    `building the Temporal server ${TEMPORAL_SERVER_VERSION} and temporal-sql-tool with go install into ${binDir} (first run only; several minutes on 2 cores)`,
+  );
   await runStreaming(
     'env',
-    ['CGO_ENABLED=0', `GOBIN=${buildDir}`, go, 'install', '-v', `${SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`, `${SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`],
+    [
+      'CGO_ENABLED=0',
+      `GOBIN=${buildDir}`,
+      go,
+      'install',
+      '-v',
+      `${SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`,
+      `${SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`,
+    ],
     { log: opts.log, label: 'go install temporal-server' },
   );
   // `go install` names binaries after their package folder: `server` and `sql`.
@@ -78,7 +124,8 @@ export async function ensureTemporalServer(opts: { dir: string; log: InfraLog; g
   rmSync(buildDir, { recursive: true, force: true });
   const modCache = commandWorks(go, ['env', 'GOMODCACHE']).stdout.trim();
   const source = join(modCache, `${SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`, 'schema', 'postgresql', 'v12');
-  if (!existsSync(source)) throw new InfraError(`go install finished but the schema files are not in ${source}; check GOMODCACHE.`);
+  if (!existsSync(source))
+    throw new InfraError(`go install finished but the schema files are not in ${source}; check GOMODCACHE.`);
   rmSync(install.schemaDir, { recursive: true, force: true });
   cpSync(source, install.schemaDir, { recursive: true });
   makeWritable(install.schemaDir); // the module cache is read-only
@@ -103,12 +150,18 @@ export async function ensureTemporalUi(opts: { dir: string; log: InfraLog; goCom
   mkdirSync(join(opts.dir, 'bin'), { recursive: true });
   opts.log(`building the Temporal Web UI server ${TEMPORAL_UI_VERSION} with go install (first run only)`);
   try {
-    await runStreaming('env', ['CGO_ENABLED=0', `GOBIN=${buildDir}`, go, 'install', '-v', `${UI_MODULE}/cmd/server@${TEMPORAL_UI_VERSION}`], { log: opts.log, label: 'go install temporal-ui-server' });
+    await runStreaming(
+      'env',
+      ['CGO_ENABLED=0', `GOBIN=${buildDir}`, go, 'install', '-v', `${UI_MODULE}/cmd/server@${TEMPORAL_UI_VERSION}`],
+      { log: opts.log, label: 'go install temporal-ui-server' },
+    );
     renameSync(join(buildDir, 'server'), install.uiServer);
     writeFileSync(marker, `${new Date().toISOString()}\n`);
     return true;
   } catch (err) {
-    opts.log(`WARNING: the Temporal Web UI could not be built (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the cluster runs without a Web UI`);
+    opts.log(
+      `WARNING: the Temporal Web UI could not be built (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the cluster runs without a Web UI`,
+    );
     return false;
   } finally {
     rmSync(buildDir, { recursive: true, force: true });
@@ -116,7 +169,12 @@ export async function ensureTemporalUi(opts: { dir: string; log: InfraLog; goCom
 }
 
 /** The Web UI server's config (pure): the frontend it talks to, where it listens, the namespace it opens. */
-export function temporalUiConfig(opts: { temporalAddress: string; port: number; namespace: string; codecEndpoint?: string }): Record<string, unknown> {
+export function temporalUiConfig(opts: {
+  temporalAddress: string;
+  port: number;
+  namespace: string;
+  codecEndpoint?: string;
+}): Record<string, unknown> {
   return {
     temporalGrpcAddress: opts.temporalAddress,
     host: '127.0.0.1',
@@ -130,13 +188,29 @@ export function temporalUiConfig(opts: { temporalAddress: string; port: number; 
 
 /** Starts the Web UI server detached (config in `configDir/ui.yaml`), unless ours is running; waits for HTTP 200. */
 export async function startTemporalUi(
-  opts: { install: TemporalServerInstall; configDir: string; logFile: string; pidFile: string; temporalAddress: string; port: number; namespace: string; codecEndpoint?: string },
+  opts: {
+    install: TemporalServerInstall;
+    configDir: string;
+    logFile: string;
+    pidFile: string;
+    temporalAddress: string;
+    port: number;
+    namespace: string;
+    codecEndpoint?: string;
+  },
   log: InfraLog,
 ): Promise<void> {
   if (runningPid(opts.pidFile, opts.configDir) !== undefined) return;
-  await assertPortsFree([{ port: opts.port, setting: 'the Temporal Web UI port (CLUSTER_PORT_BASE+51)' }], 'the Temporal Web UI', 'pick another CLUSTER_PORT_BASE');
+  await assertPortsFree(
+    [{ port: opts.port, setting: 'the Temporal Web UI port (CLUSTER_PORT_BASE+51)' }],
+    'the Temporal Web UI',
+    'pick another CLUSTER_PORT_BASE',
+  );
   mkdirSync(opts.configDir, { recursive: true });
-  writeFileSync(join(opts.configDir, 'ui.yaml'), `# Generated by dev/infra/cluster/temporal-server.ts at every start.\n${stringify(temporalUiConfig(opts))}`);
+  writeFileSync(
+    join(opts.configDir, 'ui.yaml'),
+    `# Generated by dev/infra/cluster/temporal-server.ts at every start.\n${stringify(temporalUiConfig(opts))}`,
+  );
   const pid = await spawnDetached({
     command: opts.install.uiServer,
     args: ['--root', '/', '--config', opts.configDir, '--env', 'ui', 'start'],
@@ -146,10 +220,17 @@ export async function startTemporalUi(
   });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (!isProcessAlive(pid)) throw new InfraError(`The Temporal Web UI exited during start-up. Last lines of ${opts.logFile}:\n${tailFile(opts.logFile)}`);
-    const up = await fetch(`http://127.0.0.1:${opts.port}/`).then((r) => r.ok, () => false);
+    if (!isProcessAlive(pid))
+      throw new InfraError(
+        `The Temporal Web UI exited during start-up. Last lines of ${opts.logFile}:\n${tailFile(opts.logFile)}`,
+      );
+    const up = await fetch(`http://127.0.0.1:${opts.port}/`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) break;
-    if (Date.now() > deadline) throw new InfraError(`The Temporal Web UI did not answer on port ${opts.port} within 30 s; see ${opts.logFile}.`);
+    if (Date.now() > deadline)
+      throw new InfraError(`The Temporal Web UI did not answer on port ${opts.port} within 30 s; see ${opts.logFile}.`);
     await new Promise((r) => setTimeout(r, 250));
   }
   log(`Temporal Web UI on http://127.0.0.1:${opts.port}`);
@@ -220,7 +301,9 @@ export function temporalNodeConfig(node: TemporalNodeSpec, settings: TemporalClu
       maxConnLifetime: '1h',
     },
   });
-  const rpc = (grpcPort: number, membershipPort: number, extra: Record<string, unknown> = {}) => ({ rpc: { grpcPort, membershipPort, bindOnIP: node.ip, ...extra } });
+  const rpc = (grpcPort: number, membershipPort: number, extra: Record<string, unknown> = {}) => ({
+    rpc: { grpcPort, membershipPort, bindOnIP: node.ip, ...extra },
+  });
   const frontendAddress = `${node.ip}:${node.ports.frontend}`;
   return {
     log: { stdout: true, level: settings.logLevel ?? 'warn', format: 'json' },
@@ -229,7 +312,10 @@ export function temporalNodeConfig(node: TemporalNodeSpec, settings: TemporalClu
       visibilityStore: 'postgres-visibility',
       numHistoryShards: settings.numHistoryShards,
       // Pools are per service: each node opens up to 4 × (10 + 5) connections (see max_connections in cluster.ts).
-      datastores: { 'postgres-default': sql(settings.db.database, 10), 'postgres-visibility': sql(settings.db.visibilityDatabase, 5) },
+      datastores: {
+        'postgres-default': sql(settings.db.database, 10),
+        'postgres-visibility': sql(settings.db.visibilityDatabase, 5),
+      },
     },
     global: { membership: { maxJoinDuration: '30s', broadcastAddress: node.ip } },
     services: {
@@ -243,7 +329,9 @@ export function temporalNodeConfig(node: TemporalNodeSpec, settings: TemporalClu
       failoverVersionIncrement: 10,
       masterClusterName: 'active',
       currentClusterName: 'active',
-      clusterInformation: { active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: frontendAddress } },
+      clusterInformation: {
+        active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: frontendAddress },
+      },
     },
     dcRedirectionPolicy: { policy: 'noop' },
     publicClient: { hostPort: frontendAddress },
@@ -266,7 +354,20 @@ export function temporalDynamicConfig(): string {
 
 /** `temporal-sql-tool` arguments addressing one database. */
 function sqlToolArgs(db: TemporalDatabase, database: string): string[] {
-  return ['--plugin', 'postgres12', '--ep', db.host, '-p', String(db.port), '-u', db.user, '--pw', db.password, '--db', database];
+  return [
+    '--plugin',
+    'postgres12',
+    '--ep',
+    db.host,
+    '-p',
+    String(db.port),
+    '-u',
+    db.user,
+    '--pw',
+    db.password,
+    '--db',
+    database,
+  ];
 }
 
 async function hasSchema(db: TemporalDatabase, database: string): Promise<boolean> {
@@ -281,7 +382,13 @@ async function hasSchema(db: TemporalDatabase, database: string): Promise<boolea
 }
 
 async function databaseExists(db: TemporalDatabase, database: string): Promise<boolean> {
-  const client = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: 'postgres' });
+  const client = new pg.Client({
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     return ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount ?? 0) > 0;
@@ -295,12 +402,21 @@ async function databaseExists(db: TemporalDatabase, database: string): Promise<b
  * ships, with `temporal-sql-tool` (`create-database`, `setup-schema -v 0.0`, `update-schema -d <versioned>`), as
  * Temporal's own deployment does. Idempotent: an up-to-date schema is left as is; an older one is migrated.
  */
-export async function migrateTemporalSchemas(install: TemporalServerInstall, db: TemporalDatabase, log: InfraLog): Promise<void> {
+export async function migrateTemporalSchemas(
+  install: TemporalServerInstall,
+  db: TemporalDatabase,
+  log: InfraLog,
+): Promise<void> {
   for (const [database, folder] of [
     [db.database, 'temporal'],
     [db.visibilityDatabase, 'visibility'],
   ] as const) {
-    const run = (args: string[], label: string) => runStreaming(install.sqlTool, [...sqlToolArgs(db, database), ...args], { log, label, skipLine: (l) => !/error|fail/i.test(l) });
+    const run = (args: string[], label: string) =>
+      runStreaming(install.sqlTool, [...sqlToolArgs(db, database), ...args], {
+        log,
+        label,
+        skipLine: (l) => !/error|fail/i.test(l),
+      });
     if (!(await databaseExists(db, database))) await run(['create-database'], `sql-tool create ${database}`);
     if (!(await hasSchema(db, database))) await run(['setup-schema', '-v', '0.0'], `sql-tool setup ${database}`);
     await run(['update-schema', '-d', join(install.schemaDir, folder, 'versioned')], `sql-tool update ${database}`);
@@ -343,7 +459,10 @@ export async function startTemporalNode(opts: TemporalNodeOptions, log: InfraLog
     'pick another CLUSTER_PORT_BASE',
   );
   mkdirSync(opts.configDir, { recursive: true });
-  writeFileSync(join(opts.configDir, 'node.yaml'), `# Generated by dev/infra/cluster/temporal-server.ts at every start.\n${stringify(temporalNodeConfig(opts.node, opts.settings))}`);
+  writeFileSync(
+    join(opts.configDir, 'node.yaml'),
+    `# Generated by dev/infra/cluster/temporal-server.ts at every start.\n${stringify(temporalNodeConfig(opts.node, opts.settings))}`,
+  );
   log(`starting Temporal server ${opts.node.name} on ${address} (log ${opts.logFile})`);
   const pid = await spawnDetached({
     command: opts.install.server,
@@ -354,17 +473,31 @@ export async function startTemporalNode(opts: TemporalNodeOptions, log: InfraLog
   });
   try {
     await waitForTemporalHealth(address, timeoutMs, () => {
-      if (!isProcessAlive(pid)) throw new InfraError(`Temporal server ${opts.node.name} exited during start-up. Last lines of ${opts.logFile}:\n${tailFile(opts.logFile)}`);
+      if (!isProcessAlive(pid))
+        throw new InfraError(
+          `Temporal server ${opts.node.name} exited during start-up. Last lines of ${opts.logFile}:\n${tailFile(opts.logFile)}`,
+        );
     });
   } catch (err) {
     await stopTemporalNode(opts);
     if (err instanceof InfraError) throw err;
-    throw new InfraError(`Temporal server ${opts.node.name} did not become ready on ${address} within ${timeoutMs} ms: ${String(err)}. See ${opts.logFile}.`, { cause: err });
+    throw new InfraError(
+      `Temporal server ${opts.node.name} did not become ready on ${address} within ${timeoutMs} ms: ${String(err)}. See ${opts.logFile}.`,
+      { cause: err },
+    );
   }
   return { pid, started: true };
 }
 
 /** Stops one node (SIGTERM: it hands its shards over; SIGKILL after 20 s). */
-export function stopTemporalNode(opts: Pick<TemporalNodeOptions, 'pidFile' | 'configDir' | 'node'>, log?: InfraLog): Promise<StopOutcome> {
-  return stopProcess(opts.pidFile, { marker: opts.configDir, name: `temporal ${opts.node.name}`, timeoutMs: 20_000, log });
+export function stopTemporalNode(
+  opts: Pick<TemporalNodeOptions, 'pidFile' | 'configDir' | 'node'>,
+  log?: InfraLog,
+): Promise<StopOutcome> {
+  return stopProcess(opts.pidFile, {
+    marker: opts.configDir,
+    name: `temporal ${opts.node.name}`,
+    timeoutMs: 20_000,
+    log,
+  });
 }

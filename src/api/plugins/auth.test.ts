@@ -21,7 +21,9 @@ const API_KEYS = [
   formatApiKeyEntry('ops', ['admin'], keys.admin),
 ].join(',');
 const keyring = PayloadKeyring.fromSpec(generatePayloadKeyEntry('k1'));
-const email = { deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hello', text: 'Hi Ada' } }] };
+const email = {
+  deliveries: [{ channel: 'email', to: 'ada@example.com', content: { subject: 'Hello', text: 'Hi Ada' } }],
+};
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 let apps: FastifyInstance[] = [];
@@ -53,7 +55,8 @@ afterEach(async () => {
   apps = [];
 });
 
-const submit = (app: FastifyInstance, headers: Record<string, string>) => app.inject({ method: 'POST', url: '/v1/notifications', payload: email, headers });
+const submit = (app: FastifyInstance, headers: Record<string, string>) =>
+  app.inject({ method: 'POST', url: '/v1/notifications', payload: email, headers });
 
 describe('authentication', () => {
   it('answers 401 with WWW-Authenticate: Bearer when no key is sent', async () => {
@@ -65,7 +68,11 @@ describe('authentication', () => {
 
   it('answers 401 for an unknown key and for a malformed Authorization header', async () => {
     const app = await gateway();
-    for (const authorization of [`Bearer ${generateApiKey()}`, `Basic ${Buffer.from('a:b').toString('base64')}`, `Bearer ${keys.acme} extra`]) {
+    for (const authorization of [
+      `Bearer ${generateApiKey()}`,
+      `Basic ${Buffer.from('a:b').toString('base64')}`,
+      `Bearer ${keys.acme} extra`,
+    ]) {
       const res = await submit(app, { authorization });
       expect(res.statusCode).toBe(401);
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
@@ -78,14 +85,23 @@ describe('authentication', () => {
     expect(res.statusCode).toBe(403);
     expect(res.json<{ message: string }>().message).toContain('"send" scope');
     expect(res.headers['www-authenticate']).toContain('scope="send"');
-    const status = await app.inject({ method: 'GET', url: '/v1/notifications/ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e5f', headers: bearer(keys.admin) });
+    const status = await app.inject({
+      method: 'GET',
+      url: '/v1/notifications/ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e5f',
+      headers: bearer(keys.admin),
+    });
     expect(status.statusCode).toBe(403);
   });
 
   it('accepts a key with the scope and rejects before reading the body', async () => {
     const app = await gateway();
     expect((await submit(app, bearer(keys.acme))).statusCode).toBe(202);
-    const unauthenticatedGarbage = await app.inject({ method: 'POST', url: '/v1/notifications', payload: '{not json', headers: { 'content-type': 'application/json' } });
+    const unauthenticatedGarbage = await app.inject({
+      method: 'POST',
+      url: '/v1/notifications',
+      payload: '{not json',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(unauthenticatedGarbage.statusCode).toBe(401);
   });
 
@@ -109,15 +125,31 @@ describe('owner scoping', () => {
   it('answers 404 to status, cancel and retry of another client’s workflow exactly as for a missing one', async () => {
     const app = await gateway();
     const id = 'ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e70';
-    workflows.set(id, { runStatus: 'RUNNING', pendingActivities: [], statusFromSearchAttribute: 'failed', memo: { clientId: 'acme', bodyHash: '0'.repeat(64) } });
-    const missing = await app.inject({ method: 'GET', url: '/v1/notifications/ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e71', headers: bearer(keys.globex) });
-    for (const [method, url] of [['GET', `/v1/notifications/${id}`], ['POST', `/v1/notifications/${id}/cancel`], ['POST', `/v1/notifications/${id}/retry`]] as const) {
+    workflows.set(id, {
+      runStatus: 'RUNNING',
+      pendingActivities: [],
+      statusFromSearchAttribute: 'failed',
+      memo: { clientId: 'acme', bodyHash: '0'.repeat(64) },
+    });
+    const missing = await app.inject({
+      method: 'GET',
+      url: '/v1/notifications/ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e71',
+      headers: bearer(keys.globex),
+    });
+    for (const [method, url] of [
+      ['GET', `/v1/notifications/${id}`],
+      ['POST', `/v1/notifications/${id}/cancel`],
+      ['POST', `/v1/notifications/${id}/retry`],
+    ] as const) {
       const res = await app.inject({ method, url, headers: bearer(keys.globex) });
       expect(res.statusCode).toBe(404);
       expect(res.json<{ code: string }>().code).toBe(missing.json<{ code: string }>().code);
     }
     expect(signals.filter((s) => s.endsWith(id))).toEqual([]);
-    expect((await app.inject({ method: 'POST', url: `/v1/notifications/${id}/retry`, headers: bearer(keys.acme) })).statusCode).toBe(202);
+    expect(
+      (await app.inject({ method: 'POST', url: `/v1/notifications/${id}/retry`, headers: bearer(keys.acme) }))
+        .statusCode,
+    ).toBe(202);
     expect(signals).toContain(`retry:${id}`);
   });
 
@@ -143,7 +175,15 @@ describe('rate limiting', () => {
     expect(limited?.json()).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
     expect(answers[0]?.headers['ratelimit-remaining']).toBe('2');
     // The limit is per client: all of acme's keys share it, another client has its own.
-    expect((await app.inject({ method: 'GET', url: '/v1/notifications/ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e5f', headers: bearer(keys.reader) })).statusCode).toBe(429);
+    expect(
+      (
+        await app.inject({
+          method: 'GET',
+          url: '/v1/notifications/ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e5f',
+          headers: bearer(keys.reader),
+        })
+      ).statusCode,
+    ).toBe(429);
     expect((await submit(app, bearer(keys.globex))).statusCode).toBe(202);
   });
 
@@ -176,7 +216,9 @@ describe('documentation and headers', () => {
   });
 
   it('documents bearer authentication in the OpenAPI document', async () => {
-    const doc = (await (await gateway()).inject({ method: 'GET', url: '/openapi.json' })).json<{ components: { securitySchemes: Record<string, { scheme: string }> } }>();
+    const doc = (await (await gateway()).inject({ method: 'GET', url: '/openapi.json' })).json<{
+      components: { securitySchemes: Record<string, { scheme: string }> };
+    }>();
     expect(doc.components.securitySchemes.apiKey?.scheme).toBe('bearer');
   });
 });
@@ -184,13 +226,24 @@ describe('documentation and headers', () => {
 describe('codec endpoint', () => {
   const codec = new AesGcmPayloadCodec(keyring);
   const toJson = (p: { metadata?: Record<string, Uint8Array | null> | null; data?: Uint8Array | null }) => ({
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+    ),
     data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
   });
 
   it('decodes payloads for an admin key in the codec-server JSON format', async () => {
-    const [encoded] = await codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"ada@example.com"') }]);
-    const res = await (await gateway()).inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [toJson(encoded ?? {})] }, headers: bearer(keys.admin) });
+    const [encoded] = await codec.encode([
+      { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"ada@example.com"') },
+    ]);
+    const res = await (
+      await gateway()
+    ).inject({
+      method: 'POST',
+      url: '/codec/decode',
+      payload: { payloads: [toJson(encoded ?? {})] },
+      headers: bearer(keys.admin),
+    });
     expect(res.statusCode).toBe(200);
     const [decoded] = res.json<{ payloads: Array<{ metadata: Record<string, string>; data: string }> }>().payloads;
     expect(Buffer.from(decoded?.data ?? '', 'base64').toString()).toBe('"ada@example.com"');
@@ -200,39 +253,91 @@ describe('codec endpoint', () => {
   it('encodes payloads that it can decode again', async () => {
     const app = await gateway();
     const plain = toJson({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('42') });
-    const encoded = await app.inject({ method: 'POST', url: '/codec/encode', payload: { payloads: [plain] }, headers: bearer(keys.admin) });
-    const decoded = await app.inject({ method: 'POST', url: '/codec/decode', payload: encoded.json(), headers: bearer(keys.admin) });
+    const encoded = await app.inject({
+      method: 'POST',
+      url: '/codec/encode',
+      payload: { payloads: [plain] },
+      headers: bearer(keys.admin),
+    });
+    const decoded = await app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      payload: encoded.json(),
+      headers: bearer(keys.admin),
+    });
     expect(decoded.json()).toEqual({ payloads: [plain] });
   });
 
   it('refuses keys without the admin scope and requests without a key', async () => {
     const app = await gateway();
-    expect((await app.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: bearer(keys.reader) })).statusCode).toBe(403);
-    expect((await app.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] } })).statusCode).toBe(401);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/codec/decode',
+          payload: { payloads: [] },
+          headers: bearer(keys.reader),
+        })
+      ).statusCode,
+    ).toBe(403);
+    expect((await app.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] } })).statusCode).toBe(
+      401,
+    );
   });
 
   it('lets the embedded Web UI origin decode without a key on loopback in development only', async () => {
     const fromUi = { origin: 'http://127.0.0.1:8233' };
     const dev = await gateway({ NOTIFY_ENV: 'development', HTTP_HOST: '127.0.0.1' });
-    expect((await dev.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: fromUi })).statusCode).toBe(200);
-    expect((await dev.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: { origin: 'https://evil.example' } })).statusCode).toBe(401);
+    expect(
+      (await dev.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: fromUi }))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await dev.inject({
+          method: 'POST',
+          url: '/codec/decode',
+          payload: { payloads: [] },
+          headers: { origin: 'https://evil.example' },
+        })
+      ).statusCode,
+    ).toBe(401);
     const exposed = await gateway({ NOTIFY_ENV: 'development', HTTP_HOST: '0.0.0.0' });
-    expect((await exposed.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: fromUi })).statusCode).toBe(401);
+    expect(
+      (await exposed.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: fromUi }))
+        .statusCode,
+    ).toBe(401);
     const prod = await gateway({ NOTIFY_ENV: 'production' });
-    expect((await prod.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: fromUi })).statusCode).toBe(401);
+    expect(
+      (await prod.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: fromUi }))
+        .statusCode,
+    ).toBe(401);
   });
 
   it('allows CORS only from the Temporal UI origin', async () => {
     const app = await gateway();
     const preflight = (origin: string) =>
-      app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' } });
+      app.inject({
+        method: 'OPTIONS',
+        url: '/codec/decode',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,x-namespace',
+        },
+      });
     const ui = await preflight('http://127.0.0.1:8233');
     expect(ui.statusCode).toBe(204);
     expect(ui.headers['access-control-allow-origin']).toBe('http://127.0.0.1:8233');
     expect(ui.headers['access-control-allow-headers']).toContain('authorization');
     const evil = await preflight('https://evil.example');
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
-    const post = await app.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] }, headers: { ...bearer(keys.admin), origin: 'https://evil.example' } });
+    const post = await app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      payload: { payloads: [] },
+      headers: { ...bearer(keys.admin), origin: 'https://evil.example' },
+    });
     expect(post.headers['access-control-allow-origin']).toBeUndefined();
   });
 });

@@ -38,23 +38,25 @@ const BEARER = /^Bearer[ \t]+([\x21-\x7e]{1,512})[ \t]*$/i;
 export const authPlugin = fp<AuthPluginOptions>(
   // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
   async (app: FastifyInstance, { settings, logger }) => {
-  const verifier = settings.disabled === true ? undefined : new ApiKeyVerifier(settings.keys);
-  if (settings.disabled === true) {
-    logger.warn('AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): every caller can send, read, cancel and decode every notification. Never run this way in production.');
-  }
-  app.decorateRequest('principal', undefined);
-  app.decorateRequest('authProblem', undefined);
+    const verifier = settings.disabled === true ? undefined : new ApiKeyVerifier(settings.keys);
+    if (settings.disabled === true) {
+      logger.warn(
+        'AUTHENTICATION IS DISABLED (AUTH_DISABLED=true): every caller can send, read, cancel and decode every notification. Never run this way in production.',
+      );
+    }
+    app.decorateRequest('principal', undefined);
+    app.decorateRequest('authProblem', undefined);
 
-  app.addHook('onRequest', (request, _reply, done) => {
-    identify(request, verifier);
-    done();
-  });
+    app.addHook('onRequest', (request, _reply, done) => {
+      identify(request, verifier);
+      done();
+    });
 
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    const scope = request.routeOptions.config.scope;
-    if (scope !== undefined) requireScope(request, scope);
-    return payload;
-  });
+    app.addHook('preParsing', async (request, _reply, payload) => {
+      const scope = request.routeOptions.config.scope;
+      if (scope !== undefined) requireScope(request, scope);
+      return payload;
+    });
   },
   { name: 'notify-auth', fastify: '5.x' },
 );
@@ -94,15 +96,28 @@ export function requireScope(request: FastifyRequest, scope: Scope): Principal {
     );
   }
   if (!principal.scopes.includes(scope)) {
-    throw new ApiError(403, 'INSUFFICIENT_SCOPE', `This API key lacks the "${scope}" scope needed here (it has: ${principal.scopes.join(', ')}).`, undefined, {
-      'www-authenticate': `Bearer realm="notify", error="insufficient_scope", scope="${scope}"`,
-    });
+    throw new ApiError(
+      403,
+      'INSUFFICIENT_SCOPE',
+      `This API key lacks the "${scope}" scope needed here (it has: ${principal.scopes.join(', ')}).`,
+      undefined,
+      {
+        'www-authenticate': `Bearer realm="notify", error="insufficient_scope", scope="${scope}"`,
+      },
+    );
   }
   return principal;
 }
 
 /** The client id of an authenticated request (routes with a `scope` always have one). */
 export function clientIdOf(request: FastifyRequest): string {
-  if (request.principal === undefined) throw new ApiError(401, 'MISSING_API_KEY', 'Authentication required: send `Authorization: Bearer <key>`.', undefined, { 'www-authenticate': 'Bearer realm="notify"' });
+  if (request.principal === undefined)
+    throw new ApiError(
+      401,
+      'MISSING_API_KEY',
+      'Authentication required: send `Authorization: Bearer <key>`.',
+      undefined,
+      { 'www-authenticate': 'Bearer realm="notify"' },
+    );
   return request.principal.clientId;
 }

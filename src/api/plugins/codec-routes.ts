@@ -22,7 +22,9 @@ function fromJson(p: JsonPayload): Payload {
 
 function toJson(p: Payload): JsonPayload {
   return {
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+    ),
     data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
   };
 }
@@ -55,64 +57,71 @@ export function isLoopbackHost(host: string | undefined): boolean {
 export const codecRoutesPlugin = fp<CodecRouteOptions>(
   // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
   async (app: FastifyInstance, options) => {
-  const r = app.withTypeProvider<ZodTypeProvider>();
-  const cors = (origin: string | undefined): Record<string, string> =>
-    origin === options.allowedOrigin
-      ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' }
-      : { vary: 'Origin' };
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    const cors = (origin: string | undefined): Record<string, string> =>
+      origin === options.allowedOrigin
+        ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' }
+        : { vary: 'Origin' };
 
-  app.options('/codec/:operation', { schema: { hide: true } }, (request, reply) => {
-    const headers = cors(request.headers.origin);
-    if (headers['access-control-allow-origin'] === undefined) return reply.code(403).headers(headers).send();
-    return reply
-      .code(204)
-      .headers({
-        ...headers,
-        'access-control-allow-methods': 'POST, OPTIONS',
-        'access-control-allow-headers': 'authorization, content-type, x-namespace',
-        'access-control-max-age': '600',
-      })
-      .send();
-  });
-  // CORS headers also on errors (401/403/429), so the browser shows the real reason instead of a CORS failure.
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/codec/') && request.method === 'POST') void reply.headers(cors(request.headers.origin));
-  });
+    app.options('/codec/:operation', { schema: { hide: true } }, (request, reply) => {
+      const headers = cors(request.headers.origin);
+      if (headers['access-control-allow-origin'] === undefined) return reply.code(403).headers(headers).send();
+      return reply
+        .code(204)
+        .headers({
+          ...headers,
+          'access-control-allow-methods': 'POST, OPTIONS',
+          'access-control-allow-headers': 'authorization, content-type, x-namespace',
+          'access-control-max-age': '600',
+        })
+        .send();
+    });
+    // CORS headers also on errors (401/403/429), so the browser shows the real reason instead of a CORS failure.
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url.startsWith('/codec/') && request.method === 'POST')
+        void reply.headers(cors(request.headers.origin));
+    });
 
-  for (const operation of ['encode', 'decode'] as const) {
-    r.post(
-      `/codec/${operation}`,
-      {
-        config: options.openToUiOnLoopback === true ? {} : { scope: 'admin' },
-        onRequest: (request, _reply, done) => {
+    for (const operation of ['encode', 'decode'] as const) {
+      r.post(
+        `/codec/${operation}`,
+        {
+          config: options.openToUiOnLoopback === true ? {} : { scope: 'admin' },
+          onRequest: (request, _reply, done) => {
+            try {
+              const fromUi =
+                request.headers.origin === options.allowedOrigin && isLoopbackHost(request.socket.remoteAddress);
+              if (options.openToUiOnLoopback === true && !fromUi) requireScope(request, 'admin');
+              done();
+            } catch (err) {
+              done(err as Error);
+            }
+          },
+          schema: {
+            tags: ['codec'],
+            summary:
+              operation === 'decode'
+                ? 'Decrypt Temporal payloads (codec server)'
+                : 'Encrypt Temporal payloads (codec server)',
+            description:
+              'Temporal codec-server protocol: `{ payloads: [{ metadata, data }] }` with base64 bytes. Needs the admin scope.',
+            body: payloadsBody,
+            response: { 200: payloadsBody },
+          },
+        },
+        async (request) => {
+          const payloads = request.body.payloads.map(fromJson);
           try {
-            const fromUi = request.headers.origin === options.allowedOrigin && isLoopbackHost(request.socket.remoteAddress);
-            if (options.openToUiOnLoopback === true && !fromUi) requireScope(request, 'admin');
-            done();
+            const out =
+              operation === 'decode' ? await options.codec.decode(payloads) : await options.codec.encode(payloads);
+            return { payloads: out.map(toJson) };
           } catch (err) {
-            done(err as Error);
+            if (err instanceof DecryptionError) throw new ApiError(422, 'UNDECRYPTABLE', err.message);
+            throw err;
           }
         },
-        schema: {
-          tags: ['codec'],
-          summary: operation === 'decode' ? 'Decrypt Temporal payloads (codec server)' : 'Encrypt Temporal payloads (codec server)',
-          description: 'Temporal codec-server protocol: `{ payloads: [{ metadata, data }] }` with base64 bytes. Needs the admin scope.',
-          body: payloadsBody,
-          response: { 200: payloadsBody },
-        },
-      },
-      async (request) => {
-        const payloads = request.body.payloads.map(fromJson);
-        try {
-          const out = operation === 'decode' ? await options.codec.decode(payloads) : await options.codec.encode(payloads);
-          return { payloads: out.map(toJson) };
-        } catch (err) {
-          if (err instanceof DecryptionError) throw new ApiError(422, 'UNDECRYPTABLE', err.message);
-          throw err;
-        }
-      },
-    );
-  }
+      );
+    }
   },
   { name: 'notify-codec-routes', fastify: '5.x', dependencies: ['notify-auth'] },
 );

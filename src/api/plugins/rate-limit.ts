@@ -36,17 +36,24 @@ export function rateLimitKey(request: FastifyRequest): string {
  */
 export const rateLimitPlugin = fp<RateLimitSettings>(
   async (app: FastifyInstance, settings) => {
-  if (settings.max === 0) return;
-  await app.register(fastifyRateLimit, {
-    global: true,
-    max: (request) => (request.principal !== undefined ? settings.max : Math.min(settings.max, settings.unauthenticatedMax ?? settings.max)),
-    timeWindow: settings.windowMs,
-    enableDraftSpec: true,
-    keyGenerator: rateLimitKey,
-    allowList: (request) => UNLIMITED_ROUTES.has(request.routeOptions.url ?? ''),
-    errorResponseBuilder: (_request, context) =>
-      new ApiError(429, 'RATE_LIMITED', `Rate limit exceeded: at most ${context.max} requests per ${Math.round(settings.windowMs / 1000)} s for this client; retry after ${context.after}.`),
-  });
+    if (settings.max === 0) return;
+    await app.register(fastifyRateLimit, {
+      global: true,
+      max: (request) =>
+        request.principal !== undefined
+          ? settings.max
+          : Math.min(settings.max, settings.unauthenticatedMax ?? settings.max),
+      timeWindow: settings.windowMs,
+      enableDraftSpec: true,
+      keyGenerator: rateLimitKey,
+      allowList: (request) => UNLIMITED_ROUTES.has(request.routeOptions.url ?? ''),
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(
+          429,
+          'RATE_LIMITED',
+          `Rate limit exceeded: at most ${context.max} requests per ${Math.round(settings.windowMs / 1000)} s for this client; retry after ${context.after}.`,
+        ),
+    });
   },
   // Counts per client: needs the principal set by the auth plugin's onRequest hook, which must run first.
   { name: 'notify-rate-limit', fastify: '5.x', dependencies: ['notify-auth'] },

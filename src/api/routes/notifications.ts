@@ -46,7 +46,12 @@ function ownedBy(lookup: { memo?: { clientId?: unknown } }, clientId: string): b
 }
 
 /** The notification routes: submit, batch submit, status, cancel, retry. */
-export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDeps, submitter: Submitter, cache: AcceptanceCache): void {
+export function registerNotificationRoutes(
+  app: FastifyInstance,
+  deps: GatewayDeps,
+  submitter: Submitter,
+  cache: AcceptanceCache,
+): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const disabled: ReadonlySet<string> = new Set(deps.config.DISABLED_CHANNELS ?? []);
   const base = deps.config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? '';
@@ -64,20 +69,46 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
       schema: {
         tags: ['notifications'],
         summary: 'Submit one notification',
-        description: 'Answers 202 once the notification is durably written to Kafka (acks=all). 503 + Retry-After when Kafka is unavailable.',
+        description:
+          'Answers 202 once the notification is durably written to Kafka (acks=all). 503 + Retry-After when Kafka is unavailable.',
         headers: idempotencyHeaders,
         body: notificationRequestSchema,
-        response: { 202: acceptedSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 413: errorSchema, 415: errorSchema, 422: errorSchema, 429: errorSchema, 500: errorSchema, 503: errorSchema },
+        response: {
+          202: acceptedSchema,
+          400: errorSchema,
+          401: errorSchema,
+          403: errorSchema,
+          413: errorSchema,
+          415: errorSchema,
+          422: errorSchema,
+          429: errorSchema,
+          500: errorSchema,
+          503: errorSchema,
+        },
       },
     },
     async (request, reply) => {
       const disabledIssues = disabledChannelIssues(request.body, disabled, '');
-      if (disabledIssues.length > 0) throw new ApiError(400, 'CHANNEL_DISABLED', `Invalid request: ${disabledIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, disabledIssues);
+      if (disabledIssues.length > 0)
+        throw new ApiError(
+          400,
+          'CHANNEL_DISABLED',
+          `Invalid request: ${disabledIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+          disabledIssues,
+        );
       await checkRecipient(deps, clientOf(request), request.body.recipient);
-      const { id, replay } = await submitter.submit(clientOf(request), request.headers['idempotency-key'], request.body, request.headers.traceparent);
+      const { id, replay } = await submitter.submit(
+        clientOf(request),
+        request.headers['idempotency-key'],
+        request.body,
+        request.headers.traceparent,
+      );
       if (replay) void reply.header('idempotency-replay', 'true');
       const l = links(id);
-      return reply.code(202).header('location', l.self).send({ id, status: 'accepted' as const, links: l });
+      return reply
+        .code(202)
+        .header('location', l.self)
+        .send({ id, status: 'accepted' as const, links: l });
     },
   );
 
@@ -88,10 +119,25 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
       schema: {
         tags: ['notifications'],
         summary: 'Submit several notifications',
-        description: 'Each item is validated and written on its own; the answer lists a result per item (202, 400, 422 or 503).',
+        description:
+          'Each item is validated and written on its own; the answer lists a result per item (202, 400, 422 or 503).',
         headers: idempotencyHeaders.pick({ traceparent: true }),
-        body: z.object({ notifications: z.array(z.unknown()).min(1).max(deps.config.BATCH_MAX_ITEMS).describe('Items shaped like BatchItem') }),
-        response: { 207: batchResultSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 413: errorSchema, 415: errorSchema, 429: errorSchema },
+        body: z.object({
+          notifications: z
+            .array(z.unknown())
+            .min(1)
+            .max(deps.config.BATCH_MAX_ITEMS)
+            .describe('Items shaped like BatchItem'),
+        }),
+        response: {
+          207: batchResultSchema,
+          400: errorSchema,
+          401: errorSchema,
+          403: errorSchema,
+          413: errorSchema,
+          415: errorSchema,
+          429: errorSchema,
+        },
       },
     },
     async (request, reply) => {
@@ -105,13 +151,24 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
           }
           const { idempotencyKey, ...notification } = parsed.data;
           const disabledIssues = disabledChannelIssues(notification, disabled, `notifications.${index}.`);
-          if (disabledIssues.length > 0) return { index, status: 400, error: errorBody(400, 'CHANNEL_DISABLED', `Invalid item ${index}`, disabledIssues) };
+          if (disabledIssues.length > 0)
+            return {
+              index,
+              status: 400,
+              error: errorBody(400, 'CHANNEL_DISABLED', `Invalid item ${index}`, disabledIssues),
+            };
           try {
             await checkRecipient(deps, clientId, notification.recipient);
-            const { id, replay } = await submitter.submit(clientId, idempotencyKey, notification, request.headers.traceparent);
+            const { id, replay } = await submitter.submit(
+              clientId,
+              idempotencyKey,
+              notification,
+              request.headers.traceparent,
+            );
             return { index, status: 202, id, replay };
           } catch (err) {
-            if (err instanceof ApiError) return { index, status: err.statusCode, error: errorBody(err.statusCode, err.code, err.message) };
+            if (err instanceof ApiError)
+              return { index, status: err.statusCode, error: errorBody(err.statusCode, err.code, err.message) };
             // Other items may already be written: failing the whole request would make a resubmission duplicate them.
             request.log.error({ err, reqId: request.id, index }, 'unhandled error in a batch item');
             return { index, status: 500, error: errorBody(500, 'INTERNAL', 'Internal error; it has been logged') };
@@ -131,7 +188,15 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
         tags: ['notifications'],
         summary: 'Status of a notification',
         params: idParams,
-        response: { 200: statusSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 429: errorSchema, 503: errorSchema },
+        response: {
+          200: statusSchema,
+          400: errorSchema,
+          401: errorSchema,
+          403: errorSchema,
+          404: errorSchema,
+          429: errorSchema,
+          503: errorSchema,
+        },
       },
     },
     async (request, reply) => {
@@ -144,14 +209,25 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
       if (lookup === undefined) {
         const accepted = found === undefined ? cache.getOwned(id, clientId) : undefined;
         if (accepted === undefined) throw notFound;
-        return reply.send({ id, status: 'accepted' as const, deliveries: [], acceptedAt: accepted.acceptedAt, links: links(id) });
+        return reply.send({
+          id,
+          status: 'accepted' as const,
+          deliveries: [],
+          acceptedAt: accepted.acceptedAt,
+          links: links(id),
+        });
       }
       const state: Partial<NotificationState> = lookup.state ?? {};
       const pending = lookup.pendingActivities[0];
       const deliveries = (state.deliveries ?? []).map(({ resolvedTo: _resolvedTo, ...d }) => ({
         ...d,
-        ...(d.status === 'sending' && pending !== undefined && lookup.pendingActivities.length === 1 ? { currentAttempt: pending.attempt } : {}),
-        ...(d.status === 'sending' && lookup.pendingActivities.some((a) => a.lastFailureType === RECIPIENT_STORE_UNAVAILABLE) ? { waitingFor: 'recipient-database' } : {}),
+        ...(d.status === 'sending' && pending !== undefined && lookup.pendingActivities.length === 1
+          ? { currentAttempt: pending.attempt }
+          : {}),
+        ...(d.status === 'sending' &&
+        lookup.pendingActivities.some((a) => a.lastFailureType === RECIPIENT_STORE_UNAVAILABLE)
+          ? { waitingFor: 'recipient-database' }
+          : {}),
       }));
       return reply.send({
         id,
@@ -180,9 +256,21 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
         config: { scope: 'admin' },
         schema: {
           tags: ['notifications'],
-          summary: name === 'cancel' ? 'Cancel a notification that has not been sent yet' : 'Re-drive the failed deliveries of a notification',
+          summary:
+            name === 'cancel'
+              ? 'Cancel a notification that has not been sent yet'
+              : 'Re-drive the failed deliveries of a notification',
           params: idParams,
-          response: { 202: z.object({ id: z.string(), requested: z.literal(name) }), 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 429: errorSchema, 503: errorSchema },
+          response: {
+            202: z.object({ id: z.string(), requested: z.literal(name) }),
+            400: errorSchema,
+            401: errorSchema,
+            403: errorSchema,
+            404: errorSchema,
+            409: errorSchema,
+            429: errorSchema,
+            503: errorSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -193,19 +281,36 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
         const lookup = found !== undefined && ownedBy(found, clientId) ? found : undefined;
         if (lookup === undefined) {
           if (found === undefined && cache.getOwned(id, clientId) !== undefined) {
-            throw new ApiError(409, 'NOT_STARTED_YET', 'The notification was accepted but is not started yet; retry in a moment.', undefined, { 'retry-after': '1' });
+            throw new ApiError(
+              409,
+              'NOT_STARTED_YET',
+              'The notification was accepted but is not started yet; retry in a moment.',
+              undefined,
+              { 'retry-after': '1' },
+            );
           }
           throw new ApiError(404, 'NOT_FOUND', `No notification ${id}`);
         }
         const status = lookup.state?.status ?? lookup.statusFromSearchAttribute;
-        if (lookup.runStatus !== 'RUNNING') throw new ApiError(409, 'ALREADY_COMPLETED', `The notification is already ${status ?? 'completed'}.`);
+        if (lookup.runStatus !== 'RUNNING')
+          throw new ApiError(409, 'ALREADY_COMPLETED', `The notification is already ${status ?? 'completed'}.`);
         if (name === 'cancel' && status !== 'scheduled' && status !== 'failed' && status !== 'held') {
-          throw new ApiError(409, 'NOT_CANCELLABLE', `Only scheduled, held (quiet hours) or failed (awaiting retry) notifications can be cancelled; this one is ${status ?? 'unknown'}.`);
+          throw new ApiError(
+            409,
+            'NOT_CANCELLABLE',
+            `Only scheduled, held (quiet hours) or failed (awaiting retry) notifications can be cancelled; this one is ${status ?? 'unknown'}.`,
+          );
         }
         if (name === 'retry' && status !== 'failed') {
-          throw new ApiError(409, 'NOT_RETRYABLE', `Only failed notifications can be retried; this one is ${status ?? 'unknown'}.`);
+          throw new ApiError(
+            409,
+            'NOT_RETRYABLE',
+            `Only failed notifications can be retried; this one is ${status ?? 'unknown'}.`,
+          );
         }
-        await temporalCall(name, id, request.log, () => (name === 'cancel' ? deps.notifications.cancel(id) : deps.notifications.retry(id)));
+        await temporalCall(name, id, request.log, () =>
+          name === 'cancel' ? deps.notifications.cancel(id) : deps.notifications.retry(id),
+        );
         return reply.code(202).send({ id, requested: name });
       },
     );
@@ -214,10 +319,21 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
 }
 
 /** One issue per delivery on a channel this deployment disabled (DISABLED_CHANNELS), with its field path. */
-function disabledChannelIssues(request: { deliveries: ReadonlyArray<{ channel: string }> }, disabled: ReadonlySet<string>, prefix: string): Array<{ path: string; message: string }> {
+function disabledChannelIssues(
+  request: { deliveries: ReadonlyArray<{ channel: string }> },
+  disabled: ReadonlySet<string>,
+  prefix: string,
+): Array<{ path: string; message: string }> {
   if (disabled.size === 0) return [];
   return request.deliveries.flatMap((d, i) =>
-    disabled.has(d.channel) ? [{ path: `${prefix}deliveries.${i}.channel`, message: `channel ${d.channel} is disabled on this deployment (DISABLED_CHANNELS)` }] : [],
+    disabled.has(d.channel)
+      ? [
+          {
+            path: `${prefix}deliveries.${i}.channel`,
+            message: `channel ${d.channel} is disabled on this deployment (DISABLED_CHANNELS)`,
+          },
+        ]
+      : [],
   );
 }
 
@@ -246,22 +362,57 @@ async function checkRecipient(deps: GatewayDeps, clientId: string, recipient: st
   try {
     exists = await withTimeout(deps.recipients.exists(clientId, recipient), 1_000, 'recipient lookup');
   } catch (err) {
-    deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'recipient check skipped: database unavailable; accepting');
+    deps.logger.warn(
+      { err: { message: err instanceof Error ? err.message : String(err) } },
+      'recipient check skipped: database unavailable; accepting',
+    );
     return;
   }
-  if (!exists) throw new ApiError(404, 'UNKNOWN_RECIPIENT', `No recipient ${recipient} for this API key; create it with PUT /v1/recipients/${recipient}`, [{ path: 'recipient', message: 'unknown recipient' }]);
+  if (!exists)
+    throw new ApiError(
+      404,
+      'UNKNOWN_RECIPIENT',
+      `No recipient ${recipient} for this API key; create it with PUT /v1/recipients/${recipient}`,
+      [{ path: 'recipient', message: 'unknown recipient' }],
+    );
 }
 
-async function temporalCall<T>(step: TemporalStep, id: string, logger: FastifyBaseLogger, fn: () => Promise<T>): Promise<T> {
+async function temporalCall<T>(
+  step: TemporalStep,
+  id: string,
+  logger: FastifyBaseLogger,
+  fn: () => Promise<T>,
+): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof ApiError) throw err;
     if (step !== 'status' && err instanceof WorkflowNotFoundError) {
-      throw new ApiError(409, 'ALREADY_COMPLETED', `Notification ${id} finished before the ${step} request reached it; nothing was changed.`);
+      throw new ApiError(
+        409,
+        'ALREADY_COMPLETED',
+        `Notification ${id} finished before the ${step} request reached it; nothing was changed.`,
+      );
     }
-    logger.warn({ err: { name: err instanceof Error ? err.name : typeof err, message: err instanceof Error ? err.message : String(err) }, notificationId: id, step }, 'Temporal call failed; answering 503');
-    const again = step === 'status' ? 'retry in a moment' : `send the ${step} request again in a moment (repeating it is safe)`;
-    throw new ApiError(503, 'TEMPORAL_UNAVAILABLE', `Notification ${id}: ${STEP_FAILURE[step]}, which did not answer; ${again}.`, undefined, { 'retry-after': '2' });
+    logger.warn(
+      {
+        err: {
+          name: err instanceof Error ? err.name : typeof err,
+          message: err instanceof Error ? err.message : String(err),
+        },
+        notificationId: id,
+        step,
+      },
+      'Temporal call failed; answering 503',
+    );
+    const again =
+      step === 'status' ? 'retry in a moment' : `send the ${step} request again in a moment (repeating it is safe)`;
+    throw new ApiError(
+      503,
+      'TEMPORAL_UNAVAILABLE',
+      `Notification ${id}: ${STEP_FAILURE[step]}, which did not answer; ${again}.`,
+      undefined,
+      { 'retry-after': '2' },
+    );
   }
 }

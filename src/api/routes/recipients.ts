@@ -25,7 +25,15 @@ const ifMatchHeaders = z.object({
     .optional()
     .describe('Apply only if the recipient is still at this version (ETag); 412 otherwise.'),
 });
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 412: errorSchema, 429: errorSchema, 503: errorSchema };
+const errors = {
+  400: errorSchema,
+  401: errorSchema,
+  403: errorSchema,
+  404: errorSchema,
+  412: errorSchema,
+  429: errorSchema,
+  503: errorSchema,
+};
 
 const adaExample = {
   addresses: { email: 'ada@example.com', sms: '+14155550123' },
@@ -50,9 +58,20 @@ async function db<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof ApiError) throw err;
     if (err instanceof VersionConflictError) {
-      throw new ApiError(412, 'VERSION_CONFLICT', `If-Match does not match: ${err.message}; GET it again and retry with the new ETag.`, [{ path: 'If-Match', message: `current version is ${err.current}` }]);
+      throw new ApiError(
+        412,
+        'VERSION_CONFLICT',
+        `If-Match does not match: ${err.message}; GET it again and retry with the new ETag.`,
+        [{ path: 'If-Match', message: `current version is ${err.current}` }],
+      );
     }
-    throw new ApiError(503, 'DATABASE_UNAVAILABLE', `The recipient database is unavailable: ${err instanceof Error ? err.message : String(err)}; retry later.`, undefined, { 'retry-after': '2' });
+    throw new ApiError(
+      503,
+      'DATABASE_UNAVAILABLE',
+      `The recipient database is unavailable: ${err instanceof Error ? err.message : String(err)}; retry later.`,
+      undefined,
+      { 'retry-after': '2' },
+    );
   }
 }
 
@@ -62,7 +81,10 @@ async function db<T>(fn: () => Promise<T>): Promise<T> {
  */
 export function registerRecipientRoutes(app: FastifyInstance, store: RecipientStore): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const notFound = (id: string) => new ApiError(404, 'RECIPIENT_NOT_FOUND', `No recipient ${id}`, [{ path: 'recipientId', message: 'no such recipient for this API key' }]);
+  const notFound = (id: string) =>
+    new ApiError(404, 'RECIPIENT_NOT_FOUND', `No recipient ${id}`, [
+      { path: 'recipientId', message: 'no such recipient for this API key' },
+    ]);
 
   r.put(
     '/v1/recipients/:recipientId',
@@ -71,7 +93,8 @@ export function registerRecipientRoutes(app: FastifyInstance, store: RecipientSt
       schema: {
         tags: ['recipients'],
         summary: 'Create or replace a recipient profile',
-        description: 'Addresses are validated by each channel\'s schema. Preferences are kept (see /preferences). Answers 201 when created, 200 when replaced; the ETag is the version.',
+        description:
+          "Addresses are validated by each channel's schema. Preferences are kept (see /preferences). Answers 201 when created, 200 when replaced; the ETag is the version.",
         params,
         headers: ifMatchHeaders,
         body: recipientBodySchema.meta({ examples: [adaExample] }),
@@ -79,14 +102,27 @@ export function registerRecipientRoutes(app: FastifyInstance, store: RecipientSt
       },
     },
     async (request, reply) => {
-      const { recipient, created } = await db(() => store.put(clientIdOf(request), request.params.recipientId, request.body, version(request.headers['if-match'])));
-      return reply.code(created ? 201 : 200).header('etag', etag(recipient)).send(recipient);
+      const { recipient, created } = await db(() =>
+        store.put(clientIdOf(request), request.params.recipientId, request.body, version(request.headers['if-match'])),
+      );
+      return reply
+        .code(created ? 201 : 200)
+        .header('etag', etag(recipient))
+        .send(recipient);
     },
   );
 
   r.get(
     '/v1/recipients/:recipientId',
-    { config: { scope: 'read' }, schema: { tags: ['recipients'], summary: 'Get a recipient', params, response: { 200: recipientSchema, ...errors } } },
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['recipients'],
+        summary: 'Get a recipient',
+        params,
+        response: { 200: recipientSchema, ...errors },
+      },
+    },
     async (request, reply) => {
       const recipient = await db(() => store.get(clientIdOf(request), request.params.recipientId));
       if (recipient === undefined) throw notFound(request.params.recipientId);
@@ -101,15 +137,25 @@ export function registerRecipientRoutes(app: FastifyInstance, store: RecipientSt
       schema: {
         tags: ['recipients'],
         summary: 'Change part of a recipient profile',
-        description: 'JSON merge patch: given fields replace, `null` removes; addresses and properties merge per key. Concurrent patches are serialized (none is lost); with If-Match only that version is changed.',
+        description:
+          'JSON merge patch: given fields replace, `null` removes; addresses and properties merge per key. Concurrent patches are serialized (none is lost); with If-Match only that version is changed.',
         params,
         headers: ifMatchHeaders,
-        body: recipientPatchSchema.meta({ examples: [{ addresses: { sms: null, slack: { channel: '#ada' } }, properties: { plan: 'team' } }] }),
+        body: recipientPatchSchema.meta({
+          examples: [{ addresses: { sms: null, slack: { channel: '#ada' } }, properties: { plan: 'team' } }],
+        }),
         response: { 200: recipientSchema, ...errors },
       },
     },
     async (request, reply) => {
-      const recipient = await db(() => store.patch(clientIdOf(request), request.params.recipientId, request.body, version(request.headers['if-match'])));
+      const recipient = await db(() =>
+        store.patch(
+          clientIdOf(request),
+          request.params.recipientId,
+          request.body,
+          version(request.headers['if-match']),
+        ),
+      );
       if (recipient === undefined) throw notFound(request.params.recipientId);
       return reply.header('etag', etag(recipient)).send(recipient);
     },
@@ -138,7 +184,15 @@ export function registerRecipientRoutes(app: FastifyInstance, store: RecipientSt
 
   r.get(
     '/v1/recipients/:recipientId/preferences',
-    { config: { scope: 'read' }, schema: { tags: ['recipients'], summary: 'Get a recipient\'s preferences', params, response: { 200: preferencesSchema, ...errors } } },
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['recipients'],
+        summary: "Get a recipient's preferences",
+        params,
+        response: { 200: preferencesSchema, ...errors },
+      },
+    },
     async (request, reply) => {
       const recipient = await db(() => store.get(clientIdOf(request), request.params.recipientId));
       if (recipient === undefined) throw notFound(request.params.recipientId);
@@ -152,16 +206,31 @@ export function registerRecipientRoutes(app: FastifyInstance, store: RecipientSt
       config: { scope: 'send' },
       schema: {
         tags: ['recipients'],
-        summary: 'Replace a recipient\'s preferences',
-        description: 'Most specific wins: category + channel, category opt-out, channel opt-out, category opt-in, operator default (PREFERENCE_OPT_IN_CATEGORIES are off until opted in).',
+        summary: "Replace a recipient's preferences",
+        description:
+          'Most specific wins: category + channel, category opt-out, channel opt-out, category opt-in, operator default (PREFERENCE_OPT_IN_CATEGORIES are off until opted in).',
         params,
         headers: ifMatchHeaders,
-        body: preferencesSchema.meta({ examples: [{ channels: { sms: true }, categories: { marketing: { enabled: false }, billing: { channels: { email: false } } } }] }),
+        body: preferencesSchema.meta({
+          examples: [
+            {
+              channels: { sms: true },
+              categories: { marketing: { enabled: false }, billing: { channels: { email: false } } },
+            },
+          ],
+        }),
         response: { 200: preferencesSchema, ...errors },
       },
     },
     async (request, reply) => {
-      const recipient = await db(() => store.putPreferences(clientIdOf(request), request.params.recipientId, request.body, version(request.headers['if-match'])));
+      const recipient = await db(() =>
+        store.putPreferences(
+          clientIdOf(request),
+          request.params.recipientId,
+          request.body,
+          version(request.headers['if-match']),
+        ),
+      );
       if (recipient === undefined) throw notFound(request.params.recipientId);
       return reply.header('etag', etag(recipient)).send(recipient.preferences);
     },
@@ -175,9 +244,18 @@ export function registerRecipientRoutes(app: FastifyInstance, store: RecipientSt
     '/v1/suppressions',
     {
       config: { scope: 'read' },
-      schema: { tags: ['suppressions'], summary: 'List suppressed addresses', querystring: suppressionQuery, response: { 200: z.object({ suppressions: z.array(suppressionSchema) }), ...errors } },
+      schema: {
+        tags: ['suppressions'],
+        summary: 'List suppressed addresses',
+        querystring: suppressionQuery,
+        response: { 200: z.object({ suppressions: z.array(suppressionSchema) }), ...errors },
+      },
     },
-    async (request) => ({ suppressions: await db(() => store.listSuppressions(clientIdOf(request), { channel: request.query.channel, limit: request.query.limit })) }),
+    async (request) => ({
+      suppressions: await db(() =>
+        store.listSuppressions(clientIdOf(request), { channel: request.query.channel, limit: request.query.limit }),
+      ),
+    }),
   );
 
   r.post(
@@ -187,15 +265,25 @@ export function registerRecipientRoutes(app: FastifyInstance, store: RecipientSt
       schema: {
         tags: ['suppressions'],
         summary: 'Suppress an address',
-        description: 'Nothing is sent to a suppressed address (its deliveries are `skipped` with reason `suppressed`). 201 when new, 200 when it was already suppressed.',
-        body: suppressionBodySchema.meta({ examples: [{ channel: 'email', address: 'bounced@example.com', reason: 'user request' }] }),
+        description:
+          'Nothing is sent to a suppressed address (its deliveries are `skipped` with reason `suppressed`). 201 when new, 200 when it was already suppressed.',
+        body: suppressionBodySchema.meta({
+          examples: [{ channel: 'email', address: 'bounced@example.com', reason: 'user request' }],
+        }),
         response: { 200: suppressionSchema, 201: suppressionSchema, ...errors },
       },
     },
     async (request, reply) => {
       const { channel, address, reason } = request.body;
       const [key] = addressKeys(channel, address);
-      const { suppression, created } = await db(() => store.addSuppression(clientIdOf(request), { channel, address: key ?? address, reason: reason ?? 'added by API', source: 'api' }));
+      const { suppression, created } = await db(() =>
+        store.addSuppression(clientIdOf(request), {
+          channel,
+          address: key ?? address,
+          reason: reason ?? 'added by API',
+          source: 'api',
+        }),
+      );
       return reply.code(created ? 201 : 200).send(suppression);
     },
   );

@@ -45,13 +45,27 @@ describe('email channel schemas', () => {
       { subject: 'Hi', text: 'x', from: 'Evil\r\nBcc: x@example.com <evil@example.com>' },
     ];
     for (const c of bad) expect(emailChannel.contentSchema.safeParse(c).success, JSON.stringify(c)).toBe(false);
-    expect(emailChannel.contentSchema.safeParse({ subject: 'Hi', text: 'x', from: 'Ada <ada@example.com>', headers: { 'List-Unsubscribe': '<mailto:u@example.com>' } }).success).toBe(true);
+    expect(
+      emailChannel.contentSchema.safeParse({
+        subject: 'Hi',
+        text: 'x',
+        from: 'Ada <ada@example.com>',
+        headers: { 'List-Unsubscribe': '<mailto:u@example.com>' },
+      }).success,
+    ).toBe(true);
   });
 
   it('defaults to the local SMTP sink and reads every option from strings', () => {
     const defaults = emailChannel.configSchema.parse({});
     expect(defaults).toMatchObject({ host: '127.0.0.1', port: 2525, secure: false, requireTls: false, pool: true });
-    const custom = emailChannel.configSchema.parse({ host: 'smtp.example.com', port: '587', requireTls: 'true', user: 'u', pass: 'p', maxConnections: '3' });
+    const custom = emailChannel.configSchema.parse({
+      host: 'smtp.example.com',
+      port: '587',
+      requireTls: 'true',
+      user: 'u',
+      pass: 'p',
+      maxConnections: '3',
+    });
     expect(custom).toMatchObject({ port: 587, requireTls: true, user: 'u', pass: 'p', maxConnections: 3 });
     expect(emailChannel.configSchema.safeParse({ secure: 'maybe' }).success).toBe(false);
   });
@@ -60,34 +74,51 @@ describe('email channel schemas', () => {
 describe('email sender against the SMTP sink', () => {
   it('delivers with the idempotency Message-ID and X-Notification-Id, returning the server queue id', async () => {
     const ctx = sendContext('email');
-    const result = await sender().send({ to: ['ada@example.com', 'bob@example.org'], content: { ...content, html: '<p>It is <b>123456</b>.</p>', headers: { 'X-Campaign': 'otp' } } }, ctx);
+    const result = await sender().send(
+      {
+        to: ['ada@example.com', 'bob@example.org'],
+        content: { ...content, html: '<p>It is <b>123456</b>.</p>', headers: { 'X-Campaign': 'otp' } },
+      },
+      ctx,
+    );
     const [message] = sinks.received({ notificationId: ctx.notificationId });
     expect(message).toBeDefined();
     expect(result.providerMessageId).toBe(message?.providerMessageId);
     expect(message?.idempotencyKey).toBe(ctx.idempotencyKey);
     expect(message?.to).toEqual(['ada@example.com', 'bob@example.org']);
     expect(message?.summary).toBe('Your code');
-    expect(message?.details).toMatchObject({ messageId: `<${ctx.idempotencyKey}@notify.local>`, text: 'It is 123456.', html: '<p>It is <b>123456</b>.</p>' });
+    expect(message?.details).toMatchObject({
+      messageId: `<${ctx.idempotencyKey}@notify.local>`,
+      text: 'It is 123456.',
+      html: '<p>It is <b>123456</b>.</p>',
+    });
     expect((message?.details.headers as Record<string, string>)['x-campaign']).toBe('otp');
   });
 
   it('logs in when credentials are configured and uses a configured Message-ID domain', async () => {
     const ctx = sendContext('email');
-    await sender({ user: 'mailer', pass: 'secret', pool: 'false', messageIdDomain: 'mail.example.com' }).send({ to: 'ada@example.com', content }, ctx);
+    await sender({ user: 'mailer', pass: 'secret', pool: 'false', messageIdDomain: 'mail.example.com' }).send(
+      { to: 'ada@example.com', content },
+      ctx,
+    );
     const [message] = sinks.received({ notificationId: ctx.notificationId });
     expect(message?.details).toMatchObject({ user: 'mailer', messageId: `<${ctx.idempotencyKey}@mail.example.com>` });
   });
 
   it('treats an SMTP 550 as permanent', async () => {
     sinks.setFaults([{ channel: 'email', recipient: 'gone@', fault: 'smtp550' }]);
-    const error = await sender().send({ to: 'gone@example.com', content }, sendContext('email')).catch((e: unknown) => e);
+    const error = await sender()
+      .send({ to: 'gone@example.com', content }, sendContext('email'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentDeliveryError);
     expect(error).toMatchObject({ code: 550 });
   });
 
   it('treats an SMTP 451 as transient', async () => {
     sinks.setFaults([{ channel: 'email', fault: 'smtp451' }]);
-    const error = await sender().send({ to: 'ada@example.com', content }, sendContext('email')).catch((e: unknown) => e);
+    const error = await sender()
+      .send({ to: 'ada@example.com', content }, sendContext('email'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
     expect(error).toMatchObject({ code: 451 });
   });
@@ -105,7 +136,9 @@ describe('email sender against the SMTP sink', () => {
 
   it('times out against a server that never answers', async () => {
     sinks.setFaults([{ channel: 'email', fault: 'timeout' }]);
-    const error = await sender({ timeoutMs: '400', pool: 'false' }).send({ to: 'ada@example.com', content }, sendContext('email')).catch((e: unknown) => e);
+    const error = await sender({ timeoutMs: '400', pool: 'false' })
+      .send({ to: 'ada@example.com', content }, sendContext('email'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
     expect((error as Error).message).toMatch(/timed out after 400 ms/);
   });
@@ -113,7 +146,10 @@ describe('email sender against the SMTP sink', () => {
   it('stops when the caller aborts', async () => {
     sinks.setFaults([{ channel: 'email', fault: 'timeout' }]);
     const controller = new AbortController();
-    const pending = sender({ timeoutMs: '30000', pool: 'false' }).send({ to: 'ada@example.com', content }, sendContext('email', { signal: controller.signal }));
+    const pending = sender({ timeoutMs: '30000', pool: 'false' }).send(
+      { to: 'ada@example.com', content },
+      sendContext('email', { signal: controller.signal }),
+    );
     setTimeout(() => controller.abort(new Error('activity cancelled')), 100);
     const error = await pending.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
@@ -133,12 +169,16 @@ describe('email sender against the SMTP sink', () => {
   });
 
   it('treats a refused connection as transient', async () => {
-    const error = await sender({ port: String(await closedPort()), pool: 'false' }).send({ to: 'ada@example.com', content }, sendContext('email')).catch((e: unknown) => e);
+    const error = await sender({ port: String(await closedPort()), pool: 'false' })
+      .send({ to: 'ada@example.com', content }, sendContext('email'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
   });
 
   it('fails permanently when STARTTLS is required but not offered', async () => {
-    const error = await sender({ requireTls: 'true', pool: 'false' }).send({ to: 'ada@example.com', content }, sendContext('email')).catch((e: unknown) => e);
+    const error = await sender({ requireTls: 'true', pool: 'false' })
+      .send({ to: 'ada@example.com', content }, sendContext('email'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentDeliveryError);
     expect((error as Error).message).toMatch(/EMAIL_REQUIRE_TLS/);
   });
@@ -150,7 +190,10 @@ describe('email sender against an independent SMTP server (aiosmtpd)', () => {
     try {
       const ctx = sendContext('email');
       const s = sender({ host: server.host, port: String(server.port), pool: 'false' });
-      const result = await s.send({ to: 'ada@example.com', content: { subject: 'Hello from notify', text: 'Plain body line' } }, ctx);
+      const result = await s.send(
+        { to: 'ada@example.com', content: { subject: 'Hello from notify', text: 'Plain body line' } },
+        ctx,
+      );
       // aiosmtpd answers a bare "250 OK", so the provider id falls back to the Message-ID.
       expect(result.providerMessageId).toBe(`<${ctx.idempotencyKey}@notify.local>`);
       await server.waitForOutput('Plain body line', 10_000);

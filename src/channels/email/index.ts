@@ -5,7 +5,8 @@ import { createEmailSender } from './sender.js';
 /** Email over SMTP (nodemailer): plain text plus optional HTML, to one address or up to 50. */
 export const emailChannel = defineChannel({
   name: 'email',
-  description: 'Email over SMTP. `to` is an address or a list of up to 50; content has subject, text and optional html.',
+  description:
+    'Email over SMTP. `to` is an address or a list of up to 50; content has subject, text and optional html.',
   recipientSchema: emailRecipientSchema,
   contentSchema: emailContentSchema,
   configSchema: emailConfigSchema,
@@ -14,5 +15,12 @@ export const emailChannel = defineChannel({
 });
 
 export { createEmailSender, smtpDeliveryError } from './sender.js';
-export { emailConfigSchema, emailContentSchema, emailDevelopmentSettings, emailRecipientSchema, mailboxSchema, MAX_EMAIL_RECIPIENTS } from './schema.js';
+export {
+  emailConfigSchema,
+  emailContentSchema,
+  emailDevelopmentSettings,
+  emailRecipientSchema,
+  mailboxSchema,
+  MAX_EMAIL_RECIPIENTS,
+} from './schema.js';
 export type { EmailConfig, EmailContent, EmailRecipient } from './schema.js';

@@ -9,8 +9,20 @@ const NO_LINE_BREAKS = /^[^\r\n]*$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,76}$/;
 /** Headers the sender sets itself; letting content override them would break idempotency or addressing. */
 const RESERVED_HEADERS = new Set([
-  'message-id', 'x-notification-id', 'from', 'to', 'cc', 'bcc', 'subject', 'reply-to', 'date', 'sender',
-  'return-path', 'content-type', 'content-transfer-encoding', 'mime-version',
+  'message-id',
+  'x-notification-id',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'subject',
+  'reply-to',
+  'date',
+  'sender',
+  'return-path',
+  'content-type',
+  'content-transfer-encoding',
+  'mime-version',
 ]);
 
 const address = z.email({ error: 'must be an email address like ada@example.com' });
@@ -31,20 +43,36 @@ export const mailboxSchema = z
 
 /** Recipient(s): one address or a list of 1–50 addresses. */
 export const emailRecipientSchema = z
-  .union([address, z.array(address).min(1, 'at least one address').max(MAX_EMAIL_RECIPIENTS, `at most ${MAX_EMAIL_RECIPIENTS} addresses per delivery`)])
+  .union([
+    address,
+    z
+      .array(address)
+      .min(1, 'at least one address')
+      .max(MAX_EMAIL_RECIPIENTS, `at most ${MAX_EMAIL_RECIPIENTS} addresses per delivery`),
+  ])
   .describe('Email address, or a list of up to 50 addresses.');
 
 /** Email content. Text is always required (the fallback for clients that do not render HTML). */
 export const emailContentSchema = z
   .strictObject({
-    subject: z.string().min(1, 'subject is required').max(998).regex(NO_LINE_BREAKS, 'subject may not contain line breaks'),
+    subject: z
+      .string()
+      .min(1, 'subject is required')
+      .max(998)
+      .regex(NO_LINE_BREAKS, 'subject may not contain line breaks'),
     text: z.string().min(1, 'text is required (plain-text body; add html for a rich version)').max(1_000_000),
     html: z.string().max(2_000_000).optional(),
     from: mailboxSchema.optional().describe('Overrides EMAIL_FROM.'),
     replyTo: mailboxSchema.optional().describe('Overrides EMAIL_REPLY_TO.'),
     headers: z
       .record(
-        z.string().regex(HEADER_NAME, 'header names are letters, digits and -').refine((n) => !RESERVED_HEADERS.has(n.toLowerCase()), 'this header is set by notify and cannot be overridden'),
+        z
+          .string()
+          .regex(HEADER_NAME, 'header names are letters, digits and -')
+          .refine(
+            (n) => !RESERVED_HEADERS.has(n.toLowerCase()),
+            'this header is set by notify and cannot be overridden',
+          ),
         z.string().max(998).regex(NO_LINE_BREAKS, 'header values may not contain line breaks'),
       )
       .refine((h) => Object.keys(h).length <= 20, 'at most 20 custom headers')
@@ -70,7 +98,10 @@ export const emailConfigSchema = z.object({
   from: mailboxSchema.default('Notify <notify@notify.local>'),
   replyTo: mailboxSchema.optional(),
   /** Domain part of generated Message-IDs: `<idempotencyKey@domain>`. */
-  messageIdDomain: z.string().regex(/^[A-Za-z0-9.-]+$/, 'a domain name like mail.example.com').default('notify.local'),
+  messageIdDomain: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/, 'a domain name like mail.example.com')
+    .default('notify.local'),
   timeoutMs: timeoutSetting(15_000),
 });
 
@@ -85,9 +116,20 @@ export type EmailConfig = z.infer<typeof emailConfigSchema>;
 export function emailDevelopmentSettings(config: EmailConfig): DevelopmentSetting[] {
   const out: DevelopmentSetting[] = [];
   if (isDevSinkHost(config.host) && config.port === 2525) {
-    out.push({ key: 'host', problem: `with EMAIL_PORT=${config.port} is the development SMTP sink (${config.host}:${config.port}); set your SMTP server (EMAIL_HOST, EMAIL_PORT, EMAIL_USER, EMAIL_PASS)` });
+    out.push({
+      key: 'host',
+      problem: `with EMAIL_PORT=${config.port} is the development SMTP sink (${config.host}:${config.port}); set your SMTP server (EMAIL_HOST, EMAIL_PORT, EMAIL_USER, EMAIL_PASS)`,
+    });
   }
-  if (/@notify\.local>?$/i.test(config.from.trim())) out.push({ key: 'from', problem: `is the development sender (${config.from}); set an address of your sending domain, e.g. "Acme <notify@acme.example>"` });
-  if (config.messageIdDomain === 'notify.local') out.push({ key: 'messageIdDomain', problem: 'is the development domain notify.local; set your sending domain, e.g. mail.acme.example' });
+  if (/@notify\.local>?$/i.test(config.from.trim()))
+    out.push({
+      key: 'from',
+      problem: `is the development sender (${config.from}); set an address of your sending domain, e.g. "Acme <notify@acme.example>"`,
+    });
+  if (config.messageIdDomain === 'notify.local')
+    out.push({
+      key: 'messageIdDomain',
+      problem: 'is the development domain notify.local; set your sending domain, e.g. mail.acme.example',
+    });
   return out;
 }

@@ -58,7 +58,10 @@ export function createEmailSender(config: EmailConfig, deps: ChannelDeps): Chann
         )) as { messageId?: string; response?: string; rejected?: unknown[] };
         if (Array.isArray(info.rejected) && info.rejected.length > 0) {
           // Some recipients were accepted: retrying would duplicate to them, so this counts as sent.
-          deps.logger.warn({ notificationId: ctx.notificationId, rejectedCount: info.rejected.length }, 'SMTP server rejected some recipients');
+          deps.logger.warn(
+            { notificationId: ctx.notificationId, rejectedCount: info.rejected.length },
+            'SMTP server rejected some recipients',
+          );
         }
         const queued = /queued as ([^\s]+)/i.exec(info.response ?? '');
         return { providerMessageId: queued?.[1] ?? info.messageId ?? messageId };
@@ -87,11 +90,19 @@ export function smtpDeliveryError(err: unknown, endpoint: string): DeliveryError
   switch (f.code) {
     case 'EAUTH':
       if (typeof f.responseCode === 'number' && f.responseCode < 500) {
-        return new TransientDeliveryError(`${endpoint} could not log in right now (${reply})`, { code: f.responseCode, cause: err });
+        return new TransientDeliveryError(`${endpoint} could not log in right now (${reply})`, {
+          code: f.responseCode,
+          cause: err,
+        });
       }
-      return new PermanentDeliveryError(`${endpoint} rejected the login (${reply}); check EMAIL_USER / EMAIL_PASS`, { cause: err });
+      return new PermanentDeliveryError(`${endpoint} rejected the login (${reply}); check EMAIL_USER / EMAIL_PASS`, {
+        cause: err,
+      });
     case 'ETLS':
-      return new PermanentDeliveryError(`${endpoint}: TLS negotiation failed (${reply}); check EMAIL_SECURE / EMAIL_REQUIRE_TLS / EMAIL_TLS_REJECT_UNAUTHORIZED`, { code: f.responseCode, cause: err });
+      return new PermanentDeliveryError(
+        `${endpoint}: TLS negotiation failed (${reply}); check EMAIL_SECURE / EMAIL_REQUIRE_TLS / EMAIL_TLS_REJECT_UNAUTHORIZED`,
+        { code: f.responseCode, cause: err },
+      );
     default:
       break;
   }

@@ -5,7 +5,8 @@ import { createSlackSender } from './sender.js';
 /** Slack messages: chat.postMessage with a bot token, or an incoming webhook. */
 export const slackChannel = defineChannel({
   name: 'slack',
-  description: 'Slack message. `to` is { channel } (bot token, chat.postMessage) or { webhookUrl }; content has text and optional blocks.',
+  description:
+    'Slack message. `to` is { channel } (bot token, chat.postMessage) or { webhookUrl }; content has text and optional blocks.',
   recipientSchema: slackRecipientSchema,
   contentSchema: slackContentSchema,
   configSchema: slackConfigSchema,

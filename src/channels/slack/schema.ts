@@ -5,14 +5,28 @@ import type { DevelopmentSetting } from '../types.js';
 /** A conversation for chat.postMessage: an id (C…, G…, D…, or a user id U…/W… for a DM) or `#channel-name`. */
 const conversation = z
   .string()
-  .regex(/^([CGDUW][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]{0,79})$/, 'must be a Slack conversation id like C0123ABCD or a channel name like #alerts');
+  .regex(
+    /^([CGDUW][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]{0,79})$/,
+    'must be a Slack conversation id like C0123ABCD or a channel name like #alerts',
+  );
 
 /** Recipient: a conversation (sent with the bot token) or an incoming-webhook URL. */
 export const slackRecipientSchema = z
-  .union([
-    z.strictObject({ channel: conversation }),
-    z.strictObject({ webhookUrl: z.url({ protocol: /^https?$/, error: 'must be an incoming-webhook URL like https://hooks.slack.com/services/…' }) }),
-  ], { error: 'to must be { "channel": "C0123ABCD" | "#name" } or { "webhookUrl": "https://hooks.slack.com/services/…" }' })
+  .union(
+    [
+      z.strictObject({ channel: conversation }),
+      z.strictObject({
+        webhookUrl: z.url({
+          protocol: /^https?$/,
+          error: 'must be an incoming-webhook URL like https://hooks.slack.com/services/…',
+        }),
+      }),
+    ],
+    {
+      error:
+        'to must be { "channel": "C0123ABCD" | "#name" } or { "webhookUrl": "https://hooks.slack.com/services/…" }',
+    },
+  )
   .describe('{ channel } to post with the bot token, or { webhookUrl } for an incoming webhook.');
 
 /** Slack content: `text` (always required: notifications and accessibility fallback) and optional Block Kit blocks. */
@@ -51,7 +65,15 @@ export type SlackConfig = z.infer<typeof slackConfigSchema>;
 /** Slack settings still at development values: the dev sink's Web API and its token. */
 export function slackDevelopmentSettings(config: SlackConfig): DevelopmentSetting[] {
   const out: DevelopmentSetting[] = [];
-  if (config.botToken === 'xoxb-dev-token') out.push({ key: 'botToken', problem: 'is the dev sink\'s token (xoxb-dev-token); set your Slack app\'s bot token (xoxb-…)' });
-  if (isDevSinkUrl(config.apiUrl)) out.push({ key: 'apiUrl', problem: `points at the development sink (${config.apiUrl}); set https://slack.com/api` });
+  if (config.botToken === 'xoxb-dev-token')
+    out.push({
+      key: 'botToken',
+      problem: "is the dev sink's token (xoxb-dev-token); set your Slack app's bot token (xoxb-…)",
+    });
+  if (isDevSinkUrl(config.apiUrl))
+    out.push({
+      key: 'apiUrl',
+      problem: `points at the development sink (${config.apiUrl}); set https://slack.com/api`,
+    });
   return out;
 }

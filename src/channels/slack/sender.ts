@@ -12,9 +12,23 @@ import { NetworkPolicy } from '../network-guard.js';
 import type { SlackConfig, SlackContent, SlackRecipient } from './schema.js';
 
 /** Slack platform errors (`ok: false`) worth retrying; every other platform error is permanent. */
-const TRANSIENT_SLACK_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
+const TRANSIENT_SLACK_ERRORS = new Set([
+  'ratelimited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
 /** Errors that mean the bot token or app configuration is wrong; the message names the setting to fix. */
-const AUTH_SLACK_ERRORS = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'missing_scope', 'no_permission']);
+const AUTH_SLACK_ERRORS = new Set([
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'missing_scope',
+  'no_permission',
+]);
 
 /** The status and Retry-After of the last HTTP response of one send, seen through the SDK's fetch hook. */
 interface LastResponse {
@@ -35,21 +49,34 @@ interface LastResponse {
  * internal addresses are refused after DNS resolution, inside the connection's lookup, unless SLACK_ALLOWED_NETWORKS
  * lists them, and redirects are not followed. `SLACK_API_URL` is operator-chosen and not checked.
  */
-export function createSlackSender(config: SlackConfig, _deps: ChannelDeps): ChannelSender<SlackRecipient, SlackContent> {
+export function createSlackSender(
+  config: SlackConfig,
+  _deps: ChannelDeps,
+): ChannelSender<SlackRecipient, SlackContent> {
   const network = new NetworkPolicy(config.allowedNetworks, 'SLACK_ALLOWED_NETWORKS');
   // Own connection pools for incoming webhooks: keep-alive sockets were opened to addresses this policy checked.
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   return {
     async send({ to, content }, ctx: SendContext): Promise<SendResult> {
-      const what = 'webhookUrl' in to ? `Slack incoming webhook ${new URL(to.webhookUrl).host}` : `Slack API ${config.apiUrl}`;
+      const what =
+        'webhookUrl' in to ? `Slack incoming webhook ${new URL(to.webhookUrl).host}` : `Slack API ${config.apiUrl}`;
       const deadline = startDeadline(config.timeoutMs, ctx.signal, what);
       const last: LastResponse = {};
       try {
         if ('webhookUrl' in to) {
           // An IP literal is connected to without a DNS lookup: check it here; names are checked in the lookup itself.
           network.assertUrlAllowed(new URL(to.webhookUrl), what);
-          const fetchFn = deadlineFetch(deadline, last, idempotencyHeaders(ctx), fetchWithLookup(network.lookup(what), agents));
-          const hook = new IncomingWebhook(to.webhookUrl, { fetch: fetchFn, timeout: config.timeoutMs, retryConfig: { retries: 0 } });
+          const fetchFn = deadlineFetch(
+            deadline,
+            last,
+            idempotencyHeaders(ctx),
+            fetchWithLookup(network.lookup(what), agents),
+          );
+          const hook = new IncomingWebhook(to.webhookUrl, {
+            fetch: fetchFn,
+            timeout: config.timeoutMs,
+            retryConfig: { retries: 0 },
+          });
           await hook.send({ text: content.text, blocks: content.blocks as never, metadata: slackMetadata(ctx) });
           return { providerMessageId: ctx.idempotencyKey };
         }
@@ -62,7 +89,12 @@ export function createSlackSender(config: SlackConfig, _deps: ChannelDeps): Chan
           fetch: fetchFn,
           logLevel: LogLevel.ERROR,
         });
-        const result = await client.chat.postMessage({ channel: to.channel, text: content.text, blocks: content.blocks as never, metadata: slackMetadata(ctx) });
+        const result = await client.chat.postMessage({
+          channel: to.channel,
+          text: content.text,
+          blocks: content.blocks as never,
+          metadata: slackMetadata(ctx),
+        });
         if (typeof result.ts !== 'string') throw new TransientDeliveryError(`${what} answered ok without a message ts`);
         return { providerMessageId: `${result.channel ?? to.channel}:${result.ts}` };
       } catch (err) {
@@ -80,14 +112,22 @@ export function createSlackSender(config: SlackConfig, _deps: ChannelDeps): Chan
 }
 
 function slackMetadata(ctx: SendContext) {
-  return { event_type: 'notify_notification', event_payload: { notification_id: ctx.notificationId, idempotency_key: ctx.idempotencyKey } };
+  return {
+    event_type: 'notify_notification',
+    event_payload: { notification_id: ctx.notificationId, idempotency_key: ctx.idempotencyKey },
+  };
 }
 
 /**
  * A fetch for the Slack SDKs that adds our headers, obeys the deadline and remembers the last response's status;
  * `transport` is the global fetch, or the guarded one for incoming webhooks.
  */
-function deadlineFetch(deadline: Deadline, last: LastResponse, extraHeaders: Record<string, string>, transport: FetchFunction = fetch): FetchFunction {
+function deadlineFetch(
+  deadline: Deadline,
+  last: LastResponse,
+  extraHeaders: Record<string, string>,
+  transport: FetchFunction = fetch,
+): FetchFunction {
   return async (url, init) => {
     const signal = init?.signal !== undefined ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
     const response = await transport(url, { ...init, headers: { ...init?.headers, ...extraHeaders }, signal });
@@ -98,32 +138,63 @@ function deadlineFetch(deadline: Deadline, last: LastResponse, extraHeaders: Rec
 }
 
 /** Maps whatever the Slack SDKs threw to a typed delivery error. */
-export function slackDeliveryError(err: unknown, what: string, deadline: Deadline, last: LastResponse = {}): DeliveryError {
+export function slackDeliveryError(
+  err: unknown,
+  what: string,
+  deadline: Deadline,
+  last: LastResponse = {},
+): DeliveryError {
   if (err instanceof DeliveryError) return err;
   // The SSRF guard's refusal, raised inside the connection's lookup, arrives wrapped by the webhook SDK.
   if (err instanceof IncomingWebhookRequestError && err.original instanceof DeliveryError) return err.original;
   if (err instanceof WebAPIRateLimitedError) {
-    return new TransientDeliveryError(`${what} rate-limited the request; retry after ${err.retryAfter} s`, { code: 429, retryAfterMs: err.retryAfter * 1000, cause: err });
+    return new TransientDeliveryError(`${what} rate-limited the request; retry after ${err.retryAfter} s`, {
+      code: 429,
+      retryAfterMs: err.retryAfter * 1000,
+      cause: err,
+    });
   }
   if (err instanceof WebAPIPlatformError) {
     const code = err.data.error;
-    if (code === 'ratelimited') return new TransientDeliveryError(`${what}: ratelimited`, { code: 429, cause: err, retryAfterMs: secondsToMs(err.data.response_metadata?.retryAfter) });
+    if (code === 'ratelimited')
+      return new TransientDeliveryError(`${what}: ratelimited`, {
+        code: 429,
+        cause: err,
+        retryAfterMs: secondsToMs(err.data.response_metadata?.retryAfter),
+      });
     if (TRANSIENT_SLACK_ERRORS.has(code)) return new TransientDeliveryError(`${what}: ${code}`, { cause: err });
-    if (AUTH_SLACK_ERRORS.has(code)) return new PermanentDeliveryError(`${what} rejected the bot token: ${code}; check SLACK_BOT_TOKEN and the app's scopes (chat:write)`, { cause: err });
+    if (AUTH_SLACK_ERRORS.has(code))
+      return new PermanentDeliveryError(
+        `${what} rejected the bot token: ${code}; check SLACK_BOT_TOKEN and the app's scopes (chat:write)`,
+        { cause: err },
+      );
     if (code === 'channel_not_found' || code === 'not_in_channel' || code === 'is_archived') {
-      return new PermanentDeliveryError(`${what}: ${code}; check the channel id and invite the app to the channel`, { cause: err });
+      return new PermanentDeliveryError(`${what}: ${code}; check the channel id and invite the app to the channel`, {
+        cause: err,
+      });
     }
     return new PermanentDeliveryError(`${what} refused the message: ${code}`, { cause: err });
   }
   if (err instanceof WebAPIHTTPError) {
-    return errorForHttpStatus(err.statusCode, `${what} answered HTTP ${err.statusCode} ${err.statusMessage}`, err.headers['retry-after']);
+    return errorForHttpStatus(
+      err.statusCode,
+      `${what} answered HTTP ${err.statusCode} ${err.statusMessage}`,
+      err.headers['retry-after'],
+    );
   }
   if (err instanceof IncomingWebhookHTTPError) {
     const body = err.body.trim().slice(0, 200);
     if (err.statusCode === 403 || err.statusCode === 404) {
-      return new PermanentDeliveryError(`${what} answered HTTP ${err.statusCode}: ${body || err.statusMessage}; the webhook URL is wrong or was revoked`, { code: err.statusCode, cause: err });
+      return new PermanentDeliveryError(
+        `${what} answered HTTP ${err.statusCode}: ${body || err.statusMessage}; the webhook URL is wrong or was revoked`,
+        { code: err.statusCode, cause: err },
+      );
     }
-    return errorForHttpStatus(err.statusCode, `${what} answered HTTP ${err.statusCode}: ${body || err.statusMessage}`, last.retryAfter);
+    return errorForHttpStatus(
+      err.statusCode,
+      `${what} answered HTTP ${err.statusCode}: ${body || err.statusMessage}`,
+      last.retryAfter,
+    );
   }
   if (deadline.signal.aborted) return deadline.error(err);
   // A 429 without a usable Retry-After surfaces as a plain Error from the Web API client.

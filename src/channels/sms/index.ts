@@ -5,7 +5,8 @@ import { createSmsSender } from './sender.js';
 /** SMS through Twilio's Messages API (or any compatible provider / the dev sink). */
 export const smsChannel = defineChannel({
   name: 'sms',
-  description: 'SMS via a Twilio-compatible Messages API. `to` is an E.164 number; content has a body of up to 1600 characters.',
+  description:
+    'SMS via a Twilio-compatible Messages API. `to` is an E.164 number; content has a body of up to 1600 characters.',
   recipientSchema: smsRecipientSchema,
   contentSchema: smsContentSchema,
   configSchema: smsConfigSchema,

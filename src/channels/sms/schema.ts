@@ -25,11 +25,23 @@ export const smsContentSchema = z
 export const smsConfigSchema = z.object({
   /** Twilio API base; `https://api.twilio.com` in production. */
   baseUrl: baseUrlSetting('http://127.0.0.1:4010'),
-  accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'a Twilio Account SID: AC followed by 32 hex digits').default('AC00000000000000000000000000000000'),
+  accountSid: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'a Twilio Account SID: AC followed by 32 hex digits')
+    .default('AC00000000000000000000000000000000'),
   authToken: z.string().min(1).default('dev-auth-token'),
   /** Sender number (E.164) or alphanumeric sender id; ignored when messagingServiceSid is set. */
-  from: z.string().regex(/^(\+[1-9]\d{1,14}|[A-Za-z0-9 ]{1,11})$/, 'an E.164 number such as +15005550006 or an alphanumeric sender id (≤ 11 characters)').default('+15005550006'),
-  messagingServiceSid: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'a Messaging Service SID: MG followed by 32 hex digits').optional(),
+  from: z
+    .string()
+    .regex(
+      /^(\+[1-9]\d{1,14}|[A-Za-z0-9 ]{1,11})$/,
+      'an E.164 number such as +15005550006 or an alphanumeric sender id (≤ 11 characters)',
+    )
+    .default('+15005550006'),
+  messagingServiceSid: z
+    .string()
+    .regex(/^MG[0-9a-fA-F]{32}$/, 'a Messaging Service SID: MG followed by 32 hex digits')
+    .optional(),
   timeoutMs: timeoutSetting(10_000),
 });
 
@@ -43,9 +55,19 @@ export type SmsConfig = z.infer<typeof smsConfigSchema>;
 /** SMS settings still at development values: the dev sink's Twilio API and its test credentials. */
 export function smsDevelopmentSettings(config: SmsConfig): DevelopmentSetting[] {
   const out: DevelopmentSetting[] = [];
-  if (isDevSinkUrl(config.baseUrl)) out.push({ key: 'baseUrl', problem: `points at the development sink (${config.baseUrl}); set https://api.twilio.com (or your provider's Twilio-compatible API)` });
-  if (config.accountSid === 'AC00000000000000000000000000000000') out.push({ key: 'accountSid', problem: 'is the development placeholder; set your Twilio Account SID' });
-  if (config.authToken === 'dev-auth-token') out.push({ key: 'authToken', problem: 'is the dev sink\'s token (dev-auth-token); set your Twilio auth token' });
-  if (config.messagingServiceSid === undefined && config.from === '+15005550006') out.push({ key: 'from', problem: 'is Twilio\'s test number +15005550006; set your sender number or SMS_MESSAGING_SERVICE_SID' });
+  if (isDevSinkUrl(config.baseUrl))
+    out.push({
+      key: 'baseUrl',
+      problem: `points at the development sink (${config.baseUrl}); set https://api.twilio.com (or your provider's Twilio-compatible API)`,
+    });
+  if (config.accountSid === 'AC00000000000000000000000000000000')
+    out.push({ key: 'accountSid', problem: 'is the development placeholder; set your Twilio Account SID' });
+  if (config.authToken === 'dev-auth-token')
+    out.push({ key: 'authToken', problem: "is the dev sink's token (dev-auth-token); set your Twilio auth token" });
+  if (config.messagingServiceSid === undefined && config.from === '+15005550006')
+    out.push({
+      key: 'from',
+      problem: "is Twilio's test number +15005550006; set your sender number or SMS_MESSAGING_SERVICE_SID",
+    });
   return out;
 }

@@ -26,7 +26,12 @@ export function createSmsSender(config: SmsConfig, _deps: ChannelDeps): ChannelS
         const answer = await postForAnswer(
           url,
           {
-            headers: { Authorization: authorization, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json', ...idempotencyHeaders(ctx) },
+            headers: {
+              Authorization: authorization,
+              'Content-Type': 'application/x-www-form-urlencoded',
+              Accept: 'application/json',
+              ...idempotencyHeaders(ctx),
+            },
             body: form.toString(),
           },
           deadline,
@@ -35,7 +40,9 @@ export function createSmsSender(config: SmsConfig, _deps: ChannelDeps): ChannelS
         const sid = (answer.json as { sid?: unknown } | undefined)?.sid;
         if (typeof sid !== 'string' || sid === '') {
           // Accepted without a sid: unusual. Retrying risks a duplicate, but losing the message is worse.
-          throw new TransientDeliveryError(`${what} answered HTTP ${answer.status} without a message sid`, { code: answer.status });
+          throw new TransientDeliveryError(`${what} answered HTTP ${answer.status} without a message sid`, {
+            code: answer.status,
+          });
         }
         return { providerMessageId: sid };
       } finally {

@@ -11,11 +11,20 @@ const TOKEN = 'test-auth-token';
 let sinks: RunningSinks;
 
 function sender(settings: Record<string, unknown> = {}): ChannelSender<SmsRecipient, SmsContent> {
-  return smsChannel.createSender(smsChannel.configSchema.parse({ baseUrl: sinks.httpUrl, authToken: TOKEN, ...settings }), { logger: silentLogger });
+  return smsChannel.createSender(
+    smsChannel.configSchema.parse({ baseUrl: sinks.httpUrl, authToken: TOKEN, ...settings }),
+    { logger: silentLogger },
+  );
 }
 
 beforeAll(async () => {
-  sinks = await startSinks({ host: '127.0.0.1', httpPort: 0, smtpPort: 0, webhookSecret: 'whsec_dGVzdA==', twilioAuthToken: TOKEN });
+  sinks = await startSinks({
+    host: '127.0.0.1',
+    httpPort: 0,
+    smtpPort: 0,
+    webhookSecret: 'whsec_dGVzdA==',
+    twilioAuthToken: TOKEN,
+  });
 });
 afterEach(() => sinks.clearFaults());
 afterAll(() => sinks.close());
@@ -23,14 +32,19 @@ afterAll(() => sinks.close());
 describe('sms channel schemas', () => {
   it('accepts E.164 numbers only and bodies of 1 to 1600 characters', () => {
     expect(smsChannel.recipientSchema.safeParse('+14155550123').success).toBe(true);
-    for (const bad of ['4155550123', '+1 415 555 0123', '+0123456', '+1234567890123456']) expect(smsChannel.recipientSchema.safeParse(bad).success, bad).toBe(false);
+    for (const bad of ['4155550123', '+1 415 555 0123', '+0123456', '+1234567890123456'])
+      expect(smsChannel.recipientSchema.safeParse(bad).success, bad).toBe(false);
     expect(smsChannel.contentSchema.safeParse({ body: '' }).success).toBe(false);
     expect(smsChannel.contentSchema.safeParse({ body: 'x'.repeat(1601) }).success).toBe(false);
     expect(smsChannel.contentSchema.safeParse({ body: 'x'.repeat(1600) }).success).toBe(true);
   });
 
   it('defaults to the local sink and validates SIDs with a message naming the format', () => {
-    expect(smsChannel.configSchema.parse({})).toMatchObject({ baseUrl: 'http://127.0.0.1:4010', from: '+15005550006', timeoutMs: 10_000 });
+    expect(smsChannel.configSchema.parse({})).toMatchObject({
+      baseUrl: 'http://127.0.0.1:4010',
+      from: '+15005550006',
+      timeoutMs: 10_000,
+    });
     const result = smsChannel.configSchema.safeParse({ accountSid: 'nope' });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.message).toMatch(/AC followed by 32 hex digits/);
@@ -43,7 +57,14 @@ describe('sms sender against the Twilio-compatible sink', () => {
     const result = await sender().send({ to: '+14155550123', content: { body: 'Your code is 123456' } }, ctx);
     expect(result.providerMessageId).toMatch(/^SM[0-9a-f]{32}$/);
     const [message] = sinks.received({ notificationId: ctx.notificationId });
-    expect(message).toMatchObject({ channel: 'sms', idempotencyKey: ctx.idempotencyKey, providerMessageId: result.providerMessageId, to: '+14155550123', summary: 'Your code is 123456', attemptNo: 1 });
+    expect(message).toMatchObject({
+      channel: 'sms',
+      idempotencyKey: ctx.idempotencyKey,
+      providerMessageId: result.providerMessageId,
+      to: '+14155550123',
+      summary: 'Your code is 123456',
+      attemptNo: 1,
+    });
     expect(message?.details).toMatchObject({ from: '+15005550006', body: 'Your code is 123456' });
   });
 
@@ -51,11 +72,16 @@ describe('sms sender against the Twilio-compatible sink', () => {
     const ctx = sendContext('sms');
     const messagingServiceSid = `MG${'a'.repeat(32)}`;
     await sender({ messagingServiceSid }).send({ to: '+14155550123', content: { body: 'hi' } }, ctx);
-    expect(sinks.received({ notificationId: ctx.notificationId })[0]?.details).toMatchObject({ messagingServiceSid, from: null });
+    expect(sinks.received({ notificationId: ctx.notificationId })[0]?.details).toMatchObject({
+      messagingServiceSid,
+      from: null,
+    });
   });
 
   it('fails permanently when the provider rejects the credentials', async () => {
-    const error = await sender({ authToken: 'wrong' }).send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms')).catch((e: unknown) => e);
+    const error = await sender({ authToken: 'wrong' })
+      .send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentDeliveryError);
     expect(error).toMatchObject({ code: 401 });
     expect((error as Error).message).toMatch(/Authenticate/);
@@ -63,7 +89,9 @@ describe('sms sender against the Twilio-compatible sink', () => {
 
   it('fails permanently on a 400 for an invalid recipient', async () => {
     sinks.setFaults([{ channel: 'sms', recipient: '+1999', fault: '4xx' }]);
-    const error = await sender().send({ to: '+19995550100', content: { body: 'hi' } }, sendContext('sms')).catch((e: unknown) => e);
+    const error = await sender()
+      .send({ to: '+19995550100', content: { body: 'hi' } }, sendContext('sms'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentDeliveryError);
     expect(error).toMatchObject({ code: 400 });
   });
@@ -76,19 +104,25 @@ describe('sms sender against the Twilio-compatible sink', () => {
     expect(first).toBeInstanceOf(TransientDeliveryError);
     expect(first).toMatchObject({ code: 503 });
     const result = await s.send({ to: '+14155550123', content: { body: 'hi' } }, ctx);
-    expect(sinks.received({ idempotencyKey: ctx.idempotencyKey })).toEqual([expect.objectContaining({ attemptNo: 2, providerMessageId: result.providerMessageId })]);
+    expect(sinks.received({ idempotencyKey: ctx.idempotencyKey })).toEqual([
+      expect.objectContaining({ attemptNo: 2, providerMessageId: result.providerMessageId }),
+    ]);
   });
 
   it('passes a 429 Retry-After on as retryAfterMs', async () => {
     sinks.setFaults([{ channel: 'sms', fault: '429', retryAfterSeconds: 7 }]);
-    const error = await sender().send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms')).catch((e: unknown) => e);
+    const error = await sender()
+      .send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
     expect(error).toMatchObject({ code: 429, retryAfterMs: 7000 });
   });
 
   it('times out against a provider that never answers', async () => {
     sinks.setFaults([{ channel: 'sms', fault: 'timeout' }]);
-    const error = await sender({ timeoutMs: '300' }).send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms')).catch((e: unknown) => e);
+    const error = await sender({ timeoutMs: '300' })
+      .send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
     expect((error as Error).message).toMatch(/timed out after 300 ms/);
   });
@@ -96,7 +130,10 @@ describe('sms sender against the Twilio-compatible sink', () => {
   it('stops when the caller aborts', async () => {
     sinks.setFaults([{ channel: 'sms', fault: 'timeout' }]);
     const controller = new AbortController();
-    const pending = sender({ timeoutMs: '30000' }).send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms', { signal: controller.signal }));
+    const pending = sender({ timeoutMs: '30000' }).send(
+      { to: '+14155550123', content: { body: 'hi' } },
+      sendContext('sms', { signal: controller.signal }),
+    );
     setTimeout(() => controller.abort(new Error('worker shutting down')), 100);
     const error = await pending.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
@@ -107,7 +144,9 @@ describe('sms sender against the Twilio-compatible sink', () => {
     sinks.setFaults([{ channel: 'sms', fault: 'accept-then-drop', failFirst: 1 }]);
     const ctx = sendContext('sms');
     const s = sender();
-    await expect(s.send({ to: '+14155550123', content: { body: 'hi' } }, ctx)).rejects.toBeInstanceOf(TransientDeliveryError);
+    await expect(s.send({ to: '+14155550123', content: { body: 'hi' } }, ctx)).rejects.toBeInstanceOf(
+      TransientDeliveryError,
+    );
     await s.send({ to: '+14155550123', content: { body: 'hi' } }, ctx);
     const copies = sinks.received({ idempotencyKey: ctx.idempotencyKey });
     expect(copies).toHaveLength(2);
@@ -115,7 +154,9 @@ describe('sms sender against the Twilio-compatible sink', () => {
   });
 
   it('treats an unreachable provider as transient', async () => {
-    const error = await sender({ baseUrl: `http://127.0.0.1:${await closedPort()}` }).send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms')).catch((e: unknown) => e);
+    const error = await sender({ baseUrl: `http://127.0.0.1:${await closedPort()}` })
+      .send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
     expect((error as Error).message).toMatch(/ECONNREFUSED/);
   });

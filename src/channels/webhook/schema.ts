@@ -8,7 +8,10 @@ export const MAX_WEBHOOK_CONTENT_BYTES = 256 * 1024;
 /** Recipient: the endpoint to POST to, plus an optional addressee id passed on as `to` in the payload. */
 export const webhookRecipientSchema = z
   .strictObject({
-    url: z.url({ protocol: /^https?$/, error: 'url must be an http:// or https:// URL, e.g. https://example.com/hooks/notify' }),
+    url: z.url({
+      protocol: /^https?$/,
+      error: 'url must be an http:// or https:// URL, e.g. https://example.com/hooks/notify',
+    }),
     recipientId: z.string().min(1).max(256).optional().describe('Addressee in the receiving system; sent as `to`.'),
   })
   .describe('Webhook endpoint.');
@@ -16,7 +19,10 @@ export const webhookRecipientSchema = z
 /** Content: any JSON object, delivered as `content` in the signed payload. */
 export const webhookContentSchema = z
   .record(z.string(), z.unknown())
-  .refine((c) => Buffer.byteLength(JSON.stringify(c)) <= MAX_WEBHOOK_CONTENT_BYTES, `content may be at most ${MAX_WEBHOOK_CONTENT_BYTES} bytes of JSON`)
+  .refine(
+    (c) => Buffer.byteLength(JSON.stringify(c)) <= MAX_WEBHOOK_CONTENT_BYTES,
+    `content may be at most ${MAX_WEBHOOK_CONTENT_BYTES} bytes of JSON`,
+  )
   .describe('Any JSON object.');
 
 /**
@@ -30,7 +36,10 @@ export const webhookConfigSchema = z.object({
   /** Standard-Webhooks secret: `whsec_<base64>` (the decoded bytes are the HMAC key), or a plain string of ≥ 16 characters. */
   signingSecret: z
     .string()
-    .refine((s) => (s.startsWith('whsec_') ? /^[A-Za-z0-9+/]{16,}={0,2}$/.test(s.slice(6)) : s.length >= 16), 'expected whsec_<base64> or a secret of at least 16 characters')
+    .refine(
+      (s) => (s.startsWith('whsec_') ? /^[A-Za-z0-9+/]{16,}={0,2}$/.test(s.slice(6)) : s.length >= 16),
+      'expected whsec_<base64> or a secret of at least 16 characters',
+    )
     .default(DEV_WEBHOOK_SIGNING_SECRET),
   timeoutMs: timeoutSetting(10_000),
   /**
@@ -39,7 +48,9 @@ export const webhookConfigSchema = z.object({
    */
   allowedHosts: z
     .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0))
+    .transform((v) =>
+      (Array.isArray(v) ? v : v.split(',')).map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0),
+    )
     .default([]),
   /**
    * Internal networks webhooks may still reach (comma-separated CIDRs or addresses, e.g. `127.0.0.0/8,::1`). By default
@@ -62,6 +73,12 @@ export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
  */
 export function webhookDevelopmentSettings(config: WebhookConfig): DevelopmentSetting[] {
   return config.signingSecret === DEV_WEBHOOK_SIGNING_SECRET
-    ? [{ key: 'signingSecret', problem: 'is the development secret published in the repository, so anyone could forge webhooks to your receivers; create one with `npm run keys -- webhook-secret` and give it to your receivers' }]
+    ? [
+        {
+          key: 'signingSecret',
+          problem:
+            'is the development secret published in the repository, so anyone could forge webhooks to your receivers; create one with `npm run keys -- webhook-secret` and give it to your receivers',
+        },
+      ]
     : [];
 }

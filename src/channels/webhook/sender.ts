@@ -22,7 +22,9 @@ export function webhookSigningKey(secret: string): Buffer {
 
 /** `v1,<base64 HMAC-SHA256(key, "${id}.${timestamp}.${body}")>`, the Standard Webhooks / Svix signature. */
 export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
-  const mac = createHmac('sha256', webhookSigningKey(secret)).update(`${id}.${timestampSeconds}.${body}`).digest('base64');
+  const mac = createHmac('sha256', webhookSigningKey(secret))
+    .update(`${id}.${timestampSeconds}.${body}`)
+    .digest('base64');
   return `v1,${mac}`;
 }
 
@@ -31,7 +33,10 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
  * signed with `webhook-id` (= idempotency key, so receivers can de-duplicate), `webhook-timestamp` and
  * `webhook-signature`. Returns the response's JSON `id` when it has one, else the idempotency key.
  */
-export function createWebhookSender(config: WebhookConfig, _deps: ChannelDeps): ChannelSender<WebhookRecipient, WebhookContent> {
+export function createWebhookSender(
+  config: WebhookConfig,
+  _deps: ChannelDeps,
+): ChannelSender<WebhookRecipient, WebhookContent> {
   const network = new NetworkPolicy(config.allowedNetworks, 'WEBHOOK_ALLOWED_NETWORKS');
   // Own connection pools: keep-alive sockets were opened to addresses this sender's policy checked.
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };

@@ -15,11 +15,16 @@ let sinks: RunningSinks;
 
 /** A sender allowed to reach this machine (the sink and the receivers below listen on loopback), unless overridden. */
 function sender(settings: Record<string, unknown> = {}): ChannelSender<WebhookRecipient, WebhookContent> {
-  return webhookChannel.createSender(webhookChannel.configSchema.parse({ signingSecret: SECRET, allowedNetworks: '127.0.0.0/8,::1', ...settings }), { logger: silentLogger });
+  return webhookChannel.createSender(
+    webhookChannel.configSchema.parse({ signingSecret: SECRET, allowedNetworks: '127.0.0.0/8,::1', ...settings }),
+    { logger: silentLogger },
+  );
 }
 /** A sender with the default network policy: internal targets refused. */
 function defaultSender(settings: Record<string, unknown> = {}): ChannelSender<WebhookRecipient, WebhookContent> {
-  return webhookChannel.createSender(webhookChannel.configSchema.parse({ signingSecret: SECRET, ...settings }), { logger: silentLogger });
+  return webhookChannel.createSender(webhookChannel.configSchema.parse({ signingSecret: SECRET, ...settings }), {
+    logger: silentLogger,
+  });
 }
 const url = () => `${sinks.httpUrl}/webhook/orders`;
 
@@ -31,7 +36,9 @@ afterAll(() => sinks.close());
 
 describe('webhook channel schemas', () => {
   it('requires an http(s) URL and a JSON object as content', () => {
-    expect(webhookChannel.recipientSchema.safeParse({ url: 'https://example.com/hook', recipientId: 'user-1' }).success).toBe(true);
+    expect(
+      webhookChannel.recipientSchema.safeParse({ url: 'https://example.com/hook', recipientId: 'user-1' }).success,
+    ).toBe(true);
     expect(webhookChannel.recipientSchema.safeParse({ url: 'file:///etc/passwd' }).success).toBe(false);
     expect(webhookChannel.contentSchema.safeParse({ event: 'order.shipped' }).success).toBe(true);
     expect(webhookChannel.contentSchema.safeParse('text').success).toBe(false);
@@ -43,21 +50,40 @@ describe('webhook sender against the signature-checking sink', () => {
   it('refuses, permanently and without a request, a host outside WEBHOOK_ALLOWED_HOSTS', async () => {
     const ctx = sendContext('webhook');
     const restricted = sender({ allowedHosts: 'hooks.example.com,*.partner.example' });
-    await expect(restricted.send({ to: { url: url() }, content: { event: 'x' } }, ctx)).rejects.toBeInstanceOf(PermanentDeliveryError);
+    await expect(restricted.send({ to: { url: url() }, content: { event: 'x' } }, ctx)).rejects.toBeInstanceOf(
+      PermanentDeliveryError,
+    );
     expect(sinks.received({ notificationId: ctx.notificationId })).toHaveLength(0);
-    const allowed = await sender({ allowedHosts: '127.0.0.1' }).send({ to: { url: url() }, content: { event: 'x' } }, sendContext('webhook'));
+    const allowed = await sender({ allowedHosts: '127.0.0.1' }).send(
+      { to: { url: url() }, content: { event: 'x' } },
+      sendContext('webhook'),
+    );
     expect(allowed.providerMessageId).toBeTruthy();
   });
 
   it('posts the signed payload with webhook-id = idempotency key and returns the receiver id', async () => {
     const ctx = sendContext('webhook', { metadata: { tenant: 'acme' } });
-    const result = await sender().send({ to: { url: url(), recipientId: 'user-42' }, content: { event: 'order.shipped', orderId: 7 } }, ctx);
+    const result = await sender().send(
+      { to: { url: url(), recipientId: 'user-42' }, content: { event: 'order.shipped', orderId: 7 } },
+      ctx,
+    );
     const [received] = sinks.received({ notificationId: ctx.notificationId });
-    expect(received).toMatchObject({ channel: 'webhook', idempotencyKey: ctx.idempotencyKey, providerMessageId: result.providerMessageId, to: '/webhook/orders' });
+    expect(received).toMatchObject({
+      channel: 'webhook',
+      idempotencyKey: ctx.idempotencyKey,
+      providerMessageId: result.providerMessageId,
+      to: '/webhook/orders',
+    });
     expect(result.providerMessageId).toMatch(/^wh_/);
     expect(received?.details).toMatchObject({
       webhookId: ctx.idempotencyKey,
-      payload: { id: ctx.idempotencyKey, notificationId: ctx.notificationId, to: 'user-42', content: { event: 'order.shipped', orderId: 7 }, metadata: { tenant: 'acme' } },
+      payload: {
+        id: ctx.idempotencyKey,
+        notificationId: ctx.notificationId,
+        to: 'user-42',
+        content: { event: 'order.shipped', orderId: 7 },
+        metadata: { tenant: 'acme' },
+      },
     });
   });
 
@@ -74,11 +100,16 @@ describe('webhook sender against the signature-checking sink', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const ctx = sendContext('webhook');
-      const result = await sender().send({ to: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/in` }, content: { a: 1 } }, ctx);
+      const result = await sender().send(
+        { to: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/in` }, content: { a: 1 } },
+        ctx,
+      );
       // No JSON id in the answer: the idempotency key identifies the delivery.
       expect(result.providerMessageId).toBe(ctx.idempotencyKey);
       const timestamp = String(seen?.headers['webhook-timestamp']);
-      const expected = createHmac('sha256', Buffer.from(SECRET.slice(6), 'base64')).update(`${ctx.idempotencyKey}.${timestamp}.${seen?.body}`).digest('base64');
+      const expected = createHmac('sha256', Buffer.from(SECRET.slice(6), 'base64'))
+        .update(`${ctx.idempotencyKey}.${timestamp}.${seen?.body}`)
+        .digest('base64');
       expect(seen?.headers['webhook-signature']).toBe(`v1,${expected}`);
       expect(seen?.headers['webhook-id']).toBe(ctx.idempotencyKey);
       expect(seen?.headers['idempotency-key']).toBe(ctx.idempotencyKey);
@@ -89,7 +120,9 @@ describe('webhook sender against the signature-checking sink', () => {
   });
 
   it('fails permanently when the receiver rejects the signature (wrong secret)', async () => {
-    const error = await sender({ signingSecret: 'a-different-secret-of-some-length' }).send({ to: { url: url() }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
+    const error = await sender({ signingSecret: 'a-different-secret-of-some-length' })
+      .send({ to: { url: url() }, content: {} }, sendContext('webhook'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentDeliveryError);
     expect(error).toMatchObject({ code: 401 });
     expect((error as Error).message).toMatch(/invalid signature/);
@@ -101,26 +134,40 @@ describe('webhook sender against the signature-checking sink', () => {
     const s = sender();
     await expect(s.send({ to: { url: url() }, content: {} }, ctx)).rejects.toBeInstanceOf(TransientDeliveryError);
     const result = await s.send({ to: { url: url() }, content: {} }, ctx);
-    expect(sinks.received({ idempotencyKey: ctx.idempotencyKey })).toEqual([expect.objectContaining({ attemptNo: 2, providerMessageId: result.providerMessageId })]);
+    expect(sinks.received({ idempotencyKey: ctx.idempotencyKey })).toEqual([
+      expect.objectContaining({ attemptNo: 2, providerMessageId: result.providerMessageId }),
+    ]);
   });
 
   it('fails permanently on a 4xx and passes a 429 Retry-After on', async () => {
-    sinks.setFaults([{ channel: 'webhook', recipient: 'gone', fault: '4xx', status: 410 }, { channel: 'webhook', fault: '429', retryAfterSeconds: 5 }]);
-    const gone = await sender().send({ to: { url: `${sinks.httpUrl}/webhook/gone` }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
+    sinks.setFaults([
+      { channel: 'webhook', recipient: 'gone', fault: '4xx', status: 410 },
+      { channel: 'webhook', fault: '429', retryAfterSeconds: 5 },
+    ]);
+    const gone = await sender()
+      .send({ to: { url: `${sinks.httpUrl}/webhook/gone` }, content: {} }, sendContext('webhook'))
+      .catch((e: unknown) => e);
     expect(gone).toBeInstanceOf(PermanentDeliveryError);
     expect(gone).toMatchObject({ code: 410 });
-    const limited = await sender().send({ to: { url: url() }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
+    const limited = await sender()
+      .send({ to: { url: url() }, content: {} }, sendContext('webhook'))
+      .catch((e: unknown) => e);
     expect(limited).toBeInstanceOf(TransientDeliveryError);
     expect(limited).toMatchObject({ code: 429, retryAfterMs: 5000 });
   });
 
   it('times out against a receiver that never answers, and stops when the caller aborts', async () => {
     sinks.setFaults([{ channel: 'webhook', fault: 'timeout' }]);
-    const timedOut = await sender({ timeoutMs: '300' }).send({ to: { url: url() }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
+    const timedOut = await sender({ timeoutMs: '300' })
+      .send({ to: { url: url() }, content: {} }, sendContext('webhook'))
+      .catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(TransientDeliveryError);
     expect((timedOut as Error).message).toMatch(/timed out after 300 ms/);
     const controller = new AbortController();
-    const pending = sender().send({ to: { url: url() }, content: {} }, sendContext('webhook', { signal: controller.signal }));
+    const pending = sender().send(
+      { to: { url: url() }, content: {} },
+      sendContext('webhook', { signal: controller.signal }),
+    );
     setTimeout(() => controller.abort(new Error('cancelled')), 100);
     const aborted = await pending.catch((e: unknown) => e);
     expect(aborted).toBeInstanceOf(TransientDeliveryError);
@@ -128,7 +175,9 @@ describe('webhook sender against the signature-checking sink', () => {
   });
 
   it('treats an unreachable receiver as transient', async () => {
-    const error = await sender().send({ to: { url: `http://127.0.0.1:${await closedPort()}/x` }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
+    const error = await sender()
+      .send({ to: { url: `http://127.0.0.1:${await closedPort()}/x` }, content: {} }, sendContext('webhook'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
   });
 });
@@ -137,15 +186,29 @@ describe('webhook sender against internal targets (SSRF)', () => {
   it('refuses, permanently and without a request, a hostname that resolves to 127.0.0.1 (localhost)', async () => {
     const ctx = sendContext('webhook');
     const target = `http://localhost:${new URL(sinks.httpUrl).port}/webhook/orders`;
-    const error = await defaultSender().send({ to: { url: target }, content: { event: 'x' } }, ctx).catch((e: unknown) => e);
+    const error = await defaultSender()
+      .send({ to: { url: target }, content: { event: 'x' } }, ctx)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentDeliveryError);
-    expect((error as Error).message).toMatch(/127\.0\.0\.1 is a loopback address \(localhost resolves to it\).*WEBHOOK_ALLOWED_NETWORKS/);
+    expect((error as Error).message).toMatch(
+      /127\.0\.0\.1 is a loopback address \(localhost resolves to it\).*WEBHOOK_ALLOWED_NETWORKS/,
+    );
     expect(sinks.received({ notificationId: ctx.notificationId })).toHaveLength(0);
   });
 
   it('refuses cloud metadata, private, IPv6 loopback and IPv4-mapped IPv6 literals by default', async () => {
-    for (const target of ['http://169.254.169.254/latest/meta-data/', 'http://10.0.0.7/hook', 'http://192.168.1.1/hook', 'http://[::1]:9/hook', 'http://[::ffff:127.0.0.1]:9/hook', 'http://[fd00::1]/hook', 'http://0.0.0.0:9/hook']) {
-      const error = await defaultSender().send({ to: { url: target }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
+    for (const target of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.7/hook',
+      'http://192.168.1.1/hook',
+      'http://[::1]:9/hook',
+      'http://[::ffff:127.0.0.1]:9/hook',
+      'http://[fd00::1]/hook',
+      'http://0.0.0.0:9/hook',
+    ]) {
+      const error = await defaultSender()
+        .send({ to: { url: target }, content: {} }, sendContext('webhook'))
+        .catch((e: unknown) => e);
       expect(error, target).toBeInstanceOf(PermanentDeliveryError);
       expect((error as Error).message, target).toMatch(/refused to connect: .* is a .* address/);
     }
@@ -154,10 +217,15 @@ describe('webhook sender against internal targets (SSRF)', () => {
   it('reaches an internal receiver only when WEBHOOK_ALLOWED_NETWORKS lists its network', async () => {
     const target = `http://localhost:${new URL(sinks.httpUrl).port}/webhook/orders`;
     const ctx = sendContext('webhook');
-    const result = await defaultSender({ allowedNetworks: '127.0.0.0/8,::1' }).send({ to: { url: target }, content: { event: 'x' } }, ctx);
+    const result = await defaultSender({ allowedNetworks: '127.0.0.0/8,::1' }).send(
+      { to: { url: target }, content: { event: 'x' } },
+      ctx,
+    );
     expect(result.providerMessageId).toMatch(/^wh_/);
     expect(sinks.received({ notificationId: ctx.notificationId })).toHaveLength(1);
-    const other = await defaultSender({ allowedNetworks: '10.0.0.0/8' }).send({ to: { url: target }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
+    const other = await defaultSender({ allowedNetworks: '10.0.0.0/8' })
+      .send({ to: { url: target }, content: {} }, sendContext('webhook'))
+      .catch((e: unknown) => e);
     expect(other).toBeInstanceOf(PermanentDeliveryError);
   });
 
@@ -170,7 +238,9 @@ describe('webhook sender against internal targets (SSRF)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const error = await sender().send({ to: { url: `http://127.0.0.1:${port}/hook` }, content: {} }, sendContext('webhook')).catch((e: unknown) => e);
+      const error = await sender()
+        .send({ to: { url: `http://127.0.0.1:${port}/hook` }, content: {} }, sendContext('webhook'))
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PermanentDeliveryError);
       expect(error).toMatchObject({ code: 307 });
       expect(hits).toBe(1);
