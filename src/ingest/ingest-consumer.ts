@@ -194,22 +194,20 @@ export class IngestConsumer {
     // Continues the trace of the HTTP request (record header `traceparent`); the Temporal client interceptor carries
     // it on into the workflow.
     const parent = contextFromKafkaHeaders(message.headers);
-    const span = trace
-      .getTracer('notify')
-      .startSpan(
-        'ingest start-workflow',
-        {
-          kind: SpanKind.CONSUMER,
-          attributes: {
-            'messaging.system': 'kafka',
-            'messaging.destination.name': topic,
-            'messaging.destination.partition.id': String(partition),
-            'messaging.kafka.offset': Number(message.offset),
-            'notify.notification_id': envelope.id,
-          },
+    const span = trace.getTracer('notify').startSpan(
+      'ingest start-workflow',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': Number(message.offset),
+          'notify.notification_id': envelope.id,
         },
-        parent,
-      );
+      },
+      parent,
+    );
     try {
       outcome = await context.with(trace.setSpan(parent, span), () =>
         this.startOrDeadLetter(ctl, message, topic, partition, envelope, input),

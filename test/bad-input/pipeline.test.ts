@@ -23,13 +23,11 @@ const sample = fc.oneof(
     type: 'application/json',
     key: undefined as string | undefined,
   })),
-  fc
-    .tuple(mutatedBody, headerValue)
-    .map(([v, key]) => ({
-      body: Buffer.from(JSON.stringify(v) ?? 'null'),
-      type: 'application/json',
-      key: key === '' ? undefined : key,
-    })),
+  fc.tuple(mutatedBody, headerValue).map(([v, key]) => ({
+    body: Buffer.from(JSON.stringify(v) ?? 'null'),
+    type: 'application/json',
+    key: key === '' ? undefined : key,
+  })),
   fc.tuple(garbageBytes, contentType).map(([body, type]) => ({ body, type, key: undefined as string | undefined })),
 );
 
