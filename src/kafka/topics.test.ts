@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replicationFor, TopicConfigError } from './topics.js';
+import { replicationFor, TopicConfigError, topicMetadataOnceKnown } from './topics.js';
 
 describe('replication of the topics notify creates', () => {
   it('picks 3 replicas with min ISR 2 on a cluster of 3 or more brokers when KAFKA_REPLICATION_FACTOR is unset', () => {
@@ -20,5 +20,39 @@ describe('replication of the topics notify creates', () => {
   it('refuses a factor larger than the broker count with an error naming KAFKA_REPLICATION_FACTOR', () => {
     expect(() => replicationFor(1, 3)).toThrow(TopicConfigError);
     expect(() => replicationFor(1, 3)).toThrow(/KAFKA_REPLICATION_FACTOR=3 .* 1 broker/);
+  });
+});
+
+describe('topic metadata right after creation', () => {
+  const unknownTopic = Object.assign(new Error('This server does not host this topic-partition'), {
+    type: 'UNKNOWN_TOPIC_OR_PARTITION',
+    retriable: true,
+  });
+
+  it('waits while a broker does not know a just-created topic yet, then returns its metadata', async () => {
+    let calls = 0;
+    const admin = {
+      fetchTopicMetadata: () => {
+        calls += 1;
+        if (calls < 3) return Promise.reject(unknownTopic);
+        return Promise.resolve({ topics: [{ name: 't', partitions: [] }] });
+      },
+    };
+    await expect(topicMetadataOnceKnown(admin as never, 't', 5_000)).resolves.toEqual({
+      topics: [{ name: 't', partitions: [] }],
+    });
+    expect(calls).toBe(3);
+  });
+
+  it('gives up after its deadline, and never retries other errors', async () => {
+    await expect(
+      topicMetadataOnceKnown({ fetchTopicMetadata: () => Promise.reject(unknownTopic) }, 't', 300),
+    ).rejects.toThrow(/does not host/);
+    let calls = 0;
+    const broken = {
+      fetchTopicMetadata: () => ((calls += 1), Promise.reject(new Error('SASL authentication failed'))),
+    };
+    await expect(topicMetadataOnceKnown(broken as never, 't', 5_000)).rejects.toThrow(/SASL/);
+    expect(calls).toBe(1);
   });
 });

@@ -82,12 +82,34 @@ export async function ensureTopics(admin: Admin, spec: TopicSpec, logger: Logger
       if (!(err instanceof Error && /already exists/i.test(err.message))) throw err;
     }
   }
-  const meta = await admin.fetchTopicMetadata({ topics: [spec.topic] });
+  const meta = await topicMetadataOnceKnown(admin, spec.topic);
   const partitions = meta.topics[0]?.partitions.length ?? 0;
   if (partitions < spec.partitions) {
     logger.warn(
       { topic: spec.topic, partitions, configured: spec.partitions },
       'topic has fewer partitions than configured; left unchanged',
     );
+  }
+}
+
+/**
+ * Topic metadata, waiting (bounded) while the broker asked does not know the topic yet: right after `createTopics` on a
+ * multi-broker cluster, another broker can answer "does not host this topic-partition" until the controller's
+ * metadata reaches it. Any other error, or the same one past `timeoutMs`, is thrown.
+ */
+export async function topicMetadataOnceKnown(
+  admin: Pick<Admin, 'fetchTopicMetadata'>,
+  topic: string,
+  timeoutMs = 15_000,
+): Promise<Awaited<ReturnType<Admin['fetchTopicMetadata']>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1_000)) {
+    try {
+      return await admin.fetchTopicMetadata({ topics: [topic] });
+    } catch (err) {
+      const unknownYet = (err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
+      if (!unknownYet || Date.now() + delayMs > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
 }
