@@ -29,6 +29,13 @@ export const UNIT_TESTS = [
 
 const ALL_TESTS = ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'];
 
+/**
+ * Files that run many servers at once (a 3-broker Kafka + 2 Temporal servers + PostgreSQL; a whole chaos cluster):
+ * next to each other or to other integration files they starve the 2 cores and time each other out, so `npm test`
+ * runs them after the rest, one file at a time (`vitest run --project heavy`).
+ */
+export const HEAVY_TESTS = ['test/cluster-topology.test.ts', 'test/chaos.test.ts'];
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -42,7 +49,16 @@ export default defineConfig({
       {
         extends: true,
         // Real Kafka + Temporal, ensured (installed on first use) by the global setup.
-        test: { name: 'integration', include: ALL_TESTS, exclude: UNIT_TESTS, globalSetup: ['test/global-setup.ts'] },
+        test: {
+          name: 'integration',
+          include: ALL_TESTS,
+          exclude: [...UNIT_TESTS, ...HEAVY_TESTS],
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'heavy', include: HEAVY_TESTS, globalSetup: ['test/global-setup.ts'], fileParallelism: false },
       },
     ],
   },

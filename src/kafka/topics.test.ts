@@ -44,6 +44,21 @@ describe('topic metadata right after creation', () => {
     expect(calls).toBe(3);
   });
 
+  it('waits until every partition has a leader', async () => {
+    let calls = 0;
+    const admin = {
+      fetchTopicMetadata: () => {
+        calls += 1;
+        return Promise.resolve({
+          topics: [{ name: 't', partitions: [{ partitionId: 0, leader: calls < 2 ? -1 : 1 }] }],
+        });
+      },
+    };
+    const meta = await topicMetadataOnceKnown(admin as never, 't', 5_000);
+    expect(meta.topics[0]?.partitions[0]?.leader).toBe(1);
+    expect(calls).toBe(2);
+  });
+
   it('gives up after its deadline, and never retries other errors', async () => {
     await expect(
       topicMetadataOnceKnown({ fetchTopicMetadata: () => Promise.reject(unknownTopic) }, 't', 300),

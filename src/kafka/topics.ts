@@ -78,8 +78,10 @@ export async function ensureTopics(admin: Admin, spec: TopicSpec, logger: Logger
       });
       logger.info({ topics: missing.map((t) => t.topic), replicationFactor, minInsyncReplicas }, 'created topics');
     } catch (err) {
-      // Another process may have created them concurrently.
-      if (!(err instanceof Error && /already exists/i.test(err.message))) throw err;
+      // Another process may have created them concurrently. UNKNOWN_TOPIC_OR_PARTITION comes from kafkajs's own
+      // wait for leaders when the broker it asks has not seen the new topic yet: created; the wait below covers it.
+      const createdNotPropagated = (err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
+      if (!createdNotPropagated && !(err instanceof Error && /already exists/i.test(err.message))) throw err;
     }
   }
   const meta = await topicMetadataOnceKnown(admin, spec.topic);
@@ -95,7 +97,8 @@ export async function ensureTopics(admin: Admin, spec: TopicSpec, logger: Logger
 /**
  * Topic metadata, waiting (bounded) while the broker asked does not know the topic yet: right after `createTopics` on a
  * multi-broker cluster, another broker can answer "does not host this topic-partition" until the controller's
- * metadata reaches it. Any other error, or the same one past `timeoutMs`, is thrown.
+ * metadata reaches it, and a partition can still be without a leader. Any other error, or the same one past
+ * `timeoutMs`, is thrown; leaderless partitions past `timeoutMs` are returned as they are.
  */
 export async function topicMetadataOnceKnown(
   admin: Pick<Admin, 'fetchTopicMetadata'>,
@@ -105,7 +108,11 @@ export async function topicMetadataOnceKnown(
   const deadline = Date.now() + timeoutMs;
   for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1_000)) {
     try {
-      return await admin.fetchTopicMetadata({ topics: [topic] });
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      // A partition without a leader yet (leader -1) refuses produces: wait for it too, within the same deadline.
+      const leaderless = meta.topics.some((t) => t.partitions.some((p) => p.leader < 0));
+      if (!leaderless || Date.now() + delayMs > deadline) return meta;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
     } catch (err) {
       const unknownYet = (err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
       if (!unknownYet || Date.now() + delayMs > deadline) throw err;
