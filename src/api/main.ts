@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { gatewayAuthSettings } from '../auth/settings.js';
-import { loadConfig, resolveEndpoints } from '../config/config.js';
+import { eventEndpointRules, loadConfig, resolveEndpoints } from '../config/config.js';
 import { clientDataConverter } from '../crypto/data-converter.js';
 import { devPayloadKeyFile, resolvePayloadKeyring } from '../crypto/dev-key.js';
 import { BatchingProducer } from '../kafka/batching-producer.js';
@@ -15,6 +15,7 @@ import { NotificationClient } from '../temporal/notification-client.js';
 import { onShutdown } from '../runtime/shutdown.js';
 import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/index.js';
 import { RecipientStore } from '../recipients/store.js';
+import { WebhookEndpointStore } from '../events/store.js';
 import { buildApp } from './app.js';
 
 /** Gateway entry point: `npm run gateway`. Reads config once, builds real dependencies, serves HTTP. */
@@ -95,6 +96,11 @@ async function main(): Promise<void> {
     auth,
     payloadKeyring: keyring,
     recipients,
+    webhookEndpoints: {
+      store: new WebhookEndpointStore(pool, keyring),
+      urlRules: eventEndpointRules(config),
+      secretOverlapMs: config.WEBHOOK_EVENTS_SECRET_OVERLAP_MS,
+    },
     observability: { registry, metrics, tracer: tracing.tracer, tracingEnabled: tracing.enabled },
   });
   await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });

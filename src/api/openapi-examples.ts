@@ -1,4 +1,5 @@
 import { errorBody } from './errors.js';
+import { WEBHOOK_ENDPOINT_OPERATIONS } from './webhook-endpoint-examples.js';
 
 /**
  * Realistic examples for the OpenAPI document, so Swagger UI's "Try it out" and generated clients start from a
@@ -256,6 +257,7 @@ const OPERATIONS: Record<string, OperationExamples> = {
     body: () => ({ plain: { summary: 'An unencrypted payload passes through unchanged', value: codecPayloads } }),
     responses: { 200: codecPayloads },
   },
+  ...WEBHOOK_ENDPOINT_OPERATIONS,
 };
 
 /** Routes anyone may call: no bearer token in the document ("Authorize" is not needed for them). */

@@ -6,6 +6,7 @@ import type { GatewayObservability } from '../observability/gateway.js';
 import type { PayloadKeyring } from '../crypto/keyring.js';
 import type { NotificationClient } from '../temporal/notification-client.js';
 import type { RecipientStore } from '../recipients/store.js';
+import type { WebhookEndpointDeps } from './routes/webhook-endpoints.js';
 
 /** Gateway settings it reads from the configuration. */
 export type GatewayConfig = Pick<
@@ -49,6 +50,11 @@ export interface GatewayDeps {
    * submit naming an unknown recipient answer 404. Absent: those routes do not exist (unit tests).
    */
   recipients?: RecipientStore;
+  /**
+   * Webhook endpoints for delivery events (PostgreSQL; the SSRF rules of the webhook channel): serves
+   * `/v1/webhook-endpoints`. Absent: those routes do not exist (unit tests).
+   */
+  webhookEndpoints?: WebhookEndpointDeps;
   /** `/metrics` and per-request metrics and tracing; absent in tests that do not look at them. */
   observability?: GatewayObservability;
 }

@@ -131,6 +131,28 @@ export const appSchema = z.object({
   DISABLED_CHANNELS: csv.optional(),
   /** How long a notification whose deliveries failed waits for a `retry` signal (default 7 days). */
   NOTIFY_AWAIT_RETRY_MS: int(7 * 24 * 3600 * 1000, 0),
+  /**
+   * Delivery events to the caller (outbound webhooks, src/events): when on, notifications started from now on emit
+   * events, and every process running workflows also serves the events task queue (`<prefix>-events`).
+   */
+  WEBHOOK_EVENTS_ENABLED: flag(true),
+  /**
+   * Retry schedule of one event to one endpoint.
+   * Attempt n+1 starts min(INITIAL × BACKOFF^(n-1), MAX_INTERVAL) after attempt n; no attempt starts later than
+   * TOTAL_MS after the first, at most MAX_ATTEMPTS run. Defaults: 0, 5 s, 30 s, 2.5 min, 13 min, 65 min, 5.4 h, 15.4 h
+   * (8 attempts within 24 h). Fixed in each delivery's workflow input when the event is emitted.
+   */
+  WEBHOOK_EVENTS_RETRY_INITIAL_MS: int(5_000, 100),
+  WEBHOOK_EVENTS_RETRY_BACKOFF: z.coerce.number().min(1).max(100).default(5),
+  WEBHOOK_EVENTS_RETRY_MAX_INTERVAL_MS: int(10 * 3600 * 1000, 100),
+  WEBHOOK_EVENTS_RETRY_MAX_ATTEMPTS: int(20, 1, 1_000),
+  WEBHOOK_EVENTS_RETRY_TOTAL_MS: int(24 * 3600 * 1000, 1_000, 30 * 24 * 3600 * 1000),
+  /** Time limit of one event POST. */
+  WEBHOOK_EVENTS_TIMEOUT_MS: int(10_000, 100, 120_000),
+  /** After a secret rotation, how long deliveries stay signed with the previous secret too (default 24 h). */
+  WEBHOOK_EVENTS_SECRET_OVERLAP_MS: int(24 * 3600 * 1000, 0, 30 * 24 * 3600 * 1000),
+  /** Concurrent event activities (emission + delivery attempts) per worker. */
+  WEBHOOK_EVENTS_CONCURRENCY: int(50, 1, 10_000),
 
   /** Observability (src/observability): Prometheus `/metrics` listeners (0 = off) and OpenTelemetry export. */
   METRICS_HOST: z.string().default('127.0.0.1'),

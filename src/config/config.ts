@@ -5,6 +5,7 @@ import { channelRegistry } from '../channels/registry.js';
 import { channelEnvVars, formatIssues, parseChannelConfigs, toEnvKey } from './channel-schema.js';
 import type { ChannelRuntimeConfig } from './channel-schema.js';
 import { devInfraSchema } from './dev-infra-schema.js';
+import type { EventRetryPolicy } from '../shared/events.js';
 
 /**
  * The one place that reads the environment. Every entry point calls `loadConfig()` once at start-up and passes
@@ -134,4 +135,26 @@ export function childEnvironment(
 ): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
   return { ...defaults, ...inherited, ...overrides };
+}
+
+/** The retry schedule of event deliveries (WEBHOOK_EVENTS_RETRY_*, WEBHOOK_EVENTS_TIMEOUT_MS). */
+export function eventRetryPolicy(config: BaseConfig): EventRetryPolicy {
+  return {
+    initialIntervalMs: config.WEBHOOK_EVENTS_RETRY_INITIAL_MS,
+    backoffCoefficient: config.WEBHOOK_EVENTS_RETRY_BACKOFF,
+    maximumIntervalMs: config.WEBHOOK_EVENTS_RETRY_MAX_INTERVAL_MS,
+    maximumAttempts: config.WEBHOOK_EVENTS_RETRY_MAX_ATTEMPTS,
+    totalMs: config.WEBHOOK_EVENTS_RETRY_TOTAL_MS,
+    attemptTimeoutMs: config.WEBHOOK_EVENTS_TIMEOUT_MS,
+  };
+}
+
+/**
+ * The SSRF rules endpoint URLs of delivery events obey: the webhook channel's WEBHOOK_ALLOWED_NETWORKS and
+ * WEBHOOK_ALLOWED_HOSTS (one policy for every caller-chosen URL).
+ */
+export function eventEndpointRules(config: AppConfig): { allowedNetworks: string[]; allowedHosts: string[] } {
+  const settings = config.channels.webhook?.settings as
+    { allowedNetworks?: readonly string[]; allowedHosts?: readonly string[] } | undefined;
+  return { allowedNetworks: [...(settings?.allowedNetworks ?? [])], allowedHosts: [...(settings?.allowedHosts ?? [])] };
 }

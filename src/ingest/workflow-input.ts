@@ -10,7 +10,10 @@ import type { ChannelRetryPolicy, NotificationWorkflowInput } from '../shared/no
  */
 export function buildWorkflowInput(
   envelope: NotificationEnvelope,
-  config: Pick<AppConfig, 'channels' | 'TEMPORAL_TASK_QUEUE_PREFIX' | 'NOTIFY_AWAIT_RETRY_MS'>,
+  config: Pick<
+    AppConfig,
+    'channels' | 'TEMPORAL_TASK_QUEUE_PREFIX' | 'NOTIFY_AWAIT_RETRY_MS' | 'WEBHOOK_EVENTS_ENABLED'
+  >,
 ): NotificationWorkflowInput {
   const retryPolicies: Record<string, ChannelRetryPolicy> = {};
   for (const delivery of envelope.request.deliveries) {
@@ -25,6 +28,7 @@ export function buildWorkflowInput(
     taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
     retryPolicies,
     awaitRetryMs: config.NOTIFY_AWAIT_RETRY_MS,
+    ...(config.WEBHOOK_EVENTS_ENABLED ? { events: true } : {}),
   };
 }
 

@@ -14,3 +14,9 @@ export {
 } from './notification.js';
 export type { NotificationRequestBody } from './notification.js';
 export { issuesFromZod } from './issues.js';
+export {
+  eventDeliverySchema,
+  webhookEndpointBodySchema,
+  webhookEndpointSchema,
+  webhookEndpointWithSecretSchema,
+} from './webhook-endpoints.js';

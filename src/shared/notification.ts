@@ -56,6 +56,8 @@ export interface NotificationWorkflowInput {
   retryPolicies: Record<string, ChannelRetryPolicy>;
   /** How long a notification whose deliveries failed waits for a `retry` signal before it completes as failed. */
   awaitRetryMs: number;
+  /** Emit delivery events to the client's webhook endpoints (WEBHOOK_EVENTS_ENABLED when ingest started it). */
+  events?: boolean;
 }
 
 /** Lifecycle of a notification as reported by the status API. */

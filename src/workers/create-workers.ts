@@ -1,9 +1,13 @@
 import { fileURLToPath } from 'node:url';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/create-activities.js';
+import { createEventActivities } from '../activities/event-activities.js';
+import type { EventActivityDeps } from '../activities/event-activities.js';
 import type { ActivityDeps } from '../activities/create-activities.js';
 import type { ChannelRuntimeConfig } from '../config/config.js';
 import type { ChannelDefinition, ChannelSender } from '../channels/types.js';
@@ -15,6 +19,7 @@ import {
 import type { WorkerTracing } from '../observability/temporal.js';
 import { FAILURE_CONVERTER_PATH } from '../crypto/data-converter.js';
 import { channelTaskQueue, workflowTaskQueue } from '../shared/notification.js';
+import { EVENT_DELIVERY_WORKFLOW_TYPE, eventTaskQueue } from '../shared/events.js';
 import { loadOrBuildBundle, lockFileInput } from './workflow-bundle-cache.js';
 import type { CachedBundle } from './workflow-bundle-cache.js';
 
@@ -166,4 +171,63 @@ export async function createChannelWorker(
     dataConverter: options.dataConverter,
   });
   return { worker, sender };
+}
+
+/** Options of the worker for delivery events (emission and delivery to webhook endpoints). */
+export interface EventsWorkerOptions {
+  connection: NativeConnection;
+  /** Starts the delivery workflows (one per event and endpoint). */
+  client: Client;
+  namespace: string;
+  taskQueuePrefix: string;
+  store: EventActivityDeps['store'];
+  sender: EventActivityDeps['sender'];
+  retry: EventActivityDeps['retry'];
+  logger: Logger;
+  /** Concurrent activities (WEBHOOK_EVENTS_CONCURRENCY). */
+  concurrency: number;
+  shutdownGraceTimeMs: number;
+  dataConverter?: DataConverter;
+  bundleDir?: string;
+}
+
+/**
+ * The worker of the `<prefix>-events` task queue: the `emitEvents` and `deliverEvent` activities and the
+ * `eventDeliveryWorkflow`s (same bundle as the notification workflows). Its own queue, so a slow or unreachable
+ * receiver never takes slots from notification deliveries.
+ */
+export async function createEventsWorker(options: EventsWorkerOptions): Promise<Worker> {
+  const taskQueue = eventTaskQueue(options.taskQueuePrefix);
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue,
+    workflowBundle: await workflowBundle({ dir: options.bundleDir }),
+    activities: createEventActivities({
+      store: options.store,
+      sender: options.sender,
+      retry: options.retry,
+      taskQueuePrefix: options.taskQueuePrefix,
+      logger: options.logger,
+      startDelivery: async (workflowId, input) => {
+        try {
+          await options.client.workflow.start(EVENT_DELIVERY_WORKFLOW_TYPE, {
+            workflowId,
+            taskQueue,
+            args: [input],
+            // The pair (event, endpoint) is delivered once: a second start, even after completion, is refused.
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            workflowIdConflictPolicy: 'FAIL',
+          });
+          return 'started';
+        } catch (err) {
+          if (err instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
+          throw err;
+        }
+      },
+    }),
+    maxConcurrentActivityTaskExecutions: options.concurrency,
+    shutdownGraceTime: options.shutdownGraceTimeMs,
+    dataConverter: options.dataConverter,
+  });
 }

@@ -1,10 +1,17 @@
 import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import { channelNames, getChannel } from '../channels/registry.js';
 import type { ChannelSender } from '../channels/types.js';
-import { assertProductionChannelSettings, loadConfig, resolveEndpoints } from '../config/config.js';
-import { workerDataConverter } from '../crypto/data-converter.js';
+import {
+  assertProductionChannelSettings,
+  eventEndpointRules,
+  eventRetryPolicy,
+  loadConfig,
+  resolveEndpoints,
+} from '../config/config.js';
+import { clientDataConverter, workerDataConverter } from '../crypto/data-converter.js';
 import { devPayloadKeyFile, resolvePayloadKeyring } from '../crypto/dev-key.js';
 import { createLogger } from '../logging/create-logger.js';
 import { createMetricsRegistry, createWorkerMetrics } from '../observability/metrics.js';
@@ -14,14 +21,18 @@ import { temporalTlsFromConfig } from '../tls/transport-security.js';
 import { onShutdown } from '../runtime/shutdown.js';
 import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/index.js';
 import { RecipientStore } from '../recipients/store.js';
-import { createChannelWorker, createWorkflowWorker } from './create-workers.js';
+import { EventSender } from '../events/sender.js';
+import { WebhookEndpointStore } from '../events/store.js';
+import { createChannelWorker, createEventsWorker, createWorkflowWorker } from './create-workers.js';
 import { installTemporalRuntime } from './install-runtime.js';
 import { workflowBundleDir } from './workflow-bundle-cache.js';
 
-const USAGE = `Usage: npm run worker -- [--workflows] [--channels email,sms,...]
+const USAGE = `Usage: npm run worker -- [--workflows] [--channels email,sms,...] [--events]
   --workflows          run a workflow worker (notification workflows)
   --channels a,b       run activity workers for these channels (known: ${channelNames.join(', ')})
-  With neither flag: a workflow worker plus workers for WORKER_CHANNELS (default: every channel).`;
+  --events             run the delivery-events worker (webhook endpoints: emission and signed POSTs); a process
+                       running workflows serves it too (unless WEBHOOK_EVENTS_ENABLED=false)
+  With no flag: a workflow worker, the events worker and workers for WORKER_CHANNELS (default: every channel).`;
 
 /** Worker entry point. Run as many as needed; each serves the task queues chosen by its flags. */
 async function main(): Promise<void> {
@@ -29,6 +40,7 @@ async function main(): Promise<void> {
     options: {
       workflows: { type: 'boolean', default: false },
       channels: { type: 'string' },
+      events: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -38,15 +50,16 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, component: 'worker' });
-  const dataConverter = workerDataConverter(
-    resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring,
-  );
+  const { keyring } = resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME));
+  const dataConverter = workerDataConverter(keyring);
   const temporalTls = temporalTlsFromConfig(config);
   const tracing = tracingFromConfig(config, 'worker');
   const workerTracing = tracing.enabled ? tracing : undefined;
   const registry = createMetricsRegistry('worker');
   const metrics = createWorkerMetrics(registry);
-  const onlyWorkflows = values.workflows === true && values.channels === undefined;
+  const noFlags = values.workflows !== true && values.channels === undefined && values.events !== true;
+  const runEvents = config.WEBHOOK_EVENTS_ENABLED && (values.events === true || values.workflows === true || noFlags);
+  const onlyWorkflows = (values.workflows === true || values.events === true) && values.channels === undefined;
   const disabled = new Set(config.DISABLED_CHANNELS ?? []);
   const requested =
     values.channels !== undefined
@@ -68,7 +81,7 @@ async function main(): Promise<void> {
   }
   // Like a missing PAYLOAD_KEYS: production does not deliver through the dev sinks or with the published secret.
   assertProductionChannelSettings(config, requested);
-  const runWorkflows = values.workflows === true || values.channels === undefined;
+  const runWorkflows = values.workflows === true || noFlags;
 
   const sdkMetrics =
     config.TEMPORAL_SDK_METRICS_PORT !== 0 ? `${config.METRICS_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` : undefined;
@@ -77,7 +90,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: temporalAddress, tls: temporalTls });
   // Channel workers resolve recipients and check suppressions in PostgreSQL (pool per process, created here only).
   const pool =
-    requested.length > 0
+    requested.length > 0 || runEvents
       ? createPool(resolveDatabaseUrl(config), { max: config.DATABASE_POOL_MAX, logger })
       : undefined;
   if (pool !== undefined) await migrateWhenReachable(pool, logger);
@@ -135,7 +148,33 @@ async function main(): Promise<void> {
     workers.push(worker);
     senders.push(sender);
   }
-  logger.info({ workflows: runWorkflows, channels: requested }, 'workers running');
+  let eventClientConnection: Connection | undefined;
+  let eventSender: EventSender | undefined;
+  if (runEvents && pool !== undefined) {
+    eventClientConnection = await Connection.connect({ address: temporalAddress, tls: temporalTls });
+    eventSender = new EventSender(eventEndpointRules(config));
+    workers.push(
+      await createEventsWorker({
+        connection,
+        client: new Client({
+          connection: eventClientConnection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          dataConverter: clientDataConverter(keyring),
+        }),
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
+        store: new WebhookEndpointStore(pool, keyring),
+        sender: eventSender,
+        retry: eventRetryPolicy(config),
+        logger: logger.child({ component: 'events' }),
+        concurrency: config.WEBHOOK_EVENTS_CONCURRENCY,
+        shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
+        dataConverter,
+        bundleDir: workflowBundleDir(config),
+      }),
+    );
+  }
+  logger.info({ workflows: runWorkflows, channels: requested, events: runEvents }, 'workers running');
   const running = Promise.all(workers.map((w) => w.run()));
   // One scrape target: notify's own series plus the Temporal SDK's (re-served from its endpoint).
   const extra =
@@ -152,6 +191,8 @@ async function main(): Promise<void> {
     for (const w of workers) w.shutdown();
     await running;
     await Promise.all(senders.map((s) => s.close()));
+    eventSender?.close();
+    await eventClientConnection?.close();
     await pool?.end();
     await metricsServer?.close();
     await connection.close();

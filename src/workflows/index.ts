@@ -6,3 +6,4 @@ export {
   statusQuery,
   PERMANENT_FAILURE_TYPE,
 } from './notification-workflow.js';
+export { eventDeliveryWorkflow } from './events.js';

@@ -30,6 +30,8 @@ import {
 } from '../shared/notification.js';
 import { FAILURE_TYPES } from '../shared/failure-types.js';
 import type { ChannelActivities, DeliverActivityResult } from '../activities/index.js';
+import { EVENTS_PATCH } from '../shared/events.js';
+import { NotificationEvents } from './events.js';
 
 /** Signal: cancel the notification if nothing has been sent yet (ignored once sending started). */
 export const cancelSignal = defineSignal<[{ reason?: string }?]>(SIGNAL_CANCEL);
@@ -52,6 +54,17 @@ export const PERMANENT_FAILURE_TYPE = FAILURE_TYPES.permanent;
  * API, the `temporal` CLI or the Web UI, then completes as failed if none comes.
  */
 export async function notificationWorkflow(input: NotificationWorkflowInput): Promise<NotificationState> {
+  // Delivery events to the caller (src/workflows/events.ts): emitted at each outcome, handed over before completion.
+  const events = input.events === true && patched(EVENTS_PATCH) ? new NotificationEvents(input) : undefined;
+  const result = await runNotification(input, events);
+  await events?.drain();
+  return result;
+}
+
+async function runNotification(
+  input: NotificationWorkflowInput,
+  events?: NotificationEvents,
+): Promise<NotificationState> {
   const { request } = input;
   const now = () => new Date().toISOString();
   const state: NotificationState = {
@@ -101,7 +114,11 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   for (;;) {
     sendingStarted = true;
     setStatus('sending');
-    await runDeliveries(input, state, now, { setStatus, cancelled: () => cancelRequested });
+    await runDeliveries(input, state, now, {
+      setStatus,
+      cancelled: () => cancelRequested,
+      outcome: (index, d) => events?.delivery(index, d, state),
+    });
     if (cancelRequested && state.deliveries.some((d) => d.status === 'cancelled')) return finish('cancelled');
     // Every delivery skipped by the recipient's choices or the suppression list: nothing to send, nothing to retry.
     if (
@@ -115,6 +132,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     if (succeeded) return finish('sent');
 
     setStatus('failed');
+    events?.notification(state);
     if (input.awaitRetryMs <= 0) return finish('failed');
     state.awaitingRetryUntil = new Date(Date.now() + input.awaitRetryMs).toISOString();
     const signalled = await condition(() => retryRequested || cancelRequested, input.awaitRetryMs);
@@ -122,6 +140,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     if (!signalled) return finish('failed');
     if (cancelRequested) return finish('cancelled');
     retryRequested = false;
+    events?.retried();
     for (const d of state.deliveries) {
       if (d.status === 'failed' || (request.routing === 'fallback' && d.status === 'skipped')) {
         d.status = 'pending';
@@ -136,6 +155,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     }
     setStatus(status);
     state.completedAt = state.updatedAt;
+    if (status !== 'failed') events?.notification(state);
     return state;
   }
 }
@@ -144,6 +164,8 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
 interface HoldControl {
   setStatus(status: NotificationStatus): void;
   cancelled(): boolean;
+  /** Called when the delivery reached an outcome (sent, failed, skipped): emits its event. */
+  outcome?(index: number, d: DeliveryState): void;
 }
 
 async function runDeliveries(
@@ -226,6 +248,7 @@ async function runOne(
         d.status = 'skipped';
         d.skipReason = result.reason;
         d.lastError = undefined;
+        hold.outcome?.(index, d);
         return false;
       }
       if (result.outcome === 'held' && patched(RECIPIENTS_PATCH)) {
@@ -252,12 +275,14 @@ async function runOne(
       if ('resolvedTo' in result && result.resolvedTo !== undefined) d.resolvedTo = result.resolvedTo;
       d.sentAt = now();
       d.lastError = undefined;
+      hold.outcome?.(index, d);
       return true;
     }
   } catch (err) {
     d.status = 'failed';
     d.lastError = describeFailure(err, now());
     d.attempts += attemptsOf(err);
+    hold.outcome?.(index, d);
     return false;
   }
 }

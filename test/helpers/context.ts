@@ -50,6 +50,8 @@ export function isolatedEnv(t: {
     KAFKA_DLQ_TOPIC: `${t.prefix}.notifications.dlq`,
     KAFKA_CONSUMER_GROUP: `${t.prefix}-ingest`,
     KAFKA_PARTITIONS: '3',
+    // Delivery events need an events worker; the tests of that feature turn them on (test/events.test.ts).
+    WEBHOOK_EVENTS_ENABLED: 'false',
   };
 }
 
