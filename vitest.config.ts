@@ -17,6 +17,7 @@ export const UNIT_TESTS = [
   'src/channels/webhook/webhook.test.ts',
   'src/config/**/*.test.ts',
   'src/crypto/keyring.test.ts',
+  'src/events/signing.test.ts',
   'src/ingest/offset-tracker.test.ts',
   'src/kafka/topics.test.ts',
   'src/observability/metrics-server.test.ts',

@@ -71,7 +71,7 @@ export const WEBHOOK_ENDPOINT_OPERATIONS: Record<
     responses: { 200: { endpoints: [endpoint] }, 400: invalid, ...common },
   },
   'GET /v1/webhook-endpoints/:id': { responses: { 200: endpoint, 400: invalid, ...common } },
-  'DELETE /v1/webhook-endpoints/:id': { responses: { 204: null, 400: invalid, ...common } },
+  'DELETE /v1/webhook-endpoints/:id': { responses: { 400: invalid, ...common } },
   'POST /v1/webhook-endpoints/:id/rotate-secret': {
     responses: {
       200: { ...endpoint, previousSecretExpiresAt: '2026-12-03T03:00:00.000Z', secret },
