@@ -10,7 +10,7 @@ import { generatePayloadKeyEntry, PayloadKeyring } from '../../src/crypto/keyrin
 import { createLogger } from '../../src/logging/create-logger.js';
 import { buildApp } from '../../src/api/app.js';
 import { channelRegistry } from '../../src/channels/registry.js';
-import { loadConfig } from '../../src/config/config.js';
+import { eventEndpointRules, eventRetryPolicy, loadConfig } from '../../src/config/config.js';
 import type { AppConfig } from '../../src/config/config.js';
 import { sinkChannelEnv, startSinks } from '../../dev/sinks/index.js';
 import { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
@@ -20,7 +20,9 @@ import { BatchingProducer } from '../../src/kafka/batching-producer.js';
 import { createKafka } from '../../src/kafka/create-kafka.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
 import { NotificationClient } from '../../src/temporal/notification-client.js';
-import { createChannelWorker, createWorkflowWorker } from '../../src/workers/create-workers.js';
+import { createChannelWorker, createEventsWorker, createWorkflowWorker } from '../../src/workers/create-workers.js';
+import { EventSender } from '../../src/events/sender.js';
+import { WebhookEndpointStore } from '../../src/events/store.js';
 import { createPool, migrate } from '../../src/db/index.js';
 import { RecipientStore } from '../../src/recipients/store.js';
 import { fastRetryEnv, isolatedEnv, testEnvironment } from './context.js';
@@ -65,6 +67,8 @@ export interface Pipeline {
   client: Client;
   /** The recipients store the gateway and channel workers share (PostgreSQL: the global setup's, or `databaseUrl`). */
   recipients: RecipientStore;
+  /** The webhook endpoints of delivery events (same pool). */
+  webhookEndpoints: WebhookEndpointStore;
   ingestEvents: IngestEvent[];
   /** Any method on a path under the API, with the pipeline's key; `body` undefined sends none. */
   request(
@@ -156,6 +160,7 @@ export async function startPipeline(
   const pool = createPool(options.databaseUrl ?? inject('databaseUrl'), { max: 5, logger });
   await migrate(pool);
   const recipients = new RecipientStore(pool);
+  const webhookEndpoints = new WebhookEndpointStore(pool, keyring);
   const preferenceDefaults = {
     optInCategories: config.PREFERENCE_OPT_IN_CATEGORIES,
     urgentCategories: config.URGENT_CATEGORIES,
@@ -178,6 +183,11 @@ export async function startPipeline(
     auth: config.AUTH_DISABLED ? { disabled: true } : { keys: config.API_KEYS ?? [] },
     payloadKeyring: keyring,
     recipients,
+    webhookEndpoints: {
+      store: webhookEndpoints,
+      urlRules: eventEndpointRules(config),
+      secretOverlapMs: config.WEBHOOK_EVENTS_SECRET_OVERLAP_MS,
+    },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -231,6 +241,26 @@ export async function startPipeline(
       closers.push(() => sender.close());
     }
   }
+  // Delivery events (off in tests unless WEBHOOK_EVENTS_ENABLED=true): the worker of the `<prefix>-events` queue.
+  if (config.WEBHOOK_EVENTS_ENABLED) {
+    const sender = new EventSender(eventEndpointRules(config));
+    workers.push(
+      await createEventsWorker({
+        connection: workerConnection,
+        client,
+        namespace: t.namespace,
+        taskQueuePrefix: t.prefix,
+        store: webhookEndpoints,
+        sender,
+        retry: eventRetryPolicy(config),
+        logger,
+        concurrency: 20,
+        shutdownGraceTimeMs: 1_000,
+        dataConverter: workerDataConverter(keyring),
+      }),
+    );
+    closers.push(() => Promise.resolve(sender.close()));
+  }
   const running = Promise.all(workers.map((w) => w.run()));
 
   const post: Pipeline['post'] = async (path, body, headers = {}) => {
@@ -283,6 +313,7 @@ export async function startPipeline(
     sinks,
     client,
     recipients,
+    webhookEndpoints,
     ingestEvents,
     request,
     post,
