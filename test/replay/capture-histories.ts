@@ -5,7 +5,8 @@
  * test: a replay failure means running workflows would break.
  *
  *   source /work/brief/ports-NN.sh   # or any environment pointing at your Temporal (npm run infra -- start)
- *   npx tsx test/replay/capture-histories.ts
+ *   npx tsx test/replay/capture-histories.ts                 # every scenario (rewrites every fixture)
+ *   npx tsx test/replay/capture-histories.ts events-failed-then-retried   # only the named ones (keeps the others)
  *
  * The scenarios run the production workflow bundle and the real `deliver` activity (createActivities) with scripted
  * senders on two channels, with the production data converter under the fixture payload key.
@@ -27,6 +28,8 @@ import type {
   NotificationWorkflowInput,
 } from '../../src/shared/notification.js';
 import { channelTaskQueue, workflowTaskQueue } from '../../src/shared/notification.js';
+import { eventTaskQueue } from '../../src/shared/events.js';
+import type { EventActivities } from '../../src/activities/event-activities.js';
 import { NotificationClient } from '../../src/temporal/notification-client.js';
 import { workflowBundle } from '../../src/workers/create-workers.js';
 import { ensureInfra } from '../../dev/infra/index.js';
@@ -74,6 +77,8 @@ interface Scenario {
   /** Drives the running workflow (signals) and returns the status it must end with. */
   drive?: (id: string, notifications: NotificationClient, client: Client) => Promise<void>;
   expect: NotificationState['status'];
+  /** Run with delivery events on (`events: true` in the input): the `patched('events-v1')` path. */
+  events?: boolean;
 }
 
 async function waitForStatus(client: Client, id: string, status: string): Promise<void> {
@@ -142,7 +147,36 @@ const scenarios: Scenario[] = [
     },
     expect: 'cancelled',
   },
+  {
+    name: 'events-failed-then-retried',
+    description:
+      'delivery events on: email fails permanently, sms sent (delivery events); notification failed (event), retry, email sent (events of round 1)',
+    events: true,
+    request: {
+      routing: 'all',
+      metadata: { invoice: 'INV-2' },
+      deliveries: [email('until-retry@example.com'), sms('ok-+15005550004')],
+    },
+    drive: async (id, notifications, client) => {
+      await waitForStatus(client, id, 'failed');
+      retryAllowed.add(id);
+      await notifications.retry(id, 'replay-capture');
+    },
+    expect: 'sent',
+  },
 ];
+
+/** Event ids the fake emission activity was handed (the capture only records the notification workflow's side). */
+const emitted: string[] = [];
+const fakeEventActivities: EventActivities = {
+  emitEvents: (input) => {
+    emitted.push(...input.events.map((e) => e.id));
+    return Promise.resolve({ deliveries: 0 });
+  },
+  deliverEvent: () => Promise.resolve({ outcome: 'endpoint-deleted' }),
+};
+/** Scenario names given on the command line (all when none). */
+const only = process.argv.slice(2);
 
 async function main(): Promise<void> {
   quietTemporalRuntime();
@@ -179,12 +213,20 @@ async function main(): Promise<void> {
         }),
       ),
     )),
+    await Worker.create({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: eventTaskQueue(prefix),
+      activities: fakeEventActivities,
+      dataConverter,
+    }),
   ];
   const running = Promise.all(workers.map((w) => w.run()));
   try {
     mkdirSync(OUT_DIR, { recursive: true });
     await Promise.all(
       scenarios.map(async (scenario, i) => {
+        if (only.length > 0 && !only.includes(scenario.name)) return;
         const id = `ntf_replay${prefix.replace(/[^a-z0-9]/g, '')}${String(i).padStart(2, '0')}`.slice(0, 36);
         const input: NotificationWorkflowInput = {
           id,
@@ -194,6 +236,7 @@ async function main(): Promise<void> {
           retryPolicies: { email: fastRetry, sms: fastRetry },
           awaitRetryMs: 60_000,
           request: scenario.request,
+          ...(scenario.events === true ? { events: true } : {}),
         };
         await notifications.start(input, { bodyHash: '0'.repeat(64), clientId: 'replay' });
         await scenario.drive?.(id, notifications, client);
@@ -209,6 +252,7 @@ async function main(): Promise<void> {
         console.log(`${scenario.name}: ${state.status}, ${history.events?.length ?? 0} events → ${scenario.name}.json`);
       }),
     );
+    if (emitted.length > 0) console.log(`events emitted: ${emitted.join(', ')}`);
   } finally {
     for (const w of workers) w.shutdown();
     await running;
