@@ -1,25 +1,20 @@
-import { loadConfig, resolveEndpoints } from '../config/config.js';
+import { resolveEndpoints } from '../config/config.js';
 import { clientDataConverter } from '../crypto/data-converter.js';
-import { devPayloadKeyFile, resolvePayloadKeyring } from '../crypto/dev-key.js';
 import { createKafka } from '../kafka/create-kafka.js';
-import { ensureTopics } from '../kafka/topics.js';
-import { createLogger } from '../logging/create-logger.js';
 import { startLagPoller } from '../observability/consumer-lag.js';
 import { createIngestMetrics, createMetricsRegistry } from '../observability/metrics.js';
 import { startMetricsServerOrWarn } from '../observability/metrics-server.js';
 import { tracingFromConfig } from '../observability/tracing.js';
 import { kafkaSecurityFromConfig, temporalTlsFromConfig } from '../tls/transport-security.js';
-import { onShutdown } from '../runtime/shutdown.js';
+import { ensureConfiguredTopics, runEntryPoint } from '../runtime/entry-point.js';
+import type { EntryPointContext } from '../runtime/entry-point.js';
 import { connectTemporal } from '../temporal/connect.js';
 import { NotificationClient } from '../temporal/notification-client.js';
 import { IngestConsumer } from './ingest-consumer.js';
 import { ingestOptionsFromConfig } from './workflow-input.js';
 
 /** Ingest entry point: `npm run ingest`. Run several for more throughput (up to the partition count). */
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger({ level: config.LOG_LEVEL, component: 'ingest' });
-  const { keyring } = resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME));
+async function start({ config, logger, keyring }: EntryPointContext): Promise<() => Promise<void>> {
   const kafkaSecurity = kafkaSecurityFromConfig(config);
   const temporalTls = temporalTlsFromConfig(config);
   const tracing = tracingFromConfig(config, 'ingest');
@@ -32,19 +27,7 @@ async function main(): Promise<void> {
     logger,
     security: kafkaSecurity,
   });
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(
-    admin,
-    {
-      topic: config.KAFKA_TOPIC,
-      dlqTopic: config.KAFKA_DLQ_TOPIC,
-      partitions: config.KAFKA_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-      retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
-    },
-    logger,
-  );
+  const admin = await ensureConfiguredTopics(kafka, config, logger);
 
   const { client, connection } = await connectTemporal({
     address: temporalAddress,
@@ -75,17 +58,14 @@ async function main(): Promise<void> {
           'INGEST_METRICS_PORT',
         )
       : undefined;
-  onShutdown(logger, async () => {
+  return async () => {
     await consumer.stop();
     await lag.stop();
     await admin.disconnect();
     await metricsServer?.close();
     await connection.close();
     await tracing.shutdown();
-  });
+  };
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runEntryPoint('ingest', start);
