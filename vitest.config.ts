@@ -18,6 +18,7 @@ export const UNIT_TESTS = [
   'src/config/**/*.test.ts',
   'src/crypto/keyring.test.ts',
   'src/ingest/offset-tracker.test.ts',
+  'src/kafka/batching-producer-deadlines.test.ts',
   'src/kafka/topics.test.ts',
   'src/observability/metrics-server.test.ts',
   'src/shared/**/*.test.ts',
