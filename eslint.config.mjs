@@ -25,7 +25,20 @@ const SRC_MAY_IMPORT = {
   auth: ['crypto', 'runtime'],
   config: ['auth', 'channels', 'crypto', 'shared'],
   observability: ['config', 'ingest'],
-  ingest: ['config', 'crypto', 'kafka', 'logging', 'observability', 'runtime', 'schemas', 'shared', 'temporal', 'tls'],
+  // workers: only the eager-start workflow worker (INGEST_EAGER_START), imported dynamically.
+  ingest: [
+    'config',
+    'crypto',
+    'kafka',
+    'logging',
+    'observability',
+    'runtime',
+    'schemas',
+    'shared',
+    'temporal',
+    'tls',
+    'workers',
+  ],
   api: [
     'auth',
     'config',

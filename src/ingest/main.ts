@@ -29,18 +29,34 @@ async function start({ config, logger, keyring }: EntryPointContext): Promise<()
   });
   const admin = await ensureConfiguredTopics(kafka, config, logger);
 
-  const { client, connection } = await connectTemporal({
-    address: temporalAddress,
-    namespace: config.TEMPORAL_NAMESPACE,
-    dataConverter: clientDataConverter(keyring),
-    tls: temporalTls,
+  // With eager start, workflows are started through the NativeConnection of a workflow worker hosted here (loaded
+  // only then: the worker SDK is heavy).
+  const eager = config.INGEST_EAGER_START
+    ? await (
+        await import('../workers/eager-start.js')
+      ).startEagerStartWorker({ config, logger, keyring, address: temporalAddress, tls: temporalTls })
+    : undefined;
+  const { client, connection } =
+    eager !== undefined
+      ? { client: eager.client, connection: undefined }
+      : await connectTemporal({
+          address: temporalAddress,
+          namespace: config.TEMPORAL_NAMESPACE,
+          dataConverter: clientDataConverter(keyring),
+          tls: temporalTls,
+        });
+  const starter = new NotificationClient(client, {
+    taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
+    eagerStart: eager !== undefined,
   });
-  const starter = new NotificationClient(client, { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
   const consumer = new IngestConsumer(
     ingestOptionsFromConfig(config, { kafka, starter, logger, payloadKeyring: keyring, onEvent: metrics.onEvent }),
   );
   await consumer.start();
-  logger.info({ topic: config.KAFKA_TOPIC, group: config.KAFKA_CONSUMER_GROUP }, 'ingest consuming');
+  logger.info(
+    { topic: config.KAFKA_TOPIC, group: config.KAFKA_CONSUMER_GROUP, eagerStart: eager !== undefined },
+    'ingest consuming',
+  );
   // The admin client stays connected for the lag poller.
   const lag = startLagPoller({
     admin,
@@ -63,7 +79,9 @@ async function start({ config, logger, keyring }: EntryPointContext): Promise<()
     await lag.stop();
     await admin.disconnect();
     await metricsServer?.close();
-    await connection.close();
+    // After the consumer: no start can come any more, and the workflow tasks it runs here finish first.
+    await eager?.stop();
+    await connection?.close();
     await tracing.shutdown();
   };
 }
