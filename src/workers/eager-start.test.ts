@@ -30,6 +30,7 @@ describe('eager workflow start (INGEST_EAGER_START)', () => {
       logger: pino({ level: 'silent' }),
       keyring,
       address: env.temporalAddress,
+      installRuntime: false,
     });
     const id = `${env.prefix}-eager`;
     const input: NotificationWorkflowInput = {

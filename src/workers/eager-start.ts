@@ -30,9 +30,11 @@ export async function startEagerStartWorker(options: {
   keyring: PayloadKeyring;
   address: string;
   tls?: TemporalTls;
+  /** Route the SDK's logs into `logger` (installs the process's Temporal runtime; default true). */
+  installRuntime?: boolean;
 }): Promise<EagerStartWorker> {
   const { config, logger, keyring } = options;
-  installTemporalRuntime(logger, 'WARN');
+  if (options.installRuntime !== false) installTemporalRuntime(logger, 'WARN');
   const connection = await NativeConnection.connect({ address: options.address, tls: options.tls });
   const worker = await createWorkflowWorker({
     connection,
