@@ -137,12 +137,6 @@ export const NO_ADDRESS = 'NoAddress';
 
 /** Patch id (`patched()`) of the recipient-aware delivery path: skipped and held delivery outcomes. */
 export const RECIPIENTS_PATCH = 'recipients-v1';
-/**
- * `patched()` id of the per-notification cost reduction (#13): a status already in the `NotifyStatus` search attribute
- * (ingest sets `sending` or `scheduled` when it starts the workflow) is not written again, which saves one history
- * event and one visibility write per notification.
- */
-export const PERF_PATCH = 'perf-v1';
 
 /** Names of the workflow's signals and queries, shared by the workflow and its callers. */
 export const SIGNAL_CANCEL = 'cancel';

@@ -4,8 +4,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnvironment } from '../../test/helpers/context.js';
 import type { DeliverInput, NotificationState, NotificationWorkflowInput } from '../shared/notification.js';
-import { channelTaskQueue, SEARCH_ATTRIBUTES, workflowTaskQueue } from '../shared/notification.js';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { channelTaskQueue, workflowTaskQueue } from '../shared/notification.js';
 import { workflowBundle } from '../workers/create-workers.js';
 import { NotificationClient } from '../temporal/notification-client.js';
 import { quietTemporalRuntime } from '../../test/helpers/quiet-runtime.js';
@@ -68,16 +67,6 @@ async function waitForStatus(id: string, status: string): Promise<NotificationSt
     if (Date.now() > deadline) throw new Error(`status stayed ${state.status}, wanted ${status}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** The values the workflow wrote to the status search attribute, in history order (start attributes excluded). */
-async function statusUpserts(id: string): Promise<string[]> {
-  const history = await client.workflow.getHandle(id).fetchHistory();
-  return (history.events ?? []).flatMap((e) => {
-    const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
-    const payload = fields?.[SEARCH_ATTRIBUTES.status.name];
-    return payload !== undefined && payload !== null ? [String(defaultPayloadConverter.fromPayload(payload))] : [];
-  });
 }
 
 beforeAll(async () => {
@@ -230,25 +219,6 @@ describe('notificationWorkflow', () => {
     const state = await result(id);
     expect(state.status).toBe('sent');
     expect(state.deliveries[0]).toMatchObject({ status: 'sent', providerMessageId: 'after-retry' });
-  });
-
-  it('writes the status search attribute only when it changes: started as sending, it writes only sent', async () => {
-    const id = `${prefix}-one-upsert`;
-    await start(input(id));
-    expect((await result(id)).status).toBe('sent');
-    expect(await statusUpserts(id)).toEqual(['sent']);
-  });
-
-  it('still writes every status change of a failed and re-driven notification to the search attribute', async () => {
-    const id = `${prefix}-redrive-upserts`;
-    let healthy = false;
-    scripts.set(`${id}/alpha`, (_i, attempt) => (healthy ? { providerMessageId: 'after-retry' } : transient(attempt)));
-    await start(input(id));
-    await waitForStatus(id, 'failed');
-    healthy = true;
-    await notifications.retry(id);
-    expect((await result(id)).status).toBe('sent');
-    expect(await statusUpserts(id)).toEqual(['failed', 'sending', 'sent']);
   });
 
   it('completes as failed when no retry signal arrives within the wait', async () => {

@@ -21,7 +21,6 @@ import type {
   NotificationWorkflowInput,
 } from '../shared/notification.js';
 import {
-  PERF_PATCH,
   QUERY_STATUS,
   RECIPIENTS_PATCH,
   SEARCH_ATTRIBUTES,
@@ -75,7 +74,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   const setStatus = (status: NotificationStatus): void => {
     state.status = status;
     state.updatedAt = now();
-    upsertStatus(status);
+    upsertSearchAttributes([{ key: statusKey, value: status }]);
   };
 
   setHandler(statusQuery, () => state);
@@ -88,7 +87,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   });
 
   if (workflowInfo().typedSearchAttributes.get(statusKey) === undefined || state.status === 'scheduled') {
-    upsertStatus(state.status);
+    upsertSearchAttributes([{ key: statusKey, value: state.status }]);
   }
 
   if (request.sendAt !== undefined) {
@@ -139,15 +138,6 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     state.completedAt = state.updatedAt;
     return state;
   }
-}
-
-/**
- * Writes the status search attribute, unless (patch `perf-v1`) it already holds that value: the starter sets the
- * initial status, so the first `sending` (or `scheduled`) is not written a second time.
- */
-function upsertStatus(status: NotificationStatus): void {
-  if (workflowInfo().typedSearchAttributes.get(statusKey) === status && patched(PERF_PATCH)) return;
-  upsertSearchAttributes([{ key: statusKey, value: status }]);
 }
 
 /** What a delivery needs from its workflow to hold for quiet hours: the status setter and whether a cancel came. */
