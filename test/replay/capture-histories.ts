@@ -142,16 +142,7 @@ const scenarios: Scenario[] = [
     },
     expect: 'cancelled',
   },
-  {
-    name: 'perf-v1-sent',
-    description: 'perf-v1: started as sending, one sms sent; the status search attribute is written once (sent)',
-    request: { routing: 'all', deliveries: [sms('ok-+15005550004')] },
-    expect: 'sent',
-  },
 ];
-
-/** `capture-histories.ts name…`: capture only these scenarios (the others' files stay as they are). */
-const only = process.argv.slice(2);
 
 async function main(): Promise<void> {
   quietTemporalRuntime();
@@ -194,7 +185,6 @@ async function main(): Promise<void> {
     mkdirSync(OUT_DIR, { recursive: true });
     await Promise.all(
       scenarios.map(async (scenario, i) => {
-        if (only.length > 0 && !only.includes(scenario.name)) return;
         const id = `ntf_replay${prefix.replace(/[^a-z0-9]/g, '')}${String(i).padStart(2, '0')}`.slice(0, 36);
         const input: NotificationWorkflowInput = {
           id,

@@ -32,7 +32,6 @@ describe('workflow replay', () => {
       'cancelled-while-scheduled.json',
       'failed-then-retried.json',
       'fallback-routing.json',
-      'perf-v1-sent.json',
       'scheduled-send-at.json',
       'transient-retries-then-sent.json',
     ]);
