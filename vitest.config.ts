@@ -19,6 +19,7 @@ export const UNIT_TESTS = [
   'src/crypto/keyring.test.ts',
   'src/events/signing.test.ts',
   'src/ingest/offset-tracker.test.ts',
+  'src/kafka/batching-producer-deadlines.test.ts',
   'src/kafka/topics.test.ts',
   'src/observability/metrics-server.test.ts',
   'src/shared/**/*.test.ts',

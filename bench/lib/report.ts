@@ -106,6 +106,15 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
       target: '≤ 2 s',
       met: rs.cachedMs.median <= 2_000,
     });
+    const ph = rs.cachedPhasesMs;
+    if (ph !== undefined) {
+      verdicts.push({
+        figure: 'workflow worker start-up phases (cached bundle, median, worker log)',
+        value: `node + modules ${f0(ph.modules)} ms, connect ${f0(ph.connect)} ms, create workers ${f0(ph.createWorkers)} ms = ${f0(ph.total)} ms to polling`,
+        target: '– (where the restart time goes)',
+        met: 'n/a',
+      });
+    }
     judged['workflow worker start-to-ready: cached bundle ÷ built at start (lower is better)'] = judgeRatio(
       rs.cachedMs.rounds,
       rs.builtMs.rounds,

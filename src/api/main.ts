@@ -1,29 +1,24 @@
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { gatewayAuthSettings } from '../auth/settings.js';
-import { eventEndpointRules, loadConfig, resolveEndpoints } from '../config/config.js';
+import { eventEndpointRules, resolveEndpoints } from '../config/config.js';
 import { clientDataConverter } from '../crypto/data-converter.js';
-import { devPayloadKeyFile, resolvePayloadKeyring } from '../crypto/dev-key.js';
 import { BatchingProducer } from '../kafka/batching-producer.js';
 import { createKafka } from '../kafka/create-kafka.js';
-import { ensureTopics } from '../kafka/topics.js';
-import { createLogger } from '../logging/create-logger.js';
 import { createGatewayMetrics, createMetricsRegistry } from '../observability/metrics.js';
 import { tracingFromConfig } from '../observability/tracing.js';
 import { kafkaSecurityFromConfig, temporalTlsFromConfig } from '../tls/transport-security.js';
 import { NotificationClient } from '../temporal/notification-client.js';
-import { onShutdown } from '../runtime/shutdown.js';
+import { ensureConfiguredTopics, runEntryPoint } from '../runtime/entry-point.js';
+import type { EntryPointContext } from '../runtime/entry-point.js';
 import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/index.js';
 import { RecipientStore } from '../recipients/store.js';
 import { WebhookEndpointStore } from '../events/store.js';
 import { buildApp } from './app.js';
 
-/** Gateway entry point: `npm run gateway`. Reads config once, builds real dependencies, serves HTTP. */
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger({ level: config.LOG_LEVEL, component: 'gateway' });
+/** Gateway entry point: `npm run gateway`. Builds real dependencies from the config and serves HTTP. */
+async function start({ config, logger, keyring, keySource: source }: EntryPointContext): Promise<() => Promise<void>> {
   const auth = gatewayAuthSettings(config);
-  const { keyring, source } = resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME));
   logger.info(
     {
       apiKeys: auth.disabled === true ? 0 : auth.keys.length,
@@ -46,19 +41,7 @@ async function main(): Promise<void> {
     security: kafkaSecurity,
   });
 
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(
-    admin,
-    {
-      topic: config.KAFKA_TOPIC,
-      dlqTopic: config.KAFKA_DLQ_TOPIC,
-      partitions: config.KAFKA_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-      retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
-    },
-    logger,
-  );
+  const admin = await ensureConfiguredTopics(kafka, config, logger);
   await admin.disconnect();
 
   const producer = new BatchingProducer({
@@ -106,16 +89,13 @@ async function main(): Promise<void> {
   await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
   logger.info({ url: `http://${config.HTTP_HOST}:${config.HTTP_PORT}` }, 'gateway listening');
 
-  onShutdown(logger, async () => {
+  return async () => {
     await app.close();
     await producer.close();
     await connection.close();
     await pool.end();
     await tracing.shutdown();
-  });
+  };
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runEntryPoint('gateway', start);

@@ -116,6 +116,14 @@ export const appSchema = z.object({
   TEMPORAL_RETENTION_HOURS: int(8 * 24, 1),
 
   INGEST_CONCURRENCY: int(64, 1, 10_000),
+  /**
+   * Eager workflow start: ingest also runs a workflow worker on the notify workflow task queue and starts workflows
+   * with `requestEagerStart`, so the server hands the first workflow task straight back in the start response instead
+   * of dispatching it through a task queue poll (less Temporal work per notification, lower latency). The server must
+   * allow it (`system.enableEagerWorkflowStart`; the embedded dev server does); otherwise starts are simply not eager.
+   * Off by default: it makes ingest a workflow worker too (the bundle, the SDK core and workflow memory in ingest).
+   */
+  INGEST_EAGER_START: flag(false),
   INGEST_MAX_RECORD_BYTES: int(1024 * 1024, 1024),
   INGEST_BACKOFF_MAX_MS: int(30_000, 100),
 

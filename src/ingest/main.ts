@@ -1,25 +1,20 @@
-import { loadConfig, resolveEndpoints } from '../config/config.js';
+import { resolveEndpoints } from '../config/config.js';
 import { clientDataConverter } from '../crypto/data-converter.js';
-import { devPayloadKeyFile, resolvePayloadKeyring } from '../crypto/dev-key.js';
 import { createKafka } from '../kafka/create-kafka.js';
-import { ensureTopics } from '../kafka/topics.js';
-import { createLogger } from '../logging/create-logger.js';
 import { startLagPoller } from '../observability/consumer-lag.js';
 import { createIngestMetrics, createMetricsRegistry } from '../observability/metrics.js';
 import { startMetricsServerOrWarn } from '../observability/metrics-server.js';
 import { tracingFromConfig } from '../observability/tracing.js';
 import { kafkaSecurityFromConfig, temporalTlsFromConfig } from '../tls/transport-security.js';
-import { onShutdown } from '../runtime/shutdown.js';
+import { ensureConfiguredTopics, runEntryPoint } from '../runtime/entry-point.js';
+import type { EntryPointContext } from '../runtime/entry-point.js';
 import { connectTemporal } from '../temporal/connect.js';
 import { NotificationClient } from '../temporal/notification-client.js';
 import { IngestConsumer } from './ingest-consumer.js';
 import { ingestOptionsFromConfig } from './workflow-input.js';
 
 /** Ingest entry point: `npm run ingest`. Run several for more throughput (up to the partition count). */
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger({ level: config.LOG_LEVEL, component: 'ingest' });
-  const { keyring } = resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME));
+async function start({ config, logger, keyring }: EntryPointContext): Promise<() => Promise<void>> {
   const kafkaSecurity = kafkaSecurityFromConfig(config);
   const temporalTls = temporalTlsFromConfig(config);
   const tracing = tracingFromConfig(config, 'ingest');
@@ -32,32 +27,36 @@ async function main(): Promise<void> {
     logger,
     security: kafkaSecurity,
   });
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(
-    admin,
-    {
-      topic: config.KAFKA_TOPIC,
-      dlqTopic: config.KAFKA_DLQ_TOPIC,
-      partitions: config.KAFKA_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-      retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
-    },
-    logger,
-  );
+  const admin = await ensureConfiguredTopics(kafka, config, logger);
 
-  const { client, connection } = await connectTemporal({
-    address: temporalAddress,
-    namespace: config.TEMPORAL_NAMESPACE,
-    dataConverter: clientDataConverter(keyring),
-    tls: temporalTls,
+  // With eager start, workflows are started through the NativeConnection of a workflow worker hosted here (loaded
+  // only then: the worker SDK is heavy).
+  const eager = config.INGEST_EAGER_START
+    ? await (
+        await import('../workers/eager-start.js')
+      ).startEagerStartWorker({ config, logger, keyring, address: temporalAddress, tls: temporalTls })
+    : undefined;
+  const { client, connection } =
+    eager !== undefined
+      ? { client: eager.client, connection: undefined }
+      : await connectTemporal({
+          address: temporalAddress,
+          namespace: config.TEMPORAL_NAMESPACE,
+          dataConverter: clientDataConverter(keyring),
+          tls: temporalTls,
+        });
+  const starter = new NotificationClient(client, {
+    taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
+    eagerStart: eager !== undefined,
   });
-  const starter = new NotificationClient(client, { taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX });
   const consumer = new IngestConsumer(
     ingestOptionsFromConfig(config, { kafka, starter, logger, payloadKeyring: keyring, onEvent: metrics.onEvent }),
   );
   await consumer.start();
-  logger.info({ topic: config.KAFKA_TOPIC, group: config.KAFKA_CONSUMER_GROUP }, 'ingest consuming');
+  logger.info(
+    { topic: config.KAFKA_TOPIC, group: config.KAFKA_CONSUMER_GROUP, eagerStart: eager !== undefined },
+    'ingest consuming',
+  );
   // The admin client stays connected for the lag poller.
   const lag = startLagPoller({
     admin,
@@ -75,17 +74,16 @@ async function main(): Promise<void> {
           'INGEST_METRICS_PORT',
         )
       : undefined;
-  onShutdown(logger, async () => {
+  return async () => {
     await consumer.stop();
     await lag.stop();
     await admin.disconnect();
     await metricsServer?.close();
-    await connection.close();
+    // After the consumer: no start can come any more, and the workflow tasks it runs here finish first.
+    await eager?.stop();
+    await connection?.close();
     await tracing.shutdown();
-  });
+  };
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runEntryPoint('ingest', start);

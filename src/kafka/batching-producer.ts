@@ -40,6 +40,17 @@ interface Pending {
   message: OutgoingMessage;
   resolve: () => void;
   reject: (err: Error) => void;
+  /** `performance.now()` after which the record is failed, wherever it is (queued or in a batch in flight). */
+  deadline: number;
+  settled: boolean;
+}
+
+/** Settles a record once; later outcomes (its batch finishing after the deadline failed it) are ignored. */
+function settle(entry: Pending, err?: Error): void {
+  if (entry.settled) return;
+  entry.settled = true;
+  if (err === undefined) entry.resolve();
+  else entry.reject(err);
 }
 
 /**
@@ -52,6 +63,13 @@ interface Pending {
 export class BatchingProducer {
   private readonly producer: Producer;
   private queue: Pending[] = [];
+  /**
+   * Every unsettled record in send order (settled ones are skipped lazily from `deadlineHead`): deadlines grow with
+   * send order, so one timer armed for the oldest unsettled record replaces a timer per record on the hot path.
+   */
+  private deadlines: Pending[] = [];
+  private deadlineHead = 0;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private inFlight = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private connected = false;
@@ -136,32 +154,51 @@ export class BatchingProducer {
   send(message: OutgoingMessage): Promise<void> {
     if (this.closed) return Promise.reject(new ProduceError('producer is shutting down'));
     return new Promise<void>((resolve, reject) => {
-      let settled = false;
       const entry: Pending = {
         message,
-        resolve: () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (err) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          reject(err);
-        },
+        resolve,
+        reject,
+        deadline: performance.now() + this.options.timeoutMs,
+        settled: false,
       };
-      // Each record has its own deadline, also while it waits behind a stuck batch.
-      const timer = setTimeout(() => {
-        const index = this.queue.indexOf(entry);
-        if (index >= 0) this.queue.splice(index, 1);
-        this.markUnhealthy();
-        entry.reject(new ProduceError(`Kafka did not acknowledge the record within ${this.options.timeoutMs} ms`));
-      }, this.options.timeoutMs);
+      this.deadlines.push(entry);
+      this.deadlineTimer ??= setTimeout(() => this.expireOverdue(), this.options.timeoutMs);
       this.queue.push(entry);
       this.schedule();
     });
+  }
+
+  /**
+   * Fails every record past its deadline, also while it waits behind a stuck batch (each record has its own
+   * deadline from the moment it was sent), then re-arms the timer for the oldest record still unsettled.
+   */
+  private expireOverdue(): void {
+    this.deadlineTimer = undefined;
+    const now = performance.now();
+    let expired = 0;
+    while (this.deadlineHead < this.deadlines.length) {
+      const entry = this.deadlines[this.deadlineHead];
+      if (entry === undefined) break;
+      if (!entry.settled) {
+        if (entry.deadline > now) {
+          this.deadlineTimer = setTimeout(() => this.expireOverdue(), Math.max(1, entry.deadline - now));
+          break;
+        }
+        const index = this.queue.indexOf(entry);
+        if (index >= 0) this.queue.splice(index, 1);
+        settle(entry, new ProduceError(`Kafka did not acknowledge the record within ${this.options.timeoutMs} ms`));
+        expired++;
+      }
+      this.deadlineHead++;
+    }
+    if (this.deadlineHead >= this.deadlines.length) {
+      this.deadlines = [];
+      this.deadlineHead = 0;
+    } else if (this.deadlineHead > 1024) {
+      this.deadlines = this.deadlines.slice(this.deadlineHead);
+      this.deadlineHead = 0;
+    }
+    if (expired > 0) this.markUnhealthy();
   }
 
   /** Queues several records; resolves per record (a failed batch fails every record in it). */
@@ -211,7 +248,7 @@ export class BatchingProducer {
       await withTimeout(underlying, this.options.timeoutMs, 'Kafka send');
       ok = true;
       this.markHealthy();
-      for (const p of batch) p.resolve();
+      for (const p of batch) settle(p);
     } catch (err) {
       const error = new ProduceError(
         `Kafka did not acknowledge the record: ${err instanceof Error ? err.message : String(err)}`,
@@ -219,7 +256,7 @@ export class BatchingProducer {
       );
       this.markUnhealthy();
       this.options.logger.warn({ err: { message: error.message }, records: batch.length }, 'produce failed');
-      for (const p of batch) p.reject(error);
+      for (const p of batch) settle(p, error);
     } finally {
       this.options.onBatch?.({ records: batch.length, durationMs: performance.now() - started, ok });
       await underlying.catch(() => undefined);
@@ -236,6 +273,9 @@ export class BatchingProducer {
       if (!this.inFlight) await this.flush();
       else await new Promise((r) => setTimeout(r, 5));
     }
+    // Every record is settled now: nothing is left for the deadline timer to fail.
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     await this.producer.disconnect();
     this.connected = false;
   }

@@ -57,7 +57,15 @@ export interface NotificationLookup {
 export class NotificationClient {
   constructor(
     private readonly client: Client,
-    private readonly options: { taskQueuePrefix: string; queryTimeoutMs?: number },
+    private readonly options: {
+      taskQueuePrefix: string;
+      queryTimeoutMs?: number;
+      /**
+       * Ask for eager workflow start (the client must be on a NativeConnection shared with a workflow worker of this
+       * process, see INGEST_EAGER_START); the server may decline, and the start then proceeds as usual.
+       */
+      eagerStart?: boolean;
+    },
   ) {}
 
   /**
@@ -77,6 +85,7 @@ export class NotificationClient {
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
+        ...(this.options.eagerStart === true ? { requestEagerStart: true } : {}),
         memo: { ...memo },
         typedSearchAttributes: [
           { key: channelsKey, value: channels },

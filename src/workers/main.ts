@@ -23,7 +23,7 @@ import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/inde
 import { RecipientStore } from '../recipients/store.js';
 import { EventSender } from '../events/sender.js';
 import { WebhookEndpointStore } from '../events/store.js';
-import { createChannelWorker, createEventsWorker, createWorkflowWorker } from './create-workers.js';
+import { createChannelWorker, createEventsWorker, createWorkflowWorker, workflowBundle } from './create-workers.js';
 import { installTemporalRuntime } from './install-runtime.js';
 import { workflowBundleDir } from './workflow-bundle-cache.js';
 
@@ -36,6 +36,7 @@ const USAGE = `Usage: npm run worker -- [--workflows] [--channels email,sms,...]
 
 /** Worker entry point. Run as many as needed; each serves the task queues chosen by its flags. */
 async function main(): Promise<void> {
+  const mainStartedAt = performance.now();
   const { values } = parseArgs({
     options: {
       workflows: { type: 'boolean', default: false },
@@ -87,23 +88,42 @@ async function main(): Promise<void> {
     config.TEMPORAL_SDK_METRICS_PORT !== 0 ? `${config.METRICS_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` : undefined;
   const sdkMetricsOn = installTemporalRuntime(logger, 'WARN', { prometheusBindAddress: sdkMetrics });
   const { temporalAddress } = resolveEndpoints(config);
-  const connection = await NativeConnection.connect({ address: temporalAddress, tls: temporalTls });
+  const bundleOptions = {
+    tracing: workerTracing !== undefined,
+    dir: workflowBundleDir(config),
+    onBundle: (b: { source: string; path?: string; ms: number; storeError?: string }) =>
+      logger.info(
+        {
+          source: b.source,
+          path: b.path,
+          ms: Math.round(b.ms),
+          ...(b.storeError !== undefined ? { storeError: b.storeError } : {}),
+        },
+        b.source === 'cache' ? 'workflow bundle read from cache' : 'workflow bundle built',
+      ),
+  };
+  // Start-up is on the critical path of every restart (deliveries stall until the worker polls again): the bundle is
+  // read (or built) and the database migrated while the connection to Temporal is being made.
+  if (runWorkflows) void workflowBundle(bundleOptions).catch(() => undefined);
   // Channel workers resolve recipients and check suppressions in PostgreSQL (pool per process, created here only).
   const pool =
     requested.length > 0 || runEvents
       ? createPool(resolveDatabaseUrl(config), { max: config.DATABASE_POOL_MAX, logger })
       : undefined;
-  if (pool !== undefined) await migrateWhenReachable(pool, logger);
+  const [connection] = await Promise.all([
+    NativeConnection.connect({ address: temporalAddress, tls: temporalTls }),
+    pool !== undefined ? migrateWhenReachable(pool, logger) : undefined,
+  ]);
+  const connectedAt = performance.now();
   const recipients = pool !== undefined ? new RecipientStore(pool) : undefined;
   const preferenceDefaults = {
     optInCategories: config.PREFERENCE_OPT_IN_CATEGORIES,
     urgentCategories: config.URGENT_CATEGORIES,
   };
-  const workers: Worker[] = [];
-  const senders: ChannelSender<unknown, unknown>[] = [];
-  if (runWorkflows) {
-    workers.push(
-      await createWorkflowWorker({
+  // Every worker is created at once: each `Worker.create` waits on the server (namespace check) and, for the workflow
+  // worker, on evaluating the bundle; one after another they would add up.
+  const workflowWorker = runWorkflows
+    ? createWorkflowWorker({
         connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
@@ -112,69 +132,84 @@ async function main(): Promise<void> {
         shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
         dataConverter,
         tracing: workerTracing,
-        bundleDir: workflowBundleDir(config),
-        onBundle: (b) =>
-          logger.info(
-            {
-              source: b.source,
-              path: b.path,
-              ms: Math.round(b.ms),
-              ...(b.storeError !== undefined ? { storeError: b.storeError } : {}),
-            },
-            b.source === 'cache' ? 'workflow bundle read from cache' : 'workflow bundle built',
-          ),
-      }),
-    );
-  }
-  for (const name of requested) {
+        bundleDir: bundleOptions.dir,
+        onBundle: bundleOptions.onBundle,
+      })
+    : undefined;
+  const channelWorkers = requested.flatMap((name) => {
     const channel = getChannel(name);
     const runtime = config.channels[name];
-    if (channel === undefined || runtime === undefined) continue;
-    const { worker, sender } = await createChannelWorker({
-      connection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
-      channel,
-      runtime,
-      logger: logger.child({ channel: name }),
-      shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
-      dataConverter,
-      onOutcome: metrics.onOutcome,
-      onDecision: metrics.onDecision,
-      recipients,
-      preferenceDefaults,
-      tracing: tracing.enabled,
-    });
-    workers.push(worker);
-    senders.push(sender);
-  }
-  let eventClientConnection: Connection | undefined;
-  let eventSender: EventSender | undefined;
-  if (runEvents && pool !== undefined) {
-    eventClientConnection = await Connection.connect({ address: temporalAddress, tls: temporalTls });
-    eventSender = new EventSender(eventEndpointRules(config));
-    workers.push(
-      await createEventsWorker({
+    if (channel === undefined || runtime === undefined) return [];
+    return [
+      createChannelWorker({
         connection,
-        client: new Client({
-          connection: eventClientConnection,
-          namespace: config.TEMPORAL_NAMESPACE,
-          dataConverter: clientDataConverter(keyring),
-        }),
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
-        store: new WebhookEndpointStore(pool, keyring),
-        sender: eventSender,
-        retry: eventRetryPolicy(config),
-        logger: logger.child({ component: 'events' }),
-        concurrency: config.WEBHOOK_EVENTS_CONCURRENCY,
+        channel,
+        runtime,
+        logger: logger.child({ channel: name }),
         shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
         dataConverter,
-        bundleDir: workflowBundleDir(config),
+        onOutcome: metrics.onOutcome,
+        onDecision: metrics.onDecision,
+        recipients,
+        preferenceDefaults,
+        tracing: tracing.enabled,
       }),
-    );
-  }
-  logger.info({ workflows: runWorkflows, channels: requested, events: runEvents }, 'workers running');
+    ];
+  });
+  let eventClientConnection: Connection | undefined;
+  let eventSender: EventSender | undefined;
+  const eventsWorker = (async (): Promise<Worker | undefined> => {
+    if (!runEvents || pool === undefined) return undefined;
+    eventClientConnection = await Connection.connect({ address: temporalAddress, tls: temporalTls });
+    eventSender = new EventSender(eventEndpointRules(config));
+    return createEventsWorker({
+      connection,
+      client: new Client({
+        connection: eventClientConnection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        dataConverter: clientDataConverter(keyring),
+      }),
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
+      store: new WebhookEndpointStore(pool, keyring),
+      sender: eventSender,
+      retry: eventRetryPolicy(config),
+      logger: logger.child({ component: 'events' }),
+      concurrency: config.WEBHOOK_EVENTS_CONCURRENCY,
+      shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
+      dataConverter,
+      bundleDir: bundleOptions.dir,
+    });
+  })();
+  const [created, channelResults, events] = await Promise.all([
+    workflowWorker,
+    Promise.all(channelWorkers),
+    eventsWorker,
+  ]);
+  const workers: Worker[] = [
+    ...(created !== undefined ? [created] : []),
+    ...channelResults.map((c) => c.worker),
+    ...(events !== undefined ? [events] : []),
+  ];
+  const senders: ChannelSender<unknown, unknown>[] = channelResults.map((c) => c.sender);
+  const readyAt = performance.now();
+  // performance.now() counts from process start: the first figure is node + module loading (+ tsx).
+  logger.info(
+    {
+      workflows: runWorkflows,
+      channels: requested,
+      events: runEvents,
+      startupMs: {
+        modules: Math.round(mainStartedAt),
+        connect: Math.round(connectedAt - mainStartedAt),
+        createWorkers: Math.round(readyAt - connectedAt),
+        total: Math.round(readyAt),
+      },
+    },
+    'workers running',
+  );
   const running = Promise.all(workers.map((w) => w.run()));
   // One scrape target: notify's own series plus the Temporal SDK's (re-served from its endpoint).
   const extra =

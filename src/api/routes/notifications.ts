@@ -32,6 +32,12 @@ const idempotencyHeaders = z.object({
     .describe('Makes retries safe: the same key and body always yield the same notification id.'),
   traceparent: z.string().max(128).optional(),
 });
+/**
+ * The submit routes answer objects built right here (typed against the same schemas), so they are serialised with
+ * plain `JSON.stringify` instead of being re-validated by zod on every answer; the schemas still document them.
+ */
+const plainJson = () => (data: unknown) => JSON.stringify(data);
+
 const idParams = z.object({ id: z.string().max(64).describe('Notification id (ntf_…)') });
 
 /**
@@ -66,6 +72,7 @@ export function registerNotificationRoutes(
     '/v1/notifications',
     {
       config: { scope: 'send' },
+      serializerCompiler: plainJson,
       schema: {
         tags: ['notifications'],
         summary: 'Submit one notification',
@@ -116,6 +123,7 @@ export function registerNotificationRoutes(
     '/v1/notifications/batch',
     {
       config: { scope: 'send' },
+      serializerCompiler: plainJson,
       schema: {
         tags: ['notifications'],
         summary: 'Submit several notifications',
