@@ -20,14 +20,17 @@ async function main(): Promise<void> {
     host: config.SINKS_HOST,
     httpPort: config.SINKS_HTTP_PORT,
     smtpPort: config.SINKS_SMTP_PORT,
+    // The second relay for EMAIL_SMTP_URLS failover: SINKS_SMTP2_PORT, else the port after SINKS_SMTP_PORT.
+    smtp2Port: config.SINKS_SMTP2_PORT ?? (config.SINKS_SMTP_PORT === 0 ? 0 : config.SINKS_SMTP_PORT + 1),
     webhookSecret: setting('webhook', 'signingSecret') ?? DEV_WEBHOOK_SECRET,
     twilioAuthToken: setting('sms', 'authToken'),
+    vonageApiSecret: setting('sms', 'vonageApiSecret'),
     slackBotToken: setting('slack', 'botToken'),
     logger,
   });
   logger.info(
-    { http: sinks.httpUrl, smtpPort: sinks.smtpPort },
-    `dev sinks listening: ${sinks.httpUrl} (messages at ${sinks.httpUrl}/), SMTP on port ${sinks.smtpPort}`,
+    { http: sinks.httpUrl, smtpPort: sinks.smtpPort, smtp2Port: sinks.smtp2Port },
+    `dev sinks listening: ${sinks.httpUrl} (messages at ${sinks.httpUrl}/), SMTP on ports ${sinks.smtpPort} and ${sinks.smtp2Port ?? '-'} (smtp-2)`,
   );
   onShutdown(logger, () => sinks.close());
 }
