@@ -27,6 +27,7 @@ export const UNIT_TESTS = [
   'test/replay/replay.test.ts',
   'src/channels/circuit-breaker.test.ts',
   'src/channels/failover.test.ts',
+  'src/channels/email/relays.test.ts',
 ];
 
 const ALL_TESTS = ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'];
