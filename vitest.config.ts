@@ -28,6 +28,7 @@ export const UNIT_TESTS = [
   'src/channels/circuit-breaker.test.ts',
   'src/channels/failover.test.ts',
   'src/channels/email/relays.test.ts',
+  'src/activities/provider-outcomes.test.ts',
 ];
 
 const ALL_TESTS = ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'];
