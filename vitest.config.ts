@@ -27,6 +27,10 @@ export const UNIT_TESTS = [
   'dev/sinks/sinks.test.ts',
   'test/bad-input/ingest.test.ts',
   'test/replay/replay.test.ts',
+  'src/channels/circuit-breaker.test.ts',
+  'src/channels/failover.test.ts',
+  'src/channels/email/relays.test.ts',
+  'src/activities/provider-outcomes.test.ts',
 ];
 
 const ALL_TESTS = ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'];

@@ -14,6 +14,8 @@ export function sinkChannelEnv(sinks: {
     EMAIL_HOST: sinks.smtpHost,
     EMAIL_PORT: String(sinks.smtpPort),
     SMS_BASE_URL: sinks.httpUrl,
+    // Used only when SMS_PROVIDERS lists vonage (the default is twilio alone).
+    SMS_VONAGE_API_URL: sinks.httpUrl,
     SLACK_API_URL: `${sinks.httpUrl}/slack/api`,
     WEBHOOK_SIGNING_SECRET: sinks.webhookSecret ?? DEV_WEBHOOK_SECRET,
     // The webhook sink, the Slack incoming-webhook sink (and test receivers) listen on this machine: loopback must be

@@ -6,6 +6,15 @@ export const SINK_CHANNELS = ['email', 'sms', 'slack', 'webhook'] as const;
 export type SinkChannel = (typeof SINK_CHANNELS)[number];
 
 /**
+ * Provider tags: which fake answered. `smtp` and `smtp-2` are the two SMTP sinks (two relays), `twilio` and `vonage`
+ * the two SMS APIs, `slack` and `webhook` the rest. Fault rules can select one (`provider`), and every recorded
+ * message carries it, so failover tests can tell who sent.
+ */
+export const SINK_PROVIDERS = ['smtp', 'smtp-2', 'twilio', 'vonage', 'slack', 'webhook'] as const;
+/** One of SINK_PROVIDERS. */
+export type SinkProvider = (typeof SINK_PROVIDERS)[number];
+
+/**
  * Faults the sinks can inject. Per protocol:
  * - `5xx`: HTTP status (default 503) / SMTP 421 — transient for the sender.
  * - `4xx`: HTTP status (default 400; Slack Web API: `{ ok: false, error: slackError }`) / SMTP 550 — permanent.
@@ -22,6 +31,8 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 /** A fault rule; the first rule that matches a request decides its fate. */
 export const faultRuleSchema = z.strictObject({
   channel: z.enum(SINK_CHANNELS, { error: `channel must be one of ${SINK_CHANNELS.join(', ')}` }).optional(),
+  /** Only requests to this fake provider (e.g. `twilio` but not `vonage`, `smtp` but not `smtp-2`). */
+  provider: z.enum(SINK_PROVIDERS, { error: `provider must be one of ${SINK_PROVIDERS.join(', ')}` }).optional(),
   /** Substring of the recipient (email address, phone number, Slack channel / webhook path, webhook URL path). */
   recipient: z.string().min(1).optional(),
   fault: z.enum(FAULT_KINDS, { error: `fault must be one of ${FAULT_KINDS.join(', ')}` }),
@@ -50,6 +61,8 @@ export const faultRulesSchema = z.preprocess(
 /** The request a fault rule is matched against. */
 export interface FaultSubject {
   channel: SinkChannel;
+  /** The fake provider the request reached; rules with a `provider` match only it. */
+  provider?: SinkProvider;
   recipients: readonly string[];
   /** Attempt number of this request for its idempotency key (1 for the first). */
   attemptNo: number;
@@ -60,6 +73,7 @@ export function matchFault(rules: readonly FaultRule[], subject: FaultSubject): 
   return rules.find(
     (r) =>
       (r.channel === undefined || r.channel === subject.channel) &&
+      (r.provider === undefined || r.provider === subject.provider) &&
       (r.recipient === undefined || subject.recipients.some((to) => to.includes(r.recipient ?? ''))) &&
       (r.failFirst === undefined || subject.attemptNo <= r.failFirst),
   );

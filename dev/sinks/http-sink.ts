@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { faultRulesSchema } from './faults.js';
-import type { FaultRule, SinkChannel } from './faults.js';
+import type { FaultRule, SinkChannel, SinkProvider } from './faults.js';
 import { renderMessagesPage } from './page.js';
 import { verifyWebhookSignature } from './signature.js';
 import type { SinkStore } from './store.js';
@@ -20,6 +20,8 @@ export interface HttpSinkOptions {
   store: SinkStore;
   webhookSecret: string;
   twilioAuthToken?: string;
+  /** When set, the Vonage endpoint accepts only this API secret (else any non-empty key and secret). */
+  vonageApiSecret?: string;
   slackBotToken?: string;
   logger?: Logger;
 }
@@ -30,7 +32,34 @@ export interface HttpSink {
   close(): Promise<void>;
 }
 
-type Protocol = 'twilio' | 'slack-api' | 'slack-webhook' | 'webhook';
+type Protocol = 'twilio' | 'vonage' | 'slack-api' | 'slack-webhook' | 'webhook';
+
+const PROVIDER_OF: Record<Protocol, SinkProvider> = {
+  twilio: 'twilio',
+  vonage: 'vonage',
+  'slack-api': 'slack',
+  'slack-webhook': 'slack',
+  webhook: 'webhook',
+};
+
+/** Vonage Messages API problem (RFC 7807) for a status, as the real API words them. */
+function vonageProblem(status: number, detail: string, invalidParameters?: Array<{ name: string; reason: string }>) {
+  const titles: Record<number, string> = {
+    401: 'Unauthorized',
+    402: 'Low balance',
+    422: 'Invalid params',
+    429: 'Rate Limit Hit',
+    500: 'Internal Error',
+    503: 'Service Unavailable',
+  };
+  return {
+    type: `https://developer.vonage.com/api-errors/messages#${status}`,
+    title: titles[status] ?? (status >= 500 ? 'Internal Error' : 'Bad Request'),
+    detail,
+    instance: randomBytes(16).toString('hex'),
+    ...(invalidParameters !== undefined ? { invalid_parameters: invalidParameters } : {}),
+  };
+}
 
 class HttpError extends Error {
   constructor(
@@ -82,6 +111,18 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
           headers,
         );
         break;
+      case 'vonage':
+        send(
+          res,
+          status,
+          vonageProblem(
+            status,
+            message,
+            status === 400 || status === 422 ? [{ name: 'to', reason: 'Invalid number (injected fault)' }] : undefined,
+          ),
+          headers,
+        );
+        break;
       case 'slack-api':
         if (status === 429 || status >= 500)
           send(res, status, { ok: false, error: status === 429 ? 'ratelimited' : 'service_unavailable' }, headers);
@@ -117,16 +158,17 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
     providerMessageId: string,
     answer: () => void,
   ) => {
+    const provider = PROVIDER_OF[protocol];
     const attemptNo = store.nextAttempt(channel, message.idempotencyKey);
-    const fault = store.faultFor({ channel, recipients: [message.to], attemptNo });
+    const fault = store.faultFor({ channel, provider, recipients: [message.to], attemptNo });
     if (fault !== undefined) {
       logger?.info(
-        { channel, idempotencyKey: message.idempotencyKey, attemptNo, fault: fault.fault },
+        { channel, provider, idempotencyKey: message.idempotencyKey, attemptNo, fault: fault.fault },
         'http sink: injected fault',
       );
       if (answerFault(res, protocol, fault)) return;
     }
-    store.record({ channel, providerMessageId, attemptNo, ...message });
+    store.record({ channel, provider, providerMessageId, attemptNo, ...message });
     if (fault?.fault === 'accept-then-drop') {
       res.socket?.destroy();
       return;
@@ -202,6 +244,54 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
           to,
           uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`,
         }),
+    );
+  };
+
+  /**
+   * Vonage Messages API (`POST /v1/messages`), as `@vonage/server-sdk` calls it: basic auth with API key and secret,
+   * JSON `{ message_type, channel, to, from, text, client_ref }`, `202 { message_uuid }`, RFC 7807 problems on errors.
+   * `client_ref` carries notify's idempotency key (`<notificationId>.sms[.n]`), from which the notification id is read.
+   */
+  const handleVonage = (req: IncomingMessage, res: ServerResponse, body: string) => {
+    const auth = /^Basic (.+)$/.exec(header(req, 'authorization'));
+    const [key, secret] = auth?.[1] !== undefined ? Buffer.from(auth[1], 'base64').toString('utf8').split(':', 2) : [];
+    if (
+      key === undefined ||
+      key === '' ||
+      secret === undefined ||
+      secret === '' ||
+      (options.vonageApiSecret !== undefined && secret !== options.vonageApiSecret)
+    ) {
+      return send(res, 401, vonageProblem(401, 'You did not provide correct credentials.'));
+    }
+    const payload = parseJsonBody(body) as Record<string, unknown> | undefined;
+    if (payload === undefined) return send(res, 422, vonageProblem(422, 'The request body is not JSON.'));
+    const field = (name: string) => (typeof payload[name] === 'string' ? payload[name] : '');
+    const invalid: Array<{ name: string; reason: string }> = [];
+    if (field('channel') !== 'sms') invalid.push({ name: 'channel', reason: 'this sink speaks only sms' });
+    if (field('message_type') !== 'text') invalid.push({ name: 'message_type', reason: 'must be text' });
+    const to = field('to');
+    if (!/^[1-9]\d{1,14}$/.test(to)) invalid.push({ name: 'to', reason: 'E.164 digits without the leading +' });
+    if (field('from') === '') invalid.push({ name: 'from', reason: 'is required' });
+    const text = field('text');
+    if (text === '' || text.length > 1600) invalid.push({ name: 'text', reason: 'is required, up to 1600 characters' });
+    if (invalid.length > 0)
+      return send(res, 422, vonageProblem(422, 'The value of one or more parameters is invalid.', invalid));
+    const clientRef = field('client_ref');
+    const uuid = randomUUID();
+    deliver(
+      res,
+      'vonage',
+      'sms',
+      {
+        notificationId: /^(.+)\.sms(\.\d+)?$/.exec(clientRef)?.[1] ?? '',
+        idempotencyKey: clientRef,
+        to: `+${to}`,
+        summary: text,
+        details: { from: field('from'), body: text, clientRef, apiKey: key, via: 'vonage-messages' },
+      },
+      uuid,
+      () => send(res, 202, { message_uuid: uuid }),
     );
   };
 
@@ -314,6 +404,7 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
           notificationId: url.searchParams.get('notificationId') ?? undefined,
           channel: url.searchParams.get('channel') ?? undefined,
           idempotencyKey: url.searchParams.get('idempotencyKey') ?? undefined,
+          provider: url.searchParams.get('provider') ?? undefined,
         };
         return send(res, 200, store.received(filter));
       }
@@ -345,6 +436,7 @@ export async function startHttpSink(options: HttpSinkOptions): Promise<HttpSink>
     if (method !== 'POST') throw new HttpError(404, `no route for ${method} ${path}`);
     const twilio = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
     if (twilio?.[1] !== undefined) return handleTwilio(req, res, decodeURIComponent(twilio[1]), await readBody(req));
+    if (path === '/v1/messages') return handleVonage(req, res, await readBody(req));
     if (path === '/slack/api/chat.postMessage') return handleSlackApi(req, res, await readBody(req));
     if (path.startsWith('/slack/webhook/')) return handleSlackWebhook(req, res, path, await readBody(req));
     if (path.startsWith('/webhook/') || path === '/webhook') return handleWebhook(req, res, path, await readBody(req));

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import type { FaultRule } from './faults.js';
+import type { FaultRule, SinkProvider } from './faults.js';
 import type { SinkStore } from './store.js';
 
 /** A running SMTP sink. */
@@ -58,8 +58,11 @@ export async function startSmtpSink(options: {
   port: number;
   store: SinkStore;
   logger?: Logger;
+  /** Tag of this SMTP sink (`smtp`, or `smtp-2` for the second relay). */
+  provider?: Extract<SinkProvider, 'smtp' | 'smtp-2'>;
 }): Promise<SmtpSink> {
   const { store, logger } = options;
+  const provider = options.provider ?? 'smtp';
 
   const onData = (
     stream: SMTPServerDataStream,
@@ -78,7 +81,7 @@ export async function startSmtpSink(options: {
         const notificationId = typeof notificationHeader === 'string' ? notificationHeader : '';
         const recipients = session.envelope.rcptTo.map((r) => r.address);
         const attemptNo = store.nextAttempt('email', idempotencyKey);
-        const fault = store.faultFor({ channel: 'email', recipients, attemptNo });
+        const fault = store.faultFor({ channel: 'email', provider, recipients, attemptNo });
         if (fault?.fault === 'timeout') {
           logger?.info({ idempotencyKey, attemptNo }, 'smtp sink: injected timeout (no reply)');
           return; // never answer; the client gives up, close() tears the connection down
@@ -92,6 +95,7 @@ export async function startSmtpSink(options: {
         const queueId = randomBytes(6).toString('hex').toUpperCase();
         store.record({
           channel: 'email',
+          provider,
           notificationId,
           idempotencyKey,
           providerMessageId: queueId,
@@ -135,7 +139,7 @@ export async function startSmtpSink(options: {
     allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    banner: 'notify dev SMTP sink',
+    banner: `notify dev SMTP sink (${provider})`,
     closeTimeout: 500,
     size: 25 * 1024 * 1024,
     onAuth(auth, _session, callback) {

@@ -1,4 +1,4 @@
-import type { FaultRule, FaultSubject, SinkChannel } from './faults.js';
+import type { FaultRule, FaultSubject, SinkChannel, SinkProvider } from './faults.js';
 import { matchFault } from './faults.js';
 
 /** One message a sink accepted. */
@@ -6,6 +6,8 @@ export interface SinkMessage {
   /** 1, 2, 3… in arrival order (not reset by `reset()`, so a seq is never reused). */
   seq: number;
   channel: SinkChannel;
+  /** Which fake provider accepted it (`smtp` / `smtp-2`, `twilio` / `vonage`, `slack`, `webhook`). */
+  provider: SinkProvider;
   /** From `X-Notification-Id`; empty when the sender did not send it. */
   notificationId: string;
   /** From the Message-ID (email), `Idempotency-Key` or `webhook-id`; empty when absent. */
@@ -29,6 +31,7 @@ export interface MessageFilter {
   notificationId?: string;
   channel?: string;
   idempotencyKey?: string;
+  provider?: string;
 }
 
 interface Waiter {
@@ -82,7 +85,8 @@ export class SinkStore {
       (m) =>
         (filter.notificationId === undefined || m.notificationId === filter.notificationId) &&
         (filter.channel === undefined || m.channel === filter.channel) &&
-        (filter.idempotencyKey === undefined || m.idempotencyKey === filter.idempotencyKey),
+        (filter.idempotencyKey === undefined || m.idempotencyKey === filter.idempotencyKey) &&
+        (filter.provider === undefined || m.provider === filter.provider),
     );
   }
 

@@ -2,7 +2,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { DeliveryError, PermanentDeliveryError } from '../channels/errors.js';
-import type { ChannelSender } from '../channels/types.js';
+import type { ChannelSender, ProviderAttempt } from '../channels/types.js';
 import { FAILURE_TYPES } from '../shared/failure-types.js';
 import type { DeliverInput, DeliverResult, SkipReason } from '../shared/notification.js';
 import { NO_ADDRESS, RECIPIENT_STORE_UNAVAILABLE, UNKNOWN_RECIPIENT } from '../shared/notification.js';
@@ -18,8 +18,16 @@ export interface ActivityDeps {
   logger: Logger;
   /** Interval between activity heartbeats while a send is in flight (the workflow sets a heartbeat timeout). */
   heartbeatIntervalMs?: number;
-  /** Called after each send attempt, for metrics. */
-  onOutcome?: (outcome: { channel: string; result: 'sent' | 'permanent' | 'transient'; durationMs: number }) => void;
+  /**
+   * Called after each provider call, for metrics: once per attempt for a single-provider channel, once per provider
+   * tried when a channel fails over. `provider` is the provider's name (the channel's name when the sender has none).
+   */
+  onOutcome?: (outcome: {
+    channel: string;
+    provider: string;
+    result: 'sent' | 'permanent' | 'transient';
+    durationMs: number;
+  }) => void;
   /**
    * Recipients, preferences and suppressions (PostgreSQL). When present every delivery is checked against the
    * suppression list and, when it names a recipient, resolved from the profile; without it a delivery that names a
@@ -112,6 +120,12 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
       ctx.heartbeat({ phase: 'sending' });
       const timer = setInterval(() => ctx.heartbeat({ phase: 'sending' }), heartbeatIntervalMs);
       const started = performance.now();
+      // Senders that call several providers report each call; the others are counted once below.
+      let reported = 0;
+      const onProviderAttempt = (a: ProviderAttempt) => {
+        reported += 1;
+        deps.onOutcome?.({ channel: input.channel, ...a });
+      };
       // The provider call as a CLIENT span, child of the activity's span (Temporal tracing interceptor) when tracing is on.
       const span = trace.getTracer('notify').startSpan(`send ${input.channel}`, {
         kind: SpanKind.CLIENT,
@@ -130,14 +144,23 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
               notificationId: input.notificationId,
               signal: ctx.cancellationSignal,
               metadata: input.metadata,
+              onProviderAttempt,
             },
           ),
         );
         span.setAttribute('notify.provider_message_id', result.providerMessageId);
-        deps.onOutcome?.({ channel: input.channel, result: 'sent', durationMs: performance.now() - started });
-        log.info({ providerMessageId: result.providerMessageId }, 'delivered');
+        if (result.provider !== undefined) span.setAttribute('notify.provider', result.provider);
+        if (reported === 0)
+          deps.onOutcome?.({
+            channel: input.channel,
+            provider: result.provider ?? input.channel,
+            result: 'sent',
+            durationMs: performance.now() - started,
+          });
+        log.info({ providerMessageId: result.providerMessageId, provider: result.provider }, 'delivered');
         return {
           providerMessageId: result.providerMessageId,
+          ...(result.provider !== undefined ? { provider: result.provider } : {}),
           attempt,
           ...(input.recipient !== undefined ? { resolvedTo: to } : {}),
         };
@@ -149,10 +172,20 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
           message: scrubText(err instanceof Error ? err.message : String(err)),
         });
         if (err instanceof DeliveryError) {
-          deps.onOutcome?.({ channel: input.channel, result: err.permanent ? 'permanent' : 'transient', durationMs });
-          log.warn({ err: { type: err.name, message: err.message, code: err.code } }, 'delivery attempt failed');
+          if (reported === 0)
+            deps.onOutcome?.({
+              channel: input.channel,
+              provider: err.provider ?? input.channel,
+              result: err.permanent ? 'permanent' : 'transient',
+              durationMs,
+            });
+          log.warn(
+            { err: { type: err.name, message: err.message, code: err.code, provider: err.provider } },
+            'delivery attempt failed',
+          );
           if (
             err instanceof PermanentDeliveryError &&
+            err.fault === 'request' &&
             deps.recipients !== undefined &&
             isAddressFailure(input.channel, err)
           ) {
@@ -166,7 +199,8 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
           }
           throw toFailure(err, attempt);
         }
-        deps.onOutcome?.({ channel: input.channel, result: 'transient', durationMs });
+        if (reported === 0)
+          deps.onOutcome?.({ channel: input.channel, provider: input.channel, result: 'transient', durationMs });
         log.warn(
           {
             err: {

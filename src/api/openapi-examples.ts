@@ -157,6 +157,7 @@ const statusExample = {
       status: 'sent',
       attempts: 1,
       providerMessageId: '4F2A9C01B3D7',
+      provider: 'smtp-b.example.com:587',
       sentAt: '2026-12-01T09:00:02.518Z',
     },
   ],

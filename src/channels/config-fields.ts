@@ -84,3 +84,24 @@ export function allowedNetworksSetting() {
     })
     .default([]);
 }
+
+/**
+ * Circuit-breaker settings of a channel with several providers (`<CHANNEL>_CIRCUIT_FAILURE_THRESHOLD`,
+ * `_CIRCUIT_WINDOW_MS`, `_CIRCUIT_COOLDOWN_MS`): that many consecutive failures of one provider within the window
+ * open its circuit in this worker process; after the cool-down one probe call goes through. Spread into a channel's
+ * `configSchema`; see circuit-breaker.ts and failover.ts.
+ */
+export function circuitSettings() {
+  return {
+    circuitFailureThreshold: intSetting(5, 1, 1_000),
+    circuitWindowMs: intSetting(60_000, 100, 86_400_000),
+    circuitCooldownMs: intSetting(30_000, 100, 86_400_000),
+  };
+}
+
+/** A comma-separated list setting (or an array): entries trimmed, empty ones dropped. */
+export function listSetting() {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((n) => n.trim()).filter((n) => n.length > 0));
+}

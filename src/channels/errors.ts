@@ -9,17 +9,38 @@ export abstract class DeliveryError extends Error {
   abstract readonly permanent: boolean;
   /** Provider's HTTP status or SMTP reply code, when there was one. */
   readonly code?: number;
+  /** Name of the provider that failed (set by the failover sender; see failover.ts). */
+  readonly provider?: string;
 
-  constructor(message: string, options?: { code?: number; cause?: unknown }) {
+  constructor(message: string, options?: { code?: number; cause?: unknown; provider?: string }) {
     super(message, { cause: options?.cause });
     this.name = new.target.name;
     this.code = options?.code;
+    this.provider = options?.provider;
   }
 }
+
+/**
+ * Whom a permanent failure is about. `request`: the recipient or the message itself (invalid number, rejected
+ * mailbox, content refused) — another provider would refuse it too, so there is no failover. `provider`: this
+ * provider or its configuration (credentials rejected, account suspended, TLS refused, endpoint unknown) — the next
+ * provider of the channel may well send it.
+ */
+export type PermanentFault = 'request' | 'provider';
 
 /** Retrying cannot help: invalid recipient, rejected credentials or configuration, 4xx other than 408/429. */
 export class PermanentDeliveryError extends DeliveryError {
   readonly permanent = true;
+  /** `request` (the default) or `provider`: decides whether a channel with several providers fails over. */
+  readonly fault: PermanentFault;
+
+  constructor(
+    message: string,
+    options?: { code?: number; cause?: unknown; provider?: string; fault?: PermanentFault },
+  ) {
+    super(message, options);
+    this.fault = options?.fault ?? 'request';
+  }
 }
 
 /** Retrying may help: 5xx, network errors, timeouts, 408, 429. `retryAfterMs` carries a provider's Retry-After. */
@@ -27,7 +48,7 @@ export class TransientDeliveryError extends DeliveryError {
   readonly permanent = false;
   readonly retryAfterMs?: number;
 
-  constructor(message: string, options?: { code?: number; cause?: unknown; retryAfterMs?: number }) {
+  constructor(message: string, options?: { code?: number; cause?: unknown; retryAfterMs?: number; provider?: string }) {
     super(message, options);
     this.retryAfterMs = options?.retryAfterMs;
   }
@@ -55,4 +76,15 @@ export function errorForHttpStatus(status: number, message: string, retryAfter?:
     return new TransientDeliveryError(message, { code: status, retryAfterMs: parseRetryAfter(retryAfter) });
   }
   return new PermanentDeliveryError(message, { code: status });
+}
+
+/**
+ * Marks a permanent HTTP failure as the provider's own (credentials or account refused, endpoint unknown) when its
+ * status is one of `providerStatuses`; other errors are returned unchanged. Provider-specific: Twilio answers 401/403
+ * for credentials and 404 for an unknown account, while a webhook's 404 is about the caller's URL.
+ */
+export function asProviderFault(err: unknown, providerStatuses: readonly number[]): unknown {
+  if (err instanceof PermanentDeliveryError && err.code !== undefined && providerStatuses.includes(err.code))
+    return new PermanentDeliveryError(err.message, { code: err.code, cause: err.cause, fault: 'provider' });
+  return err;
 }

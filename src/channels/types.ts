@@ -9,11 +9,25 @@ export interface SendContext {
   /** Aborted when the activity is cancelled or the worker shuts down past its grace time. */
   signal: AbortSignal;
   metadata?: Record<string, string>;
+  /**
+   * Called once per provider call a send makes (a channel with several providers may call more than one), so the
+   * activity layer can count outcomes per provider. Optional: senders without failover need not call it.
+   */
+  onProviderAttempt?: (attempt: ProviderAttempt) => void;
+}
+
+/** Outcome of one call to one provider. */
+export interface ProviderAttempt {
+  provider: string;
+  result: 'sent' | 'permanent' | 'transient';
+  durationMs: number;
 }
 
 /** What a successful send returns; the provider id is recorded so duplicates can be traced. */
 export interface SendResult {
   providerMessageId: string;
+  /** Which of the channel's providers accepted the message (e.g. `twilio`, `vonage`, `smtp.example.com:587`). */
+  provider?: string;
 }
 
 /** Sends messages of one channel. Throws `PermanentDeliveryError` / `TransientDeliveryError` on failure. */

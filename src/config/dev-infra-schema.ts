@@ -35,4 +35,6 @@ export const devInfraSchema = z.object({
   SINKS_HOST: z.string().default('127.0.0.1'),
   SINKS_HTTP_PORT: int(4010, 0, 65535),
   SINKS_SMTP_PORT: int(2525, 0, 65535),
+  /** Second SMTP sink (provider tag `smtp-2`, a second relay for EMAIL_SMTP_URLS); unset = SINKS_SMTP_PORT + 1. */
+  SINKS_SMTP2_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });

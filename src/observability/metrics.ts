@@ -154,10 +154,15 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
 
 /** Worker series: one per channel send attempt. */
 export interface WorkerMetrics {
-  sends: Counter<'channel' | 'result'>;
-  sendDuration: Histogram<'channel' | 'result'>;
+  sends: Counter<'channel' | 'provider' | 'result'>;
+  sendDuration: Histogram<'channel' | 'provider' | 'result'>;
   /** Pass as `createActivities` / `createChannelWorker` `onOutcome`. */
-  onOutcome: (outcome: { channel: string; result: 'sent' | 'permanent' | 'transient'; durationMs: number }) => void;
+  onOutcome: (outcome: {
+    channel: string;
+    provider: string;
+    result: 'sent' | 'permanent' | 'transient';
+    durationMs: number;
+  }) => void;
   /** Deliveries decided without a send: skipped (opted-out / suppressed) or held by quiet hours. */
   decisions: Counter<'channel' | 'decision'>;
   /** Pass as `createActivities` / `createChannelWorker` `onDecision`. */
@@ -168,14 +173,14 @@ export interface WorkerMetrics {
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   const sends = new Counter({
     name: 'notify_channel_send_attempts_total',
-    help: 'Provider send attempts by channel and result: sent, transient (retried) or permanent (not retried).',
-    labelNames: ['channel', 'result'] as const,
+    help: 'Provider calls by channel, provider (e.g. twilio, vonage, an SMTP relay host:port) and result: sent, transient (retried or failed over) or permanent.',
+    labelNames: ['channel', 'provider', 'result'] as const,
     registers: [registry],
   });
   const sendDuration = new Histogram({
     name: 'notify_channel_send_duration_seconds',
-    help: 'Duration of one provider send attempt.',
-    labelNames: ['channel', 'result'] as const,
+    help: 'Duration of one provider call.',
+    labelNames: ['channel', 'provider', 'result'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
@@ -190,9 +195,9 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     sendDuration,
     decisions,
     onDecision: ({ channel, decision }) => decisions.inc({ channel, decision }),
-    onOutcome: ({ channel, result, durationMs }) => {
-      sends.inc({ channel, result });
-      sendDuration.observe({ channel, result }, durationMs / 1000);
+    onOutcome: ({ channel, provider, result, durationMs }) => {
+      sends.inc({ channel, provider, result });
+      sendDuration.observe({ channel, provider, result }, durationMs / 1000);
     },
   };
 }

@@ -330,6 +330,10 @@ describe('metrics and tracing', () => {
     expect(sample(worker, 'notify_channel_send_attempts_total', { channel: 'email', result: 'sent' })).toBe(4);
     expect(sample(worker, 'notify_channel_send_attempts_total', { channel: 'sms', result: 'transient' })).toBe(1);
     expect(sample(worker, 'notify_channel_send_attempts_total', { channel: 'sms', result: 'sent' })).toBe(1);
+    // Every series names the provider that was called (one SMS provider here: Twilio).
+    expect(
+      sample(worker, 'notify_channel_send_attempts_total', { channel: 'sms', provider: 'twilio', result: 'sent' }),
+    ).toBe(1);
     expect(sample(worker, 'notify_channel_send_duration_seconds_count', { channel: 'email', result: 'sent' })).toBe(4);
     // The Temporal SDK's own series, re-served on the same endpoint.
     expect(worker).toMatch(/^temporal_\w+/m);

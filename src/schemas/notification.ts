@@ -129,6 +129,12 @@ const deliveryStateSchema = z.object({
   attempts: z.number(),
   currentAttempt: z.number().optional(),
   providerMessageId: z.string().optional(),
+  provider: z
+    .string()
+    .optional()
+    .describe(
+      "Which of the channel's providers sent it (SMS: `twilio`, `vonage`; email: the SMTP relay's `host:port`), e.g. the second one after a failover.",
+    ),
   lastError: z
     .object({ message: z.string(), type: z.string().optional(), permanent: z.boolean(), at: z.string() })
     .optional(),

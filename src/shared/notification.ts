@@ -80,6 +80,8 @@ export interface DeliveryState {
   /** Number of activity executions (re-drives included) that finished, successfully or not. */
   attempts: number;
   providerMessageId?: string;
+  /** Which of the channel's providers sent it (e.g. `vonage` after a failover from `twilio`). */
+  provider?: string;
   lastError?: { message: string; type?: string; permanent: boolean; at: string };
   sentAt?: string;
   skipReason?: SkipReason;
@@ -128,6 +130,8 @@ export interface DeliverInput {
 /** Result of the channel delivery activity. */
 export interface DeliverResult {
   providerMessageId: string;
+  /** Which of the channel's providers accepted the message. */
+  provider?: string;
 }
 
 /** Failure type while the recipient database cannot be reached: retried with the channel's retry policy. */

@@ -272,6 +272,7 @@ async function runOne(
       if (result.outcome !== undefined && result.outcome !== 'sent') continue;
       d.status = 'sent';
       d.providerMessageId = result.providerMessageId;
+      if (result.provider !== undefined) d.provider = result.provider;
       if ('resolvedTo' in result && result.resolvedTo !== undefined) d.resolvedTo = result.resolvedTo;
       d.sentAt = now();
       d.lastError = undefined;

@@ -45,6 +45,7 @@ export interface StatusBody {
     status: string;
     attempts: number;
     providerMessageId?: string;
+    provider?: string;
     lastError?: { message: string; permanent: boolean };
     skipReason?: string;
     heldUntil?: string;
@@ -94,6 +95,8 @@ export interface Pipeline {
 export async function startPipeline(
   options: {
     env?: Record<string, string>;
+    /** More settings that depend on where the sinks listen (e.g. EMAIL_SMTP_URLS naming the second SMTP sink). */
+    sinkEnv?: (sinks: Sinks) => Record<string, string>;
     ingestConsumers?: number;
     workersPerChannel?: number;
     /** Receives every log line of the gateway, ingest and workers (at debug level), e.g. to check for PII. */
@@ -106,7 +109,13 @@ export async function startPipeline(
 ): Promise<Pipeline> {
   quietTemporalRuntime();
   const t = { ...testEnvironment(), ...options.endpoints };
-  const sinks = await startSinks({ host: '127.0.0.1', httpPort: 0, smtpPort: 0, webhookSecret: TEST_WEBHOOK_SECRET });
+  const sinks = await startSinks({
+    host: '127.0.0.1',
+    httpPort: 0,
+    smtpPort: 0,
+    smtp2Port: 0,
+    webhookSecret: TEST_WEBHOOK_SECRET,
+  });
   const apiKey = generateApiKey();
   const clientId = `${t.prefix}-client`;
   const config = loadConfig({
@@ -123,6 +132,7 @@ export async function startPipeline(
     ...fastRetryEnv({ senderTimeoutMs: 3_000 }),
     PAYLOAD_KEYS: generatePayloadKeyEntry(`${t.prefix}-k1`),
     ...options.env,
+    ...options.sinkEnv?.(sinks),
     // The pipeline's own key (used by post/status) plus any keys the test configures.
     API_KEYS: [options.env?.API_KEYS, formatApiKeyEntry(clientId, SCOPES, apiKey)]
       .filter((k) => k !== undefined && k !== '')

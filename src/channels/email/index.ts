@@ -14,7 +14,7 @@ export const emailChannel = defineChannel({
   createSender: createEmailSender,
 });
 
-export { createEmailSender, smtpDeliveryError } from './sender.js';
+export { createEmailSender, createSmtpRelaySender, smtpDeliveryError } from './sender.js';
 export {
   emailConfigSchema,
   emailContentSchema,
@@ -22,5 +22,8 @@ export {
   emailRecipientSchema,
   mailboxSchema,
   MAX_EMAIL_RECIPIENTS,
+  parseSmtpUrl,
+  relayName,
+  smtpRelays,
 } from './schema.js';
-export type { EmailConfig, EmailContent, EmailRecipient } from './schema.js';
+export type { EmailConfig, EmailContent, EmailRecipient, SmtpRelay } from './schema.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseUrlSetting, isDevSinkUrl, timeoutSetting } from '../config-fields.js';
+import { baseUrlSetting, circuitSettings, isDevSinkUrl, listSetting, timeoutSetting } from '../config-fields.js';
 import type { DevelopmentSetting } from '../types.js';
 
 /** E.164: `+`, country code, subscriber number; 2–15 digits in all. */
@@ -18,11 +18,29 @@ export const smsContentSchema = z
   })
   .describe('SMS content.');
 
+/** The SMS providers notify has a client for. */
+export const SMS_PROVIDERS = ['twilio', 'vonage'] as const;
+/** One of SMS_PROVIDERS. */
+export type SmsProviderName = (typeof SMS_PROVIDERS)[number];
+
+/** `SMS_PROVIDERS`: the ordered provider list, e.g. `twilio,vonage` (failover order). */
+const providersSetting = listSetting()
+  .pipe(
+    z
+      .array(z.enum(SMS_PROVIDERS, { error: `each provider must be one of ${SMS_PROVIDERS.join(', ')}` }))
+      .min(1, `name at least one provider (${SMS_PROVIDERS.join(', ')})`)
+      .refine((list) => new Set(list).size === list.length, 'a provider is listed twice'),
+  )
+  .default(['twilio']);
+
 /**
- * Twilio-compatible settings, env `SMS_<KEY>`. Defaults point at the dev sink (http://127.0.0.1:4010) with its
+ * SMS settings, env `SMS_<KEY>`: the ordered provider list, Twilio-compatible settings, Vonage settings and the
+ * circuit breaker. Defaults point at the dev sink (http://127.0.0.1:4010) with its
  * development credentials.
  */
 export const smsConfigSchema = z.object({
+  /** Providers in failover order (`SMS_PROVIDERS=twilio,vonage`); the default is Twilio alone. */
+  providers: providersSetting,
   /** Twilio API base; `https://api.twilio.com` in production. */
   baseUrl: baseUrlSetting('http://127.0.0.1:4010'),
   accountSid: z
@@ -43,6 +61,19 @@ export const smsConfigSchema = z.object({
     .regex(/^MG[0-9a-fA-F]{32}$/, 'a Messaging Service SID: MG followed by 32 hex digits')
     .optional(),
   timeoutMs: timeoutSetting(10_000),
+  /** Vonage Messages API host (the SDK's `apiHost`); `https://api.nexmo.com` in production. */
+  vonageApiUrl: baseUrlSetting('http://127.0.0.1:4010'),
+  vonageApiKey: z.string().min(1).default('dev-vonage-key'),
+  vonageApiSecret: z.string().min(1).default('dev-vonage-secret'),
+  /** Vonage sender (number or alphanumeric id); SMS_FROM when unset. */
+  vonageFrom: z
+    .string()
+    .regex(
+      /^(\+?[1-9]\d{1,14}|[A-Za-z0-9 ]{1,11})$/,
+      'a phone number such as 15005550006 or an alphanumeric sender id (≤ 11 characters)',
+    )
+    .optional(),
+  ...circuitSettings(),
 });
 
 /** Recipient type of the sms channel. */
@@ -55,6 +86,19 @@ export type SmsConfig = z.infer<typeof smsConfigSchema>;
 /** SMS settings still at development values: the dev sink's Twilio API and its test credentials. */
 export function smsDevelopmentSettings(config: SmsConfig): DevelopmentSetting[] {
   const out: DevelopmentSetting[] = [];
+  if (config.providers.includes('vonage')) {
+    if (isDevSinkUrl(config.vonageApiUrl))
+      out.push({
+        key: 'vonageApiUrl',
+        problem: `points at the development sink (${config.vonageApiUrl}); set https://api.nexmo.com`,
+      });
+    if (config.vonageApiKey === 'dev-vonage-key' || config.vonageApiSecret === 'dev-vonage-secret')
+      out.push({
+        key: 'vonageApiKey',
+        problem: "is the dev sink's credential; set SMS_VONAGE_API_KEY and SMS_VONAGE_API_SECRET",
+      });
+  }
+  if (!config.providers.includes('twilio')) return out;
   if (isDevSinkUrl(config.baseUrl))
     out.push({
       key: 'baseUrl',

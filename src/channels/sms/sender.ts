@@ -1,54 +1,32 @@
-import type { ChannelDeps, ChannelSender, SendContext, SendResult } from '../types.js';
-import { TransientDeliveryError } from '../errors.js';
-import { startDeadline } from '../deadline.js';
-import { idempotencyHeaders, postForAnswer } from '../http.js';
-import type { SmsConfig, SmsContent, SmsRecipient } from './schema.js';
+import type { ChannelDeps } from '../types.js';
+import { createFailoverSender } from '../failover.js';
+import type { FailoverSender, NamedProvider } from '../failover.js';
+import type { SmsConfig, SmsContent, SmsProviderName, SmsRecipient } from './schema.js';
+import { createTwilioSender } from './twilio-sender.js';
+import { createVonageSender } from './vonage-sender.js';
+
+const FACTORIES: Record<
+  SmsProviderName,
+  (config: SmsConfig, deps: ChannelDeps) => NamedProvider<SmsRecipient, SmsContent>['sender']
+> = {
+  twilio: createTwilioSender,
+  vonage: createVonageSender,
+};
 
 /**
- * Builds the Twilio-compatible SMS sender: `POST {baseUrl}/2010-04-01/Accounts/{sid}/Messages.json` with basic auth
- * and form fields `To`, `From` (or `MessagingServiceSid`) and `Body`. Returns the message `sid`.
- *
- * Twilio has no idempotency key for message creation; `Idempotency-Key` / `X-Notification-Id` are still sent (compatible
- * gateways and the dev sink use them), and the returned sid makes a duplicate traceable.
+ * Builds the SMS channel's sender: the providers of `SMS_PROVIDERS` in order (Twilio-compatible, Vonage), with a
+ * circuit breaker each (see failover.ts). The provider reported in status and metrics is `twilio` or `vonage`.
  */
-export function createSmsSender(config: SmsConfig, _deps: ChannelDeps): ChannelSender<SmsRecipient, SmsContent> {
-  const url = `${config.baseUrl}/2010-04-01/Accounts/${encodeURIComponent(config.accountSid)}/Messages.json`;
-  const authorization = `Basic ${Buffer.from(`${config.accountSid}:${config.authToken}`).toString('base64')}`;
-  const what = `SMS provider ${config.baseUrl}`;
-
-  return {
-    async send({ to, content }, ctx: SendContext): Promise<SendResult> {
-      const form = new URLSearchParams({ To: to, Body: content.body });
-      if (config.messagingServiceSid !== undefined) form.set('MessagingServiceSid', config.messagingServiceSid);
-      else form.set('From', config.from);
-      const deadline = startDeadline(config.timeoutMs, ctx.signal, what);
-      try {
-        const answer = await postForAnswer(
-          url,
-          {
-            headers: {
-              Authorization: authorization,
-              'Content-Type': 'application/x-www-form-urlencoded',
-              Accept: 'application/json',
-              ...idempotencyHeaders(ctx),
-            },
-            body: form.toString(),
-          },
-          deadline,
-          what,
-        );
-        const sid = (answer.json as { sid?: unknown } | undefined)?.sid;
-        if (typeof sid !== 'string' || sid === '') {
-          // Accepted without a sid: unusual. Retrying risks a duplicate, but losing the message is worse.
-          throw new TransientDeliveryError(`${what} answered HTTP ${answer.status} without a message sid`, {
-            code: answer.status,
-          });
-        }
-        return { providerMessageId: sid };
-      } finally {
-        deadline.dispose();
-      }
+export function createSmsSender(config: SmsConfig, deps: ChannelDeps): FailoverSender<SmsRecipient, SmsContent> {
+  return createFailoverSender(
+    config.providers.map((name) => ({ name, sender: FACTORIES[name](config, deps) })),
+    {
+      circuit: {
+        failureThreshold: config.circuitFailureThreshold,
+        windowMs: config.circuitWindowMs,
+        cooldownMs: config.circuitCooldownMs,
+      },
+      logger: deps.logger,
     },
-    close: () => Promise.resolve(),
-  };
+  );
 }

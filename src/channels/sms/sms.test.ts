@@ -8,6 +8,7 @@ import { smsChannel } from './index.js';
 import type { SmsContent, SmsRecipient } from './schema.js';
 
 const TOKEN = 'test-auth-token';
+const VONAGE_SECRET = 'test-vonage-secret';
 let sinks: RunningSinks;
 
 function sender(settings: Record<string, unknown> = {}): ChannelSender<SmsRecipient, SmsContent> {
@@ -24,6 +25,7 @@ beforeAll(async () => {
     smtpPort: 0,
     webhookSecret: 'whsec_dGVzdA==',
     twilioAuthToken: TOKEN,
+    vonageApiSecret: VONAGE_SECRET,
   });
 });
 afterEach(() => sinks.clearFaults());
@@ -159,5 +161,95 @@ describe('sms sender against the Twilio-compatible sink', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
     expect((error as Error).message).toMatch(/ECONNREFUSED/);
+  });
+});
+
+describe('sms providers: Vonage through @vonage/server-sdk against the Vonage fake, and failover', () => {
+  const vonage = (settings: Record<string, unknown> = {}) =>
+    sender({ providers: 'vonage', vonageApiUrl: sinks.httpUrl, vonageApiSecret: VONAGE_SECRET, ...settings });
+  const both = (settings: Record<string, unknown> = {}) =>
+    sender({ providers: 'twilio,vonage', vonageApiUrl: sinks.httpUrl, vonageApiSecret: VONAGE_SECRET, ...settings });
+
+  it('sends through Vonage with client_ref = the idempotency key and returns the message_uuid', async () => {
+    const ctx = sendContext('sms');
+    const result = await vonage().send({ to: '+14155550123', content: { body: 'Your code is 654321' } }, ctx);
+    expect(result.provider).toBe('vonage');
+    expect(result.providerMessageId).toMatch(/^[0-9a-f-]{36}$/);
+    const [message] = sinks.received({ notificationId: ctx.notificationId });
+    expect(message).toMatchObject({
+      provider: 'vonage',
+      idempotencyKey: ctx.idempotencyKey,
+      providerMessageId: result.providerMessageId,
+      to: '+14155550123',
+      summary: 'Your code is 654321',
+    });
+    expect(message?.details).toMatchObject({ from: '15005550006', clientRef: ctx.idempotencyKey });
+  });
+
+  it('classifies Vonage answers: 422 invalid number is a request error, 401 a provider error, 429 transient with Retry-After', async () => {
+    sinks.setFaults([{ provider: 'vonage', recipient: '+1999', fault: '4xx', status: 422 }]);
+    const invalid = await vonage()
+      .send({ to: '+19995550100', content: { body: 'hi' } }, sendContext('sms'))
+      .catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(PermanentDeliveryError);
+    expect(invalid).toMatchObject({ code: 422, fault: 'request' });
+    expect((invalid as Error).message).toMatch(/not a valid phone number/);
+
+    const refused = await vonage({ vonageApiSecret: 'wrong' })
+      .send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms'))
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PermanentDeliveryError);
+    expect(refused).toMatchObject({ code: 401, fault: 'provider' });
+
+    sinks.setFaults([{ provider: 'vonage', fault: '429', retryAfterSeconds: 3 }]);
+    const limited = await vonage()
+      .send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms'))
+      .catch((e: unknown) => e);
+    expect(limited).toBeInstanceOf(TransientDeliveryError);
+    expect(limited).toMatchObject({ code: 429, retryAfterMs: 3000 });
+  });
+
+  it('times out against a Vonage API that never answers', async () => {
+    sinks.setFaults([{ provider: 'vonage', fault: 'timeout' }]);
+    const error = await vonage({ timeoutMs: '300' })
+      .send({ to: '+14155550123', content: { body: 'hi' } }, sendContext('sms'))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientDeliveryError);
+    expect((error as Error).message).toMatch(/timed out/);
+  });
+
+  it('fails over from Twilio to Vonage on a 503, within the same attempt and with the same idempotency key', async () => {
+    sinks.setFaults([{ provider: 'twilio', fault: '5xx' }]);
+    const ctx = sendContext('sms');
+    const result = await both().send({ to: '+14155550123', content: { body: 'hi' } }, ctx);
+    expect(result.provider).toBe('vonage');
+    expect(sinks.received({ idempotencyKey: ctx.idempotencyKey })).toEqual([
+      expect.objectContaining({ provider: 'vonage', attemptNo: 2 }),
+    ]);
+  });
+
+  it('fails over when Twilio refuses the credentials (a provider error)', async () => {
+    const ctx = sendContext('sms');
+    const result = await both({ authToken: 'wrong' }).send({ to: '+14155550123', content: { body: 'hi' } }, ctx);
+    expect(result.provider).toBe('vonage');
+  });
+
+  it('does not fail over when Twilio rejects the number (a recipient error)', async () => {
+    sinks.setFaults([{ provider: 'twilio', recipient: '+1999', fault: '4xx' }]);
+    const ctx = sendContext('sms');
+    const error = await both()
+      .send({ to: '+19995550100', content: { body: 'hi' } }, ctx)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermanentDeliveryError);
+    expect(error).toMatchObject({ code: 400, fault: 'request', provider: 'twilio' });
+    expect(sinks.received({ idempotencyKey: ctx.idempotencyKey })).toEqual([]);
+  });
+
+  it('refuses an unknown or repeated provider name, naming the accepted ones', () => {
+    const unknown = smsChannel.configSchema.safeParse({ providers: 'twilio,plivo' });
+    expect(unknown.error?.issues[0]?.message).toMatch(/one of twilio, vonage/);
+    const twice = smsChannel.configSchema.safeParse({ providers: 'twilio,twilio' });
+    expect(twice.error?.issues[0]?.message).toMatch(/listed twice/);
+    expect(smsChannel.configSchema.parse({}).providers).toEqual(['twilio']);
   });
 });
