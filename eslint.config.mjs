@@ -14,7 +14,8 @@ const SRC_MAY_IMPORT = {
   channels: [],
   db: ['runtime'],
   recipients: ['channels', 'shared'],
-  activities: ['channels', 'logging', 'recipients', 'shared'],
+  templates: ['channels'],
+  activities: ['channels', 'logging', 'recipients', 'shared', 'templates'],
   workflows: ['activities', 'shared'],
   schemas: ['channels', 'kafka', 'recipients', 'shared'],
   kafka: ['runtime', 'shared', 'tls'],
@@ -38,6 +39,7 @@ const SRC_MAY_IMPORT = {
     'schemas',
     'shared',
     'temporal',
+    'templates',
     'tls',
   ],
   workers: [
@@ -51,6 +53,7 @@ const SRC_MAY_IMPORT = {
     'recipients',
     'runtime',
     'shared',
+    'templates',
     'tls',
   ],
 };
