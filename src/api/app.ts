@@ -15,6 +15,7 @@ import { withOpenApiExamples } from './openapi-examples.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNotificationRoutes } from './routes/notifications.js';
 import { registerRecipientRoutes } from './routes/recipients.js';
+import { registerTemplateRoutes } from './routes/templates.js';
 import { Submitter } from './submitter.js';
 import type { GatewayDeps } from './types.js';
 
@@ -115,6 +116,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         { name: 'notifications' },
         { name: 'recipients' },
         { name: 'suppressions' },
+        { name: 'templates' },
         { name: 'health' },
         { name: 'codec' },
       ],
@@ -142,6 +144,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   registerNotificationRoutes(app, deps, submitter, cache);
   if (deps.recipients !== undefined) registerRecipientRoutes(app, deps.recipients);
+  if (deps.templates !== undefined) registerTemplateRoutes(app, deps.templates);
   // Without this, GET /v1/notifications/batch would be a status lookup of a notification with id "batch" (a 404):
   // it is the batch resource, which only takes POST, so it answers 405 with Allow: POST like any other method.
   app.get('/v1/notifications/batch', { schema: { hide: true }, config: { methodNotAllowed: true } }, notFound);

@@ -15,6 +15,7 @@ import { NotificationClient } from '../temporal/notification-client.js';
 import { onShutdown } from '../runtime/shutdown.js';
 import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/index.js';
 import { RecipientStore } from '../recipients/store.js';
+import { loadTemplateStore } from '../templates/index.js';
 import { buildApp } from './app.js';
 
 /** Gateway entry point: `npm run gateway`. Reads config once, builds real dependencies, serves HTTP. */
@@ -31,6 +32,12 @@ async function main(): Promise<void> {
     },
     'security settings',
   );
+  // Templates compile before anything connects: one that does not compile stops the gateway, naming file and line.
+  const templates = await loadTemplateStore({
+    dir: config.TEMPLATES_DIR,
+    defaultLocale: config.TEMPLATES_DEFAULT_LOCALE,
+  });
+  logger.info({ templates: templates.list().map((t) => `${t.name}@${t.version}`) }, 'templates compiled');
   // Transport security first: a wrong certificate path fails start-up before anything connects.
   const kafkaSecurity = kafkaSecurityFromConfig(config);
   const temporalTls = temporalTlsFromConfig(config);
@@ -95,6 +102,7 @@ async function main(): Promise<void> {
     auth,
     payloadKeyring: keyring,
     recipients,
+    templates,
     observability: { registry, metrics, tracer: tracing.tracer, tracingEnabled: tracing.enabled },
   });
   await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });

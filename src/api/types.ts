@@ -6,6 +6,7 @@ import type { GatewayObservability } from '../observability/gateway.js';
 import type { PayloadKeyring } from '../crypto/keyring.js';
 import type { NotificationClient } from '../temporal/notification-client.js';
 import type { RecipientStore } from '../recipients/store.js';
+import type { TemplateStore } from '../templates/index.js';
 
 /** Gateway settings it reads from the configuration. */
 export type GatewayConfig = Pick<
@@ -49,6 +50,11 @@ export interface GatewayDeps {
    * submit naming an unknown recipient answer 404. Absent: those routes do not exist (unit tests).
    */
   recipients?: RecipientStore;
+  /**
+   * Compiled templates (TEMPLATES_DIR): the submit-time check of templated notifications and `/v1/templates`.
+   * Absent: those routes do not exist and a notification naming a template answers 400 (unknown template).
+   */
+  templates?: TemplateStore;
   /** `/metrics` and per-request metrics and tracing; absent in tests that do not look at them. */
   observability?: GatewayObservability;
 }

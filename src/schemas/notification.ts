@@ -87,7 +87,7 @@ const notificationRequestObject = z.strictObject({
   template: templateNameSchema
     .optional()
     .describe(
-      'A template (GET /v1/templates) instead of per-delivery `content`: each delivery renders the file of its channel, in the recipient\'s locale when the profile has one. Deliveries then carry no `content`.',
+      "A template (GET /v1/templates) instead of per-delivery `content`: each delivery renders the file of its channel, in the recipient's locale when the profile has one. Deliveries then carry no `content`.",
     ),
   data: templateDataSchema
     .optional()
@@ -201,7 +201,9 @@ const deliveryStateSchema = z.object({
   template: z
     .object({ name: z.string(), version: z.string(), locale: z.string() })
     .optional()
-    .describe('Templated deliveries: the template version (content hash) and locale the sent message was rendered from.'),
+    .describe(
+      'Templated deliveries: the template version (content hash) and locale the sent message was rendered from.',
+    ),
 });
 
 /** Status of a notification as returned by `GET /v1/notifications/:id`. */

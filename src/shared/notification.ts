@@ -167,6 +167,11 @@ export const UNKNOWN_RECIPIENT = 'UnknownRecipient';
 /** Failure type (permanent) when the recipient's profile has no address for the channel: reason `no-address`. */
 export const NO_ADDRESS = 'NoAddress';
 
+/** Failure type while this worker lacks the named template (or its channel file): retried, for a worker that has it. */
+export const TEMPLATE_UNAVAILABLE = 'TemplateUnavailable';
+/** Failure type (permanent) when a template does not render: a variable `data` lacks, or invalid output for the channel. */
+export const TEMPLATE_RENDER_FAILED = 'TemplateRenderFailed';
+
 /** Patch id (`patched()`) of the recipient-aware delivery path: skipped and held delivery outcomes. */
 export const RECIPIENTS_PATCH = 'recipients-v1';
 

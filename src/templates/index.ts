@@ -9,9 +9,4 @@ export {
   TemplateRenderError,
   TemplateStore,
 } from './template-store.js';
-export type {
-  RenderedTemplate,
-  TemplateChannel,
-  TemplateStoreOptions,
-  TemplateSummary,
-} from './template-store.js';
+export type { RenderedTemplate, TemplateChannel, TemplateStoreOptions, TemplateSummary } from './template-store.js';

@@ -57,7 +57,7 @@ export class TemplateCompileError extends Error {
   constructor(
     readonly file: string,
     readonly line: number | undefined,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`template ${file}${line !== undefined ? `:${line}` : ''}: ${detail}`);
     this.name = 'TemplateCompileError';
@@ -141,6 +141,17 @@ export class TemplateStore {
 
   /** Reads and compiles every template under `options.dir`; throws `TemplateCompileError` naming file and line. */
   static async load(options: TemplateStoreOptions): Promise<TemplateStore> {
+    try {
+      return await TemplateStore.loadFrom(options);
+    } catch (err) {
+      // Name the file as the operator finds it: under the configured folder.
+      if (err instanceof TemplateCompileError)
+        throw new TemplateCompileError(join(options.dir, err.file), err.line, err.detail);
+      throw err;
+    }
+  }
+
+  private static async loadFrom(options: TemplateStoreOptions): Promise<TemplateStore> {
     const dir = resolve(options.dir);
     const defaultLocale = options.defaultLocale.toLowerCase();
     let entries: string[];
@@ -154,7 +165,8 @@ export class TemplateStore {
     const partials: Record<string, string> = {};
     if (entries.includes(PARTIALS_DIR)) {
       for (const f of await readdir(join(dir, PARTIALS_DIR))) {
-        if (f.endsWith('.liquid')) partials[`${PARTIALS_DIR}/${f}`] = await readFile(join(dir, PARTIALS_DIR, f), 'utf8');
+        if (f.endsWith('.liquid'))
+          partials[`${PARTIALS_DIR}/${f}`] = await readFile(join(dir, PARTIALS_DIR, f), 'utf8');
       }
     }
     const engines = createEngines(partials);
@@ -247,7 +259,12 @@ export class TemplateStore {
    * Renders the template for one channel in the channel's content shape (validated by the channel's content
    * schema), in the variant for `locale` (`de-AT` → `de-at`, then `de`, then the default locale).
    */
-  async render(name: string, channel: string, data: Record<string, unknown>, locale?: string): Promise<RenderedTemplate> {
+  async render(
+    name: string,
+    channel: string,
+    data: Record<string, unknown>,
+    locale?: string,
+  ): Promise<RenderedTemplate> {
     const t = this.templates.get(name);
     if (t === undefined) throw new TemplateNotFoundError(name);
     if (!isTemplateChannel(channel)) throw new TemplateNotFoundError(name, channel);
@@ -258,7 +275,7 @@ export class TemplateStore {
       const f = files[file];
       if (f === undefined) return undefined;
       try {
-        return await this.engines[f.engine].render(f.templates, data);
+        return String(await this.engines[f.engine].render(f.templates, data));
       } catch (err) {
         throw new TemplateRenderError(name, channel, `${f.file}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -375,11 +392,20 @@ async function compileTemplate(
       if (locale === '') {
         const lacking = required.filter((f) => !files.has(f));
         if (lacking.length > 0)
-          throw new TemplateCompileError(`${folder}/${lacking[0]}`, undefined, `missing (the ${channel} channel needs ${required.join(' and ')})`);
+          throw new TemplateCompileError(
+            `${folder}/${lacking[0]}`,
+            undefined,
+            `missing (the ${channel} channel needs ${required.join(' and ')})`,
+          );
       }
       const compiled: Partial<Record<string, CompiledFile>> = {};
       for (const file of present) {
-        compiled[file] = await compileFile(`${folder}/${file}`, files.get(file) ?? '', engines, join(dir, folder, file));
+        compiled[file] = await compileFile(
+          `${folder}/${file}`,
+          files.get(file) ?? '',
+          engines,
+          join(dir, folder, file),
+        );
       }
       variant[channel] = compiled;
     }

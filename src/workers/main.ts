@@ -14,6 +14,7 @@ import { temporalTlsFromConfig } from '../tls/transport-security.js';
 import { onShutdown } from '../runtime/shutdown.js';
 import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/index.js';
 import { RecipientStore } from '../recipients/store.js';
+import { loadTemplateStore } from '../templates/index.js';
 import { createChannelWorker, createWorkflowWorker } from './create-workers.js';
 import { installTemporalRuntime } from './install-runtime.js';
 import { workflowBundleDir } from './workflow-bundle-cache.js';
@@ -70,6 +71,13 @@ async function main(): Promise<void> {
   assertProductionChannelSettings(config, requested);
   const runWorkflows = values.workflows === true || values.channels === undefined;
 
+  // Templates compile before anything connects: a template that does not compile stops the worker, naming file and line.
+  const templates =
+    requested.length > 0
+      ? await loadTemplateStore({ dir: config.TEMPLATES_DIR, defaultLocale: config.TEMPLATES_DEFAULT_LOCALE })
+      : undefined;
+  if (templates !== undefined)
+    logger.info({ templates: templates.list().map((t) => `${t.name}@${t.version}`) }, 'templates compiled');
   const sdkMetrics =
     config.TEMPORAL_SDK_METRICS_PORT !== 0 ? `${config.METRICS_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` : undefined;
   const sdkMetricsOn = installTemporalRuntime(logger, 'WARN', { prometheusBindAddress: sdkMetrics });
@@ -130,6 +138,8 @@ async function main(): Promise<void> {
       onDecision: metrics.onDecision,
       recipients,
       preferenceDefaults,
+      templates,
+      onRender: metrics.onRender,
       tracing: tracing.enabled,
     });
     workers.push(worker);
