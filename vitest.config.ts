@@ -21,6 +21,8 @@ export const UNIT_TESTS = [
   'src/kafka/topics.test.ts',
   'src/observability/metrics-server.test.ts',
   'src/shared/**/*.test.ts',
+  'src/templates/template-store.test.ts',
+  'src/api/templates-routes.test.ts',
   'dev/infra/generated-config.test.ts',
   'dev/sinks/sinks.test.ts',
   'test/bad-input/ingest.test.ts',

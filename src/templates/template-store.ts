@@ -422,7 +422,13 @@ async function compileFile(file: string, source: string, engines: Engines, path:
       : 'text';
   // Liquid first, on the source as written, so that syntax errors point at the author's lines.
   const parsed = parseLiquid(engines[engine], file, source);
-  const variables = engines[engine].globalVariableSegmentsSync(parsed).map(staticPrefix);
+  let variables: CompiledFile['variables'];
+  try {
+    // Static analysis follows includes, so an include of anything but a loaded partial fails here, at load.
+    variables = engines[engine].globalVariableSegmentsSync(parsed).map(staticPrefix);
+  } catch (err) {
+    throw new TemplateCompileError(file, lineOf(err), err instanceof Error ? err.message : String(err));
+  }
   if (engine !== 'html') return { file, engine, templates: parsed, variables };
   let result: Awaited<ReturnType<typeof mjml2html>>;
   try {
