@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTemplateStore, TemplateCompileError, TemplateNotFoundError, TemplateRenderError } from './index.js';
+import type { TemplateStore } from './index.js';
 
 const data = { user: { name: 'Ada <Lovelace>' }, product: 'Acme', signInUrl: 'https://acme.example/in?a=1&b=2' };
 const scratch: string[] = [];
@@ -145,7 +146,9 @@ describe('template store (the shipped templates/ folder)', () => {
     expect((err as Error).message).toMatch(/escape\/sms\.liquid.*Failed to lookup/);
     const mjml = `<mjml><mj-body><mj-include path="${join(outside, 'secret.liquid')}" /></mj-body></mjml>`;
     const inc = folder({ 'inc/email.subject.liquid': 'Hi', 'inc/email.mjml.liquid': mjml });
-    const loaded = await loadTemplateStore({ dir: inc, defaultLocale: 'en' }).catch((e: unknown) => e);
+    const loaded: TemplateStore | Error = await loadTemplateStore({ dir: inc, defaultLocale: 'en' }).catch(
+      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+    );
     if (loaded instanceof Error) expect(loaded.message).not.toContain('TOP SECRET');
     else {
       const out = await loaded.render('inc', 'email', {}).then(
