@@ -23,6 +23,7 @@ import { NotificationClient } from '../../src/temporal/notification-client.js';
 import { createChannelWorker, createWorkflowWorker } from '../../src/workers/create-workers.js';
 import { createPool, migrate } from '../../src/db/index.js';
 import { RecipientStore } from '../../src/recipients/store.js';
+import { loadTemplateStore } from '../../src/templates/index.js';
 import { fastRetryEnv, isolatedEnv, testEnvironment } from './context.js';
 import { inject } from 'vitest';
 import { eventually, testLogger } from './kafka.js';
@@ -161,6 +162,12 @@ export async function startPipeline(
     urgentCategories: config.URGENT_CATEGORIES,
   };
 
+  // Templates (TEMPLATES_DIR, default templates/): one compiled store, as a process has, for the gateway and workers.
+  const templates = await loadTemplateStore({
+    dir: config.TEMPLATES_DIR,
+    defaultLocale: config.TEMPLATES_DEFAULT_LOCALE,
+  });
+
   const producer = new BatchingProducer({
     kafka,
     topic: config.KAFKA_TOPIC,
@@ -178,6 +185,7 @@ export async function startPipeline(
     auth: config.AUTH_DISABLED ? { disabled: true } : { keys: config.API_KEYS ?? [] },
     payloadKeyring: keyring,
     recipients,
+    templates,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -226,6 +234,7 @@ export async function startPipeline(
         dataConverter: workerDataConverter(keyring),
         recipients,
         preferenceDefaults,
+        templates,
       });
       workers.push(worker);
       closers.push(() => sender.close());
