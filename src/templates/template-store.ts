@@ -97,6 +97,8 @@ interface CompiledFile {
   engine: 'html' | 'text' | 'json';
   templates: Template[];
   variables: Array<Array<string | number>>;
+  /** MJML files: the plain-text part, derived from the compiled HTML once at load (Liquid tags survive html-to-text). */
+  text?: Template[];
 }
 
 /** One locale of one template: a compiled file set per channel. */
@@ -283,7 +285,12 @@ export class TemplateStore {
     let content: Record<string, unknown>;
     if (channel === 'email') {
       const html = (await run('email.mjml.liquid')) ?? '';
-      const text = (await run('email.text.liquid')) ?? htmlToText(html, HTML_TO_TEXT);
+      const derived = files['email.mjml.liquid']?.text;
+      const text =
+        (await run('email.text.liquid')) ??
+        (derived !== undefined
+          ? await this.renderDerived(name, channel, derived, data)
+          : htmlToText(html, HTML_TO_TEXT));
       const subject = ((await run('email.subject.liquid')) ?? '').replace(/\s*[\r\n]+\s*/g, ' ').trim();
       content = { subject, text: text.trim(), html };
     } else if (channel === 'sms') {
@@ -307,6 +314,23 @@ export class TemplateStore {
       throw new TemplateRenderError(name, channel, `rendered content is not valid ${channel} content: ${issues}`);
     }
     return { content, version: t.version, locale: chosen === '' ? this.defaultLocale : chosen };
+  }
+
+  private async renderDerived(
+    name: string,
+    channel: string,
+    text: Template[],
+    data: Record<string, unknown>,
+  ): Promise<string> {
+    try {
+      return String(await this.engines.text.render(text, data));
+    } catch (err) {
+      throw new TemplateRenderError(
+        name,
+        channel,
+        `email.mjml.liquid (text part): ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
   }
 
   private pickLocale(t: CompiledTemplate, channel: TemplateChannel, locale: string | undefined): string {
@@ -348,10 +372,13 @@ export function loadTemplateStore(options: TemplateStoreOptions): Promise<Templa
 }
 
 const HTML_TO_TEXT = {
-  wordwrap: 100,
+  // No wrapping and no upper-casing: the input is the compiled HTML with its Liquid tags, which must come out intact.
+  wordwrap: false as const,
   selectors: [
     { selector: 'img', format: 'skip' },
     { selector: 'title', format: 'skip' },
+    ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
+    { selector: 'table', options: { uppercaseHeaderCells: false } },
   ],
 };
 
@@ -444,7 +471,10 @@ async function compileFile(file: string, source: string, engines: Engines, path:
   }
   const first = result.errors[0];
   if (first !== undefined) throw new TemplateCompileError(file, first.line, `invalid MJML: ${first.message}`);
-  return { file, engine, templates: parseLiquid(engines.html, file, result.html), variables };
+  // The plain-text part is derived here, once: html-to-text on the compiled HTML keeps the Liquid tags as text, so a
+  // message renders it like any text file instead of converting its HTML.
+  const text = parseLiquid(engines.text, `${file} (text part)`, htmlToText(result.html, HTML_TO_TEXT));
+  return { file, engine, templates: parseLiquid(engines.html, file, result.html), variables, text };
 }
 
 function parseLiquid(engine: Liquid, file: string, source: string): Template[] {
