@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 export const UNIT_TESTS = [
   'src/activities/to-failure.test.ts',
+  'src/activities/template-render.test.ts',
   'src/api/app.test.ts',
   'src/api/plugins/auth.test.ts',
   'src/auth/api-keys.test.ts',
