@@ -19,6 +19,8 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
+# Templates as code (TEMPLATES_DIR defaults to templates/, relative to /app): compiled at gateway and worker start.
+COPY templates ./templates
 # Workflow bundles built once here (webpack runs at image build, not at every worker start): workers read them from
 # WORKFLOW_BUNDLE_DIR, keyed by a content hash of the workflow sources and the lock file, so a restarted worker polls
 # within seconds. The directory stays read-only for the runtime user; a mismatching hash would only rebuild in memory.

@@ -16,7 +16,8 @@ const SRC_MAY_IMPORT = {
   db: ['runtime'],
   recipients: ['channels', 'shared'],
   events: ['channels', 'crypto', 'shared'],
-  activities: ['channels', 'events', 'logging', 'recipients', 'shared'],
+  templates: ['channels'],
+  activities: ['channels', 'events', 'logging', 'recipients', 'shared', 'templates'],
   workflows: ['activities', 'shared'],
   schemas: ['channels', 'kafka', 'recipients', 'shared'],
   kafka: ['runtime', 'shared', 'tls'],
@@ -54,6 +55,7 @@ const SRC_MAY_IMPORT = {
     'schemas',
     'shared',
     'temporal',
+    'templates',
     'tls',
   ],
   workers: [
@@ -68,6 +70,7 @@ const SRC_MAY_IMPORT = {
     'recipients',
     'runtime',
     'shared',
+    'templates',
     'tls',
   ],
 };

@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 export const UNIT_TESTS = [
   'src/activities/to-failure.test.ts',
+  'src/activities/template-render.test.ts',
   'src/api/app.test.ts',
   'src/api/plugins/auth.test.ts',
   'src/auth/api-keys.test.ts',
@@ -23,6 +24,8 @@ export const UNIT_TESTS = [
   'src/kafka/topics.test.ts',
   'src/observability/metrics-server.test.ts',
   'src/shared/**/*.test.ts',
+  'src/templates/template-store.test.ts',
+  'src/api/templates-routes.test.ts',
   'dev/infra/generated-config.test.ts',
   'dev/sinks/sinks.test.ts',
   'test/bad-input/ingest.test.ts',

@@ -4,12 +4,21 @@ import type { Logger } from 'pino';
 import { DeliveryError, PermanentDeliveryError } from '../channels/errors.js';
 import type { ChannelSender, ProviderAttempt } from '../channels/types.js';
 import { FAILURE_TYPES } from '../shared/failure-types.js';
-import type { DeliverInput, DeliverResult, SkipReason } from '../shared/notification.js';
-import { NO_ADDRESS, RECIPIENT_STORE_UNAVAILABLE, UNKNOWN_RECIPIENT } from '../shared/notification.js';
+import type { DeliverInput, DeliverResult, SkipReason, TemplateUse } from '../shared/notification.js';
+import {
+  isTemplateContent,
+  NO_ADDRESS,
+  RECIPIENT_STORE_UNAVAILABLE,
+  TEMPLATE_RENDER_FAILED,
+  TEMPLATE_UNAVAILABLE,
+  UNKNOWN_RECIPIENT,
+} from '../shared/notification.js';
 import { addressKeys, isAddressFailure } from '../recipients/addresses.js';
 import type { PreferenceDefaults } from '../recipients/preferences.js';
 import type { DeliveryResolution, RecipientStore } from '../recipients/store.js';
 import { scrubText } from '../logging/create-logger.js';
+import { TemplateNotFoundError } from '../templates/template-store.js';
+import type { TemplateStore } from '../templates/template-store.js';
 
 /** Dependencies of the channel activities; only the worker entry point builds the real ones. */
 export interface ActivityDeps {
@@ -40,6 +49,13 @@ export interface ActivityDeps {
   onDecision?: (decision: { channel: string; decision: SkipReason | 'held' }) => void;
   /** Clock for quiet hours (tests). */
   now?: () => Date;
+  /**
+   * Compiled templates (built once per worker): a delivery whose content is a template reference is rendered here,
+   * in the recipient's locale when the profile has one. Without it such a delivery waits for a worker that has them.
+   */
+  templates?: Pick<TemplateStore, 'render'>;
+  /** Called after each template render, for metrics. */
+  onRender?: (render: { channel: string; template: string; durationMs: number }) => void;
 }
 
 /**
@@ -47,7 +63,7 @@ export interface ActivityDeps {
  * (opted out / suppressed: nothing was sent, never retried) or held (inside the recipient's quiet hours until `until`).
  */
 export type DeliverActivityResult =
-  | (DeliverResult & { outcome?: 'sent'; attempt: number; resolvedTo?: unknown })
+  | (DeliverResult & { outcome?: 'sent'; attempt: number; resolvedTo?: unknown; template?: TemplateUse })
   | { outcome: 'skipped'; reason: SkipReason; attempt: number }
   | { outcome: 'held'; until: string; attempt: number };
 
@@ -81,6 +97,7 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
       }
       const owner = input.clientId ?? 'anonymous';
       let to = input.to;
+      let locale: string | undefined;
       if (deps.recipients !== undefined) {
         const resolution = await resolveDelivery(deps, input, owner, attempt);
         if (resolution.kind === 'skip') {
@@ -110,12 +127,21 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
           });
         }
         to = resolution.to;
+        locale = resolution.locale;
       } else if (input.recipient !== undefined) {
         throw ApplicationFailure.retryable(
           'waiting for the recipient database: this worker has none configured',
           RECIPIENT_STORE_UNAVAILABLE,
           { attempt },
         );
+      }
+      let content = input.content;
+      let template: TemplateUse | undefined;
+      if (isTemplateContent(input.content)) {
+        const rendered = await renderTemplate(deps, input.channel, input.content, locale, attempt);
+        content = rendered.content;
+        template = rendered.template;
+        log.debug({ template }, 'template rendered');
       }
       ctx.heartbeat({ phase: 'sending' });
       const timer = setInterval(() => ctx.heartbeat({ phase: 'sending' }), heartbeatIntervalMs);
@@ -138,7 +164,7 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
       try {
         const result = await context.with(trace.setSpan(context.active(), span), () =>
           sender.send(
-            { to, content: input.content },
+            { to, content },
             {
               idempotencyKey: input.idempotencyKey,
               notificationId: input.notificationId,
@@ -163,6 +189,7 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
           ...(result.provider !== undefined ? { provider: result.provider } : {}),
           attempt,
           ...(input.recipient !== undefined ? { resolvedTo: to } : {}),
+          ...(template !== undefined ? { template } : {}),
         };
       } catch (err) {
         const durationMs = performance.now() - started;
@@ -223,6 +250,39 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
       }
     },
   };
+}
+
+/**
+ * Renders a template reference for the delivery's channel. A template this worker does not have (a deploy in
+ * progress) is retried, for a worker that has it; a render that fails (a variable `data` lacks, output that is not
+ * valid content for the channel) is permanent: the same data fails the same way every time.
+ */
+async function renderTemplate(
+  deps: ActivityDeps,
+  channel: string,
+  ref: { $template: { name: string; data: Record<string, unknown> } },
+  locale: string | undefined,
+  attempt: number,
+): Promise<{ content: unknown; template: TemplateUse }> {
+  const { name, data } = ref.$template;
+  if (deps.templates === undefined)
+    throw ApplicationFailure.retryable('this worker has no templates loaded', TEMPLATE_UNAVAILABLE, { attempt });
+  const started = performance.now();
+  try {
+    const rendered = await deps.templates.render(name, channel, data, locale);
+    deps.onRender?.({ channel, template: name, durationMs: performance.now() - started });
+    return { content: rendered.content, template: { name, version: rendered.version, locale: rendered.locale } };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof TemplateNotFoundError)
+      throw ApplicationFailure.create({ message, type: TEMPLATE_UNAVAILABLE, details: [{ attempt }] });
+    throw ApplicationFailure.create({
+      message,
+      type: TEMPLATE_RENDER_FAILED,
+      nonRetryable: true,
+      details: [{ attempt }],
+    });
+  }
 }
 
 async function resolveDelivery(

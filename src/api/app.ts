@@ -16,6 +16,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerNotificationRoutes } from './routes/notifications.js';
 import { registerRecipientRoutes } from './routes/recipients.js';
 import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.js';
+import { registerTemplateRoutes } from './routes/templates.js';
 import { Submitter } from './submitter.js';
 import type { GatewayDeps } from './types.js';
 
@@ -117,6 +118,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         { name: 'recipients' },
         { name: 'suppressions' },
         { name: 'webhook-endpoints', description: 'Delivery events to the caller (outbound webhooks)' },
+        { name: 'templates' },
         { name: 'health' },
         { name: 'codec' },
       ],
@@ -145,6 +147,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   registerNotificationRoutes(app, deps, submitter, cache);
   if (deps.recipients !== undefined) registerRecipientRoutes(app, deps.recipients);
   if (deps.webhookEndpoints !== undefined) registerWebhookEndpointRoutes(app, deps.webhookEndpoints);
+  if (deps.templates !== undefined) registerTemplateRoutes(app, deps.templates);
   // Without this, GET /v1/notifications/batch would be a status lookup of a notification with id "batch" (a 404):
   // it is the batch resource, which only takes POST, so it answers 405 with Allow: POST like any other method.
   app.get('/v1/notifications/batch', { schema: { hide: true }, config: { methodNotAllowed: true } }, notFound);

@@ -14,6 +14,7 @@ import type { EntryPointContext } from '../runtime/entry-point.js';
 import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/index.js';
 import { RecipientStore } from '../recipients/store.js';
 import { WebhookEndpointStore } from '../events/store.js';
+import { loadTemplateStore } from '../templates/index.js';
 import { buildApp } from './app.js';
 
 /** Gateway entry point: `npm run gateway`. Builds real dependencies from the config and serves HTTP. */
@@ -27,6 +28,12 @@ async function start({ config, logger, keyring, keySource: source }: EntryPointC
     },
     'security settings',
   );
+  // Templates compile before anything connects: one that does not compile stops the gateway, naming file and line.
+  const templates = await loadTemplateStore({
+    dir: config.TEMPLATES_DIR,
+    defaultLocale: config.TEMPLATES_DEFAULT_LOCALE,
+  });
+  logger.info({ templates: templates.list().map((t) => `${t.name}@${t.version}`) }, 'templates compiled');
   // Transport security first: a wrong certificate path fails start-up before anything connects.
   const kafkaSecurity = kafkaSecurityFromConfig(config);
   const temporalTls = temporalTlsFromConfig(config);
@@ -84,6 +91,7 @@ async function start({ config, logger, keyring, keySource: source }: EntryPointC
       urlRules: eventEndpointRules(config),
       secretOverlapMs: config.WEBHOOK_EVENTS_SECRET_OVERLAP_MS,
     },
+    templates,
     observability: { registry, metrics, tracer: tracing.tracer, tracingEnabled: tracing.enabled },
   });
   await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });

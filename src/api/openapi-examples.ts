@@ -62,8 +62,23 @@ const webhookNotification = {
   ],
 };
 
+/** A templated notification: `templates/welcome/` renders the content of each delivery for its channel. */
+const templateData = { user: { name: 'Ada' }, product: 'Acme', signInUrl: 'https://acme.example/login' };
+const templatedNotification = {
+  template: 'welcome',
+  data: templateData,
+  deliveries: [
+    { channel: 'email', to: 'ada@example.com' },
+    { channel: 'sms', to: '+14155550123' },
+  ],
+};
+
 function submitExamples(): Record<string, NamedExample> {
   return {
+    template: {
+      summary: 'From a template (email + SMS rendered from templates/welcome)',
+      value: templatedNotification,
+    },
     email: { summary: 'Email', value: emailNotification },
     sms: { summary: 'SMS', value: smsNotification },
     slack: { summary: 'Slack message', value: slackNotification },
@@ -178,8 +193,74 @@ interface OperationExamples {
 const notificationErrors = (statuses: number[], overrides: Record<number, unknown> = {}) =>
   Object.fromEntries(statuses.map((s) => [String(s), overrides[s] ?? ERRORS[s]]));
 
+const TEMPLATE_VERSION = '46ae07c23a00e4da';
+const templateVariableMissing = errorBody(
+  400,
+  'TEMPLATE_VARIABLE_MISSING',
+  'Invalid request: template "welcome" requires data.user.name',
+  [{ path: 'data.user.name', message: 'template "welcome" requires data.user.name' }],
+);
+const templateExamples: Record<string, OperationExamples> = {
+  'GET /v1/templates': {
+    responses: {
+      200: {
+        templates: [
+          {
+            name: 'welcome',
+            channels: ['email', 'sms', 'slack', 'webhook'],
+            locales: ['en', 'de'],
+            requiredVariables: ['product', 'signInUrl', 'user.name'],
+            version: TEMPLATE_VERSION,
+          },
+        ],
+      },
+      ...Object.fromEntries([401, 403, 429].map((s) => [String(s), ERRORS[s]])),
+    },
+  },
+  'POST /v1/templates/:name/preview': {
+    body: () => ({
+      german: {
+        summary: 'SMS and email as a recipient with locale de-DE gets them',
+        value: { data: templateData, locale: 'de-DE', channels: ['sms', 'email'] },
+      },
+    }),
+    responses: {
+      200: {
+        name: 'welcome',
+        version: TEMPLATE_VERSION,
+        rendered: {
+          sms: {
+            locale: 'de',
+            content: { body: 'Hallo Ada, dein Acme-Konto ist bereit: https://acme.example/login' },
+          },
+          email: {
+            locale: 'de',
+            content: {
+              subject: 'Willkommen bei Acme, Ada',
+              text: 'Hallo Ada,\nDein Acme-Konto ist bereit. …',
+              html: '<!doctype html><html …>…</html>',
+            },
+          },
+        },
+      },
+      400: templateVariableMissing,
+      401: ERRORS[401],
+      403: ERRORS[403],
+      404: errorBody(404, 'UNKNOWN_TEMPLATE', 'unknown template "welcom"; GET /v1/templates lists the templates'),
+      422: errorBody(
+        422,
+        'TEMPLATE_RENDER_FAILED',
+        'template "welcome" (sms): rendered content is not valid sms content: body: body may be at most 1600 characters',
+        [{ path: 'channels.sms', message: 'body: body may be at most 1600 characters' }],
+      ),
+      429: ERRORS[429],
+    },
+  },
+};
+
 /** Examples per operation, keyed `METHOD url` as fastify registers the route. */
 const OPERATIONS: Record<string, OperationExamples> = {
+  ...templateExamples,
   'POST /v1/notifications': {
     body: submitExamples,
     responses: {

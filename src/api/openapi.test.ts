@@ -7,6 +7,7 @@ import { loadConfig } from '../config/config.js';
 import { generatePayloadKeyEntry, PayloadKeyring } from '../crypto/keyring.js';
 import { acceptedSchema, batchResultSchema, errorSchema, statusSchema } from '../schemas/notification.js';
 import type { WebhookEndpointStore } from '../events/store.js';
+import { loadTemplateStore } from '../templates/index.js';
 import { buildApp } from './app.js';
 
 /** The OpenAPI document is one a client can use: bearer auth declared, examples for every body and response. */
@@ -55,6 +56,7 @@ beforeAll(async () => {
       secretOverlapMs: 0,
       resolve: () => Promise.resolve([{ address: '93.184.215.14' }]),
     },
+    templates: await loadTemplateStore({ dir: 'templates', defaultLocale: 'en' }),
   });
   doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<OpenApiDocument>();
 });
@@ -70,7 +72,8 @@ const examplesOf = (media: Media | undefined): unknown[] => [
   ...(media?.example !== undefined ? [media.example] : []),
   ...Object.values(media?.examples ?? {}).map((e) => e.value),
 ];
-const fill = (path: string) => path.replace('{id}', 'ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e5f');
+const fill = (path: string) =>
+  path.replace('{id}', 'ntf_0193b3c2a1b27c3d8e9f0a1b2c3d4e5f').replace('{name}', 'welcome');
 
 describe('OpenAPI document (/openapi.json)', () => {
   it('declares the bearer security scheme, required everywhere except the health probes', () => {

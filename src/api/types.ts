@@ -7,6 +7,7 @@ import type { PayloadKeyring } from '../crypto/keyring.js';
 import type { NotificationClient } from '../temporal/notification-client.js';
 import type { RecipientStore } from '../recipients/store.js';
 import type { WebhookEndpointDeps } from './routes/webhook-endpoints.js';
+import type { TemplateStore } from '../templates/index.js';
 
 /** Gateway settings it reads from the configuration. */
 export type GatewayConfig = Pick<
@@ -55,6 +56,11 @@ export interface GatewayDeps {
    * `/v1/webhook-endpoints`. Absent: those routes do not exist (unit tests).
    */
   webhookEndpoints?: WebhookEndpointDeps;
+  /**
+   * Compiled templates (TEMPLATES_DIR): the submit-time check of templated notifications and `/v1/templates`.
+   * Absent: those routes do not exist and a notification naming a template answers 400 (unknown template).
+   */
+  templates?: TemplateStore;
   /** `/metrics` and per-request metrics and tracing; absent in tests that do not look at them. */
   observability?: GatewayObservability;
 }

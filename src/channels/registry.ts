@@ -25,7 +25,7 @@ export function getChannel(name: string): ChannelDefinition | undefined {
 
 /** Schema of one delivery of a given channel: `{ channel, to, content }`. */
 export type DeliveryObjectSchema = z.ZodObject<
-  { channel: z.ZodLiteral<string>; to: z.ZodOptional<z.ZodType>; content: z.ZodType },
+  { channel: z.ZodLiteral<string>; to: z.ZodOptional<z.ZodType>; content: z.ZodOptional<z.ZodType> },
   z.core.$strict
 >;
 
@@ -35,7 +35,8 @@ function deliveryObject(channel: ChannelDefinition): DeliveryObjectSchema {
       channel: z.literal(channel.name),
       // Optional: a notification naming a `recipient` takes the address from the profile (checked by the request schema).
       to: channel.recipientSchema.optional(),
-      content: channel.contentSchema,
+      // Optional: a notification naming a `template` renders it per channel (checked by the request schema).
+      content: channel.contentSchema.optional(),
     })
     .describe(`${channel.name}: ${channel.description}`);
 }

@@ -101,6 +101,16 @@ export const appSchema = z.object({
   PREFERENCE_OPT_IN_CATEGORIES: csv.default([]),
   /** Categories that bypass quiet hours (sent at once, e.g. security alerts), comma-separated. */
   URGENT_CATEGORIES: csv.default(['urgent', 'security']),
+  /**
+   * Templates (src/templates): the folder with one sub-folder per template (`welcome/`, `welcome.de/`), relative to
+   * the working directory; read and compiled once at start by the gateway and the channel workers.
+   */
+  TEMPLATES_DIR: z.string().min(1).default('templates'),
+  /** Locale of a template's base folder: recipients without a locale, or without a matching variant, get it. */
+  TEMPLATES_DEFAULT_LOCALE: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a locale like en or en-GB')
+    .default('en'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('notify'),
   TEMPORAL_TASK_QUEUE_PREFIX: z
     .string()

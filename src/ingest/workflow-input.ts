@@ -2,7 +2,8 @@ import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { AppConfig } from '../config/config.js';
 import type { NotificationEnvelope } from '../kafka/envelope.js';
 import type { IngestOptions } from './ingest-consumer.js';
-import type { ChannelRetryPolicy, NotificationWorkflowInput } from '../shared/notification.js';
+import type { ChannelRetryPolicy, NotificationRequest, NotificationWorkflowInput } from '../shared/notification.js';
+import { TEMPLATE_CONTENT_KEY } from '../shared/notification.js';
 
 /**
  * Builds the workflow input from a validated envelope and the configuration in force when ingest starts it.
@@ -23,12 +24,31 @@ export function buildWorkflowInput(
   return {
     id: envelope.id,
     clientId: envelope.clientId,
-    request: envelope.request,
+    request: withTemplateContent(envelope.request),
     acceptedAt: envelope.acceptedAt,
     taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
     retryPolicies,
     awaitRetryMs: config.NOTIFY_AWAIT_RETRY_MS,
     ...(config.WEBHOOK_EVENTS_ENABLED ? { events: true } : {}),
+  };
+}
+
+/**
+ * A templated request as the workflow runs it: each delivery's content becomes the template reference
+ * (`{ "$template": { name, data } }`), which the delivery activity renders for its channel (rendering never runs in
+ * workflow code, and the workflow passes each delivery's content to its activity as it is). `data` moves into the
+ * deliveries instead of being kept twice; `template` stays, naming it in the workflow input.
+ */
+export function withTemplateContent(request: NotificationRequest): NotificationRequest {
+  const { template, data, ...rest } = request;
+  if (template === undefined) return request;
+  return {
+    ...rest,
+    template,
+    deliveries: request.deliveries.map((d) => ({
+      ...d,
+      content: { [TEMPLATE_CONTENT_KEY]: { name: template, data: data ?? {} } },
+    })),
   };
 }
 

@@ -167,6 +167,10 @@ export interface WorkerMetrics {
   decisions: Counter<'channel' | 'decision'>;
   /** Pass as `createActivities` / `createChannelWorker` `onDecision`. */
   onDecision: (decision: { channel: string; decision: 'opted-out' | 'suppressed' | 'held' }) => void;
+  /** Time to render a template for one delivery (Liquid on the precompiled MJML, html-to-text). */
+  renderDuration: Histogram<'channel'>;
+  /** Pass as `createChannelWorker` `onRender`. */
+  onRender: (render: { channel: string; durationMs: number }) => void;
 }
 
 /** Registers the worker series on `registry`. */
@@ -190,10 +194,19 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     labelNames: ['channel', 'decision'] as const,
     registers: [registry],
   });
+  const renderDuration = new Histogram({
+    name: 'notify_template_render_duration_seconds',
+    help: 'Time to render a template for one delivery, by channel.',
+    labelNames: ['channel'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [registry],
+  });
   return {
     sends,
     sendDuration,
     decisions,
+    renderDuration,
+    onRender: ({ channel, durationMs }) => renderDuration.observe({ channel }, durationMs / 1000),
     onDecision: ({ channel, decision }) => decisions.inc({ channel, decision }),
     onOutcome: ({ channel, provider, result, durationMs }) => {
       sends.inc({ channel, provider, result });

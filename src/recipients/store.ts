@@ -54,7 +54,7 @@ export class VersionConflictError extends Error {
 
 /** What the delivery activity should do with one delivery, decided when it runs. */
 export type DeliveryResolution =
-  | { kind: 'send'; to: unknown }
+  | { kind: 'send'; to: unknown; locale?: string }
   | { kind: 'skip'; reason: 'opted-out' | 'suppressed' }
   | { kind: 'hold'; until: string }
   | { kind: 'unknown-recipient' }
@@ -330,7 +330,8 @@ export class RecipientStore {
       const until = quietUntil(recipient.quietHours, recipient.timezone, q.now);
       if (until !== undefined) return { kind: 'hold', until: until.toISOString() };
     }
-    return { kind: 'send', to: remaining };
+    // The profile's locale picks a template's locale variant.
+    return { kind: 'send', to: remaining, ...(recipient?.locale !== undefined ? { locale: recipient.locale } : {}) };
   }
 
   private async lockRow(client: pg.PoolClient, owner: string, id: string): Promise<RecipientRow | undefined> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deliverySchema } from '../channels/registry.js';
+import { TEMPLATE_CONTENT_KEY } from '../shared/notification.js';
 
 /** Longest accepted `Idempotency-Key` header. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -20,6 +21,22 @@ export const recipientIdSchema = z
 export const categorySchema = z
   .string()
   .regex(/^[a-z0-9_.-]{1,64}$/, 'a category is 1-64 lower-case letters, digits, "_", "." or "-"');
+
+/** Largest serialised template `data` accepted (it travels in the Kafka record and once per delivery in Temporal). */
+export const MAX_TEMPLATE_DATA_BYTES = 64 * 1024;
+
+/** A template name: the folder `templates/<name>/`. */
+export const templateNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a template name is 1-64 lower-case letters, digits, "-" or "_"');
+
+/** Template variables: a JSON object. */
+export const templateDataSchema = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (d) => Buffer.byteLength(JSON.stringify(d)) <= MAX_TEMPLATE_DATA_BYTES,
+    `data may be at most ${MAX_TEMPLATE_DATA_BYTES} bytes of JSON`,
+  );
 
 const tagSchema = z
   .string()
@@ -67,7 +84,44 @@ const notificationRequestObject = z.strictObject({
     .describe(
       "Category matched against the recipient's preferences and the operator defaults (e.g. `billing`, `marketing`, `urgent`).",
     ),
+  template: templateNameSchema
+    .optional()
+    .describe(
+      "A template (GET /v1/templates) instead of per-delivery `content`: each delivery renders the file of its channel, in the recipient's locale when the profile has one. Deliveries then carry no `content`.",
+    ),
+  data: templateDataSchema
+    .optional()
+    .describe('Variables of the `template`: every variable it reads must be present (strict variables).'),
 });
+
+/** Either a `template` (and no delivery `content`) or `content` on every delivery; `data` only with a template. */
+function requireContent(
+  request: { template?: string; data?: unknown; deliveries: Array<{ content?: unknown }> },
+  ctx: z.RefinementCtx,
+): void {
+  if (request.template === undefined && request.data !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['data'], message: 'data is only used with a template' });
+  request.deliveries.forEach((d, i) => {
+    if (request.template !== undefined && d.content !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deliveries', i, 'content'],
+        message: 'content and template are exclusive: the template renders the content of every delivery',
+      });
+    if (request.template === undefined && d.content === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deliveries', i, 'content'],
+        message: 'content is required unless the notification names a template',
+      });
+    if (typeof d.content === 'object' && d.content !== null && Object.hasOwn(d.content, TEMPLATE_CONTENT_KEY))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deliveries', i, 'content', TEMPLATE_CONTENT_KEY],
+        message: `"${TEMPLATE_CONTENT_KEY}" is reserved; name a template with the notification's "template" field`,
+      });
+  });
+}
 
 /** Without a `recipient`, every delivery must carry its own address. */
 function requireAddresses(
@@ -87,6 +141,7 @@ function requireAddresses(
 
 export const notificationRequestSchema = notificationRequestObject
   .superRefine(requireAddresses)
+  .superRefine(requireContent)
   .describe('A notification');
 
 /** The validated request type. */
@@ -97,7 +152,8 @@ export const batchItemSchema = notificationRequestObject
   .extend({
     idempotencyKey: z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).optional().describe('Per-item idempotency key.'),
   })
-  .superRefine(requireAddresses);
+  .superRefine(requireAddresses)
+  .superRefine(requireContent);
 
 /** Links returned with every notification. */
 export const linksSchema = z.object({
@@ -148,6 +204,12 @@ const deliveryStateSchema = z.object({
     .string()
     .optional()
     .describe('Why the current attempt waits, e.g. `recipient-database` while PostgreSQL is unreachable.'),
+  template: z
+    .object({ name: z.string(), version: z.string(), locale: z.string() })
+    .optional()
+    .describe(
+      'Templated deliveries: the template version (content hash) and locale the sent message was rendered from.',
+    ),
 });
 
 /** Status of a notification as returned by `GET /v1/notifications/:id`. */

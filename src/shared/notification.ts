@@ -15,7 +15,8 @@ export type RoutingMode = 'all' | 'fallback';
 export interface Delivery {
   channel: string;
   to?: unknown;
-  content: unknown;
+  /** Absent when the notification names a `template` (ingest then puts a `TemplateContent` reference here). */
+  content?: unknown;
 }
 
 /** The validated notification request, as written to Kafka and passed to the workflow. */
@@ -30,6 +31,35 @@ export interface NotificationRequest {
   recipient?: string;
   /** Category the recipient's preferences and the operator's defaults are matched against (e.g. `billing`). */
   category?: string;
+  /** Template name (`templates/<name>/`): each delivery's content is rendered from the file of its channel. */
+  template?: string;
+  /** Variables of the template (as sensitive as content: encrypted in Kafka and Temporal like it). */
+  data?: Record<string, unknown>;
+}
+
+/**
+ * Key of the content ingest gives each delivery of a templated notification: `{ "$template": { name, data } }`. The
+ * delivery activity renders it; the request schema refuses it in caller-written content.
+ */
+export const TEMPLATE_CONTENT_KEY = '$template';
+
+/** A delivery's content that is a template reference, rendered by the delivery activity for the delivery's channel. */
+export interface TemplateContent {
+  [TEMPLATE_CONTENT_KEY]: { name: string; data: Record<string, unknown> };
+}
+
+/** Whether a delivery's content is a template reference (see `TEMPLATE_CONTENT_KEY`). */
+export function isTemplateContent(content: unknown): content is TemplateContent {
+  if (typeof content !== 'object' || content === null || !Object.hasOwn(content, TEMPLATE_CONTENT_KEY)) return false;
+  const ref = (content as Record<string, unknown>)[TEMPLATE_CONTENT_KEY];
+  return typeof ref === 'object' && ref !== null && typeof (ref as { name?: unknown }).name === 'string';
+}
+
+/** Which template rendered a delivery: name, version (content hash of its files) and the locale used. */
+export interface TemplateUse {
+  name: string;
+  version: string;
+  locale: string;
 }
 
 /** Retry policy for one channel, in milliseconds (serialisable; converted to a Temporal RetryPolicy in the workflow). */
@@ -89,6 +119,8 @@ export interface DeliveryState {
   heldUntil?: string;
   /** The address the delivery was sent to, as resolved from the profile (kept in the encrypted workflow state only). */
   resolvedTo?: unknown;
+  /** Templated deliveries: the template version (and locale) the delivery activity rendered. */
+  template?: TemplateUse;
 }
 
 /** The workflow's view of a notification (answer of the `status` query). */
@@ -140,6 +172,11 @@ export const RECIPIENT_STORE_UNAVAILABLE = 'RecipientStoreUnavailable';
 export const UNKNOWN_RECIPIENT = 'UnknownRecipient';
 /** Failure type (permanent) when the recipient's profile has no address for the channel: reason `no-address`. */
 export const NO_ADDRESS = 'NoAddress';
+
+/** Failure type while this worker lacks the named template (or its channel file): retried, for a worker that has it. */
+export const TEMPLATE_UNAVAILABLE = 'TemplateUnavailable';
+/** Failure type (permanent) when a template does not render: a variable `data` lacks, or invalid output for the channel. */
+export const TEMPLATE_RENDER_FAILED = 'TemplateRenderFailed';
 
 /** Patch id (`patched()`) of the recipient-aware delivery path: skipped and held delivery outcomes. */
 export const RECIPIENTS_PATCH = 'recipients-v1';

@@ -137,6 +137,9 @@ export interface ChannelWorkerOptions {
   /** Recipients / suppressions store and the operator's preference defaults (see `ActivityDeps`). */
   recipients?: ActivityDeps['recipients'];
   preferenceDefaults?: ActivityDeps['preferenceDefaults'];
+  /** Compiled templates (one store per process), for deliveries that name a template. */
+  templates?: ActivityDeps['templates'];
+  onRender?: ActivityDeps['onRender'];
   /** OpenTelemetry: run each activity in a span continuing the workflow's trace (off when false/absent). */
   tracing?: boolean;
   /** Overrides the sender built from the channel definition (tests wrap the real sender to observe it). */
@@ -163,6 +166,8 @@ export async function createChannelWorker(
       onDecision: options.onDecision,
       recipients: options.recipients,
       preferenceDefaults: options.preferenceDefaults,
+      templates: options.templates,
+      onRender: options.onRender,
     }),
     maxConcurrentActivityTaskExecutions: options.runtime.concurrency,
     ...(options.tracing === true ? { interceptors: { activity: activityTracingInterceptors() } } : {}),

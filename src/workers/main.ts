@@ -23,6 +23,7 @@ import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/inde
 import { RecipientStore } from '../recipients/store.js';
 import { EventSender } from '../events/sender.js';
 import { WebhookEndpointStore } from '../events/store.js';
+import { loadTemplateStore } from '../templates/index.js';
 import { createChannelWorker, createEventsWorker, createWorkflowWorker, workflowBundle } from './create-workers.js';
 import { installTemporalRuntime } from './install-runtime.js';
 import { workflowBundleDir } from './workflow-bundle-cache.js';
@@ -84,6 +85,13 @@ async function main(): Promise<void> {
   assertProductionChannelSettings(config, requested);
   const runWorkflows = values.workflows === true || noFlags;
 
+  // Templates compile before anything connects: a template that does not compile stops the worker, naming file and line.
+  const templates =
+    requested.length > 0
+      ? await loadTemplateStore({ dir: config.TEMPLATES_DIR, defaultLocale: config.TEMPLATES_DEFAULT_LOCALE })
+      : undefined;
+  if (templates !== undefined)
+    logger.info({ templates: templates.list().map((t) => `${t.name}@${t.version}`) }, 'templates compiled');
   const sdkMetrics =
     config.TEMPORAL_SDK_METRICS_PORT !== 0 ? `${config.METRICS_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` : undefined;
   const sdkMetricsOn = installTemporalRuntime(logger, 'WARN', { prometheusBindAddress: sdkMetrics });
@@ -154,6 +162,8 @@ async function main(): Promise<void> {
         onDecision: metrics.onDecision,
         recipients,
         preferenceDefaults,
+        templates,
+        onRender: metrics.onRender,
         tracing: tracing.enabled,
       }),
     ];

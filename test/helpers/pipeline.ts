@@ -25,6 +25,7 @@ import { EventSender } from '../../src/events/sender.js';
 import { WebhookEndpointStore } from '../../src/events/store.js';
 import { createPool, migrate } from '../../src/db/index.js';
 import { RecipientStore } from '../../src/recipients/store.js';
+import { loadTemplateStore } from '../../src/templates/index.js';
 import { fastRetryEnv, isolatedEnv, testEnvironment } from './context.js';
 import { inject } from 'vitest';
 import { eventually, testLogger } from './kafka.js';
@@ -176,6 +177,12 @@ export async function startPipeline(
     urgentCategories: config.URGENT_CATEGORIES,
   };
 
+  // Templates (TEMPLATES_DIR, default templates/): one compiled store, as a process has, for the gateway and workers.
+  const templates = await loadTemplateStore({
+    dir: config.TEMPLATES_DIR,
+    defaultLocale: config.TEMPLATES_DEFAULT_LOCALE,
+  });
+
   const producer = new BatchingProducer({
     kafka,
     topic: config.KAFKA_TOPIC,
@@ -198,6 +205,7 @@ export async function startPipeline(
       urlRules: eventEndpointRules(config),
       secretOverlapMs: config.WEBHOOK_EVENTS_SECRET_OVERLAP_MS,
     },
+    templates,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -246,6 +254,7 @@ export async function startPipeline(
         dataConverter: workerDataConverter(keyring),
         recipients,
         preferenceDefaults,
+        templates,
       });
       workers.push(worker);
       closers.push(() => sender.close());

@@ -20,6 +20,7 @@ import {
 } from '../../schemas/notification.js';
 import type { Submitter } from '../submitter.js';
 import type { GatewayDeps } from '../types.js';
+import { assertTemplate, checkTemplate } from './templates.js';
 import { withTimeout } from '../../runtime/with-timeout.js';
 
 const idempotencyHeaders = z.object({
@@ -103,6 +104,7 @@ export function registerNotificationRoutes(
           `Invalid request: ${disabledIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
           disabledIssues,
         );
+      assertTemplate(deps.templates, request.body);
       await checkRecipient(deps, clientOf(request), request.body.recipient);
       const { id, replay } = await submitter.submit(
         clientOf(request),
@@ -164,6 +166,13 @@ export function registerNotificationRoutes(
               index,
               status: 400,
               error: errorBody(400, 'CHANNEL_DISABLED', `Invalid item ${index}`, disabledIssues),
+            };
+          const rejection = checkTemplate(deps.templates, notification, `notifications.${index}.`);
+          if (rejection !== undefined)
+            return {
+              index,
+              status: 400,
+              error: errorBody(400, rejection.code, `Invalid item ${index}: ${rejection.message}`, rejection.issues),
             };
           try {
             await checkRecipient(deps, clientId, notification.recipient);
