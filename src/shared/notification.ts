@@ -4,6 +4,7 @@
  * This module must stay free of runtime dependencies (no zod, no Node APIs): workflow code imports it,
  * and every cached workflow instantiates its imports.
  */
+import type { DigestSpec } from './digest.js';
 
 /** Routing mode across several deliveries: `all` sends on each, `fallback` stops at the first success. */
 export type RoutingMode = 'all' | 'fallback';
@@ -30,6 +31,11 @@ export interface NotificationRequest {
   recipient?: string;
   /** Category the recipient's preferences and the operator's defaults are matched against (e.g. `billing`). */
   category?: string;
+  /**
+   * Combine with the recipient's other notifications of the same key within a window into one send per channel
+   * (see src/shared/digest.ts). Needs `recipient` (digests are per recipient id) and `routing: all`.
+   */
+  digest?: DigestSpec;
 }
 
 /** Retry policy for one channel, in milliseconds (serialisable; converted to a Temporal RetryPolicy in the workflow). */
@@ -60,7 +66,7 @@ export interface NotificationWorkflowInput {
 
 /** Lifecycle of a notification as reported by the status API. */
 export type NotificationStatus =
-  'accepted' | 'scheduled' | 'held' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'skipped';
+  'accepted' | 'scheduled' | 'held' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'skipped' | 'digested';
 
 /**
  * Lifecycle of one delivery. `skipped` is a fallback delivery that was not needed, or (with `skipReason`) one the
@@ -105,6 +111,8 @@ export interface NotificationState {
   heldUntil?: string;
   recipient?: string;
   category?: string;
+  /** Status `digested`: the digest send (one window of a digest) this notification was combined into. */
+  digestedInto?: string;
 }
 
 /** Input of the channel delivery activity. */

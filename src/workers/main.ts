@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import { channelNames, getChannel } from '../channels/registry.js';
 import type { ChannelSender } from '../channels/types.js';
 import { assertProductionChannelSettings, loadConfig, resolveEndpoints } from '../config/config.js';
-import { workerDataConverter } from '../crypto/data-converter.js';
+import { clientDataConverter, workerDataConverter } from '../crypto/data-converter.js';
 import { devPayloadKeyFile, resolvePayloadKeyring } from '../crypto/dev-key.js';
 import { createLogger } from '../logging/create-logger.js';
 import { createMetricsRegistry, createWorkerMetrics } from '../observability/metrics.js';
@@ -38,9 +39,8 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, component: 'worker' });
-  const dataConverter = workerDataConverter(
-    resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring,
-  );
+  const keyring = resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring;
+  const dataConverter = workerDataConverter(keyring);
   const temporalTls = temporalTlsFromConfig(config);
   const tracing = tracingFromConfig(config, 'worker');
   const workerTracing = tracing.enabled ? tracing : undefined;
@@ -98,6 +98,12 @@ async function main(): Promise<void> {
         maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
         shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
         dataConverter,
+        // The digest join activity signal-with-starts digest workflows through this client (same connection).
+        client: new Client({
+          connection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          dataConverter: clientDataConverter(keyring),
+        }),
         tracing: workerTracing,
         bundleDir: workflowBundleDir(config),
         onBundle: (b) =>

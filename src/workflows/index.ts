@@ -6,3 +6,11 @@ export {
   statusQuery,
   PERMANENT_FAILURE_TYPE,
 } from './notification-workflow.js';
+export {
+  digestWorkflow,
+  digestAddSignal,
+  digestAssignedSignal,
+  digestOutcomeSignal,
+  digestStatusQuery,
+} from './digest-workflow.js';
+export type { DigestView } from './digest-workflow.js';

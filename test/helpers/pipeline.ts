@@ -208,6 +208,7 @@ export async function startPipeline(
       maxCachedWorkflows: 100,
       shutdownGraceTimeMs: 1_000,
       dataConverter: workerDataConverter(keyring),
+      client,
     }),
   ];
   const closers: Array<() => Promise<void>> = [];
