@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import { deliverySchema } from '../channels/registry.js';
-import {
-  DIGEST_KEY_PATTERN,
-  DIGEST_MAX_WINDOW_MS,
-  DIGEST_MIN_WINDOW_MS,
-  parseDigestWindow,
-} from '../shared/digest.js';
+import { DIGEST_KEY_PATTERN, DIGEST_MAX_WINDOW_MS, DIGEST_MIN_WINDOW_MS, parseDigestWindow } from '../shared/digest.js';
 
 /** Longest accepted `Idempotency-Key` header. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
