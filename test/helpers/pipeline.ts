@@ -48,6 +48,7 @@ export interface StatusBody {
     heldUntil?: string;
     waitingFor?: string;
   }>;
+  digestedInto?: string;
   [k: string]: unknown;
 }
 
