@@ -158,7 +158,8 @@ export async function digestWorkflow(input: DigestWorkflowInput): Promise<Digest
   if (next.length === 0) await condition(() => next.length > 0, DIGEST_IDLE_MS);
   await condition(allHandlersFinished);
   if (next.length === 0) return view();
-  const recent = [...input.recent, ...window.map((i) => i.notificationId), ...next.map((i) => i.notificationId)];
+  // The `next` ids are not in `recent`: the new run adds them to its seen set when it takes them from `pending`.
+  const recent = [...input.recent, ...window.map((i) => i.notificationId)];
   return continueAsNew<typeof digestWorkflow>({
     ...input,
     pending: [...next],

@@ -5,7 +5,8 @@
  * test: a replay failure means running workflows would break.
  *
  *   source /work/brief/ports-NN.sh   # or any environment pointing at your Temporal (npm run infra -- start)
- *   npx tsx test/replay/capture-histories.ts
+ *   npx tsx test/replay/capture-histories.ts                 # every scenario
+ *   npx tsx test/replay/capture-histories.ts digest-joined   # only the named ones (keeps the other files)
  *
  * The scenarios run the production workflow bundle and the real `deliver` activity (createActivities) with scripted
  * senders on two channels, with the production data converter under the fixture payload key.
@@ -16,6 +17,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createActivities } from '../../src/activities/create-activities.js';
+import { createDigestActivities } from '../../src/activities/digest-activities.js';
+import { digestWorkflowId } from '../../src/shared/digest.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../../src/channels/errors.js';
 import type { ChannelSender } from '../../src/channels/types.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -74,6 +77,8 @@ interface Scenario {
   /** Drives the running workflow (signals) and returns the status it must end with. */
   drive?: (id: string, notifications: NotificationClient, client: Client) => Promise<void>;
   expect: NotificationState['status'];
+  /** Also writes the history of this workflow (e.g. the digest actor the notification joined) under this name. */
+  also?: { name: string; description: string; workflowId: (prefix: string) => string };
 }
 
 async function waitForStatus(client: Client, id: string, status: string): Promise<void> {
@@ -142,6 +147,22 @@ const scenarios: Scenario[] = [
     },
     expect: 'cancelled',
   },
+  {
+    name: 'digest-joined',
+    description: 'digest (key k, window 2s) for recipient r1: join activity, digestAssigned, digestOutcome; digested',
+    request: {
+      routing: 'all',
+      recipient: 'r1',
+      digest: { key: 'k', window: '2s' },
+      deliveries: [email('ok@example.com')],
+    },
+    expect: 'digested',
+    also: {
+      name: 'digest-window',
+      description: 'the digest actor of digest-joined: one window of one notification sent, then idle',
+      workflowId: (prefix) => digestWorkflowId(prefix, 'replay', 'r1', 'k'),
+    },
+  },
 ];
 
 async function main(): Promise<void> {
@@ -166,6 +187,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: workflowTaskQueue(prefix),
       workflowBundle: await workflowBundle(),
+      activities: createDigestActivities({ client }),
       dataConverter,
     }),
     ...(await Promise.all(
@@ -174,7 +196,15 @@ async function main(): Promise<void> {
           connection,
           namespace: config.TEMPORAL_NAMESPACE,
           taskQueue: channelTaskQueue(prefix, channel),
-          activities: createActivities({ senders: new Map([[channel, scriptedSender(channel)]]), logger }),
+          activities: createActivities({
+            senders: new Map([[channel, scriptedSender(channel)]]),
+            logger,
+            // Recipient deliveries (the digest scenario) resolve to their explicit address.
+            recipients: {
+              resolve: (q) => Promise.resolve({ kind: 'send', to: q.to }),
+              addSuppression: () => Promise.reject(new Error('no suppressions in replay capture')),
+            },
+          }),
           dataConverter,
         }),
       ),
@@ -183,8 +213,10 @@ async function main(): Promise<void> {
   const running = Promise.all(workers.map((w) => w.run()));
   try {
     mkdirSync(OUT_DIR, { recursive: true });
+    const only = process.argv.slice(2);
     await Promise.all(
       scenarios.map(async (scenario, i) => {
+        if (only.length > 0 && !only.includes(scenario.name)) return;
         const id = `ntf_replay${prefix.replace(/[^a-z0-9]/g, '')}${String(i).padStart(2, '0')}`.slice(0, 36);
         const input: NotificationWorkflowInput = {
           id,
@@ -207,6 +239,15 @@ async function main(): Promise<void> {
           `${JSON.stringify(historyToFile(scenario.description, id, history), null, 1)}\n`,
         );
         console.log(`${scenario.name}: ${state.status}, ${history.events?.length ?? 0} events → ${scenario.name}.json`);
+        if (scenario.also !== undefined) {
+          const other = client.workflow.getHandle(scenario.also.workflowId(prefix));
+          const otherHistory = await other.fetchHistory();
+          writeFileSync(
+            join(OUT_DIR, `${scenario.also.name}.json`),
+            `${JSON.stringify(historyToFile(scenario.also.description, other.workflowId, otherHistory), null, 1)}\n`,
+          );
+          console.log(`${scenario.also.name}: ${otherHistory.events?.length ?? 0} events → ${scenario.also.name}.json`);
+        }
       }),
     );
   } finally {
