@@ -30,6 +30,8 @@ describe('workflow replay', () => {
   it('has a captured history for each protected kind of run', () => {
     expect(histories.map((h) => h.file)).toEqual([
       'cancelled-while-scheduled.json',
+      'digest-joined.json',
+      'digest-window.json',
       'failed-then-retried.json',
       'fallback-routing.json',
       'scheduled-send-at.json',
