@@ -223,6 +223,53 @@ describe('POST /v1/notifications', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json<{ issues: Array<{ path: string }> }>().issues[0]?.path).toBe('sendAt');
   });
+
+  it('accepts a digest with a key and a window for a recipient and writes it into the record', async () => {
+    const res = await post({
+      recipient: 'user-1',
+      digest: { key: 'comments', window: '10m' },
+      deliveries: [{ channel: 'email', content: { subject: 'New comment', text: 'Ada commented' } }],
+    });
+    expect(res.statusCode).toBe(202);
+    expect(written).toHaveLength(1);
+    expect(written[0]?.value).toContain('comments');
+  });
+
+  it.each([
+    [{ key: 'has space', window: '10m' }, 'digest.key', 'digest key'],
+    [{ key: 'a'.repeat(65), window: '10m' }, 'digest.key', 'digest key'],
+    [{ key: 'k', window: '10 minutes' }, 'digest.window', 'duration like'],
+    [{ key: 'k', window: '5s' }, 'digest.window', 'between 10s and 24h'],
+    [{ key: 'k', window: '25h' }, 'digest.window', 'between 10s and 24h'],
+    [{ key: 'k' }, 'digest.window', ''],
+    [{ key: 'k', window: '10m', extra: true }, 'digest', ''],
+  ])('answers 400 naming the digest field for digest %j', async (digest, path, message) => {
+    const res = await post({
+      recipient: 'user-1',
+      digest,
+      deliveries: [{ channel: 'email', content: { subject: 's', text: 't' } }],
+    });
+    expect(res.statusCode).toBe(400);
+    const issues = res.json<{ issues: Array<{ path: string; message: string }> }>().issues;
+    expect(issues.map((i) => i.path)).toContain(path);
+    expect(issues.find((i) => i.path === path)?.message).toContain(message);
+    expect(written).toHaveLength(0);
+  });
+
+  it('answers 400 at recipient for a digest without a recipient, and at routing for a fallback digest', async () => {
+    const noRecipient = await post({ ...email, digest: { key: 'k', window: '1m' } });
+    expect(noRecipient.statusCode).toBe(400);
+    expect(noRecipient.json<{ issues: Array<{ path: string }> }>().issues.map((i) => i.path)).toEqual(['recipient']);
+    const fallback = await post({
+      recipient: 'user-1',
+      routing: 'fallback',
+      digest: { key: 'k', window: '1m' },
+      deliveries: [{ channel: 'email', content: { subject: 's', text: 't' } }],
+    });
+    expect(fallback.statusCode).toBe(400);
+    expect(fallback.json<{ issues: Array<{ path: string }> }>().issues.map((i) => i.path)).toEqual(['routing']);
+    expect(written).toHaveLength(0);
+  });
 });
 
 describe('POST /v1/notifications/batch', () => {

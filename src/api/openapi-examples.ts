@@ -83,6 +83,16 @@ function submitExamples(): Record<string, NamedExample> {
     sms: { summary: 'SMS', value: smsNotification },
     slack: { summary: 'Slack message', value: slackNotification },
     webhook: { summary: 'Signed webhook', value: webhookNotification },
+    digest: {
+      summary: 'Digest: comments for user-42 within 10 minutes go out as one email',
+      value: {
+        recipient: 'user-42',
+        digest: { key: 'comments', window: '10m' },
+        deliveries: [
+          { channel: 'email', content: { subject: 'New comment on "Q3 plan"', text: 'Grace: looks good to me.' } },
+        ],
+      },
+    },
     fallback: {
       summary: 'SMS first, email if SMS fails, scheduled',
       value: {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deliverySchema } from '../channels/registry.js';
 import { TEMPLATE_CONTENT_KEY } from '../shared/notification.js';
+import { DIGEST_KEY_PATTERN, DIGEST_MAX_WINDOW_MS, DIGEST_MIN_WINDOW_MS, parseDigestWindow } from '../shared/digest.js';
 
 /** Longest accepted `Idempotency-Key` header. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -36,6 +37,29 @@ export const templateDataSchema = z
   .refine(
     (d) => Buffer.byteLength(JSON.stringify(d)) <= MAX_TEMPLATE_DATA_BYTES,
     `data may be at most ${MAX_TEMPLATE_DATA_BYTES} bytes of JSON`,
+  );
+
+/** `digest`: key + window (a duration from 10s to 24h). */
+export const digestSchema = z
+  .strictObject({
+    key: z
+      .string()
+      .regex(DIGEST_KEY_PATTERN, 'a digest key is 1-64 characters of letters, digits, "_", "." or "-"')
+      .describe('Groups the notifications of one recipient that are combined, e.g. `comments`.'),
+    window: z
+      .string()
+      .refine(
+        (w) => parseDigestWindow(w) !== undefined,
+        'window is a duration like 30s, 10m or 2h (a whole number of seconds, minutes or hours)',
+      )
+      .refine((w) => {
+        const ms = parseDigestWindow(w);
+        return ms === undefined || (ms >= DIGEST_MIN_WINDOW_MS && ms <= DIGEST_MAX_WINDOW_MS);
+      }, 'window must be between 10s and 24h')
+      .describe('How long the window opened by the first notification of the key stays open: 10s to 24h.'),
+  })
+  .describe(
+    "Digest: notifications for the same recipient with the same key within the window are combined into one send per channel. Needs `recipient`; each digested notification's status becomes `digested` with `digestedInto` naming the send.",
   );
 
 const tagSchema = z
@@ -92,6 +116,7 @@ const notificationRequestObject = z.strictObject({
   data: templateDataSchema
     .optional()
     .describe('Variables of the `template`: every variable it reads must be present (strict variables).'),
+  digest: digestSchema.optional(),
 });
 
 /** Either a `template` (and no delivery `content`) or `content` on every delivery; `data` only with a template. */
@@ -123,11 +148,25 @@ function requireContent(
   });
 }
 
-/** Without a `recipient`, every delivery must carry its own address. */
+/** Without a `recipient`, every delivery must carry its own address; a digest needs a recipient and `routing: all`. */
 function requireAddresses(
-  request: { recipient?: string; deliveries: Array<{ to?: unknown }> },
+  request: { recipient?: string; routing?: string; digest?: unknown; deliveries: Array<{ to?: unknown }> },
   ctx: z.RefinementCtx,
 ): void {
+  if (request.digest !== undefined) {
+    if (request.recipient === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['recipient'],
+        message: 'recipient is required with digest: digests combine the notifications of one recipient id',
+      });
+    if (request.routing === 'fallback')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routing'],
+        message: 'a digest sends on every channel of its notifications: use routing all (the default) with digest',
+      });
+  }
   if (request.recipient !== undefined) return;
   request.deliveries.forEach((d, i) => {
     if (d.to === undefined)
@@ -215,7 +254,7 @@ const deliveryStateSchema = z.object({
 /** Status of a notification as returned by `GET /v1/notifications/:id`. */
 export const statusSchema = z.object({
   id: z.string(),
-  status: z.enum(['accepted', 'scheduled', 'held', 'sending', 'sent', 'failed', 'cancelled', 'skipped']),
+  status: z.enum(['accepted', 'scheduled', 'held', 'sending', 'sent', 'failed', 'cancelled', 'skipped', 'digested']),
   routing: z.enum(['all', 'fallback']).optional(),
   sendAt: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
@@ -228,6 +267,12 @@ export const statusSchema = z.object({
   heldUntil: z.string().optional().describe("Status `held`: held until this instant by the recipient's quiet hours."),
   recipient: z.string().optional(),
   category: z.string().optional(),
+  digestedInto: z
+    .string()
+    .optional()
+    .describe(
+      'Status `digested`: id of the digest send (dgs_…) this notification was combined into; its deliveries show that send’s outcome.',
+    ),
   links: linksSchema,
 });
 

@@ -4,6 +4,7 @@
  * This module must stay free of runtime dependencies (no zod, no Node APIs): workflow code imports it,
  * and every cached workflow instantiates its imports.
  */
+import type { DigestSpec } from './digest.js';
 
 /** Routing mode across several deliveries: `all` sends on each, `fallback` stops at the first success. */
 export type RoutingMode = 'all' | 'fallback';
@@ -35,6 +36,11 @@ export interface NotificationRequest {
   template?: string;
   /** Variables of the template (as sensitive as content: encrypted in Kafka and Temporal like it). */
   data?: Record<string, unknown>;
+  /**
+   * Combine with the recipient's other notifications of the same key within a window into one send per channel
+   * (see src/shared/digest.ts). Needs `recipient` (digests are per recipient id) and `routing: all`.
+   */
+  digest?: DigestSpec;
 }
 
 /**
@@ -92,7 +98,7 @@ export interface NotificationWorkflowInput {
 
 /** Lifecycle of a notification as reported by the status API. */
 export type NotificationStatus =
-  'accepted' | 'scheduled' | 'held' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'skipped';
+  'accepted' | 'scheduled' | 'held' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'skipped' | 'digested';
 
 /**
  * Lifecycle of one delivery. `skipped` is a fallback delivery that was not needed, or (with `skipReason`) one the
@@ -141,6 +147,8 @@ export interface NotificationState {
   heldUntil?: string;
   recipient?: string;
   category?: string;
+  /** Status `digested`: the digest send (one window of a digest) this notification was combined into. */
+  digestedInto?: string;
 }
 
 /** Input of the channel delivery activity. */

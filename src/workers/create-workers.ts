@@ -5,9 +5,11 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import type { Client } from '@temporalio/client';
 import { createActivities } from '../activities/create-activities.js';
 import { createEventActivities } from '../activities/event-activities.js';
 import type { EventActivityDeps } from '../activities/event-activities.js';
+import { createDigestActivities } from '../activities/digest-activities.js';
 import type { ActivityDeps } from '../activities/create-activities.js';
 import type { ChannelRuntimeConfig } from '../config/config.js';
 import type { ChannelDefinition, ChannelSender } from '../channels/types.js';
@@ -100,9 +102,17 @@ export interface WorkflowWorkerOptions {
   bundleDir?: string;
   /** Told whether the bundle came from the cache or was built, and how long that took. */
   onBundle?: (info: Omit<CachedBundle, 'bundle'> & { ms: number }) => void;
+  /**
+   * Temporal client (with the clients' data converter) for the digest join activity, which signal-with-starts digest
+   * workflows. Without it this worker runs no activities, and digest notifications wait for a worker that has one.
+   */
+  client?: Client;
 }
 
-/** A worker that runs notification workflows (no activities: deliveries run on the channel task queues). */
+/**
+ * A worker that runs notification and digest workflows. Deliveries run on the channel task queues; the only
+ * activity here is the digest join (signal-with-start), when a `client` is given.
+ */
 export async function createWorkflowWorker(options: WorkflowWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -114,6 +124,7 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
       onBundle: options.onBundle,
     }),
     ...(options.tracing !== undefined ? { sinks: workflowTracingSinks(options.tracing) } : {}),
+    ...(options.client !== undefined ? { activities: createDigestActivities({ client: options.client }) } : {}),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,
     maxCachedWorkflows: options.maxCachedWorkflows,
     shutdownGraceTime: options.shutdownGraceTimeMs,

@@ -139,6 +139,12 @@ async function main(): Promise<void> {
         maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
         shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
         dataConverter,
+        // The digest join activity signal-with-starts digest workflows through this client (same connection).
+        client: new Client({
+          connection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          dataConverter: clientDataConverter(keyring),
+        }),
         tracing: workerTracing,
         bundleDir: bundleOptions.dir,
         onBundle: bundleOptions.onBundle,

@@ -7,3 +7,11 @@ export {
   PERMANENT_FAILURE_TYPE,
 } from './notification-workflow.js';
 export { eventDeliveryWorkflow } from './events.js';
+export {
+  digestWorkflow,
+  digestAddSignal,
+  digestAssignedSignal,
+  digestOutcomeSignal,
+  digestStatusQuery,
+} from './digest-workflow.js';
+export type { DigestView } from './digest-workflow.js';

@@ -29,6 +29,8 @@ import {
   channelTaskQueue,
 } from '../shared/notification.js';
 import { FAILURE_TYPES } from '../shared/failure-types.js';
+import { DIGEST_PATCH } from '../shared/digest.js';
+import { runDigested } from './digest-workflow.js';
 import type { ChannelActivities, DeliverActivityResult } from '../activities/index.js';
 import { EVENTS_PATCH } from '../shared/events.js';
 import { NotificationEvents } from './events.js';
@@ -110,6 +112,11 @@ async function runNotification(
     }
   }
   if (cancelRequested) return finish('cancelled');
+  if (request.digest !== undefined && patched(DIGEST_PATCH)) {
+    sendingStarted = true;
+    const digested = await runDigested(input, state, setStatus);
+    if (digested !== undefined) return finish(digested);
+  }
 
   for (;;) {
     sendingStarted = true;

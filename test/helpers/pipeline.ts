@@ -52,6 +52,7 @@ export interface StatusBody {
     heldUntil?: string;
     waitingFor?: string;
   }>;
+  digestedInto?: string;
   [k: string]: unknown;
 }
 
@@ -236,6 +237,7 @@ export async function startPipeline(
       maxCachedWorkflows: 100,
       shutdownGraceTimeMs: 1_000,
       dataConverter: workerDataConverter(keyring),
+      client,
     }),
   ];
   const closers: Array<() => Promise<void>> = [];

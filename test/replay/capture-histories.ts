@@ -6,7 +6,7 @@
  *
  *   source /work/brief/ports-NN.sh   # or any environment pointing at your Temporal (npm run infra -- start)
  *   npx tsx test/replay/capture-histories.ts                 # every scenario (rewrites every fixture)
- *   npx tsx test/replay/capture-histories.ts events-failed-then-retried   # only the named ones (keeps the others)
+ *   npx tsx test/replay/capture-histories.ts events-failed-then-retried   # only the named ones (keeps the others), e.g. digest-joined
  *
  * The scenarios run the production workflow bundle and the real `deliver` activity (createActivities) with scripted
  * senders on two channels, with the production data converter under the fixture payload key.
@@ -17,6 +17,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createActivities } from '../../src/activities/create-activities.js';
+import { createDigestActivities } from '../../src/activities/digest-activities.js';
+import { digestWorkflowId } from '../../src/shared/digest.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../../src/channels/errors.js';
 import type { ChannelSender } from '../../src/channels/types.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -79,6 +81,8 @@ interface Scenario {
   expect: NotificationState['status'];
   /** Run with delivery events on (`events: true` in the input): the `patched('events-v1')` path. */
   events?: boolean;
+  /** Also writes the history of this workflow (e.g. the digest actor the notification joined) under this name. */
+  also?: { name: string; description: string; workflowId: (prefix: string) => string };
 }
 
 async function waitForStatus(client: Client, id: string, status: string): Promise<void> {
@@ -164,6 +168,22 @@ const scenarios: Scenario[] = [
     },
     expect: 'sent',
   },
+  {
+    name: 'digest-joined',
+    description: 'digest (key k, window 2s) for recipient r1: join activity, digestAssigned, digestOutcome; digested',
+    request: {
+      routing: 'all',
+      recipient: 'r1',
+      digest: { key: 'k', window: '2s' },
+      deliveries: [email('ok@example.com')],
+    },
+    expect: 'digested',
+    also: {
+      name: 'digest-window',
+      description: 'the digest actor of digest-joined: one window of one notification sent, then idle',
+      workflowId: (prefix) => digestWorkflowId(prefix, 'replay', 'r1', 'k'),
+    },
+  },
 ];
 
 /** Event ids the fake emission activity was handed (the capture only records the notification workflow's side). */
@@ -200,6 +220,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: workflowTaskQueue(prefix),
       workflowBundle: await workflowBundle(),
+      activities: createDigestActivities({ client }),
       dataConverter,
     }),
     ...(await Promise.all(
@@ -208,7 +229,15 @@ async function main(): Promise<void> {
           connection,
           namespace: config.TEMPORAL_NAMESPACE,
           taskQueue: channelTaskQueue(prefix, channel),
-          activities: createActivities({ senders: new Map([[channel, scriptedSender(channel)]]), logger }),
+          activities: createActivities({
+            senders: new Map([[channel, scriptedSender(channel)]]),
+            logger,
+            // Recipient deliveries (the digest scenario) resolve to their explicit address.
+            recipients: {
+              resolve: (q) => Promise.resolve({ kind: 'send', to: q.to }),
+              addSuppression: () => Promise.reject(new Error('no suppressions in replay capture')),
+            },
+          }),
           dataConverter,
         }),
       ),
@@ -224,6 +253,7 @@ async function main(): Promise<void> {
   const running = Promise.all(workers.map((w) => w.run()));
   try {
     mkdirSync(OUT_DIR, { recursive: true });
+    const only = process.argv.slice(2);
     await Promise.all(
       scenarios.map(async (scenario, i) => {
         if (only.length > 0 && !only.includes(scenario.name)) return;
@@ -250,6 +280,15 @@ async function main(): Promise<void> {
           `${JSON.stringify(historyToFile(scenario.description, id, history), null, 1)}\n`,
         );
         console.log(`${scenario.name}: ${state.status}, ${history.events?.length ?? 0} events → ${scenario.name}.json`);
+        if (scenario.also !== undefined) {
+          const other = client.workflow.getHandle(scenario.also.workflowId(prefix));
+          const otherHistory = await other.fetchHistory();
+          writeFileSync(
+            join(OUT_DIR, `${scenario.also.name}.json`),
+            `${JSON.stringify(historyToFile(scenario.also.description, other.workflowId, otherHistory), null, 1)}\n`,
+          );
+          console.log(`${scenario.also.name}: ${otherHistory.events?.length ?? 0} events → ${scenario.also.name}.json`);
+        }
       }),
     );
     if (emitted.length > 0) console.log(`events emitted: ${emitted.join(', ')}`);

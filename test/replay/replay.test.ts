@@ -31,6 +31,8 @@ describe('workflow replay', () => {
     expect(histories.map((h) => h.file)).toEqual([
       'cancelled-while-scheduled.json',
       'events-failed-then-retried.json',
+      'digest-joined.json',
+      'digest-window.json',
       'failed-then-retried.json',
       'fallback-routing.json',
       'scheduled-send-at.json',

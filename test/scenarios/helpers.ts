@@ -376,7 +376,18 @@ export async function startScenarioWorkers(
   const closers: Array<() => Promise<void>> = [];
   if (what.workflows)
     workers.push(
-      await createWorkflowWorker({ ...base, maxConcurrentWorkflowTaskExecutions: 20, maxCachedWorkflows: 50 }),
+      await createWorkflowWorker({
+        ...base,
+        maxConcurrentWorkflowTaskExecutions: 20,
+        maxCachedWorkflows: 50,
+        client: new Client({
+          connection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          dataConverter: clientDataConverter(
+            resolvePayloadKeyring(config, devPayloadKeyFile(config.NOTIFY_HOME)).keyring,
+          ),
+        }),
+      }),
     );
   for (const name of what.channels) {
     const channel = getChannel(name);

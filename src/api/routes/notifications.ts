@@ -261,6 +261,7 @@ export function registerNotificationRoutes(
         heldUntil: state.heldUntil,
         recipient: state.recipient,
         category: state.category,
+        digestedInto: state.digestedInto,
         links: links(id),
       });
     },
