@@ -153,12 +153,28 @@ describe('POST /v1/notifications with a template', () => {
 });
 
 describe('GET /v1/templates and POST /v1/templates/{name}/preview', () => {
+  it('checks a digested notification against its digest: items, count and digest come from the digest, not from data', async () => {
+    const body = {
+      template: 'comment-digest',
+      data: { author: 'Ada', post: 'Launch', text: 'Nice' },
+      recipient: 'r1',
+      deliveries: [{ channel: 'sms', to: '+14155550123' }],
+    };
+    const digested = await submit({ ...body, digest: { key: 'comments', window: '10m' } });
+    expect(digested.statusCode).toBe(202);
+    // The same template without a digest has no list to read: data lacks items and count.
+    const alone = await submit(body);
+    expect(alone.statusCode).toBe(400);
+    expect(issues(alone).map((i) => i.path)).toEqual(['data.count', 'data.items']);
+    expect(written).toHaveLength(1);
+  });
+
   it('lists the templates with channels, locales, required variables and version', async () => {
     const res = await app.inject({ method: 'GET', url: '/v1/templates' });
     expect(res.statusCode).toBe(200);
     const { templates } = res.json<{ templates: Array<{ name: string; version: string }> }>();
-    expect(templates.map((t) => t.name)).toEqual(['otp', 'welcome']);
-    expect(templates[1]).toMatchObject({
+    expect(templates.map((t) => t.name)).toEqual(['comment-digest', 'otp', 'welcome']);
+    expect(templates[2]).toMatchObject({
       channels: ['email', 'sms', 'slack', 'webhook'],
       locales: ['en', 'de'],
       requiredVariables: ['product', 'signInUrl', 'user.name'],

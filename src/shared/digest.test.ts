@@ -30,6 +30,29 @@ describe('digest helpers', () => {
     expect(content.headers['X-Notify-Digest']).toBe('dgs_1; count=2');
   });
 
+  it('hands one template the whole digest when every notification names it: the list of their data, count and send id', () => {
+    const ref = (data: Record<string, unknown>) => ({ $template: { name: 'comment-digest', data } });
+    const content = combineDigestContent('sms', 'dgs_1', [
+      { notificationId: 'ntf_a', content: ref({ author: 'Ada' }) },
+      { notificationId: 'ntf_b', content: ref({ author: 'Grace' }) },
+    ]);
+    expect(content).toEqual({
+      $template: {
+        name: 'comment-digest',
+        data: { items: [{ author: 'Ada' }, { author: 'Grace' }], count: 2, digest: 'dgs_1' },
+      },
+    });
+  });
+
+  it('combines notifications of different templates as plain content, not as one template', () => {
+    const content = combineDigestContent('webhook', 'dgs_2', [
+      { notificationId: 'ntf_a', content: { $template: { name: 'one', data: {} } } },
+      { notificationId: 'ntf_b', content: { $template: { name: 'two', data: {} } } },
+    ]) as { count: number; items: unknown[] };
+    expect(content.count).toBe(2);
+    expect(content.items).toHaveLength(2);
+  });
+
   it('keeps a combined SMS within 1600 characters and says how many did not fit', () => {
     const entries = Array.from({ length: 40 }, (_, i) => ({
       notificationId: `ntf_${i}`,

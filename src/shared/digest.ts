@@ -5,6 +5,7 @@
  * feeds it. No runtime dependencies: workflow code imports this module.
  */
 import type { ChannelRetryPolicy, Delivery, DeliveryState } from './notification.js';
+import { isTemplateContent, TEMPLATE_CONTENT_KEY } from './notification.js';
 
 /** The request field: `{"key": "daily-comments", "window": "10m"}`. */
 export interface DigestSpec {
@@ -143,11 +144,23 @@ function escapeHtml(s: string): string {
  * `X-Notify-Digest-Items` headers naming the send and every notification id; SMS — bodies one per line, cut at 1600
  * characters with "(+N more)"; Slack — texts one per line; webhook — `{ digest, count, items: [{ notificationId,
  * content }] }`. When templates exist (`template` + `data` on the request), the digested notifications that name a
- * template are rendered once with data `{ items: [<each notification's data>], count }`: wire that here, by returning
- * the template reference and that data for the delivery activity to render (rendering never runs in workflow code).
+ * template (all of them naming the same one) are rendered once with data `{ items: [<each notification's data>],
+ * count, digest }`: this returns that template reference, rendered by the delivery activity like any other (never in
+ * workflow code). Notifications of different templates, or templated and plain ones mixed, are combined as plain.
  */
 export function combineDigestContent(channel: string, sendId: string, entries: readonly DigestEntry[]): unknown {
   const count = entries.length;
+  // Templated notifications of one template: the template renders the whole digest from the list of their data.
+  const refs = entries.map((e) => (isTemplateContent(e.content) ? e.content[TEMPLATE_CONTENT_KEY] : undefined));
+  const name = refs[0]?.name;
+  if (name !== undefined && refs.every((r) => r?.name === name)) {
+    return {
+      [TEMPLATE_CONTENT_KEY]: {
+        name,
+        data: { items: refs.map((r) => r?.data ?? {}), count, digest: sendId },
+      },
+    };
+  }
   const first = entries[0]?.content;
   const more = count > 1 ? ` (+${count - 1} more)` : '';
   switch (channel) {

@@ -5,7 +5,6 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import type { Client } from '@temporalio/client';
 import { createActivities } from '../activities/create-activities.js';
 import { createEventActivities } from '../activities/event-activities.js';
 import type { EventActivityDeps } from '../activities/event-activities.js';

@@ -115,7 +115,11 @@ async function runNotification(
   if (request.digest !== undefined && patched(DIGEST_PATCH)) {
     sendingStarted = true;
     const digested = await runDigested(input, state, setStatus);
-    if (digested !== undefined) return finish(digested);
+    if (digested !== undefined) {
+      // The digest's send is each digested notification's delivery: its outcome is their delivery event.
+      state.deliveries.forEach((d, i) => events?.delivery(i, d, state));
+      return finish(digested);
+    }
   }
 
   for (;;) {
@@ -281,6 +285,7 @@ async function runOne(
       d.providerMessageId = result.providerMessageId;
       if (result.provider !== undefined) d.provider = result.provider;
       if ('resolvedTo' in result && result.resolvedTo !== undefined) d.resolvedTo = result.resolvedTo;
+      if ('template' in result && result.template !== undefined) d.template = result.template;
       d.sentAt = now();
       d.lastError = undefined;
       hold.outcome?.(index, d);

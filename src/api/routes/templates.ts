@@ -20,7 +20,12 @@ export interface TemplateRejection {
  */
 export function checkTemplate(
   store: Pick<TemplateStore, 'describe' | 'missingVariables'> | undefined,
-  request: { template?: string; data?: Record<string, unknown>; deliveries: ReadonlyArray<{ channel: string }> },
+  request: {
+    template?: string;
+    data?: Record<string, unknown>;
+    digest?: unknown;
+    deliveries: ReadonlyArray<{ channel: string }>;
+  },
   prefix = '',
 ): TemplateRejection | undefined {
   const name = request.template;
@@ -43,7 +48,13 @@ export function checkTemplate(
   if (channelIssues.length > 0)
     return { code: 'TEMPLATE_CHANNEL_MISSING', message: channelIssues[0]?.message ?? '', issues: channelIssues };
   const channels = [...new Set(request.deliveries.map((d) => d.channel))];
-  const missing = store.missingVariables(name, channels, request.data ?? {});
+  // A digested notification's template renders the whole digest: it reads `items` (each notification's data),
+  // `count` and `digest`, so the check is made against a digest of this one notification.
+  const data =
+    request.digest !== undefined
+      ? { items: [request.data ?? {}], count: 1, digest: 'dgs_check' }
+      : (request.data ?? {});
+  const missing = store.missingVariables(name, channels, data);
   if (missing.length === 0) return undefined;
   const issues = missing.map((v) => ({
     path: `${prefix}data.${v}`,
