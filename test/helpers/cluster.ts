@@ -18,7 +18,7 @@ import {
   stopCluster,
   waitForBrokers,
 } from '../../dev/infra/cluster/index.js';
-import { startKafka } from '../../dev/infra/kafka.js';
+import { ensureKafkaJars, newKafkaClusterId, startKafka, stopKafka } from '../../dev/infra/kafka.js';
 import { startPostgres, stopPostgres } from '../../dev/infra/postgres.js';
 import { startTemporalNode } from '../../dev/infra/cluster/index.js';
 
@@ -130,6 +130,77 @@ export async function startPrivateCluster(
     },
     dispose: async () => {
       await stopCluster(options, log);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Three KRaft Kafka nodes (3 controller voters) and nothing else, for tests that break brokers. */
+export interface PrivateKafkaCluster {
+  brokers: string[];
+  /** SIGKILL Kafka node `nodeId` (1-based). */
+  killBroker(nodeId: number): number;
+  /** The node id leading `partition` of `topic`. */
+  leaderOf(topic: string, partition: number): Promise<number>;
+  /** Stops every node and deletes the folder. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts a private 3-node Kafka cluster under `.notify/scenarios/kafka-<label>-…` (jars installed on first use).
+ * `extraProperties` go to every node (e.g. a shorter broker session timeout, so a killed leader is replaced sooner).
+ */
+export async function startPrivateKafkaCluster(
+  label: string,
+  extraProperties: Record<string, string | number> = {},
+): Promise<PrivateKafkaCluster> {
+  const config = loadConfig({});
+  const paths = resolveInfraPaths(config.NOTIFY_HOME);
+  const dir = join(paths.home, 'scenarios', `kafka-${label}-${randomBytes(3).toString('hex')}`);
+  mkdirSync(dir, { recursive: true });
+  const kafkaLibDir = await ensureKafkaJars({
+    kafkaVersion: config.KAFKA_VERSION,
+    kafkaDir: paths.kafkaDir,
+    libDir: paths.kafkaLib,
+    log: () => undefined,
+  });
+  const layout = clusterLayout(dir, await freeBase());
+  const clusterId = newKafkaClusterId();
+  const nodes = layout.kafka.map((k) => {
+    const o = clusterKafkaOptions({ layout, kafkaLibDir, kafkaHeap: '256m' }, k.nodeId, clusterId);
+    return { ...o, extraProperties: { ...o.extraProperties, ...extraProperties }, readyTimeoutMs: 180_000 };
+  });
+  const brokers = layout.kafka.map((k) => `127.0.0.1:${k.port}`);
+  const stopAll = () => Promise.all(nodes.map((o) => stopKafka(o).catch(() => undefined)));
+  try {
+    await Promise.all(nodes.map((o) => startKafka(o, () => undefined)));
+    await waitForBrokers(brokers, nodes.length, 120_000);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return {
+    brokers,
+    killBroker: (nodeId) => {
+      const o = nodes[nodeId - 1];
+      if (o === undefined) throw new Error(`no Kafka node ${nodeId}`);
+      return killByPidFile(o.pidFile, join(o.configDir, 'server.properties'));
+    },
+    leaderOf: async (topic, partition) => {
+      const kafka = new Kafka({ clientId: 'kafka-test-probe', brokers, logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+        const leader = meta.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
+        if (leader === undefined) throw new Error(`no leader for ${topic}/${partition}`);
+        return leader;
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    dispose: async () => {
+      await stopAll();
       rmSync(dir, { recursive: true, force: true });
     },
   };
