@@ -33,33 +33,9 @@ import {
 } from '../dev/infra/cluster/index.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { killLeftovers, ManagedProcess } from './processes.js';
+import { CLUSTER_LAYOUT_OFFSET, clusterPorts } from './ports.js';
+import type { ClusterPorts } from './ports.js';
 import type { ProcessEventLog } from './processes.js';
-
-/** Ports of one private cluster, all derived from a base so two runs (e.g. the test and `npm run chaos`) never meet. */
-export interface ClusterPorts {
-  kafka: number;
-  kafkaController: number;
-  temporal: number;
-  temporalUi: number;
-  gateway: number;
-  sinksHttp: number;
-  sinksSmtp: number;
-  postgres: number;
-}
-
-/** Ports for `portBase` (see `--port-base`). */
-export function clusterPorts(portBase: number): ClusterPorts {
-  return {
-    kafka: portBase + 9092,
-    kafkaController: portBase + 9093,
-    temporal: portBase + 7233,
-    temporalUi: portBase + 8233,
-    gateway: portBase + 3000,
-    sinksHttp: portBase + 4010,
-    sinksSmtp: portBase + 2525,
-    postgres: portBase + 5433,
-  };
-}
 
 /** Options of {@link startCluster}. */
 export interface ClusterOptions {
@@ -213,7 +189,7 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
     const installed = await installCluster(config, infraLog);
     topology = {
       ...installed,
-      layout: clusterLayout(join(work, 'cluster'), options.portBase + 5_000),
+      layout: clusterLayout(join(work, 'cluster'), options.portBase + CLUSTER_LAYOUT_OFFSET),
       kafkaHeap: '256m',
       numHistoryShards: 8,
       ui: false,
