@@ -13,6 +13,7 @@ import {
   repoRoot,
   resolveInfraPaths,
   startKafka,
+  waitForKafka,
   startTemporal,
   stopKafka,
   stopTemporal,
@@ -29,7 +30,6 @@ import {
   startCluster as startTopology,
   startTemporalNode,
   stopCluster as stopTopology,
-  waitForBrokers,
 } from '../dev/infra/cluster/index.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { killLeftovers, ManagedProcess } from './processes.js';
@@ -375,7 +375,7 @@ function clusterFaults(
       const pid = killByPidFile(opts.pidFile, join(opts.configDir, 'server.properties'));
       await pause(downMs);
       await startKafka({ ...opts, readyTimeoutMs: 180_000 }, log);
-      await waitForBrokers(brokers, topology.layout.kafka.length, 120_000);
+      await waitForKafka(brokers, 120_000, { minBrokers: topology.layout.kafka.length });
       return {
         target: `kafka ${leader}`,
         action: `kill -9 pid ${pid} (leader of partition 0), restarted after ${downMs} ms`,

@@ -16,9 +16,8 @@ import {
   killByPidFile,
   startCluster,
   stopCluster,
-  waitForBrokers,
 } from '../../dev/infra/cluster/index.js';
-import { ensureKafkaJars, newKafkaClusterId, startKafka, stopKafka } from '../../dev/infra/kafka.js';
+import { ensureKafkaJars, newKafkaClusterId, startKafka, stopKafka, waitForKafka } from '../../dev/infra/kafka.js';
 import { startPostgres, stopPostgres } from '../../dev/infra/postgres.js';
 import { startTemporalNode } from '../../dev/infra/cluster/index.js';
 
@@ -94,7 +93,7 @@ export async function startPrivateCluster(
       killByPidFile(kafkaOf(nodeId).pidFile, join(kafkaOf(nodeId).configDir, 'server.properties')),
     startBroker: async (nodeId) => {
       await startKafka({ ...kafkaOf(nodeId), readyTimeoutMs: 180_000 }, log);
-      await waitForBrokers(started.kafkaBrokers, options.layout.kafka.length, 120_000);
+      await waitForKafka(started.kafkaBrokers, 120_000, { minBrokers: options.layout.kafka.length });
     },
     leaderOf: async (topic, partition) => {
       const kafka = new Kafka({
@@ -174,7 +173,7 @@ export async function startPrivateKafkaCluster(
   const stopAll = () => Promise.all(nodes.map((o) => stopKafka(o).catch(() => undefined)));
   try {
     await Promise.all(nodes.map((o) => startKafka(o, () => undefined)));
-    await waitForBrokers(brokers, nodes.length, 120_000);
+    await waitForKafka(brokers, 120_000, { minBrokers: nodes.length });
   } catch (err) {
     await stopAll();
     throw err;
