@@ -6,6 +6,8 @@ import {
   ensureKafkaJars,
   ensurePostgresBinaries,
   postgresUrl,
+  privateKafkaOptions,
+  privatePostgresOptions,
   startPostgres,
   stopPostgres,
   ensureTemporalCli,
@@ -18,7 +20,7 @@ import {
   stopKafka,
   stopTemporal,
 } from '../dev/infra/index.js';
-import type { KafkaServerOptions, PostgresServerOptions, TemporalServerOptions } from '../dev/infra/index.js';
+import type { PostgresServerOptions, TemporalServerOptions } from '../dev/infra/index.js';
 import type { ClusterOptions as TopologyOptions } from '../dev/infra/cluster/index.js';
 import {
   clusterKafkaOptions,
@@ -140,18 +142,12 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
   const shared = resolveInfraPaths(config.NOTIFY_HOME);
   const log = options.log;
 
-  const kafkaOpts: KafkaServerOptions = {
+  const kafkaOpts = privateKafkaOptions(join(work, 'kafka'), {
+    libDir: shared.kafkaLib,
     port: ports.kafka,
     controllerPort: ports.kafkaController,
-    dataDir: join(work, 'data', 'kafka'),
-    libDir: shared.kafkaLib,
-    configDir: join(work, 'kafka-config'),
-    formatFile: join(work, 'data', 'kafka-format.json'),
     heap: config.KAFKA_HEAP,
-    logFile: join(work, 'logs', 'kafka.log'),
-    stdoutLog: join(work, 'logs', 'kafka.stdout.log'),
-    pidFile: join(work, 'run', 'kafka.pid'),
-  };
+  });
   const temporalBase: Omit<TemporalServerOptions, 'cli'> = {
     port: ports.temporal,
     uiPort: ports.temporalUi,
@@ -164,13 +160,8 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
   };
 
   // Recipients / suppressions database (channel workers check every delivery against it).
-  const postgresBase: Omit<PostgresServerOptions, 'binDir'> = {
-    dataDir: join(work, 'data', 'postgres'),
-    port: ports.postgres,
-    passwordFile: join(work, 'postgres-password'),
-    pidFile: join(work, 'run', 'postgres.pid'),
-    logFile: join(work, 'logs', 'postgres.log'),
-  };
+  const postgresBase = privatePostgresOptions(join(work, 'postgres'), ports.postgres);
+
 
   // Leftovers of an interrupted earlier run on the same folder go first, then its data.
   const leftovers = killLeftovers(join(work, 'run', 'components'));
@@ -178,7 +169,7 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
   await stopKafka(kafkaOpts);
   await stopTemporal(temporalBase);
   await stopPostgres(postgresBase);
-  for (const sub of ['data', 'run', 'logs', 'kafka-config']) rmSync(join(work, sub), { recursive: true, force: true });
+  for (const sub of ['data', 'run', 'logs', 'kafka', 'postgres']) rmSync(join(work, sub), { recursive: true, force: true });
   mkdirSync(join(work, 'logs'), { recursive: true });
 
   const infraLog = (line: string) => log(`infra: ${line}`);

@@ -6,6 +6,8 @@ import {
   ensureKafkaJars,
   ensurePostgresBinaries,
   postgresUrl,
+  privateKafkaOptions,
+  privatePostgresOptions,
   startPostgres,
   stopPostgres,
   ensureTemporalCli,
@@ -17,7 +19,7 @@ import {
   stopTemporal,
   temporalAddressFor,
 } from '../../dev/infra/index.js';
-import type { KafkaServerOptions, PostgresServerOptions, TemporalServerOptions } from '../../dev/infra/index.js';
+import type { TemporalServerOptions } from '../../dev/infra/index.js';
 import {
   clusterFiles,
   clusterKafkaOptions,
@@ -77,26 +79,13 @@ export async function startPrivateInfra(
     await freePort(),
     await freePort(),
   ];
-  const pgOpts: PostgresServerOptions = {
-    binDir: pgBin,
-    dataDir: join(home, 'postgres-data'),
-    port: pgPort,
-    passwordFile: join(home, 'postgres-password'),
-    pidFile: join(home, 'postgres.pid'),
-    logFile: join(home, 'postgres.log'),
-  };
-  const kafkaOpts: KafkaServerOptions = {
+  const pgOpts = privatePostgresOptions(join(home, 'postgres'), pgPort, pgBin);
+  const kafkaOpts = privateKafkaOptions(join(home, 'kafka'), {
+    libDir: shared.kafkaLib,
     port: kafkaPort,
     controllerPort,
-    dataDir: join(home, 'kafka-data'),
-    libDir: shared.kafkaLib,
-    configDir: join(home, 'kafka-config'),
-    formatFile: join(home, 'kafka-format.json'),
     heap: config.KAFKA_HEAP,
-    logFile: join(home, 'kafka.log'),
-    stdoutLog: join(home, 'kafka.stdout.log'),
-    pidFile: join(home, 'kafka.pid'),
-  };
+  });
   let generation = 0;
   const temporalOpts = (p: string[]): TemporalServerOptions => ({
     cli,
