@@ -236,9 +236,7 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
       const up = await startTopology(topology);
       kafkaBrokers = up.kafkaBrokers.join(',');
       temporalAddress = up.temporalAddress;
-      // notify's own database shares the cluster's PostgreSQL server (Temporal's databases beside it).
-      await ensureDatabase(up.postgresUrl, 'notify');
-      databaseUrl = up.postgresUrl.replace(/\/[^/]*$/, '/notify');
+      databaseUrl = up.databaseUrl;
       log(
         `cluster topology ready: Kafka ${kafkaBrokers}, Temporal ${temporalAddress} (${topology.layout.temporalNodes.length} servers on PostgreSQL)`,
       );

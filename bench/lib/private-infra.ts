@@ -169,8 +169,6 @@ export async function startPrivateClusterInfra(
     throw err;
   });
   const { layout } = options;
-  const databaseUrl = started.postgresUrl.replace(/\/postgres$/, '/notify');
-  await ensureDatabase(started.postgresUrl, 'notify');
   const serverPids = (): Record<string, number | undefined> => {
     const pids: Record<string, number | undefined> = {};
     for (const k of layout.kafka) pids[`kafka ${k.nodeId}`] = readPidFile(clusterKafkaOptions(options, k.nodeId).pidFile);
@@ -184,7 +182,7 @@ export async function startPrivateClusterInfra(
   return {
     kafkaBrokers: started.kafkaBrokers,
     temporalAddress: started.temporalAddress,
-    databaseUrl,
+    databaseUrl: started.databaseUrl,
     namespace: config.TEMPORAL_NAMESPACE,
     pragmas: [],
     kafkaPid: () => serverPids()['kafka 1'],

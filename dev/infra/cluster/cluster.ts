@@ -5,7 +5,15 @@ import { ensureNamespace, waitForTemporalHealth } from '../../../src/temporal/na
 import type { KafkaServerOptions } from '../kafka.js';
 import { newKafkaClusterId, privateKafkaOptions, startKafka, stopKafka, waitForKafka } from '../kafka.js';
 import type { PostgresServerOptions } from '../postgres.js';
-import { ensurePostgresPassword, POSTGRES_SUPERUSER, postgresReady, startPostgres, stopPostgres } from '../postgres.js';
+import {
+  ensureDatabase,
+  ensurePostgresPassword,
+  POSTGRES_SUPERUSER,
+  postgresReady,
+  postgresUrl,
+  startPostgres,
+  stopPostgres,
+} from '../postgres.js';
 import type { InfraLog, StopOutcome } from '../process.js';
 import {
   assertPortsFree,
@@ -59,6 +67,8 @@ export interface ClusterEndpoints {
   temporalAddress: string;
   /** Superuser URL of the cluster's PostgreSQL (database `postgres`). */
   postgresUrl: string;
+  /** notify's own database (`notify`, created by the start) on the same server, beside Temporal's. */
+  databaseUrl: string;
   /** Base URL of the Web UI, when it runs. */
   temporalUiUrl?: string;
 }
@@ -268,12 +278,16 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
     );
     temporalUiUrl = `http://127.0.0.1:${layout.uiPort}`;
   }
-  return { kafkaBrokers: brokers, temporalAddress, postgresUrl: postgresUrlOf(layout), startedAny, temporalUiUrl };
-}
-
-function postgresUrlOf(layout: ClusterLayout): string {
-  const password = ensurePostgresPassword(clusterFiles(layout).postgresPasswordFile);
-  return `postgres://${POSTGRES_SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${layout.postgresPort}/postgres`;
+  // notify's own database shares the cluster's PostgreSQL server (Temporal's databases beside it).
+  await ensureDatabase(postgresUrl(pgOpts), 'notify');
+  return {
+    kafkaBrokers: brokers,
+    temporalAddress,
+    postgresUrl: postgresUrl(pgOpts),
+    databaseUrl: postgresUrl(pgOpts, 'notify'),
+    startedAny,
+    temporalUiUrl,
+  };
 }
 
 /** Stops everything of the cluster (load balancer, Temporal nodes, Kafka nodes, PostgreSQL). Idempotent. */
