@@ -31,14 +31,15 @@ export interface TopologyPair {
  */
 export async function topologyPairPhase(ctx: BenchContext, topology: string): Promise<TopologyPair> {
   const started: Component[] = [];
-  const prefix = `t${ctx.runId}${topology.slice(0, 3)}`;
+  const slug = topology.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const prefix = `t${ctx.runId}${slug.slice(0, 3)}`;
   const sinks: SinksProcess = await startSinksProcess(ctx);
   started.push(sinks.component);
   try {
     const workers = await startWorkers(ctx, prefix, sinks, {});
     started.push(...workers);
     started.push(await startMinimalWorker(ctx, `min${prefix}`));
-    const { url, group, topic, gateway, ingest } = await startGatewayAndIngest(ctx, prefix, {}, `pair-${topology}`);
+    const { url, group, topic, gateway, ingest } = await startGatewayAndIngest(ctx, prefix, {}, `pair-${slug}`);
     started.push(gateway, ingest);
     ctx.log(`${topology}: warm-up (minimal workflow, notify end to end)`);
     await minimalCeilingRound(ctx, `min${prefix}`, Math.min(3_000, ctx.plan.ceilingMs));
