@@ -5,7 +5,7 @@ import { BatchingProducer } from '../src/kafka/batching-producer.js';
 import { createKafka } from '../src/kafka/create-kafka.js';
 import { startPrivateKafkaCluster } from './helpers/cluster.js';
 import type { PrivateKafkaCluster } from './helpers/cluster.js';
-import { eventually, testLogger } from './helpers/kafka.js';
+import { testLogger } from './helpers/kafka.js';
 
 /**
  * The gateway's producer when a partition leader dies in the middle of a send, on 3 real KRaft brokers.
@@ -92,11 +92,7 @@ describe('the gateway producer when a partition leader is killed during a send',
         },
       ],
     });
-    await eventually(
-      async () => (await cluster.leaderOf(topic, 0)) === 1 && (await cluster.leaderOf(topic, 1)) === 2,
-      'preferred leaders 1 and 2',
-      30_000,
-    );
+    await cluster.waitForLeaders(topic, [1, 2], 30_000);
     const producer = new BatchingProducer({
       kafka: createKafka({ brokers: cluster.brokers, clientId: 'failover-producer', logger: testLogger }),
       topic,

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { waitForTopicReady } from '../../src/kafka/topics.js';
 import { loadConfig } from '../../src/config/config.js';
 import { resolveInfraPaths } from '../../dev/infra/paths.js';
 import { runningPid } from '../../dev/infra/process.js';
@@ -42,6 +44,41 @@ export interface PrivateCluster extends StartedCluster {
 }
 
 const LAYOUT_SPAN = 52;
+
+async function withAdmin<T>(brokers: string[], fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Kafka({ clientId: 'cluster-test-probe', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The node id leading `partition` of `topic` once every partition has a leader (a broker may have just died). */
+export function leaderOf(brokers: string[], topic: string, partition: number): Promise<number> {
+  return withAdmin(brokers, async (admin) => {
+    const meta = await waitForTopicReady(admin, topic, { timeoutMs: 60_000 });
+    const leader = meta.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
+    if (leader === undefined) throw new Error(`no partition ${partition} in ${topic}`);
+    return leader;
+  });
+}
+
+/** Waits until partition i of `topic` is led by `leaders[i]` (e.g. the preferred leaders after creation). */
+export async function waitForLeaders(
+  brokers: string[],
+  topic: string,
+  leaders: number[],
+  timeoutMs: number,
+): Promise<void> {
+  await withAdmin(brokers, (admin) =>
+    waitForTopicReady(admin, topic, {
+      timeoutMs,
+      ready: (meta) => leaders.every((l, i) => meta.topics[0]?.partitions.find((p) => p.partitionId === i)?.leader === l),
+    }),
+  );
+}
 
 /** A port base whose whole block is free on 127.0.0.1–3 (private range, below the ephemeral ports). */
 async function freeBase(): Promise<number> {
@@ -95,23 +132,7 @@ export async function startPrivateCluster(
       await startKafka({ ...kafkaOf(nodeId), readyTimeoutMs: 180_000 }, log);
       await waitForKafka(started.kafkaBrokers, 120_000, { minBrokers: options.layout.kafka.length });
     },
-    leaderOf: async (topic, partition) => {
-      const kafka = new Kafka({
-        clientId: 'cluster-test-probe',
-        brokers: started.kafkaBrokers,
-        logLevel: logLevel.NOTHING,
-      });
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-        const leader = meta.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
-        if (leader === undefined) throw new Error(`no leader for ${topic}/${partition}`);
-        return leader;
-      } finally {
-        await admin.disconnect();
-      }
-    },
+    leaderOf: (topic, partition) => leaderOf(started.kafkaBrokers, topic, partition),
     killTemporalNode: (index) => {
       const o = clusterTemporalNodeOptions(options, index);
       return killByPidFile(o.pidFile, o.configDir);
@@ -141,6 +162,8 @@ export interface PrivateKafkaCluster {
   killBroker(nodeId: number): number;
   /** The node id leading `partition` of `topic`. */
   leaderOf(topic: string, partition: number): Promise<number>;
+  /** Waits until partition i of `topic` is led by `leaders[i]`. */
+  waitForLeaders(topic: string, leaders: number[], timeoutMs: number): Promise<void>;
   /** Stops every node and deletes the folder. */
   dispose(): Promise<void>;
 }
@@ -185,19 +208,8 @@ export async function startPrivateKafkaCluster(
       if (o === undefined) throw new Error(`no Kafka node ${nodeId}`);
       return killByPidFile(o.pidFile, join(o.configDir, 'server.properties'));
     },
-    leaderOf: async (topic, partition) => {
-      const kafka = new Kafka({ clientId: 'kafka-test-probe', brokers, logLevel: logLevel.NOTHING });
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-        const leader = meta.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
-        if (leader === undefined) throw new Error(`no leader for ${topic}/${partition}`);
-        return leader;
-      } finally {
-        await admin.disconnect();
-      }
-    },
+    leaderOf: (topic, partition) => leaderOf(brokers, topic, partition),
+    waitForLeaders: (topic, leaders, timeoutMs) => waitForLeaders(brokers, topic, leaders, timeoutMs),
     dispose: async () => {
       await stopAll();
       rmSync(dir, { recursive: true, force: true });
