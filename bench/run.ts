@@ -255,7 +255,9 @@ async function topologyRun(plan: BenchPlan): Promise<void> {
       await infra?.stop();
     }
   }
-  const header = `Topology run ${startedAt.toISOString()} (${plan.quick ? 'quick' : 'default'}, ${plan.rounds} rounds, ${plan.ceilingMs / 1000} s windows), load average ${load.map((l) => l.toFixed(1)).join(' / ')} → ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`;
+  const header = `Topology run ${startedAt.toISOString()} (${plan.quick ? 'quick' : 'default'}, ${plan.rounds} rounds, ${plan.ceilingMs / 1000} s windows), load average ${load.map((l) => l.toFixed(1)).join(' / ')} → ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')}`;
   const markdown = `${header}\n\n${renderTopologyPairs(pairs)}`;
   const base = join(outDir, `bench-topology-${stamp}`);
   writeFileSync(`${base}.json`, `${JSON.stringify({ startedAt: startedAt.toISOString(), plan, pairs }, null, 2)}\n`);

@@ -162,14 +162,14 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
   // Recipients / suppressions database (channel workers check every delivery against it).
   const postgresBase = privatePostgresOptions(join(work, 'postgres'), ports.postgres);
 
-
   // Leftovers of an interrupted earlier run on the same folder go first, then its data.
   const leftovers = killLeftovers(join(work, 'run', 'components'));
   if (leftovers > 0) log(`killed ${leftovers} component process(es) left over by an earlier run`);
   await stopKafka(kafkaOpts);
   await stopTemporal(temporalBase);
   await stopPostgres(postgresBase);
-  for (const sub of ['data', 'run', 'logs', 'kafka', 'postgres']) rmSync(join(work, sub), { recursive: true, force: true });
+  for (const sub of ['data', 'run', 'logs', 'kafka', 'postgres'])
+    rmSync(join(work, sub), { recursive: true, force: true });
   mkdirSync(join(work, 'logs'), { recursive: true });
 
   const infraLog = (line: string) => log(`infra: ${line}`);

@@ -65,11 +65,7 @@ export function portBaseProblem(portBase: number, topology: 'embedded' | 'cluste
  * A port base (between `from` and `to`, random start) whose every derived port is usable and free right now, so two
  * runs on one machine (two worktrees' test suites) do not pick the same ports.
  */
-export async function freeChaosPortBase(
-  topology: 'embedded' | 'cluster',
-  from = 21_000,
-  to = 50_000,
-): Promise<number> {
+export async function freeChaosPortBase(topology: 'embedded' | 'cluster', from = 21_000, to = 50_000): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const base = from + Math.floor(Math.random() * (to - from));
     if (portBaseProblem(base, topology) !== undefined) continue;

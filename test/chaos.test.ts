@@ -182,9 +182,7 @@ describe('the chaos plan', () => {
   it('picks a port base whose every derived port is free and usable, at random, so two worktrees do not collide', async () => {
     const bases = await Promise.all([freeChaosPortBase('cluster'), freeChaosPortBase('cluster')]);
     for (const base of bases)
-      expect(chaosPorts(base, 'cluster').filter((p) => p.port > 65_535 || FETCH_BLOCKED_PORTS.has(p.port))).toEqual(
-        [],
-      );
+      expect(chaosPorts(base, 'cluster').filter((p) => p.port > 65_535 || FETCH_BLOCKED_PORTS.has(p.port))).toEqual([]);
   });
 });
 

@@ -171,7 +171,8 @@ export async function startPrivateClusterInfra(
   const { layout } = options;
   const serverPids = (): Record<string, number | undefined> => {
     const pids: Record<string, number | undefined> = {};
-    for (const k of layout.kafka) pids[`kafka ${k.nodeId}`] = readPidFile(clusterKafkaOptions(options, k.nodeId).pidFile);
+    for (const k of layout.kafka)
+      pids[`kafka ${k.nodeId}`] = readPidFile(clusterKafkaOptions(options, k.nodeId).pidFile);
     layout.temporalNodes.forEach((n, i) => {
       pids[`temporal ${n.name}`] = readPidFile(clusterTemporalNodeOptions(options, i).pidFile);
     });

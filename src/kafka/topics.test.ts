@@ -59,7 +59,7 @@ describe('topic metadata right after creation', () => {
     expect(calls).toBe(2);
   });
 
-  it('waits for a readiness of its caller\'s choosing and, past the deadline, names each partition\'s leader', async () => {
+  it("waits for a readiness of its caller's choosing and, past the deadline, names each partition's leader", async () => {
     let calls = 0;
     const admin = {
       fetchTopicMetadata: () => {
@@ -74,10 +74,14 @@ describe('topic metadata right after creation', () => {
     const meta = await waitForTopicReady(admin as never, 't', { timeoutMs: 5_000, ready: ledBy2 });
     expect(meta.topics[0]?.partitions[0]?.leader).toBe(2);
     expect(calls).toBe(3);
-    await expect(
-      waitForTopicReady(admin as never, 't', { timeoutMs: 300, ready: () => false }),
-    ).rejects.toThrow('topic t not ready within 300 ms (partition→leader: 0→2)');
-    const asIs = await waitForTopicReady(admin as never, 't', { timeoutMs: 300, ready: () => false, onTimeout: 'return' });
+    await expect(waitForTopicReady(admin as never, 't', { timeoutMs: 300, ready: () => false })).rejects.toThrow(
+      'topic t not ready within 300 ms (partition→leader: 0→2)',
+    );
+    const asIs = await waitForTopicReady(admin as never, 't', {
+      timeoutMs: 300,
+      ready: () => false,
+      onTimeout: 'return',
+    });
     expect(asIs.topics[0]?.partitions[0]?.leader).toBe(2);
   });
 

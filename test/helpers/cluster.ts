@@ -75,7 +75,8 @@ export async function waitForLeaders(
   await withAdmin(brokers, (admin) =>
     waitForTopicReady(admin, topic, {
       timeoutMs,
-      ready: (meta) => leaders.every((l, i) => meta.topics[0]?.partitions.find((p) => p.partitionId === i)?.leader === l),
+      ready: (meta) =>
+        leaders.every((l, i) => meta.topics[0]?.partitions.find((p) => p.partitionId === i)?.leader === l),
     }),
   );
 }
