@@ -125,15 +125,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const startedAt = new Date();
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const outDir = join(repoRoot(), 'bench-results');
-  const logDir = join(outDir, `logs-${stamp}`);
-  mkdirSync(logDir, { recursive: true });
-  const log = (m: string) =>
-    console.log(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${m}`);
-  const config = loadConfig();
-  const load = loadavg();
+  const { startedAt, stamp, outDir, logDir, log, config, load } = runSetup();
   log(`${plan.quick ? 'quick' : 'default'} run; component logs in ${logDir}`);
   // Before anything starts: without the generator there is no gateway figure.
   if (only.has('gateway')) log(`wrk ${ensureWrk(log)}`);
@@ -223,8 +215,8 @@ async function main(): Promise<void> {
   console.log(`results: ${base}.json, ${base}.svg, ${base}.md`);
 }
 
-/** `--topology cluster`: the same pair of measurements on the dev server, then on the cluster, one after the other. */
-async function topologyRun(plan: BenchPlan): Promise<void> {
+/** What every run starts with: its time stamp, output folders, logger, configuration and the load average. */
+function runSetup() {
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const outDir = join(repoRoot(), 'bench-results');
@@ -232,8 +224,12 @@ async function topologyRun(plan: BenchPlan): Promise<void> {
   mkdirSync(logDir, { recursive: true });
   const log = (m: string) =>
     console.log(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${m}`);
-  const config = loadConfig();
-  const load = loadavg();
+  return { startedAt, stamp, outDir, logDir, log, config: loadConfig(), load: loadavg() };
+}
+
+/** `--topology cluster`: the same pair of measurements on the dev server, then on the cluster, one after the other. */
+async function topologyRun(plan: BenchPlan): Promise<void> {
+  const { startedAt, stamp, outDir, logDir, log, config, load } = runSetup();
   const runId = stamp.toLowerCase().replace(/[^a-z0-9]/g, '');
   log(`${plan.quick ? 'quick' : 'default'} topology run (dev server, then cluster); component logs in ${logDir}`);
   const pairs: TopologyPair[] = [];
