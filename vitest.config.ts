@@ -43,7 +43,11 @@ const ALL_TESTS = ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'];
  * next to each other or to other integration files they starve the 2 cores and time each other out, so `npm test`
  * runs them after the rest, one file at a time (`vitest run --project heavy`).
  */
-export const HEAVY_TESTS = ['test/cluster-topology.test.ts', 'test/chaos.test.ts'];
+export const HEAVY_TESTS = [
+  'test/cluster-topology.test.ts',
+  'test/chaos.test.ts',
+  'test/kafka-leader-failover.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -8,7 +8,7 @@ import { readinessLog, stopAllComponents } from './lib/components.js';
 import type { Component } from './lib/components.js';
 import { createContext } from './lib/context.js';
 import type { BenchContext, BenchPlan } from './lib/context.js';
-import { startPrivateInfra } from './lib/private-infra.js';
+import { startPrivateClusterInfra, startPrivateInfra } from './lib/private-infra.js';
 import type { PrivateInfra } from './lib/private-infra.js';
 import { renderMarkdown, renderSvg, summarize } from './lib/report.js';
 import type { BenchReport } from './lib/report.js';
@@ -23,6 +23,8 @@ import { restartPhase } from './phases/reference.js';
 import type { RestartResults } from './phases/reference.js';
 import type { PragmaResults } from './phases/temporal.js';
 import { temporalPhase } from './phases/temporal.js';
+import { renderTopologyPairs, topologyPairPhase } from './phases/topology.js';
+import type { TopologyPair } from './phases/topology.js';
 
 const NORMAL = { name: 'WAL+NORMAL', pragmas: ['journal_mode=WAL', 'synchronous=NORMAL'] };
 const OFF = { name: 'WAL+OFF', pragmas: ['journal_mode=WAL', 'synchronous=OFF'] };
@@ -84,7 +86,10 @@ export const DEFAULT_PLAN: BenchPlan = {
   e2eStepMs: 8_000,
 };
 
-const USAGE = `Usage: npm run bench [-- --quick] [-- --only gateway,temporal,e2e] [-- --profile]
+const USAGE = `Usage: npm run bench [-- --quick] [-- --only gateway,temporal,e2e] [-- --profile] [-- --topology cluster]
+  --topology cluster: the minimal-workflow ceiling and notify end to end, interleaved, first on a private dev server
+    (one broker, Temporal CLI on SQLite), then on a private cluster (3 brokers RF 3, 2 Temporal servers on
+    PostgreSQL), side by side with CPU and peak RSS per process per 1,000 notifications (the other phases are skipped).
   --profile: run the gateway under node --cpu-prof and print its top self-time frames (bench/top-frames.ts).
   --rounds N: rounds per figure (≥ 2; default 3, quick 2).
   --gateway-from <dir>: also measure the gateway of another checkout (<dir>/src, e.g. \`git archive main src\`),
@@ -100,6 +105,7 @@ async function main(): Promise<void> {
       'gateway-from': { type: 'string' },
       rounds: { type: 'string' },
       only: { type: 'string' },
+      topology: { type: 'string', default: 'embedded' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -117,16 +123,14 @@ async function main(): Promise<void> {
   if (unknown.length > 0)
     throw new Error(`unknown phase(s) ${unknown.join(', ')} in --only; use gateway, temporal, e2e`);
   if (only.has('e2e')) only.add('temporal');
+  if (values.topology !== 'embedded' && values.topology !== 'cluster')
+    throw new Error(`--topology must be "embedded" or "cluster" (got ${values.topology})`);
+  if (values.topology === 'cluster') {
+    await topologyRun(plan);
+    return;
+  }
 
-  const startedAt = new Date();
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const outDir = join(repoRoot(), 'bench-results');
-  const logDir = join(outDir, `logs-${stamp}`);
-  mkdirSync(logDir, { recursive: true });
-  const log = (m: string) =>
-    console.log(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${m}`);
-  const config = loadConfig();
-  const load = loadavg();
+  const { startedAt, stamp, outDir, logDir, log, config, load } = runSetup();
   log(`${plan.quick ? 'quick' : 'default'} run; component logs in ${logDir}`);
   // Before anything starts: without the generator there is no gateway figure.
   if (only.has('gateway')) log(`wrk ${ensureWrk(log)}`);
@@ -214,6 +218,53 @@ async function main(): Promise<void> {
   writeFileSync(`${base}.md`, `${markdown}\n`);
   console.log(`\n${markdown}`);
   console.log(`results: ${base}.json, ${base}.svg, ${base}.md`);
+}
+
+/** What every run starts with: its time stamp, output folders, logger, configuration and the load average. */
+function runSetup() {
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const outDir = join(repoRoot(), 'bench-results');
+  const logDir = join(outDir, `logs-${stamp}`);
+  mkdirSync(logDir, { recursive: true });
+  const log = (m: string) =>
+    console.log(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${m}`);
+  return { startedAt, stamp, outDir, logDir, log, config: loadConfig(), load: loadavg() };
+}
+
+/** `--topology cluster`: the same pair of measurements on the dev server, then on the cluster, one after the other. */
+async function topologyRun(plan: BenchPlan): Promise<void> {
+  const { startedAt, stamp, outDir, logDir, log, config, load } = runSetup();
+  const runId = stamp.toLowerCase().replace(/[^a-z0-9]/g, '');
+  log(`${plan.quick ? 'quick' : 'default'} topology run (dev server, then cluster); component logs in ${logDir}`);
+  const pairs: TopologyPair[] = [];
+  const topologies: Array<{ name: string; start: () => Promise<PrivateInfra> }> = [
+    { name: 'dev server', start: () => startPrivateInfra(config, runId, NORMAL.pragmas, log) },
+    { name: 'cluster', start: () => startPrivateClusterInfra(config, `${runId}c`, log) },
+  ];
+  for (const t of topologies) {
+    let infra: PrivateInfra | undefined;
+    let ctx: BenchContext | undefined;
+    try {
+      infra = await t.start();
+      log(`${t.name}: Kafka ${infra.kafkaBrokers.join(',')}, Temporal ${infra.temporalAddress}`);
+      ctx = await createContext(plan, `${stamp.slice(11, 19).replace(/-/g, '')}${pairs.length}`, logDir, infra, log);
+      pairs.push(await topologyPairPhase(ctx, t.name));
+    } finally {
+      await stopAllComponents();
+      await ctx?.close().catch(() => undefined);
+      await infra?.stop();
+    }
+  }
+  const header = `Topology run ${startedAt.toISOString()} (${plan.quick ? 'quick' : 'default'}, ${plan.rounds} rounds, ${plan.ceilingMs / 1000} s windows), load average ${load.map((l) => l.toFixed(1)).join(' / ')} → ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')}`;
+  const markdown = `${header}\n\n${renderTopologyPairs(pairs)}`;
+  const base = join(outDir, `bench-topology-${stamp}`);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ startedAt: startedAt.toISOString(), plan, pairs }, null, 2)}\n`);
+  writeFileSync(`${base}.md`, `${markdown}\n`);
+  console.log(`\n${markdown}`);
+  console.log(`results: ${base}.json, ${base}.md`);
 }
 
 main().then(

@@ -6,6 +6,8 @@ import {
   ensureKafkaJars,
   ensurePostgresBinaries,
   postgresUrl,
+  privateKafkaOptions,
+  privatePostgresOptions,
   startPostgres,
   stopPostgres,
   ensureTemporalCli,
@@ -13,11 +15,12 @@ import {
   repoRoot,
   resolveInfraPaths,
   startKafka,
+  waitForKafka,
   startTemporal,
   stopKafka,
   stopTemporal,
 } from '../dev/infra/index.js';
-import type { KafkaServerOptions, PostgresServerOptions, TemporalServerOptions } from '../dev/infra/index.js';
+import type { PostgresServerOptions, TemporalServerOptions } from '../dev/infra/index.js';
 import type { ClusterOptions as TopologyOptions } from '../dev/infra/cluster/index.js';
 import {
   clusterKafkaOptions,
@@ -29,37 +32,12 @@ import {
   startCluster as startTopology,
   startTemporalNode,
   stopCluster as stopTopology,
-  waitForBrokers,
 } from '../dev/infra/cluster/index.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { killLeftovers, ManagedProcess } from './processes.js';
+import { CLUSTER_LAYOUT_OFFSET, clusterPorts } from './ports.js';
+import type { ClusterPorts } from './ports.js';
 import type { ProcessEventLog } from './processes.js';
-
-/** Ports of one private cluster, all derived from a base so two runs (e.g. the test and `npm run chaos`) never meet. */
-export interface ClusterPorts {
-  kafka: number;
-  kafkaController: number;
-  temporal: number;
-  temporalUi: number;
-  gateway: number;
-  sinksHttp: number;
-  sinksSmtp: number;
-  postgres: number;
-}
-
-/** Ports for `portBase` (see `--port-base`). */
-export function clusterPorts(portBase: number): ClusterPorts {
-  return {
-    kafka: portBase + 9092,
-    kafkaController: portBase + 9093,
-    temporal: portBase + 7233,
-    temporalUi: portBase + 8233,
-    gateway: portBase + 3000,
-    sinksHttp: portBase + 4010,
-    sinksSmtp: portBase + 2525,
-    postgres: portBase + 5433,
-  };
-}
 
 /** Options of {@link startCluster}. */
 export interface ClusterOptions {
@@ -164,18 +142,12 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
   const shared = resolveInfraPaths(config.NOTIFY_HOME);
   const log = options.log;
 
-  const kafkaOpts: KafkaServerOptions = {
+  const kafkaOpts = privateKafkaOptions(join(work, 'kafka'), {
+    libDir: shared.kafkaLib,
     port: ports.kafka,
     controllerPort: ports.kafkaController,
-    dataDir: join(work, 'data', 'kafka'),
-    libDir: shared.kafkaLib,
-    configDir: join(work, 'kafka-config'),
-    formatFile: join(work, 'data', 'kafka-format.json'),
     heap: config.KAFKA_HEAP,
-    logFile: join(work, 'logs', 'kafka.log'),
-    stdoutLog: join(work, 'logs', 'kafka.stdout.log'),
-    pidFile: join(work, 'run', 'kafka.pid'),
-  };
+  });
   const temporalBase: Omit<TemporalServerOptions, 'cli'> = {
     port: ports.temporal,
     uiPort: ports.temporalUi,
@@ -188,13 +160,7 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
   };
 
   // Recipients / suppressions database (channel workers check every delivery against it).
-  const postgresBase: Omit<PostgresServerOptions, 'binDir'> = {
-    dataDir: join(work, 'data', 'postgres'),
-    port: ports.postgres,
-    passwordFile: join(work, 'postgres-password'),
-    pidFile: join(work, 'run', 'postgres.pid'),
-    logFile: join(work, 'logs', 'postgres.log'),
-  };
+  const postgresBase = privatePostgresOptions(join(work, 'postgres'), ports.postgres);
 
   // Leftovers of an interrupted earlier run on the same folder go first, then its data.
   const leftovers = killLeftovers(join(work, 'run', 'components'));
@@ -202,7 +168,8 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
   await stopKafka(kafkaOpts);
   await stopTemporal(temporalBase);
   await stopPostgres(postgresBase);
-  for (const sub of ['data', 'run', 'logs', 'kafka-config']) rmSync(join(work, sub), { recursive: true, force: true });
+  for (const sub of ['data', 'run', 'logs', 'kafka', 'postgres'])
+    rmSync(join(work, sub), { recursive: true, force: true });
   mkdirSync(join(work, 'logs'), { recursive: true });
 
   const infraLog = (line: string) => log(`infra: ${line}`);
@@ -213,7 +180,7 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
     const installed = await installCluster(config, infraLog);
     topology = {
       ...installed,
-      layout: clusterLayout(join(work, 'cluster'), options.portBase + 5_000),
+      layout: clusterLayout(join(work, 'cluster'), options.portBase + CLUSTER_LAYOUT_OFFSET),
       kafkaHeap: '256m',
       numHistoryShards: 8,
       ui: false,
@@ -269,9 +236,7 @@ export async function startCluster(options: ClusterOptions): Promise<ChaosCluste
       const up = await startTopology(topology);
       kafkaBrokers = up.kafkaBrokers.join(',');
       temporalAddress = up.temporalAddress;
-      // notify's own database shares the cluster's PostgreSQL server (Temporal's databases beside it).
-      await ensureDatabase(up.postgresUrl, 'notify');
-      databaseUrl = up.postgresUrl.replace(/\/[^/]*$/, '/notify');
+      databaseUrl = up.databaseUrl;
       log(
         `cluster topology ready: Kafka ${kafkaBrokers}, Temporal ${temporalAddress} (${topology.layout.temporalNodes.length} servers on PostgreSQL)`,
       );
@@ -399,7 +364,7 @@ function clusterFaults(
       const pid = killByPidFile(opts.pidFile, join(opts.configDir, 'server.properties'));
       await pause(downMs);
       await startKafka({ ...opts, readyTimeoutMs: 180_000 }, log);
-      await waitForBrokers(brokers, topology.layout.kafka.length, 120_000);
+      await waitForKafka(brokers, 120_000, { minBrokers: topology.layout.kafka.length });
       return {
         target: `kafka ${leader}`,
         action: `kill -9 pid ${pid} (leader of partition 0), restarted after ${downMs} ms`,

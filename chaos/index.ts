@@ -1,8 +1,10 @@
 /** The chaos run's building blocks, shared by `chaos/run.ts` (npm run chaos) and `test/chaos.test.ts`. */
 export { CHAOS_ATTEMPT_TIMEOUT_MS, CHAOS_SHUTDOWN_GRACE_MS, runChaos } from './chaos.js';
 export type { ChaosHooks, ChaosResult } from './chaos.js';
-export { chaosChannelEnv, clusterPorts, startCluster } from './cluster.js';
-export type { ChaosCluster, ClusterOptions, ClusterPorts } from './cluster.js';
+export { chaosChannelEnv, startCluster } from './cluster.js';
+export type { ChaosCluster, ClusterOptions } from './cluster.js';
+export { chaosPorts, clusterPorts, FETCH_BLOCKED_PORTS, freeChaosPortBase, portBaseProblem } from './ports.js';
+export type { ClusterPorts } from './ports.js';
 export { CHAOS_FAULT_KINDS, DEFAULT_FAULT_KINDS, injectFault, planFaults, runFaults } from './faults.js';
 export type { ChaosFaultKind, FaultPlanOptions, FaultRunOptions, InjectedFault, PlannedFault } from './faults.js';
 export { buildLedger, formatLedger } from './ledger.js';

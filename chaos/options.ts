@@ -6,6 +6,7 @@ import {
   DEFAULT_FAULT_KINDS,
 } from './faults.js';
 import type { ChaosFaultKind } from './faults.js';
+import { portBaseProblem } from './ports.js';
 
 /** Everything a chaos run can be told; `npm run chaos -- --help` documents each flag. */
 export interface ChaosOptions {
@@ -239,8 +240,8 @@ export function parseChaosArgs(argv: string[], known: readonly string[]): ChaosO
       'port-base',
       values['port-base'],
       d.portBase,
-      (n) => Number.isInteger(n) && n >= 1024 && n <= 55_000,
-      'expected an integer between 1024 and 55000',
+      (n) => portBaseProblem(n, topology) === undefined,
+      values['port-base'] === undefined ? '' : (portBaseProblem(Number(values['port-base']), topology) ?? ''),
     ),
     workDir: values['work-dir'] ?? d.workDir,
     resultsDir: values['results-dir'] ?? d.resultsDir,

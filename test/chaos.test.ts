@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   buildLedger,
   CHAOS_FAULT_KINDS,
+  chaosPorts,
   DEFAULT_CHAOS_OPTIONS,
+  FETCH_BLOCKED_PORTS,
+  freeChaosPortBase,
   parseChaosArgs,
   planFaults,
   planWorkload,
@@ -45,7 +48,7 @@ const receipt = (
 describe('the chaos ledger', () => {
   it('counts an acknowledged notification without a receipt on every channel of an all-routing as lost', () => {
     const ledger = buildLedger({
-      acknowledged: [ack('a', ['email', 'sms']), ack('b', ['email'])],
+      acknowledged: [ack('a', ['email', 'sms']), ack('b', ['email', 'sms', 'slack'])],
       receipts: [receipt('a', 'email', 2_000), receipt('b', 'email', 3_000)],
       gateway,
       faults: [],
@@ -75,7 +78,7 @@ describe('the chaos ledger', () => {
       effect: '',
     };
     const ledger = buildLedger({
-      acknowledged: [ack('d', ['sms']), ack('e', ['email'])],
+      acknowledged: [ack('d', ['sms']), ack('e', ['email', 'sms', 'slack'])],
       receipts: [
         receipt('d', 'sms', 11_000),
         receipt('d', 'sms', 20_000),
@@ -159,6 +162,28 @@ describe('the chaos plan', () => {
     expect(() => parseChaosArgs(['--channels', 'pigeon'], ['email', 'sms'])).toThrow(/use some of email, sms/);
     expect(parseChaosArgs([], ['email', 'sms', 'slack'])).toEqual(DEFAULT_CHAOS_OPTIONS);
   });
+
+  it('rejects a --port-base whose derived ports land on a port fetch refuses or above 65535, naming the setting and the port', () => {
+    // base + 2525 (sinks SMTP) = 6000, an X11 port on fetch's bad-port list.
+    expect(() => parseChaosArgs(['--port-base', '3475'], ['email', 'sms', 'slack'])).toThrow(
+      /--port-base 3475: derived port 6000 \(sinksSmtp\) is one fetch refuses/,
+    );
+    // base + 5000 … + 5051 is the cluster block: 1530 + 5036 = 6566 only matters on the cluster topology.
+    expect(parseChaosArgs(['--port-base', '1530'], ['email', 'sms', 'slack'])?.portBase).toBe(1_530);
+    expect(() => parseChaosArgs(['--port-base', '1530', '--topology', 'cluster'], ['email', 'sms', 'slack'])).toThrow(
+      /--port-base 1530: derived port 6566 \(cluster block \+36\)/,
+    );
+    expect(() => parseChaosArgs(['--port-base', '60000'], ['email', 'sms', 'slack'])).toThrow(
+      /--port-base 60000: derived ports exceed 65535 \(kafka 69092, kafkaController 69093, .*\); use a base of at most 56442/,
+    );
+    expect(parseChaosArgs(['--port-base', '56442'], ['email', 'sms', 'slack'])?.portBase).toBe(56_442);
+  });
+
+  it('picks a port base whose every derived port is free and usable, at random, so two worktrees do not collide', async () => {
+    const bases = await Promise.all([freeChaosPortBase('cluster'), freeChaosPortBase('cluster')]);
+    for (const base of bases)
+      expect(chaosPorts(base, 'cluster').filter((p) => p.port > 65_535 || FETCH_BLOCKED_PORTS.has(p.port))).toEqual([]);
+  });
 });
 
 describe('a bounded chaos run', () => {
@@ -180,7 +205,8 @@ describe('a bounded chaos run', () => {
           faultDurationMs: [3_000, 5_000],
           drainTimeoutMs: 120_000,
           settleMs: 3_000,
-          portBase: 21_000,
+          // Another worktree's suite may run this test at the same time: a free base, not a fixed one.
+          portBase: await freeChaosPortBase('embedded'),
           workDir: '.notify/chaos-test',
           resultsDir: '.notify/chaos-test/results',
         },

@@ -142,7 +142,8 @@ async function lagOf(ctx: BenchContext, group: string, topic: string): Promise<n
   }
 }
 
-async function e2eRound(
+/** One open-loop round at `rate`/s through gateway → Kafka → ingest → Temporal → SMS worker → sink. */
+export async function e2eRound(
   ctx: BenchContext,
   url: string,
   sinks: SinksProcess,
@@ -212,6 +213,65 @@ async function e2eRound(
   return point;
 }
 
+/** Gateway and ingest processes of an end-to-end measurement, on their own topic and consumer group. */
+export async function startGatewayAndIngest(
+  ctx: BenchContext,
+  workerPrefix: string,
+  env: Record<string, string>,
+  label: string,
+): Promise<{ url: string; group: string; topic: string; gateway: Component; ingest: Component }> {
+  const topic = `bench-${ctx.runId}-${label}`;
+  const group = `${topic}-ingest`;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const common = {
+    KAFKA_TOPIC: topic,
+    KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+    KAFKA_CONSUMER_GROUP: group,
+    TEMPORAL_TASK_QUEUE_PREFIX: workerPrefix,
+    ...env,
+  };
+  await createTopic(ctx, topic, 6);
+  const gateway = await startComponent({
+    name: `${label}-gateway`,
+    script: 'src/api/main.ts',
+    env: ctx.env({ ...common, HTTP_PORT: String(port), LOG_LEVEL: 'warn' }),
+    logDir: ctx.logDir,
+    ready: whenHttpOk(`${url}/readyz`),
+  });
+  try {
+    const ingest = await startComponent({
+      name: `${label}-ingest`,
+      script: 'src/ingest/main.ts',
+      env: ctx.env(common),
+      logDir: ctx.logDir,
+      ready: whenOutput(/ingest consuming/),
+    });
+    return { url, group, topic, gateway, ingest };
+  } catch (err) {
+    await gateway.stop();
+    throw err;
+  }
+}
+
+/** The processes whose CPU and peak RSS an end-to-end measurement reports: notify's, the sinks and the servers. */
+export function componentPids(
+  ctx: BenchContext,
+  gateway: Component,
+  ingest: Component,
+  workers: Component[],
+  sinks: SinksProcess,
+): Record<string, number | undefined> {
+  return {
+    gateway: gateway.pid,
+    ingest: ingest.pid,
+    'worker (workflows)': workers[0]?.pid,
+    'worker (sms)': workers[1]?.pid,
+    sinks: sinks.component.pid,
+    ...ctx.infra.serverPids(),
+  };
+}
+
 /**
  * End to end: gateway, ingest and workers as separate processes on the private Kafka + Temporal, open-loop load at
  * fractions of the Temporal ceiling, latency 202 → sink receipt, consumer lag, schedule-to-start, resource use.
@@ -224,49 +284,11 @@ export async function e2ePhase(
   workerPrefix: string,
   env: Record<string, string>,
 ): Promise<E2eResults> {
-  const topic = `bench-${ctx.runId}-e2e`;
-  const group = `${topic}-ingest`;
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const common = {
-    KAFKA_TOPIC: topic,
-    KAFKA_DLQ_TOPIC: `${topic}.dlq`,
-    KAFKA_CONSUMER_GROUP: group,
-    TEMPORAL_TASK_QUEUE_PREFIX: workerPrefix,
-    ...env,
-  };
-  await createTopic(ctx, topic, 6);
   const started: Component[] = [];
+  const { url, group, topic, gateway, ingest } = await startGatewayAndIngest(ctx, workerPrefix, env, 'e2e');
+  started.push(gateway, ingest);
   try {
-    started.push(
-      await startComponent({
-        name: 'e2e-gateway',
-        script: 'src/api/main.ts',
-        env: ctx.env({ ...common, HTTP_PORT: String(port), LOG_LEVEL: 'warn' }),
-        logDir: ctx.logDir,
-        ready: whenHttpOk(`${url}/readyz`),
-      }),
-    );
-    started.push(
-      await startComponent({
-        name: 'e2e-ingest',
-        script: 'src/ingest/main.ts',
-        env: ctx.env(common),
-        logDir: ctx.logDir,
-        ready: whenOutput(/ingest consuming/),
-      }),
-    );
-    const [gateway, ingest] = started;
-    const pids = (): Record<string, number | undefined> => ({
-      gateway: gateway?.pid,
-      ingest: ingest?.pid,
-      'worker (workflows)': workers[0]?.pid,
-      'worker (sms)': workers[1]?.pid,
-      sinks: sinks.component.pid,
-      kafka: ctx.infra.kafkaPid(),
-      temporal: ctx.infra.temporalPid(),
-    });
-    const tracker = new ProcTracker(pids);
+    const tracker = new ProcTracker(() => componentPids(ctx, gateway, ingest, workers, sinks));
     ctx.log(
       `e2e: ladder at ${ctx.plan.e2eFractions.map((f) => `${Math.round(f * 100)} %`).join(', ')} of the ceiling (${ceilingPerSec.toFixed(0)}/s)`,
     );

@@ -3,7 +3,7 @@ import { formatApiKeyEntry, SCOPES } from '../../src/auth/api-keys.js';
 import { devApiKeyFile, ensureDevApiKey } from '../../src/auth/dev-key.js';
 import { childEnvironment, loadConfig } from '../../src/config/config.js';
 import { devPayloadKeyFile, ensureDevPayloadKey } from '../../src/crypto/dev-key.js';
-import { ensureDatabase, ensureInfra } from '../infra/index.js';
+import { ensureInfra } from '../infra/index.js';
 import { ensureCluster, parseTopology } from '../infra/cluster/index.js';
 import { sinkChannelEnv } from '../sinks/index.js';
 import { startComponent, stopComponents } from './supervisor.js';
@@ -36,8 +36,7 @@ async function main(): Promise<void> {
     );
     const cluster = await ensureCluster(config, { log, uiCodecEndpoint: `http://127.0.0.1:${config.HTTP_PORT}/codec` });
     // Same application, only the endpoints differ; notify's own database shares the cluster's PostgreSQL server.
-    await ensureDatabase(cluster.postgresUrl, 'notify');
-    const databaseUrl = config.DATABASE_URL ?? cluster.postgresUrl.replace(/\/[^/]*$/, '/notify');
+    const databaseUrl = config.DATABASE_URL ?? cluster.databaseUrl;
     const ui = (cluster.temporalUiUrl ?? config.TEMPORAL_UI_URL).replace(/\/+$/, '');
     infra = {
       ...cluster,

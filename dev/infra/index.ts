@@ -72,6 +72,7 @@ export {
   postgresPid,
   postgresReady,
   postgresUrl,
+  privatePostgresOptions,
   startPostgres,
   stopPostgres,
 } from './postgres.js';

@@ -348,10 +348,16 @@ export async function formatKafkaStorage(
 }
 
 /**
- * Resolves once a kafkajs admin client connects to `brokers` and `describeCluster()` answers; rejects after
- * `timeoutMs` with the last error. `abortIf` may throw to stop early (the broker process died).
+ * Resolves once a kafkajs admin client connects to `brokers` and `describeCluster()` lists at least `minBrokers`
+ * (default 1; a cluster waits for all its nodes); rejects after `timeoutMs` with the last error. `abortIf` may throw
+ * to stop early (the broker process died).
  */
-export async function waitForKafka(brokers: string[], timeoutMs: number, abortIf?: () => void): Promise<void> {
+export async function waitForKafka(
+  brokers: string[],
+  timeoutMs: number,
+  options: { abortIf?: () => void; minBrokers?: number } = {},
+): Promise<void> {
+  const minBrokers = options.minBrokers ?? 1;
   const kafka = new Kafka({
     clientId: 'notify-infra-probe',
     brokers,
@@ -366,12 +372,13 @@ export async function waitForKafka(brokers: string[], timeoutMs: number, abortIf
       try {
         await admin.connect();
         const cluster = await admin.describeCluster();
-        if (cluster.brokers.length === 0) throw new Error('no brokers registered yet');
+        if (cluster.brokers.length < minBrokers)
+          throw new Error(`${cluster.brokers.length} of ${minBrokers} broker(s) registered`);
       } finally {
         await admin.disconnect().catch(() => undefined);
       }
     },
-    { timeoutMs, intervalMs: 500, abortIf },
+    { timeoutMs, intervalMs: 500, abortIf: options.abortIf },
   );
 }
 
@@ -421,12 +428,14 @@ export async function startKafka(opts: KafkaServerOptions, log: InfraLog): Promi
     pidFile: opts.pidFile,
   });
   try {
-    await waitForKafka(brokers, timeoutMs, () => {
-      if (!isProcessAlive(pid)) {
-        throw new InfraError(
-          `Kafka exited during start-up. Last lines of ${opts.logFile}:\n${tailFile(opts.logFile)}\n${tailFile(opts.stdoutLog)}`,
-        );
-      }
+    await waitForKafka(brokers, timeoutMs, {
+      abortIf: () => {
+        if (!isProcessAlive(pid)) {
+          throw new InfraError(
+            `Kafka exited during start-up. Last lines of ${opts.logFile}:\n${tailFile(opts.logFile)}\n${tailFile(opts.stdoutLog)}`,
+          );
+        }
+      },
     });
   } catch (err) {
     await stopKafka(opts, log);

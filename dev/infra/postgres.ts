@@ -134,6 +134,21 @@ export interface PostgresServerOptions {
   settings?: Record<string, string | number>;
 }
 
+/**
+ * Options of a private PostgreSQL server whose files all live in `dir` (data, password, pid, log), for tools that run
+ * their own (bench, chaos); the counterpart of `privateKafkaOptions`. `binDir` may be filled in later.
+ */
+export function privatePostgresOptions(dir: string, port: number, binDir = ''): PostgresServerOptions {
+  return {
+    binDir,
+    dataDir: join(dir, 'data'),
+    port,
+    passwordFile: join(dir, 'password'),
+    pidFile: join(dir, 'postgres.pid'),
+    logFile: join(dir, 'postgres.log'),
+  };
+}
+
 /** Connection settings for a database of the server (superuser). */
 export function postgresUrl(
   opts: Pick<PostgresServerOptions, 'host' | 'port' | 'passwordFile'>,

@@ -1,22 +1,37 @@
-import type { Kafka, ProducerRecord } from 'kafkajs';
+import type { Kafka, ProducerConfig, ProducerRecord } from 'kafkajs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { BatchingProducer, ProduceError } from './batching-producer.js';
 
-/** A kafkajs stand-in whose `producer.send` is decided by the test (this file tests the queue, not Kafka). */
+/**
+ * A kafkajs stand-in whose `producer.send` is decided by the test (this file tests the queue, not Kafka). Like kafkajs,
+ * it runs the producer's partitioner on every message (one partition here) and answers a successful send with one
+ * acknowledgement per partition written.
+ */
 function fakeKafka(send: (record: ProducerRecord) => Promise<unknown>): { kafka: Kafka; sends: ProducerRecord[] } {
   const sends: ProducerRecord[] = [];
-  const producer = {
-    events: { CONNECT: 'producer.connect', DISCONNECT: 'producer.disconnect' },
-    on: () => () => undefined,
-    connect: () => Promise.resolve(),
-    disconnect: () => Promise.resolve(),
-    send: (record: ProducerRecord) => {
-      sends.push(record);
-      return send(record);
-    },
+  const partitionMetadata = [{ partitionId: 0, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }];
+  const producer = (options?: ProducerConfig) => {
+    const partitioner = options?.createPartitioner?.();
+    return {
+      events: { CONNECT: 'producer.connect', DISCONNECT: 'producer.disconnect' },
+      on: () => () => undefined,
+      connect: () => Promise.resolve(),
+      disconnect: () => Promise.resolve(),
+      send: async (record: ProducerRecord) => {
+        sends.push(record);
+        for (const message of record.messages) partitioner?.({ topic: record.topic, partitionMetadata, message });
+        await send(record);
+        return [{ topicName: record.topic, partition: 0, errorCode: 0 }];
+      },
+    };
   };
-  return { kafka: { producer: () => producer, admin: () => ({}) } as unknown as Kafka, sends };
+  const admin = () => ({
+    connect: () => Promise.reject(new Error('no broker in this test')),
+    fetchTopicMetadata: () => Promise.reject(new Error('no broker in this test')),
+    disconnect: () => Promise.resolve(),
+  });
+  return { kafka: { producer, admin } as unknown as Kafka, sends };
 }
 
 const logger = pino({ level: 'silent' });

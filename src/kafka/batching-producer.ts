@@ -1,5 +1,5 @@
 import { Partitioners } from 'kafkajs';
-import type { IHeaders, Kafka, Producer } from 'kafkajs';
+import type { IHeaders, Kafka, Producer, RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
 import { withTimeout } from '../runtime/with-timeout.js';
 
@@ -54,6 +54,26 @@ function settle(entry: Pending, err?: Error): void {
 }
 
 /**
+ * The records of `batch` whose partition is missing from the acknowledgements of one `producer.send`.
+ *
+ * kafkajs 2.2.4 keeps, across the retries of one send, the answers of brokers that already acknowledged their
+ * partitions, and sends a retry only to brokers without an answer. When a partition's leader dies and the partition
+ * moves to such a broker, its records are never sent again, yet `send` resolves (tulios/kafkajs#1303, #1798): an
+ * acknowledged-looking record that Kafka never stored. `partitionOf` is where kafkajs' partitioner put each record.
+ */
+export function unacknowledged<T extends { message: object }>(
+  batch: readonly T[],
+  acks: readonly Pick<RecordMetadata, 'partition' | 'errorCode'>[],
+  partitionOf: (message: object) => number | undefined,
+): T[] {
+  const acked = new Set(acks.filter((a) => a.errorCode === 0).map((a) => a.partition));
+  return batch.filter((p) => {
+    const partition = partitionOf(p.message);
+    return partition === undefined || !acked.has(partition);
+  });
+}
+
+/**
  * An idempotent kafkajs producer (acks = all) that micro-batches concurrent `send` calls.
  *
  * kafkajs has no `linger.ms`, and its idempotent producer must not have two sends in flight (out-of-order sequence
@@ -61,7 +81,9 @@ function settle(entry: Pending, err?: Error): void {
  * was in flight (plus up to `lingerMs`). A caller's promise resolves only once the broker acknowledged its record.
  */
 export class BatchingProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** The partition kafkajs' partitioner last chose for each queued message (to check the acknowledgements). */
+  private readonly partitionOf = new WeakMap<object, number>();
   private queue: Pending[] = [];
   /**
    * Every unsettled record in send order (settled ones are skipped lazily from `deadlineHead`): deadlines grow with
@@ -81,18 +103,43 @@ export class BatchingProducer {
   private probing = false;
 
   constructor(private readonly options: BatchingProducerOptions) {
-    this.producer = options.kafka.producer({
+    this.producer = this.createProducer();
+  }
+
+  private createProducer(): Producer {
+    const producer = this.options.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: () => {
+        const partitioner = Partitioners.DefaultPartitioner();
+        return (args) => {
+          const partition = partitioner(args);
+          this.partitionOf.set(args.message, partition);
+          return partition;
+        };
+      },
     });
-    this.producer.on(this.producer.events.CONNECT, () => {
-      this.connected = true;
+    producer.on(producer.events.CONNECT, () => {
+      if (producer === this.producer) this.connected = true;
     });
-    this.producer.on(this.producer.events.DISCONNECT, () => {
-      this.connected = false;
+    producer.on(producer.events.DISCONNECT, () => {
+      if (producer === this.producer) this.connected = false;
     });
+    return producer;
+  }
+
+  /**
+   * Replaces the kafkajs producer by a new one (a new producer id, sequence numbers from 0) after a send whose outcome
+   * is uncertain. kafkajs rolls a partition's sequence number back when a send fails, although the broker may have
+   * stored that batch: the next batch of the same size would then reuse its sequence numbers, and the broker would
+   * answer it as a duplicate of the stored one — acknowledged, never written. A new producer id cannot collide.
+   */
+  private async renewProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.createProducer();
+    this.connected = false;
+    await old.disconnect().catch(() => undefined);
   }
 
   /**
@@ -234,21 +281,31 @@ export class BatchingProducer {
     const started = performance.now();
     let ok = false;
     // The underlying send keeps running after our deadline; the next batch waits for it so that the idempotent
-    // producer never has two sends in flight.
+    // producer never has two sends in flight. It resolves with the records Kafka did not acknowledge.
     const underlying = (async () => {
       if (!this.connected) await this.connect();
-      await this.producer.send({
+      const acks = await this.producer.send({
         topic: this.options.topic,
         acks: -1,
         timeout: this.options.timeoutMs,
         messages: batch.map((p) => p.message),
       });
+      return unacknowledged(batch, acks, (m) => this.partitionOf.get(m));
     })();
     try {
-      await withTimeout(underlying, this.options.timeoutMs, 'Kafka send');
-      ok = true;
+      const missing = await withTimeout(underlying, this.options.timeoutMs, 'Kafka send');
+      ok = missing.length === 0;
       this.markHealthy();
-      for (const p of batch) settle(p);
+      for (const p of batch) if (!missing.includes(p)) settle(p);
+      const resend = missing.filter((p) => !p.settled);
+      if (resend.length > 0) {
+        // Sent again in the next batch (by a new producer, see `renewProducer`), within each record's own deadline.
+        this.options.logger.warn(
+          { records: resend.length },
+          'Kafka acknowledged the send without these records (partition leader moved); sending them again',
+        );
+        this.queue.unshift(...resend);
+      }
     } catch (err) {
       const error = new ProduceError(
         `Kafka did not acknowledge the record: ${err instanceof Error ? err.message : String(err)}`,
@@ -259,7 +316,11 @@ export class BatchingProducer {
       for (const p of batch) settle(p, error);
     } finally {
       this.options.onBatch?.({ records: batch.length, durationMs: performance.now() - started, ok });
-      await underlying.catch(() => undefined);
+      const complete = await underlying.then(
+        (missing) => missing.length === 0,
+        () => false,
+      );
+      if (!complete) await this.renewProducer();
       this.inFlight = false;
       if (this.queue.length > 0) this.flushSoon();
     }

@@ -1,8 +1,15 @@
 /** Kafka plumbing shared by the gateway and ingest: client factory, topics, envelope format, batching producer. */
 export { createKafka, KAFKA_STARTUP_TRANSIENTS, KAFKA_STARTUP_WINDOW_MS, kafkaLogHandler } from './create-kafka.js';
 export type { KafkaClientOptions, KafkaLogEntry } from './create-kafka.js';
-export { DEFAULT_REPLICATION_FACTOR, ensureTopics, replicationFor, TopicConfigError } from './topics.js';
-export type { TopicSpec } from './topics.js';
+export {
+  DEFAULT_REPLICATION_FACTOR,
+  ensureTopics,
+  everyPartitionLed,
+  replicationFor,
+  TopicConfigError,
+  waitForTopicReady,
+} from './topics.js';
+export type { TopicMetadata, TopicReadyOptions, TopicSpec } from './topics.js';
 export {
   BODY_HASH_PURPOSE,
   BodyHasher,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replicationFor, TopicConfigError, topicMetadataOnceKnown } from './topics.js';
+import { replicationFor, TopicConfigError, waitForTopicReady } from './topics.js';
 
 describe('replication of the topics notify creates', () => {
   it('picks 3 replicas with min ISR 2 on a cluster of 3 or more brokers when KAFKA_REPLICATION_FACTOR is unset', () => {
@@ -38,7 +38,7 @@ describe('topic metadata right after creation', () => {
         return Promise.resolve({ topics: [{ name: 't', partitions: [] }] });
       },
     };
-    await expect(topicMetadataOnceKnown(admin as never, 't', 5_000)).resolves.toEqual({
+    await expect(waitForTopicReady(admin as never, 't', { timeoutMs: 5_000 })).resolves.toEqual({
       topics: [{ name: 't', partitions: [] }],
     });
     expect(calls).toBe(3);
@@ -54,20 +54,46 @@ describe('topic metadata right after creation', () => {
         });
       },
     };
-    const meta = await topicMetadataOnceKnown(admin as never, 't', 5_000);
+    const meta = await waitForTopicReady(admin as never, 't', { timeoutMs: 5_000 });
     expect(meta.topics[0]?.partitions[0]?.leader).toBe(1);
     expect(calls).toBe(2);
   });
 
+  it("waits for a readiness of its caller's choosing and, past the deadline, names each partition's leader", async () => {
+    let calls = 0;
+    const admin = {
+      fetchTopicMetadata: () => {
+        calls += 1;
+        return Promise.resolve({
+          topics: [{ name: 't', partitions: [{ partitionId: 0, leader: calls < 3 ? 1 : 2 }] }],
+        });
+      },
+    };
+    const ledBy2 = (meta: { topics: Array<{ partitions: Array<{ leader: number }> }> }) =>
+      meta.topics[0]?.partitions[0]?.leader === 2;
+    const meta = await waitForTopicReady(admin as never, 't', { timeoutMs: 5_000, ready: ledBy2 });
+    expect(meta.topics[0]?.partitions[0]?.leader).toBe(2);
+    expect(calls).toBe(3);
+    await expect(waitForTopicReady(admin as never, 't', { timeoutMs: 300, ready: () => false })).rejects.toThrow(
+      'topic t not ready within 300 ms (partition→leader: 0→2)',
+    );
+    const asIs = await waitForTopicReady(admin as never, 't', {
+      timeoutMs: 300,
+      ready: () => false,
+      onTimeout: 'return',
+    });
+    expect(asIs.topics[0]?.partitions[0]?.leader).toBe(2);
+  });
+
   it('gives up after its deadline, and never retries other errors', async () => {
     await expect(
-      topicMetadataOnceKnown({ fetchTopicMetadata: () => Promise.reject(unknownTopic) }, 't', 300),
+      waitForTopicReady({ fetchTopicMetadata: () => Promise.reject(unknownTopic) }, 't', { timeoutMs: 300 }),
     ).rejects.toThrow(/does not host/);
     let calls = 0;
     const broken = {
       fetchTopicMetadata: () => ((calls += 1), Promise.reject(new Error('SASL authentication failed'))),
     };
-    await expect(topicMetadataOnceKnown(broken as never, 't', 5_000)).rejects.toThrow(/SASL/);
+    await expect(waitForTopicReady(broken as never, 't', { timeoutMs: 5_000 })).rejects.toThrow(/SASL/);
     expect(calls).toBe(1);
   });
 });

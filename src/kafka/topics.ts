@@ -84,7 +84,8 @@ export async function ensureTopics(admin: Admin, spec: TopicSpec, logger: Logger
       if (!createdNotPropagated && !(err instanceof Error && /already exists/i.test(err.message))) throw err;
     }
   }
-  const meta = await topicMetadataOnceKnown(admin, spec.topic);
+  // Leaderless partitions past the deadline do not stop the start: the others take writes.
+  const meta = await waitForTopicReady(admin, spec.topic, { onTimeout: 'return' });
   const partitions = meta.topics[0]?.partitions.length ?? 0;
   if (partitions < spec.partitions) {
     logger.warn(
@@ -94,29 +95,49 @@ export async function ensureTopics(admin: Admin, spec: TopicSpec, logger: Logger
   }
 }
 
+/** Metadata of one topic, as kafkajs' `fetchTopicMetadata` answers it. */
+export type TopicMetadata = Awaited<ReturnType<Admin['fetchTopicMetadata']>>;
+
+/** Default readiness: every partition has a leader (a leaderless partition, leader -1, refuses produces). */
+export const everyPartitionLed = (meta: TopicMetadata): boolean =>
+  meta.topics.length > 0 && meta.topics.every((t) => t.partitions.every((p) => p.leader >= 0));
+
+/** Options of {@link waitForTopicReady}. */
+export interface TopicReadyOptions {
+  timeoutMs?: number;
+  /** What "ready" means (default {@link everyPartitionLed}), e.g. that given brokers lead given partitions. */
+  ready?: (meta: TopicMetadata) => boolean;
+  /** Past the deadline with the topic known but not ready: `throw` (default) or `return` the metadata as it is. */
+  onTimeout?: 'throw' | 'return';
+}
+
 /**
- * Topic metadata, waiting (bounded) while the broker asked does not know the topic yet: right after `createTopics` on a
- * multi-broker cluster, another broker can answer "does not host this topic-partition" until the controller's
- * metadata reaches it, and a partition can still be without a leader. Any other error, or the same one past
- * `timeoutMs`, is thrown; leaderless partitions past `timeoutMs` are returned as they are.
+ * Topic metadata once the topic is ready, waiting (bounded): right after `createTopics` on a multi-broker cluster,
+ * another broker can answer "does not host this topic-partition" until the controller's metadata reaches it, a
+ * partition can still be without a leader, and after a broker failure leadership moves. Any other error, or
+ * UNKNOWN_TOPIC_OR_PARTITION past `timeoutMs`, is thrown. Used by topic creation and by the tests that move leaders.
  */
-export async function topicMetadataOnceKnown(
+export async function waitForTopicReady(
   admin: Pick<Admin, 'fetchTopicMetadata'>,
   topic: string,
-  timeoutMs = 15_000,
-): Promise<Awaited<ReturnType<Admin['fetchTopicMetadata']>>> {
+  options: TopicReadyOptions = {},
+): Promise<TopicMetadata> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const ready = options.ready ?? everyPartitionLed;
   const deadline = Date.now() + timeoutMs;
   for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1_000)) {
     try {
       const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-      // A partition without a leader yet (leader -1) refuses produces: wait for it too, within the same deadline.
-      const leaderless = meta.topics.some((t) => t.partitions.some((p) => p.leader < 0));
-      if (!leaderless || Date.now() + delayMs > deadline) return meta;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (ready(meta)) return meta;
+      if (Date.now() + delayMs > deadline) {
+        if (options.onTimeout === 'return') return meta;
+        const leaders = meta.topics[0]?.partitions.map((p) => `${p.partitionId}→${p.leader}`).join(', ') ?? '';
+        throw new Error(`topic ${topic} not ready within ${timeoutMs} ms (partition→leader: ${leaders})`);
+      }
     } catch (err) {
       const unknownYet = (err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
       if (!unknownYet || Date.now() + delayMs > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
 }

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { waitForTopicReady } from '../../src/kafka/topics.js';
 import { loadConfig } from '../../src/config/config.js';
 import { resolveInfraPaths } from '../../dev/infra/paths.js';
 import { runningPid } from '../../dev/infra/process.js';
@@ -16,9 +18,8 @@ import {
   killByPidFile,
   startCluster,
   stopCluster,
-  waitForBrokers,
 } from '../../dev/infra/cluster/index.js';
-import { startKafka } from '../../dev/infra/kafka.js';
+import { ensureKafkaJars, newKafkaClusterId, startKafka, stopKafka, waitForKafka } from '../../dev/infra/kafka.js';
 import { startPostgres, stopPostgres } from '../../dev/infra/postgres.js';
 import { startTemporalNode } from '../../dev/infra/cluster/index.js';
 
@@ -43,6 +44,42 @@ export interface PrivateCluster extends StartedCluster {
 }
 
 const LAYOUT_SPAN = 52;
+
+async function withAdmin<T>(brokers: string[], fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Kafka({ clientId: 'cluster-test-probe', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The node id leading `partition` of `topic` once every partition has a leader (a broker may have just died). */
+export function leaderOf(brokers: string[], topic: string, partition: number): Promise<number> {
+  return withAdmin(brokers, async (admin) => {
+    const meta = await waitForTopicReady(admin, topic, { timeoutMs: 60_000 });
+    const leader = meta.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
+    if (leader === undefined) throw new Error(`no partition ${partition} in ${topic}`);
+    return leader;
+  });
+}
+
+/** Waits until partition i of `topic` is led by `leaders[i]` (e.g. the preferred leaders after creation). */
+export async function waitForLeaders(
+  brokers: string[],
+  topic: string,
+  leaders: number[],
+  timeoutMs: number,
+): Promise<void> {
+  await withAdmin(brokers, (admin) =>
+    waitForTopicReady(admin, topic, {
+      timeoutMs,
+      ready: (meta) =>
+        leaders.every((l, i) => meta.topics[0]?.partitions.find((p) => p.partitionId === i)?.leader === l),
+    }),
+  );
+}
 
 /** A port base whose whole block is free on 127.0.0.1–3 (private range, below the ephemeral ports). */
 async function freeBase(): Promise<number> {
@@ -94,25 +131,9 @@ export async function startPrivateCluster(
       killByPidFile(kafkaOf(nodeId).pidFile, join(kafkaOf(nodeId).configDir, 'server.properties')),
     startBroker: async (nodeId) => {
       await startKafka({ ...kafkaOf(nodeId), readyTimeoutMs: 180_000 }, log);
-      await waitForBrokers(started.kafkaBrokers, options.layout.kafka.length, 120_000);
+      await waitForKafka(started.kafkaBrokers, 120_000, { minBrokers: options.layout.kafka.length });
     },
-    leaderOf: async (topic, partition) => {
-      const kafka = new Kafka({
-        clientId: 'cluster-test-probe',
-        brokers: started.kafkaBrokers,
-        logLevel: logLevel.NOTHING,
-      });
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-        const leader = meta.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
-        if (leader === undefined) throw new Error(`no leader for ${topic}/${partition}`);
-        return leader;
-      } finally {
-        await admin.disconnect();
-      }
-    },
+    leaderOf: (topic, partition) => leaderOf(started.kafkaBrokers, topic, partition),
     killTemporalNode: (index) => {
       const o = clusterTemporalNodeOptions(options, index);
       return killByPidFile(o.pidFile, o.configDir);
@@ -130,6 +151,68 @@ export async function startPrivateCluster(
     },
     dispose: async () => {
       await stopCluster(options, log);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Three KRaft Kafka nodes (3 controller voters) and nothing else, for tests that break brokers. */
+export interface PrivateKafkaCluster {
+  brokers: string[];
+  /** SIGKILL Kafka node `nodeId` (1-based). */
+  killBroker(nodeId: number): number;
+  /** The node id leading `partition` of `topic`. */
+  leaderOf(topic: string, partition: number): Promise<number>;
+  /** Waits until partition i of `topic` is led by `leaders[i]`. */
+  waitForLeaders(topic: string, leaders: number[], timeoutMs: number): Promise<void>;
+  /** Stops every node and deletes the folder. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts a private 3-node Kafka cluster under `.notify/scenarios/kafka-<label>-…` (jars installed on first use).
+ * `extraProperties` go to every node (e.g. a shorter broker session timeout, so a killed leader is replaced sooner).
+ */
+export async function startPrivateKafkaCluster(
+  label: string,
+  extraProperties: Record<string, string | number> = {},
+): Promise<PrivateKafkaCluster> {
+  const config = loadConfig({});
+  const paths = resolveInfraPaths(config.NOTIFY_HOME);
+  const dir = join(paths.home, 'scenarios', `kafka-${label}-${randomBytes(3).toString('hex')}`);
+  mkdirSync(dir, { recursive: true });
+  const kafkaLibDir = await ensureKafkaJars({
+    kafkaVersion: config.KAFKA_VERSION,
+    kafkaDir: paths.kafkaDir,
+    libDir: paths.kafkaLib,
+    log: () => undefined,
+  });
+  const layout = clusterLayout(dir, await freeBase());
+  const clusterId = newKafkaClusterId();
+  const nodes = layout.kafka.map((k) => {
+    const o = clusterKafkaOptions({ layout, kafkaLibDir, kafkaHeap: '256m' }, k.nodeId, clusterId);
+    return { ...o, extraProperties: { ...o.extraProperties, ...extraProperties }, readyTimeoutMs: 180_000 };
+  });
+  const brokers = layout.kafka.map((k) => `127.0.0.1:${k.port}`);
+  const stopAll = () => Promise.all(nodes.map((o) => stopKafka(o).catch(() => undefined)));
+  try {
+    await Promise.all(nodes.map((o) => startKafka(o, () => undefined)));
+    await waitForKafka(brokers, 120_000, { minBrokers: nodes.length });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return {
+    brokers,
+    killBroker: (nodeId) => {
+      const o = nodes[nodeId - 1];
+      if (o === undefined) throw new Error(`no Kafka node ${nodeId}`);
+      return killByPidFile(o.pidFile, join(o.configDir, 'server.properties'));
+    },
+    leaderOf: (topic, partition) => leaderOf(brokers, topic, partition),
+    waitForLeaders: (topic, leaders, timeoutMs) => waitForLeaders(brokers, topic, leaders, timeoutMs),
+    dispose: async () => {
+      await stopAll();
       rmSync(dir, { recursive: true, force: true });
     },
   };

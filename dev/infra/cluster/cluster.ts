@@ -1,12 +1,19 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
 import { ensureNamespace, waitForTemporalHealth } from '../../../src/temporal/namespace-setup.js';
 import type { KafkaServerOptions } from '../kafka.js';
 import { newKafkaClusterId, privateKafkaOptions, startKafka, stopKafka, waitForKafka } from '../kafka.js';
 import type { PostgresServerOptions } from '../postgres.js';
-import { ensurePostgresPassword, POSTGRES_SUPERUSER, postgresReady, startPostgres, stopPostgres } from '../postgres.js';
+import {
+  ensureDatabase,
+  ensurePostgresPassword,
+  POSTGRES_SUPERUSER,
+  postgresReady,
+  postgresUrl,
+  startPostgres,
+  stopPostgres,
+} from '../postgres.js';
 import type { InfraLog, StopOutcome } from '../process.js';
 import {
   assertPortsFree,
@@ -60,6 +67,8 @@ export interface ClusterEndpoints {
   temporalAddress: string;
   /** Superuser URL of the cluster's PostgreSQL (database `postgres`). */
   postgresUrl: string;
+  /** notify's own database (`notify`, created by the start) on the same server, beside Temporal's. */
+  databaseUrl: string;
   /** Base URL of the Web UI, when it runs. */
   temporalUiUrl?: string;
 }
@@ -227,7 +236,7 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
   ]);
   startedAny ||= pgResult.started || kafkaResults.some((r) => r.started);
   const brokers = layout.kafka.map((k) => `127.0.0.1:${k.port}`);
-  await waitForBrokers(brokers, CLUSTER_KAFKA_NODES, opts.readyTimeoutMs ?? 120_000);
+  await waitForKafka(brokers, opts.readyTimeoutMs ?? 120_000, { minBrokers: CLUSTER_KAFKA_NODES });
   log(
     `Kafka cluster ready: ${brokers.join(',')} (${CLUSTER_KAFKA_NODES} brokers, ${CLUSTER_KAFKA_NODES} controller voters)`,
   );
@@ -269,37 +278,16 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
     );
     temporalUiUrl = `http://127.0.0.1:${layout.uiPort}`;
   }
-  return { kafkaBrokers: brokers, temporalAddress, postgresUrl: postgresUrlOf(layout), startedAny, temporalUiUrl };
-}
-
-function postgresUrlOf(layout: ClusterLayout): string {
-  const password = ensurePostgresPassword(clusterFiles(layout).postgresPasswordFile);
-  return `postgres://${POSTGRES_SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${layout.postgresPort}/postgres`;
-}
-
-/** Resolves once `count` brokers are registered in the cluster metadata. */
-export async function waitForBrokers(brokers: string[], count: number, timeoutMs: number): Promise<void> {
-  const kafka = new Kafka({
-    clientId: 'notify-cluster-probe',
-    brokers,
-    connectionTimeout: 2_000,
-    requestTimeout: 5_000,
-    retry: { retries: 0 },
-    logLevel: logLevel.NOTHING,
-  });
-  await waitUntil(
-    async () => {
-      const admin = kafka.admin();
-      try {
-        await admin.connect();
-        const cluster = await admin.describeCluster();
-        if (cluster.brokers.length < count) throw new Error(`${cluster.brokers.length} of ${count} brokers registered`);
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-    },
-    { timeoutMs, intervalMs: 500 },
-  );
+  // notify's own database shares the cluster's PostgreSQL server (Temporal's databases beside it).
+  await ensureDatabase(postgresUrl(pgOpts), 'notify');
+  return {
+    kafkaBrokers: brokers,
+    temporalAddress,
+    postgresUrl: postgresUrl(pgOpts),
+    databaseUrl: postgresUrl(pgOpts, 'notify'),
+    startedAny,
+    temporalUiUrl,
+  };
 }
 
 /** Stops everything of the cluster (load balancer, Temporal nodes, Kafka nodes, PostgreSQL). Idempotent. */

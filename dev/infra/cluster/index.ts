@@ -12,7 +12,6 @@ export {
   startBalancer,
   startCluster,
   stopCluster,
-  waitForBrokers,
   wipeCluster,
 } from './cluster.js';
 export type { ClusterLayout, KafkaNodeSpec } from './layout.js';

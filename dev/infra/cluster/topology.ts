@@ -94,6 +94,8 @@ export interface RunningCluster {
   kafkaBrokers: string[];
   temporalAddress: string;
   postgresUrl: string;
+  /** notify's own database on the cluster's PostgreSQL (created). */
+  databaseUrl: string;
   /** Web UI base URL, when the ui-server is installed. */
   temporalUiUrl?: string;
   options: ClusterOptions;
@@ -115,6 +117,7 @@ export async function ensureCluster(
     kafkaBrokers: started.kafkaBrokers,
     temporalAddress: started.temporalAddress,
     postgresUrl: started.postgresUrl,
+    databaseUrl: started.databaseUrl,
     temporalUiUrl: started.temporalUiUrl,
     options: opts,
     startedByUs: started.startedAny,
