@@ -253,7 +253,6 @@ async function main(): Promise<void> {
   const running = Promise.all(workers.map((w) => w.run()));
   try {
     mkdirSync(OUT_DIR, { recursive: true });
-    const only = process.argv.slice(2);
     await Promise.all(
       scenarios.map(async (scenario, i) => {
         if (only.length > 0 && !only.includes(scenario.name)) return;
