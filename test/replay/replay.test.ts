@@ -30,9 +30,9 @@ describe('workflow replay', () => {
   it('has a captured history for each protected kind of run', () => {
     expect(histories.map((h) => h.file)).toEqual([
       'cancelled-while-scheduled.json',
-      'events-failed-then-retried.json',
       'digest-joined.json',
       'digest-window.json',
+      'events-failed-then-retried.json',
       'failed-then-retried.json',
       'fallback-routing.json',
       'scheduled-send-at.json',
