@@ -42,8 +42,9 @@ import type {
   NotificationStatus,
   NotificationWorkflowInput,
 } from '../shared/notification.js';
-import { channelTaskQueue, QUERY_STATUS, workflowTaskQueue } from '../shared/notification.js';
+import { QUERY_STATUS, workflowTaskQueue } from '../shared/notification.js';
 import { FAILURE_TYPES } from '../shared/failure-types.js';
+import { channelActivityOptions } from './channel-activities.js';
 
 /** Signal to the digest workflow: add a notification (ignored when its id was seen before). */
 export const digestAddSignal = defineSignal<[DigestItem]>(SIGNAL_DIGEST_ADD);
@@ -198,19 +199,9 @@ async function sendChannel(
     };
   const first = window[0];
   const to = window.flatMap((i) => i.deliveries).find((d) => d.channel === channel && d.to !== undefined)?.to;
-  const { deliver } = proxyActivities<ChannelActivities>({
-    taskQueue: channelTaskQueue(input.taskQueuePrefix, channel),
-    startToCloseTimeout: policy.attemptTimeoutMs,
-    scheduleToCloseTimeout: policy.totalTimeoutMs,
-    heartbeatTimeout: Math.min(policy.attemptTimeoutMs, 15_000),
-    retry: {
-      initialInterval: policy.initialIntervalMs,
-      backoffCoefficient: policy.backoffCoefficient,
-      maximumInterval: policy.maximumIntervalMs,
-      maximumAttempts: policy.maximumAttempts,
-      nonRetryableErrorTypes: [FAILURE_TYPES.permanent],
-    },
-  });
+  const { deliver } = proxyActivities<ChannelActivities>(
+    channelActivityOptions(input.taskQueuePrefix, channel, policy),
+  );
   const args: DeliverInput = {
     notificationId: sendId,
     channel,

@@ -26,11 +26,11 @@ import {
   SEARCH_ATTRIBUTES,
   SIGNAL_CANCEL,
   SIGNAL_RETRY,
-  channelTaskQueue,
 } from '../shared/notification.js';
 import { FAILURE_TYPES } from '../shared/failure-types.js';
 import { DIGEST_PATCH } from '../shared/digest.js';
 import { runDigested } from './digest-workflow.js';
+import { channelActivityOptions } from './channel-activities.js';
 import type { ChannelActivities, DeliverActivityResult } from '../activities/index.js';
 import { EVENTS_PATCH } from '../shared/events.js';
 import { NotificationEvents } from './events.js';
@@ -220,19 +220,9 @@ async function runOne(
     };
     return false;
   }
-  const { deliver } = proxyActivities<ChannelActivities>({
-    taskQueue: channelTaskQueue(input.taskQueuePrefix, delivery.channel),
-    startToCloseTimeout: policy.attemptTimeoutMs,
-    scheduleToCloseTimeout: policy.totalTimeoutMs,
-    heartbeatTimeout: Math.min(policy.attemptTimeoutMs, 15_000),
-    retry: {
-      initialInterval: policy.initialIntervalMs,
-      backoffCoefficient: policy.backoffCoefficient,
-      maximumInterval: policy.maximumIntervalMs,
-      maximumAttempts: policy.maximumAttempts,
-      nonRetryableErrorTypes: [PERMANENT_FAILURE_TYPE],
-    },
-  });
+  const { deliver } = proxyActivities<ChannelActivities>(
+    channelActivityOptions(input.taskQueuePrefix, delivery.channel, policy),
+  );
   const sameChannelBefore = input.request.deliveries
     .slice(0, index)
     .filter((x) => x.channel === delivery.channel).length;
