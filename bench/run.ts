@@ -23,6 +23,8 @@ import { restartPhase } from './phases/reference.js';
 import type { RestartResults } from './phases/reference.js';
 import type { PragmaResults } from './phases/temporal.js';
 import { temporalPhase } from './phases/temporal.js';
+import { templatePhase } from './phases/templates.js';
+import type { TemplateResults } from './phases/templates.js';
 import { renderTopologyPairs, topologyPairPhase } from './phases/topology.js';
 import type { TopologyPair } from './phases/topology.js';
 
@@ -86,7 +88,7 @@ export const DEFAULT_PLAN: BenchPlan = {
   e2eStepMs: 8_000,
 };
 
-const USAGE = `Usage: npm run bench [-- --quick] [-- --only gateway,temporal,e2e] [-- --profile] [-- --topology cluster]
+const USAGE = `Usage: npm run bench [-- --quick] [-- --only gateway,temporal,e2e,templates] [-- --profile] [-- --topology cluster]
   --topology cluster: the minimal-workflow ceiling and notify end to end, interleaved, first on a private dev server
     (one broker, Temporal CLI on SQLite), then on a private cluster (3 brokers RF 3, 2 Temporal servers on
     PostgreSQL), side by side with CPU and peak RSS per process per 1,000 notifications (the other phases are skipped).
@@ -118,10 +120,10 @@ async function main(): Promise<void> {
     values.rounds !== undefined
       ? { ...basePlan, rounds: Math.max(2, Number.parseInt(values.rounds, 10) || basePlan.rounds) }
       : basePlan;
-  const only = new Set((values.only ?? 'gateway,temporal,e2e').split(',').map((s) => s.trim()));
-  const unknown = [...only].filter((p) => !['gateway', 'temporal', 'e2e'].includes(p));
+  const only = new Set((values.only ?? 'gateway,temporal,e2e,templates').split(',').map((s) => s.trim()));
+  const unknown = [...only].filter((p) => !['gateway', 'temporal', 'e2e', 'templates'].includes(p));
   if (unknown.length > 0)
-    throw new Error(`unknown phase(s) ${unknown.join(', ')} in --only; use gateway, temporal, e2e`);
+    throw new Error(`unknown phase(s) ${unknown.join(', ')} in --only; use gateway, temporal, e2e, templates`);
   if (only.has('e2e')) only.add('temporal');
   if (values.topology !== 'embedded' && values.topology !== 'cluster')
     throw new Error(`--topology must be "embedded" or "cluster" (got ${values.topology})`);
@@ -156,7 +158,13 @@ async function main(): Promise<void> {
   const temporal: PragmaResults[] = [];
   let e2e: E2eResults | undefined;
   let restart: RestartResults | undefined;
+  let templates: TemplateResults | undefined;
   try {
+    // In-process against its own dev sinks, before the private Kafka/Temporal start (nothing else runs meanwhile).
+    if (only.has('templates'))
+      templates = await templatePhase({ rounds: plan.quick ? 2 : 4, messages: plan.quick ? 100 : 300 }, (line) =>
+        log(`templates: ${line}`),
+      );
     const pragmaSets = only.has('temporal') ? plan.pragmaSets : plan.pragmaSets.slice(-1);
     infra = await startPrivateInfra(
       config,
@@ -209,6 +217,7 @@ async function main(): Promise<void> {
     e2e,
     readiness: [...readinessLog()],
     restart,
+    templates,
   };
   const report: BenchReport = { ...partial, summary: summarize(partial) };
   const base = join(outDir, `bench-${stamp}`);

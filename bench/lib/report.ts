@@ -1,8 +1,9 @@
+import type { TemplateResults } from '../phases/templates.js';
 import type { E2eResults } from '../phases/e2e.js';
 import type { GatewayResults } from '../phases/gateway.js';
 import type { RestartResults } from '../phases/reference.js';
 import type { PragmaResults } from '../phases/temporal.js';
-import { ratio } from './stats.js';
+import { median, ratio } from './stats.js';
 import type { Spread } from './stats.js';
 import { describeRatio, judgeRatio } from './verdict.js';
 import type { JudgedRatio } from './verdict.js';
@@ -19,6 +20,8 @@ export interface BenchReport {
   /** Start-to-ready time of every component the run started. */
   readiness?: Array<{ name: string; readyMs: number }>;
   restart?: RestartResults;
+  /** Template rendering cost (phase `templates`). */
+  templates?: TemplateResults;
   summary: Summary;
 }
 
@@ -335,6 +338,32 @@ export function renderMarkdown(report: BenchReport): string {
       table(
         ['process', 'CPU s', 'CPU ms / delivered notification', 'peak RSS MB'],
         Object.entries(e2e.resources).map(([k, u]) => [k, f1(u.cpuSeconds), f1(u.cpuSecondsPer1000), f0(u.peakRssMb)]),
+      ),
+      '',
+    );
+  }
+  const tpl = report.templates;
+  if (tpl !== undefined) {
+    out.push(
+      `## Templates (load + compile once per process: ${f0(tpl.loadMs)} ms)`,
+      '',
+      table(
+        ['channel', 'render p50 ms', 'render p99 ms', 'send plain ms', 'send template ms', 'template ÷ plain (≤ 1.10)'],
+        Object.entries(tpl.renderMs).map(([channel, r]) => {
+          const send = tpl.sendMs[channel];
+          return [
+            channel,
+            r.p50.toFixed(3),
+            r.p99.toFixed(3),
+            send !== undefined ? median(send.plain).toFixed(2) : '—',
+            send !== undefined ? median(send.template).toFixed(2) : '—',
+            send === undefined
+              ? '—'
+              : send.baselineSpread > 0.3
+                ? `INVALID (plain spread ${(send.baselineSpread * 100).toFixed(0)} % > 30 %)`
+                : send.ratio.toFixed(3),
+          ];
+        }),
       ),
       '',
     );
