@@ -4,7 +4,7 @@
  * histories of the new code path) or when a new kind of run should be protected — never to "fix" a failing replay
  * test: a replay failure means running workflows would break.
  *
- *   source /work/brief/ports-NN.sh   # or any environment pointing at your Temporal (npm run infra -- start)
+ *   npm run infra -- start             # or any environment pointing at your Temporal (TEMPORAL_ADDRESS)
  *   npx tsx test/replay/capture-histories.ts                 # every scenario (rewrites every fixture)
  *   npx tsx test/replay/capture-histories.ts events-failed-then-retried   # only the named ones (keeps the others), e.g. digest-joined
  *
