@@ -73,6 +73,13 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
         target: '≥ 0.6',
         met: r.validity === 'ok' ? r.value >= 0.6 : false,
       });
+      const b = gw.budget;
+      verdicts.push({
+        figure: 'CPU budget of 0.6 × bare on this box',
+        value: `${b.cost.total.toFixed(3)} ms CPU per accepted request (gateway ${b.cost.gateway.toFixed(3)}, Kafka ${b.cost.kafka.toFixed(3)}, wrk ${b.cost.generator.toFixed(3)}): ${b.cores} cores allow ≤ ${f0(b.boxBoundPerSec)}/s; ${f0(b.targetPerSec)}/s needs ${b.coresNeeded.toFixed(2)} cores`,
+        target: 'fits into the box (else out of reach at this cost, whatever the parallelism)',
+        met: b.reachable,
+      });
       verdicts.push({
         figure: `gateway accepted/s [${main.name}]`,
         value: `${range0(main.okPerSec)}/s, p99 ${range1(main.p99Ms)} ms at ${gw.wrk.connections} connections${main.errors > 0 ? `, ${main.errors} errors` : ''}`,
@@ -244,10 +251,14 @@ export function renderMarkdown(report: BenchReport): string {
       pct(c.generatorCpuShareMax),
       f3(c.cpuMsPerRequest.median),
       c === gw.bare ? '–' : f3(c.kafkaCpuMsPerRequest.median),
+      f3(c.generatorCpuMsPerRequest.median),
+      pct(c.machineBusyShare.median),
     ]);
     rows.push([
       'bare kafkajs producer (closed loop, 1000/batch)',
       f0(gw.bareKafka.recordsPerSec),
+      '–',
+      '–',
       '–',
       '–',
       '–',
@@ -260,7 +271,19 @@ export function renderMarkdown(report: BenchReport): string {
       `Gateway (wrk -t${gw.wrk.threads} -c${gw.wrk.connections} -d${gw.wrk.durationSec}s per round, ${gw.wrk.rounds} rounds interleaved: bare, gateway, bare, gateway…; median (min–max)):`,
       '',
       table(
-        ['target', '2xx/s', 'rounds', 'p50 ms', 'p99 ms', 'errors', 'wrk CPU', 'server CPU ms/req', 'Kafka CPU ms/req'],
+        [
+          'target',
+          '2xx/s',
+          'rounds',
+          'p50 ms',
+          'p99 ms',
+          'errors',
+          'wrk CPU',
+          'server CPU ms/req',
+          'Kafka CPU ms/req',
+          'wrk CPU ms/req',
+          'machine busy',
+        ],
         rows,
       ),
       '',

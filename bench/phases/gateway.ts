@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../dev/infra/index.js';
 import type { Component } from '../lib/components.js';
@@ -15,6 +16,8 @@ import type { Spread } from '../lib/stats.js';
 import { judgeRatio } from '../lib/verdict.js';
 import type { JudgedRatio } from '../lib/verdict.js';
 import { readProc } from '../lib/proc-stats.js';
+import { busyShare, cpuBudget, readMachineCpu } from '../lib/cpu-budget.js';
+import type { CpuBudget } from '../lib/cpu-budget.js';
 import { runWrk } from '../lib/wrk.js';
 import type { WrkResult } from '../lib/wrk.js';
 
@@ -33,6 +36,10 @@ export interface WrkFigure {
   /** CPU ms per 2xx answer of the server process, and of Kafka during its rounds (the cost behind the rate). */
   cpuMsPerRequest: Spread;
   kafkaCpuMsPerRequest: Spread;
+  /** wrk's own CPU ms per 2xx answer: the generator runs on the same cores. */
+  generatorCpuMsPerRequest: Spread;
+  /** Share of the whole machine's CPU that was busy during its rounds (1 = every core busy: the box was the limit). */
+  machineBusyShare: Spread;
 }
 
 /** Results of the gateway phase. */
@@ -43,6 +50,12 @@ export interface GatewayResults {
   gateways: WrkFigure[];
   /** gateway ÷ bare per variant, judged (generator headroom, baseline stability). */
   ratios: Array<{ name: string; ratio: JudgedRatio }>;
+  /**
+   * Whether 0.6 × the bare route fits into this box's cores at the default gateway's measured CPU per request
+   * (gateway + Kafka + wrk): a target that needs more cores than the box has is out of reach here, whatever the code's
+   * parallelism.
+   */
+  budget: CpuBudget;
   /** Generator headroom: bare ÷ gateway (must be > 1) and wrk's own CPU share. */
   headroom: { bareOverGateway: number; generatorCpuShareMax: number; bound?: string };
   /** `POST /v1/notifications/batch` with `batchSize` items: requests/s and accepted notifications/s. */
@@ -69,13 +82,15 @@ export interface GatewayResults {
   };
 }
 
-type Round = WrkResult & { cpuMs: number; kafkaCpuMs: number };
+type Round = WrkResult & { cpuMs: number; kafkaCpuMs: number; machineBusyShare: number };
 
 function figure(name: string, env: Record<string, string>, rounds: Round[]): WrkFigure {
   const perOk = (ms: number, r: Round) => (r.okPerSec > 0 ? ms / (r.okPerSec * r.durationSec) : Number.NaN);
   return {
     cpuMsPerRequest: spreadOf(rounds.map((r) => perOk(r.cpuMs, r))),
     kafkaCpuMsPerRequest: spreadOf(rounds.map((r) => perOk(r.kafkaCpuMs, r))),
+    generatorCpuMsPerRequest: spreadOf(rounds.map((r) => perOk(r.generatorCpuSec * 1000, r))),
+    machineBusyShare: spreadOf(rounds.map((r) => r.machineBusyShare)),
     name,
     env,
     okPerSec: spreadOf(rounds.map((r) => r.okPerSec)),
@@ -219,9 +234,14 @@ export async function gatewayPhase(
     /** One wrk round with the server's and Kafka's CPU time over it. */
     const measured = async (o: Parameters<typeof runWrk>[0]): Promise<Round> => {
       const pid = pidOf.get(o.url);
-      const [s0, k0] = [cpuMs(pid), cpuMs(ctx.infra.kafkaPid())];
+      const [s0, k0, m0] = [cpuMs(pid), cpuMs(ctx.infra.kafkaPid()), readMachineCpu()];
       const res = await runWrk(o);
-      return { ...res, cpuMs: cpuMs(pid) - s0, kafkaCpuMs: cpuMs(ctx.infra.kafkaPid()) - k0 };
+      return {
+        ...res,
+        cpuMs: cpuMs(pid) - s0,
+        kafkaCpuMs: cpuMs(ctx.infra.kafkaPid()) - k0,
+        machineBusyShare: busyShare(m0, readMachineCpu()),
+      };
     };
     // Warm-up: connections, JIT, Kafka metadata.
     for (const url of [bareUrl, ...gateways.map((g) => g.url)])
@@ -265,6 +285,18 @@ export async function gatewayPhase(
       name: g.name,
       ratio: judgeRatio(g.okPerSec.rounds, bareFig.okPerSec.rounds, { ceilingNoise: 0.1, generatorBound: bound }),
     }));
+    const budget = cpuBudget(
+      {
+        gateway: main.cpuMsPerRequest.median,
+        kafka: main.kafkaCpuMsPerRequest.median,
+        generator: main.generatorCpuMsPerRequest.median,
+      },
+      cpus().length,
+      0.6 * bareFig.okPerSec.median,
+    );
+    ctx.log(
+      `  CPU budget: ${budget.cost.total.toFixed(3)} ms per accepted request (gateway ${budget.cost.gateway.toFixed(3)}, Kafka ${budget.cost.kafka.toFixed(3)}, wrk ${budget.cost.generator.toFixed(3)}) → ${budget.cores} cores allow at most ${budget.boxBoundPerSec.toFixed(0)}/s; 0.6 × bare = ${budget.targetPerSec.toFixed(0)}/s needs ${budget.coresNeeded.toFixed(2)} cores; machine busy ${(main.machineBusyShare.median * 100).toFixed(0)} % during the gateway's rounds`,
+    );
     for (const { name, ratio } of ratios)
       ctx.log(
         `  ${name} ÷ bare: ${ratio.value.toFixed(2)} [${ratio.validity}${ratio.reason !== undefined ? `: ${ratio.reason}` : ''}]`,
@@ -334,6 +366,7 @@ export async function gatewayPhase(
       bare: bareFig,
       gateways: gwFigs,
       ratios,
+      budget,
       headroom: { bareOverGateway, generatorCpuShareMax, bound },
       batch: {
         batchSize,
