@@ -26,7 +26,7 @@ const SRC_MAY_IMPORT = {
   crypto: ['runtime', 'shared'],
   auth: ['crypto', 'runtime'],
   config: ['auth', 'channels', 'crypto', 'shared'],
-  observability: ['config', 'ingest'],
+  observability: ['config', 'ingest', 'channels'],
   // workers: only the eager-start workflow worker (INGEST_EAGER_START), imported dynamically.
   ingest: [
     'config',

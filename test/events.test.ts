@@ -17,6 +17,7 @@ import type { Pipeline } from './helpers/pipeline.js';
 
 interface Received {
   id: string;
+  path: string;
   headers: Record<string, string>;
   body: string;
   verified: boolean;
@@ -26,6 +27,8 @@ interface Received {
 class Receiver {
   readonly requests: Received[] = [];
   secrets: string[] = [];
+  /** Paths that answer 410 Gone once, then like `/events`. */
+  private readonly goneOnce = new Set(['/gone-once']);
   private server: Server | undefined;
   port = 0;
 
@@ -62,8 +65,9 @@ class Receiver {
         return false;
       }
     });
-    this.requests.push({ id: headers['webhook-id'] ?? '', headers, body, verified });
+    this.requests.push({ id: headers['webhook-id'] ?? '', path: req.url ?? '', headers, body, verified });
     if (req.url === '/gone') return 410;
+    if (req.url !== undefined && this.goneOnce.delete(req.url)) return 410;
     return verified ? 204 : 401;
   }
 
@@ -293,6 +297,47 @@ describe('delivery events to a webhook endpoint', () => {
     ]);
     expect((await p.request('DELETE', `/v1/webhook-endpoints/${gone.id}`)).status).toBe(204);
   });
+
+  it('enables an endpoint a 410 disabled again on request, and the events emitted after that reach it', async () => {
+    const created = (
+      await p.request('POST', '/v1/webhook-endpoints', {
+        url: receiver.url('/gone-once'),
+        eventTypes: ['notification.sent'],
+      })
+    ).body as EndpointAnswer;
+    receiver.secrets.push(created.secret!);
+    const path = `/v1/webhook-endpoints/${created.id}`;
+    await p.post('/v1/notifications', {
+      deliveries: [{ channel: 'email', to: 'back@example.com', content: { subject: 'Hi', text: 'Before' } }],
+    });
+    await eventually(
+      async () => ((await p.request('GET', path)).body as EndpointAnswer).status === 'disabled',
+      'the endpoint disabled by its 410',
+      60_000,
+    );
+
+    const enabled = await p.request('POST', `${path}/enable`);
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ id: created.id, status: 'enabled' });
+    expect(enabled.body).not.toHaveProperty('disabledReason');
+    expect(enabled.body).not.toHaveProperty('secret');
+
+    const after = idOf(
+      await p.post('/v1/notifications', {
+        deliveries: [{ channel: 'email', to: 'back@example.com', content: { subject: 'Hi', text: 'After' } }],
+      }),
+    );
+    await eventually(
+      () =>
+        receiver.requests.some(
+          (r) => r.path === '/gone-once' && r.verified && r.id === eventId(after, 'notification.sent'),
+        ),
+      'the notification.sent event of the notification sent after enabling',
+      60_000,
+    );
+    expect(((await p.request('GET', path)).body as EndpointAnswer).status).toBe('enabled');
+    expect((await p.request('DELETE', path)).status).toBe(204);
+  });
 });
 
 describe('webhook endpoint API: bad input and ownership', () => {
@@ -313,13 +358,14 @@ describe('webhook endpoint API: bad input and ownership', () => {
     expect(noScheme.status).toBe(400);
   });
 
-  it("never shows, rotates or deletes another client's endpoint (404 like an unknown id)", async () => {
+  it("never shows, rotates, enables or deletes another client's endpoint (404 like an unknown id)", async () => {
     const list = (await (await asOther('GET', '/v1/webhook-endpoints')).json()) as { endpoints: EndpointAnswer[] };
     expect(list.endpoints).toEqual([]);
     for (const [method, path] of [
       ['GET', `/v1/webhook-endpoints/${endpoint.id}`],
       ['GET', `/v1/webhook-endpoints/${endpoint.id}/deliveries`],
       ['POST', `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`],
+      ['POST', `/v1/webhook-endpoints/${endpoint.id}/enable`],
       ['DELETE', `/v1/webhook-endpoints/${endpoint.id}`],
     ] as const) {
       const res = await asOther(method, path);

@@ -79,6 +79,7 @@ export const WEBHOOK_ENDPOINT_OPERATIONS: Record<
       ...common,
     },
   },
+  'POST /v1/webhook-endpoints/:id/enable': { responses: { 200: endpoint, 400: invalid, ...common } },
   'GET /v1/webhook-endpoints/:id/deliveries': {
     responses: {
       200: {

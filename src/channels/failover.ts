@@ -19,7 +19,7 @@ export interface FailoverOptions {
   now?: () => number;
 }
 
-/** A failover sender also tells the state of its providers' circuits (for logs, metrics and tests). */
+/** A failover sender always tells the state of its providers' circuits (for logs, metrics and tests). */
 export interface FailoverSender<TTo, TContent> extends ChannelSender<TTo, TContent> {
   circuits(): Record<string, CircuitState>;
 }

@@ -1,3 +1,4 @@
+import type { CircuitState } from './circuit-breaker.js';
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 
@@ -35,6 +36,8 @@ export interface ChannelSender<TTo, TContent> {
   send(message: { to: TTo; content: TContent }, ctx: SendContext): Promise<SendResult>;
   /** Releases pooled connections; called on worker shutdown. */
   close(): Promise<void>;
+  /** State of each provider's circuit breaker, for senders with failover (the worker exports it as a metric). */
+  circuits?(): Record<string, CircuitState>;
 }
 
 /** Dependencies a channel may use to build its sender. */

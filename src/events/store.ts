@@ -297,6 +297,19 @@ export class WebhookEndpointStore {
     );
   }
 
+  /**
+   * Enables the owner's endpoint again (after a 410 disabled it, once the receiver is back): events emitted from now on
+   * are delivered to it; those dropped while it was disabled are not replayed. Undefined without that endpoint.
+   */
+  async enable(owner: string, id: string): Promise<WebhookEndpoint | undefined> {
+    const { rows } = await this.pool.query<EndpointRow>(
+      `UPDATE webhook_endpoints SET status = 'enabled', disabled_reason = NULL, updated_at = now()
+       WHERE owner = $1 AND id = $2 RETURNING ${ENDPOINT_COLUMNS}`,
+      [owner, id],
+    );
+    return rows[0] !== undefined ? toEndpoint(rows[0]) : undefined;
+  }
+
   /** Disables an endpoint (the receiver answered 410 Gone): no further events are sent to it. */
   async disable(endpointId: string, reason: string): Promise<void> {
     await this.pool.query(

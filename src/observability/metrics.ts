@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CircuitState } from '../channels/circuit-breaker.js';
 import type { IngestEvent } from '../ingest/ingest-consumer.js';
 
 /** Latency buckets (seconds) for calls that take milliseconds to seconds: HTTP, Kafka produce, workflow start, sends. */
@@ -171,7 +172,14 @@ export interface WorkerMetrics {
   renderDuration: Histogram<'channel'>;
   /** Pass as `createChannelWorker` `onRender`. */
   onRender: (render: { channel: string; durationMs: number }) => void;
+  /**
+   * Exports a channel's provider circuits as `notify_provider_circuit_state{channel,provider,state}` (1 for the
+   * current state, 0 for the others), read at each scrape: an open circuit shows before its cool-down ends.
+   */
+  watchCircuits: (channel: string, read: () => Record<string, CircuitState>) => void;
 }
+
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open'];
 
 /** Registers the worker series on `registry`. */
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
@@ -201,11 +209,25 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
     registers: [registry],
   });
+  const watched = new Map<string, () => Record<string, CircuitState>>();
+  new Gauge({
+    name: 'notify_provider_circuit_state',
+    help: 'Circuit breaker of each provider of a channel in this worker process: 1 for its current state (closed, open, half-open), 0 for the others. Open means the provider is skipped (failed over) until a probe after the cool-down succeeds.',
+    labelNames: ['channel', 'provider', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [channel, read] of watched)
+        for (const [provider, current] of Object.entries(read()))
+          for (const state of CIRCUIT_STATES) this.set({ channel, provider, state }, state === current ? 1 : 0);
+    },
+  });
   return {
     sends,
     sendDuration,
     decisions,
     renderDuration,
+    watchCircuits: (channel, read) => void watched.set(channel, read),
     onRender: ({ channel, durationMs }) => renderDuration.observe({ channel }, durationMs / 1000),
     onDecision: ({ channel, decision }) => decisions.inc({ channel, decision }),
     onOutcome: ({ channel, provider, result, durationMs }) => {

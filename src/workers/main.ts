@@ -171,7 +171,7 @@ async function main(): Promise<void> {
         templates,
         onRender: metrics.onRender,
         tracing: tracing.enabled,
-      }),
+      }).then((created) => ({ ...created, name })),
     ];
   });
   let eventClientConnection: Connection | undefined;
@@ -210,6 +210,10 @@ async function main(): Promise<void> {
     ...(events !== undefined ? [events] : []),
   ];
   const senders: ChannelSender<unknown, unknown>[] = channelResults.map((c) => c.sender);
+  for (const { name, sender } of channelResults) {
+    const circuits = sender.circuits?.bind(sender);
+    if (circuits !== undefined) metrics.watchCircuits(name, circuits);
+  }
   const readyAt = performance.now();
   // performance.now() counts from process start: the first figure is node + module loading (+ tsx).
   logger.info(

@@ -162,6 +162,26 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: Webhoo
     },
   );
 
+  r.post(
+    '/v1/webhook-endpoints/:id/enable',
+    {
+      config: { scope: 'send' },
+      schema: {
+        tags: ['webhook-endpoints'],
+        summary: 'Enable an endpoint again after a 410 Gone disabled it',
+        description:
+          'A receiver that answers 410 Gone disables its endpoint (`status: disabled`, `disabledReason`). Once the receiver is back, this enables it: events emitted from now on are delivered; those dropped while it was disabled (`endpoint-disabled` in its deliveries) are not replayed. Enabling an enabled endpoint changes nothing.',
+        params,
+        response: { 200: webhookEndpointSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const endpoint = await db(() => deps.store.enable(clientIdOf(request), request.params.id));
+      if (endpoint === undefined) throw notFound(request.params.id);
+      return endpoint;
+    },
+  );
+
   r.get(
     '/v1/webhook-endpoints/:id/deliveries',
     {
