@@ -31,4 +31,4 @@ USER node
 # The gateway listens on 3000 (HTTP_PORT); other services expose nothing.
 EXPOSE 3000
 ENTRYPOINT ["node", "--import", "tsx"]
-CMD ["src/api/main.ts"]
+CMD ["--max-semi-space-size=32", "src/api/main.ts"]

@@ -35,6 +35,7 @@ export const UNIT_TESTS = [
   'src/channels/email/relays.test.ts',
   'src/activities/provider-outcomes.test.ts',
   'src/observability/worker-metrics.test.ts',
+  'dev/process-harness/service-flags.test.ts',
 ];
 
 const ALL_TESTS = ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'];

@@ -39,7 +39,10 @@ export const QUICK_PLAN: BenchPlan = {
   gatewayWrkSec: 5,
   gatewayStepMs: 2_000,
   gatewayConnections: 64,
-  gatewayVariants: [{ name: 'defaults', env: {} }],
+  gatewayVariants: [
+    { name: 'defaults', env: {} },
+    { name: 'v8-young-gen-default', env: {}, serviceFlags: false },
+  ],
   ingestRecords: 300,
   // Eager start (ingest hosts a workflow worker) next to the default; the faster one drives the end-to-end phase.
   ingestVariants: [
@@ -65,6 +68,7 @@ export const DEFAULT_PLAN: BenchPlan = {
   gatewayConnections: 64,
   gatewayVariants: [
     { name: 'defaults', env: {} },
+    { name: 'v8-young-gen-default', env: {}, serviceFlags: false },
     { name: 'linger0', env: { KAFKA_LINGER_MS: '0' } },
   ],
   ingestRecords: 1_000,

@@ -72,6 +72,11 @@ function commandOf(service: ComposeService): string[] {
   return Array.isArray(c) ? c : c.split(/\s+/).filter(Boolean);
 }
 
+/** The entry script of a command (`node --import tsx <node flags…> <entry> <args…>`): its first non-flag word. */
+function entryOf(service: ComposeService): string | undefined {
+  return commandOf(service).find((a) => !a.startsWith('-'));
+}
+
 /** `${VAR:-default}` / `${VAR-default}` → default; `${VAR}` without a default is reported (compose would leave it empty). */
 function interpolateDefaults(value: string, where: string): string {
   return value.replace(
@@ -196,7 +201,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('has a workflow worker, a gateway and a scalable ingest service', () => {
-    const byEntry = (entry: string) => notifyServices.filter(([, s]) => commandOf(s)[0] === entry);
+    const byEntry = (entry: string) => notifyServices.filter(([, s]) => entryOf(s) === entry);
     const workflowWorkers = byEntry('src/workers/main.ts').filter(([, s]) => commandOf(s).includes('--workflows'));
     expect(workflowWorkers).toHaveLength(1);
     expect(commandOf(workflowWorkers[0]![1])).not.toContain('--channels');
@@ -213,7 +218,7 @@ describe('docker-compose.yml', () => {
   it('references only entry files that exist', () => {
     expect(notifyServices.length).toBeGreaterThan(0);
     for (const [name, service] of notifyServices) {
-      const entry = commandOf(service)[0];
+      const entry = entryOf(service);
       // The image ships src/ only; development tooling (dev/) runs only where the checkout's dev/ is mounted.
       const mountsDev = (service.volumes ?? []).some(
         (v) => (typeof v === 'string' ? v.split(':')[0] : v.source) === './dev',

@@ -35,6 +35,8 @@ export interface ComponentSpec {
   args?: string[];
   /** Node flags before `--import tsx` (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
+  /** False: without the flags the service ships with (e.g. the gateway's young-generation size), for a baseline. */
+  serviceFlags?: boolean;
   /** Full environment of the child (build it with the bench's environment plus overrides). */
   env: NodeJS.ProcessEnv;
   /** Output (stdout + stderr) is appended here. */
@@ -52,6 +54,7 @@ export async function startComponent(spec: ComponentSpec): Promise<Component> {
     entry: spec.script,
     args: spec.args,
     nodeArgs: spec.nodeArgs,
+    serviceFlags: spec.serviceFlags,
     env: spec.env,
     cwd: repoRoot(),
     logFile: join(spec.logDir, `${spec.name}.log`),

@@ -24,7 +24,8 @@ export interface BenchPlan {
   gatewayStepMs: number;
   gatewayConnections: number;
   /** Gateway micro-batching settings to compare (first = project default). */
-  gatewayVariants: Array<{ name: string; env: Record<string, string> }>;
+  /** `serviceFlags: false` runs that variant without the gateway's shipped Node flags (GATEWAY_NODE_FLAGS). */
+  gatewayVariants: Array<{ name: string; env: Record<string, string>; serviceFlags?: boolean }>;
   /** Records per ingest round. */
   ingestRecords: number;
   ingestVariants: Array<{ name: string; env: Record<string, string> }>;

@@ -192,12 +192,16 @@ export async function gatewayPhase(
     const gateways: Array<{ name: string; env: Record<string, string>; url: string }> = [];
     // `--gateway-from <dir>`: the same gateway from another checkout's src/ (e.g. main), interleaved as one more target,
     // so a before/after ratio comes from one run on the same machine state.
-    const variants: Array<{ name: string; env: Record<string, string>; script?: string }> = [...plan.gatewayVariants];
+    const variants: Array<{ name: string; env: Record<string, string>; script?: string; serviceFlags?: boolean }> = [
+      ...plan.gatewayVariants,
+    ];
     if (options.compareDir !== undefined)
       variants.push({
         name: `from ${options.compareDir}`,
         env: {},
         script: join(options.compareDir, 'src/api/main.ts'),
+        // The other checkout as it ran: its own package.json decides its flags, not this checkout's harness.
+        serviceFlags: false,
       });
     for (const [i, variant] of variants.entries()) {
       const topic = `bench-${ctx.runId}-gw-${i}`;
@@ -217,6 +221,7 @@ export async function gatewayPhase(
           name: `gateway-${i === 0 ? variant.name : `variant${i}`}`,
           script: variant.script ?? 'src/api/main.ts',
           nodeArgs: profiled ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+          serviceFlags: variant.serviceFlags,
           env: ctx.env(env),
           logDir: ctx.logDir,
           ready: whenHttpOk(`${url}/readyz`),

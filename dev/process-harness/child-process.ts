@@ -4,6 +4,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { GATEWAY_ENTRY, GATEWAY_NODE_FLAGS } from '../../src/runtime/node-flags.js';
 import { repoRoot } from '../../src/runtime/notify-home.js';
 
 /** How to run one TypeScript entry point as a child process (`node --import tsx <entry> ...args`). */
@@ -15,6 +16,11 @@ export interface EntrySpec {
   args?: string[];
   /** Node flags placed before `--import tsx` (e.g. `--cpu-prof` for a profile). */
   nodeArgs?: string[];
+  /**
+   * Whether the entry point gets the Node flags it ships with (the gateway's {@link GATEWAY_NODE_FLAGS}), before
+   * `nodeArgs`. True by default, so every tool runs the service as it is deployed; false for a bench baseline.
+   */
+  serviceFlags?: boolean;
   /** The child's complete environment. */
   env: NodeJS.ProcessEnv;
   /** Working directory; the repository root by default. */
@@ -68,6 +74,12 @@ export function literalPattern(text: string): RegExp {
   return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
 }
 
+/** The Node flags an entry point ships with (see {@link EntrySpec.serviceFlags}); none for other entry points. */
+export function serviceNodeFlags(spec: Pick<EntrySpec, 'entry' | 'serviceFlags'>): readonly string[] {
+  if (spec.serviceFlags === false) return [];
+  return spec.entry.replaceAll('\\', '/').endsWith(GATEWAY_ENTRY) ? GATEWAY_NODE_FLAGS : [];
+}
+
 /**
  * The one child-process harness of the tooling (`npm start`'s supervisor, chaos, bench, scenario tests): spawns a
  * tsx entry point, captures and optionally logs its output, waits for a ready line, and stops it with SIGTERM then
@@ -76,7 +88,7 @@ export function literalPattern(text: string): RegExp {
 export function spawnEntry(spec: EntrySpec): ChildHandle {
   const child = spawn(
     process.execPath,
-    [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.entry, ...(spec.args ?? [])],
+    [...serviceNodeFlags(spec), ...(spec.nodeArgs ?? []), '--import', 'tsx', spec.entry, ...(spec.args ?? [])],
     {
       cwd: spec.cwd ?? repoRoot(),
       env: spec.env,
