@@ -40,11 +40,11 @@ describe('buildTemplateBodies', () => {
 });
 
 describe('chooseTemplateRates', () => {
-  it('offers 1.5 × the capacity a saturated warm-up found, and half of it for latency', () => {
+  it('offers 2.5 × the capacity a saturated warm-up found, and half of it for latency', () => {
     expect(chooseTemplateRates(60, 24)).toEqual({
       warmupSaturated: true,
       capacityPerSec: 24,
-      saturationPerSec: 36,
+      saturationPerSec: 60,
       latencyPerSec: 12,
     });
   });
@@ -105,5 +105,7 @@ describe('cpuPerNotification', () => {
     expect(r.worker).toEqual({ plainMs: 20, templateMs: 30, deltaMs: 10 });
     expect(r.gateway?.plainMs).toBe(10);
     expect(r.gateway?.templateMs).toBeNaN();
+    // The total sums only the processes measured in both kinds.
+    expect(r.total).toEqual({ plainMs: 20, templateMs: 30, deltaMs: 10 });
   });
 });

@@ -122,6 +122,8 @@ export async function templatesE2ePhase(ctx: BenchContext, options: { profile: b
   const store = await loadTemplateStore({ dir: join(repoRoot(), 'templates'), defaultLocale: 'en' });
   const profileDir = options.profile ? join(ctx.logDir, 'cpu-profiles-templates') : undefined;
   const prefix = `tpl${ctx.runId}`;
+  // One round more than the plan's: a pair of 5–8 s windows on a shared box is noisy (±10 % per round seen).
+  const rounds = ctx.plan.rounds + 1;
   const sinks = await startSinksProcess(ctx);
   const started: Component[] = [sinks.component];
   const channels: TemplateE2eChannel[] = [];
@@ -168,7 +170,7 @@ export async function templatesE2ePhase(ctx: BenchContext, options: { profile: b
         points[kind][which].push(p);
         return p;
       };
-      for (let r = 0; r < ctx.plan.rounds; r++) {
+      for (let r = 0; r < rounds; r++) {
         const order: Array<'plain' | 'template'> = r % 2 === 0 ? ['plain', 'template'] : ['template', 'plain'];
         for (const kind of order) await measure(kind, 'lat');
         for (const kind of order) await measure(kind, 'sat');
@@ -231,7 +233,7 @@ export async function templatesE2ePhase(ctx: BenchContext, options: { profile: b
   const loadAverageAtEnd = loadavg();
   ctx.log(`templates-e2e: load average at end ${loadAverageAtEnd.map((l) => l.toFixed(1)).join(' / ')}`);
   return {
-    rounds: ctx.plan.rounds,
+    rounds,
     stepMs: ctx.plan.e2eStepMs,
     loadAverageAtStart,
     loadAverageAtEnd,
