@@ -6,6 +6,7 @@ import { loadTemplateStore } from '../../src/templates/index.js';
 import type { Component } from '../lib/components.js';
 import { startComponent, whenOutput } from '../lib/components.js';
 import type { BenchContext } from '../lib/context.js';
+import { sleep } from '../lib/context.js';
 import { selfTimeByArea, topFrames } from '../lib/cpu-profile.js';
 import type { FrameSelfTime } from '../lib/cpu-profile.js';
 import { ProcTracker } from '../lib/proc-stats.js';
@@ -122,8 +123,8 @@ export async function templatesE2ePhase(ctx: BenchContext, options: { profile: b
   const store = await loadTemplateStore({ dir: join(repoRoot(), 'templates'), defaultLocale: 'en' });
   const profileDir = options.profile ? join(ctx.logDir, 'cpu-profiles-templates') : undefined;
   const prefix = `tpl${ctx.runId}`;
-  // One round more than the plan's: a pair of 5–8 s windows on a shared box is noisy (±10 % per round seen).
-  const rounds = ctx.plan.rounds + 1;
+  // Two rounds more than the plan's: one pair of 5–8 s windows on this shared box varies by ±20 % (seen in runs).
+  const rounds = ctx.plan.rounds + 2;
   const sinks = await startSinksProcess(ctx);
   const started: Component[] = [sinks.component];
   const channels: TemplateE2eChannel[] = [];
@@ -164,6 +165,8 @@ export async function templatesE2ePhase(ctx: BenchContext, options: { profile: b
       };
       const cpu: Record<'plain' | 'template', Record<string, number>> = { plain: {}, template: {} };
       const measure = async (kind: 'plain' | 'template', which: 'lat' | 'sat') => {
+        // The previous round's last workflows complete after their sink receipt: let them finish first.
+        await sleep(1_500);
         tracker.begin();
         const p = await round(which === 'lat' ? rates.latencyPerSec : rates.saturationPerSec, kind);
         for (const [name, u] of Object.entries(tracker.end())) cpu[kind][name] = (cpu[kind][name] ?? 0) + u.cpuSeconds;
