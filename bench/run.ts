@@ -25,6 +25,8 @@ import type { PragmaResults } from './phases/temporal.js';
 import { temporalPhase } from './phases/temporal.js';
 import { templatePhase } from './phases/templates.js';
 import type { TemplateResults } from './phases/templates.js';
+import { templatesE2ePhase } from './phases/templates-e2e.js';
+import type { TemplateE2eResults } from './phases/templates-e2e.js';
 import { renderTopologyPairs, topologyPairPhase } from './phases/topology.js';
 import type { TopologyPair } from './phases/topology.js';
 
@@ -92,11 +94,16 @@ export const DEFAULT_PLAN: BenchPlan = {
   e2eStepMs: 8_000,
 };
 
-const USAGE = `Usage: npm run bench [-- --quick] [-- --only gateway,temporal,e2e,templates] [-- --profile] [-- --topology cluster]
+const PHASES = ['gateway', 'temporal', 'e2e', 'templates', 'templates-e2e'];
+
+const USAGE = `Usage: npm run bench [-- --quick] [-- --only ${PHASES.join(',')}] [-- --profile] [-- --topology cluster]
   --topology cluster: the minimal-workflow ceiling and notify end to end, interleaved, first on a private dev server
     (one broker, Temporal CLI on SQLite), then on a private cluster (3 brokers RF 3, 2 Temporal servers on
     PostgreSQL), side by side with CPU and peak RSS per process per 1,000 notifications (the other phases are skipped).
-  --profile: run the gateway under node --cpu-prof and print its top self-time frames (bench/top-frames.ts).
+  --profile: run the gateway (and the templates-e2e channel workers) under node --cpu-prof and print their top
+    self-time frames (bench/top-frames.ts).
+  templates-e2e: template send vs plain-content send end to end (gateway → Kafka → ingest → workflow → email/SMS
+    worker → sink), interleaved rounds; template ÷ plain delivered/s at saturation and 202 → sink latency.
   --rounds N: rounds per figure (≥ 2; default 3, quick 2).
   --gateway-from <dir>: also measure the gateway of another checkout (<dir>/src, e.g. \`git archive main src\`),
     interleaved with this one: a before/after ratio from one run.
@@ -124,10 +131,9 @@ async function main(): Promise<void> {
     values.rounds !== undefined
       ? { ...basePlan, rounds: Math.max(2, Number.parseInt(values.rounds, 10) || basePlan.rounds) }
       : basePlan;
-  const only = new Set((values.only ?? 'gateway,temporal,e2e,templates').split(',').map((s) => s.trim()));
-  const unknown = [...only].filter((p) => !['gateway', 'temporal', 'e2e', 'templates'].includes(p));
-  if (unknown.length > 0)
-    throw new Error(`unknown phase(s) ${unknown.join(', ')} in --only; use gateway, temporal, e2e, templates`);
+  const only = new Set((values.only ?? PHASES.join(',')).split(',').map((s) => s.trim()));
+  const unknown = [...only].filter((p) => !PHASES.includes(p));
+  if (unknown.length > 0) throw new Error(`unknown phase(s) ${unknown.join(', ')} in --only; use ${PHASES.join(', ')}`);
   if (only.has('e2e')) only.add('temporal');
   if (values.topology !== 'embedded' && values.topology !== 'cluster')
     throw new Error(`--topology must be "embedded" or "cluster" (got ${values.topology})`);
@@ -163,6 +169,7 @@ async function main(): Promise<void> {
   let e2e: E2eResults | undefined;
   let restart: RestartResults | undefined;
   let templates: TemplateResults | undefined;
+  let templatesE2e: TemplateE2eResults | undefined;
   try {
     // In-process against its own dev sinks, before the private Kafka/Temporal start (nothing else runs meanwhile).
     if (only.has('templates'))
@@ -207,6 +214,7 @@ async function main(): Promise<void> {
       await sinks.component.stop();
       restart = await restartPhase(ctx);
     }
+    if (only.has('templates-e2e')) templatesE2e = await templatesE2ePhase(ctx, { profile: values.profile === true });
   } finally {
     await cleanup();
   }
@@ -222,6 +230,7 @@ async function main(): Promise<void> {
     readiness: [...readinessLog()],
     restart,
     templates,
+    templatesE2e,
   };
   const report: BenchReport = { ...partial, summary: summarize(partial) };
   const base = join(outDir, `bench-${stamp}`);

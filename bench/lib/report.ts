@@ -1,4 +1,5 @@
 import type { TemplateResults } from '../phases/templates.js';
+import type { TemplateE2eResults } from '../phases/templates-e2e.js';
 import type { E2eResults } from '../phases/e2e.js';
 import type { GatewayResults } from '../phases/gateway.js';
 import type { RestartResults } from '../phases/reference.js';
@@ -22,6 +23,8 @@ export interface BenchReport {
   restart?: RestartResults;
   /** Template rendering cost (phase `templates`). */
   templates?: TemplateResults;
+  /** Template send vs plain send end to end (phase `templates-e2e`). */
+  templatesE2e?: TemplateE2eResults;
   summary: Summary;
 }
 
@@ -185,6 +188,21 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
         met: half.p50Ms < 150 && half.p99Ms < 1_000,
       });
     }
+  }
+  for (const c of report.templatesE2e?.channels ?? []) {
+    judged[
+      `${c.channel} template ÷ plain end to end, delivered/s at saturation (${c.rates.saturationPerSec}/s offered)`
+    ] = c.throughput;
+    judged[`${c.channel} template ÷ plain end to end, 202 → sink p50 at ${c.rates.latencyPerSec}/s (lower is better)`] =
+      c.latencyP50;
+    const show = (r: JudgedRatio) =>
+      r.validity === 'ok' ? describeRatio(r) : `${r.validity.toUpperCase()} (${r.reason ?? ''})`;
+    verdicts.push({
+      figure: `template send within 10 % of plain end to end [${c.channel}]`,
+      value: `delivered/s ${show(c.throughput)}: ${range1(c.template.deliveredPerSec)} vs ${range1(c.plain.deliveredPerSec)}/s; p50 ${show(c.latencyP50)}: ${range0(c.template.p50Ms)} vs ${range0(c.plain.p50Ms)} ms`,
+      target: 'delivered/s ≥ 0.9 × plain and p50 ≤ 1.1 × plain',
+      met: c.met,
+    });
   }
   return { verdicts, ratios, judged };
 }
@@ -390,6 +408,75 @@ export function renderMarkdown(report: BenchReport): string {
       ),
       '',
     );
+  }
+  const te = report.templatesE2e;
+  if (te !== undefined) {
+    const at = (l: number[]) => l.map((v) => v.toFixed(1)).join(' ');
+    out.push(
+      `## Template vs plain send end to end (gateway → Kafka → ingest → workflow → channel worker → sink; ${te.rounds} rounds × ${te.stepMs / 1000} s per kind, interleaved; load average ${at(te.loadAverageAtStart)} → ${at(te.loadAverageAtEnd)})`,
+      '',
+      table(
+        [
+          'channel',
+          'kind',
+          'request B',
+          'delivered/s at saturation',
+          'p50 ms',
+          'p99 ms',
+          'template ÷ plain',
+          'within 10 %',
+        ],
+        te.channels.flatMap((c) => [
+          [
+            c.channel,
+            'plain',
+            String(c.plainRequestBytes),
+            `${range1(c.plain.deliveredPerSec)} @ ${c.rates.saturationPerSec}/s`,
+            `${range0(c.plain.p50Ms)} @ ${c.rates.latencyPerSec}/s`,
+            range0(c.plain.p99Ms),
+            '–',
+            '',
+          ],
+          [
+            c.channel,
+            'template',
+            String(c.templateRequestBytes),
+            range1(c.template.deliveredPerSec),
+            range0(c.template.p50Ms),
+            range0(c.template.p99Ms),
+            `delivered/s ${describeRatio(c.throughput)}; p50 ${describeRatio(c.latencyP50)}; p99 ${describeRatio(c.latencyP99)}`,
+            c.met ? 'yes' : 'no',
+          ],
+        ]),
+      ),
+      '',
+      'CPU ms per delivered notification (utime + stime from /proc, every round of the kind), plain → template:',
+      '',
+      table(
+        [
+          'channel',
+          ...Object.keys(te.channels[0]?.cpuMsPerNotification ?? {}).map((k) =>
+            k.replace(/\((email|sms)\)/, '(channel)'),
+          ),
+        ],
+        te.channels.map((c) => [
+          c.channel,
+          ...Object.values(c.cpuMsPerNotification).map((v) => `${f1(v.plainMs)} → ${f1(v.templateMs)}`),
+        ]),
+      ),
+      '',
+    );
+    for (const p of te.profiles ?? []) {
+      out.push(
+        `${p.worker} CPU profile (\`node --cpu-prof\`, first 20 s left out, busy ${f0(p.busyMs)} ms; \`npx tsx bench/top-frames.ts ${p.file} --skip-ms 20000\`):`,
+        '',
+        table(
+          ['self ms', 'share', 'frame'],
+          p.frames.slice(0, 15).map((f) => [f0(f.selfMs), pct(f.share), `\`${f.frame}\``]),
+        ),
+        '',
+      );
+    }
   }
   return out.join('\n');
 }

@@ -7,8 +7,10 @@ import { freePort } from './private-infra.js';
 export interface SinksProcess {
   component: Component;
   url: string;
-  /** SMS messages received so far: notification id and arrival time (ms since epoch). */
-  received(): Promise<Array<{ notificationId: string; receivedAt: number }>>;
+  /** The SMTP sink's port (point `EMAIL_HOST`/`EMAIL_PORT` of an email worker here). */
+  smtpPort: number;
+  /** Messages of `channel` (default `sms`) received so far: notification id and arrival time (ms since epoch). */
+  received(channel?: string): Promise<Array<{ notificationId: string; receivedAt: number }>>;
   /** Forgets received messages. */
   reset(): Promise<void>;
 }
@@ -27,8 +29,9 @@ export async function startSinksProcess(ctx: BenchContext): Promise<SinksProcess
   return {
     component,
     url,
-    async received() {
-      const res = await fetch(`${url}/messages?channel=sms`);
+    smtpPort,
+    async received(channel = 'sms') {
+      const res = await fetch(`${url}/messages?channel=${encodeURIComponent(channel)}`);
       if (!res.ok) throw new Error(`sinks answered ${res.status} to GET /messages`);
       return ((await res.json()) as Array<{ notificationId: string; receivedAt: number }>).map((m) => ({
         notificationId: m.notificationId,

@@ -153,6 +153,22 @@ describe('POST /v1/notifications with a template', () => {
 });
 
 describe('GET /v1/templates and POST /v1/templates/{name}/preview', () => {
+  it('requires from data the list a template loops over, never the loop variable or forloop', async () => {
+    // comment-digest loops `{% for item in items %}{{ item.author }}{% unless forloop.last %}…` (SMS and MJML).
+    const deliveries = [
+      { channel: 'sms', to: '+14155550123' },
+      { channel: 'email', to: 'ada@example.com' },
+    ];
+    const items = [{ author: 'Ada', post: 'Launch', text: 'Nice' }];
+    const accepted = await submit({ template: 'comment-digest', data: { items, count: 1 }, deliveries });
+    expect(accepted.statusCode).toBe(202);
+    const missing = await submit({ template: 'comment-digest', data: { count: 1 }, deliveries });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ code: 'TEMPLATE_VARIABLE_MISSING' });
+    expect(issues(missing).map((i) => i.path)).toEqual(['data.items', 'data.items[0].post']);
+    expect(written).toHaveLength(1);
+  });
+
   it('checks a digested notification against its digest: items, count and digest come from the digest, not from data', async () => {
     const body = {
       template: 'comment-digest',

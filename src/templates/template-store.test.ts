@@ -90,6 +90,25 @@ describe('template store (the shipped templates/ folder)', () => {
     );
   });
 
+  it('requires the list a for loop iterates, not the loop variable or forloop', async () => {
+    const dir = folder({
+      'team/sms.liquid':
+        '{% for member in members limit: max %}{{ member.name }}{% unless forloop.last %}, {% endunless %}{% endfor %}',
+      // A loop variable shadowing a data key: inside the loop it is the item, after it the data key again.
+      'team/slack.liquid':
+        '{% for user in people %}{{ user.name }} {{ forloop.index }}{% endfor %} by {{ user.email }}',
+    });
+    const store = await loadTemplateStore({ dir, defaultLocale: 'en' });
+    expect(store.requiredVariables('team', ['sms'])).toEqual(['max', 'members']);
+    expect(store.requiredVariables('team', ['slack'])).toEqual(['people', 'user.email']);
+    expect(store.missingVariables('team', ['sms'], { members: [{ name: 'Ada' }], max: 5 })).toEqual([]);
+    expect(store.missingVariables('team', ['sms'], { max: 5 })).toEqual(['members']);
+    expect(store.missingVariables('team', ['slack'], { people: [{ name: 'Ada' }] })).toEqual(['user.email']);
+    await expect(
+      store.render('team', 'sms', { members: [{ name: 'Ada' }, { name: 'Grace' }], max: 5 }),
+    ).resolves.toMatchObject({ content: { body: 'Ada, Grace' } });
+  });
+
   it('names an unknown template or a channel it has no file for', async () => {
     const dir = folder({ 'otp/sms.liquid': 'Code {{ code }}' });
     const store = await loadTemplateStore({ dir, defaultLocale: 'en' });
