@@ -36,6 +36,8 @@ export const UNIT_TESTS = [
   'src/activities/provider-outcomes.test.ts',
   'src/observability/worker-metrics.test.ts',
   'dev/process-harness/service-flags.test.ts',
+  // The bench's own logic (verdicts, statistics, wrk parsing, CPU budget): pure, so `npm test` guards it too.
+  'bench/**/*.test.ts',
 ];
 
 const ALL_TESTS = ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'];
