@@ -34,6 +34,7 @@ export const UNIT_TESTS = [
   'src/channels/failover.test.ts',
   'src/channels/email/relays.test.ts',
   'src/activities/provider-outcomes.test.ts',
+  'src/activities/heartbeats.test.ts',
 ];
 
 const ALL_TESTS = ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'];
