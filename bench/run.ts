@@ -92,7 +92,8 @@ const USAGE = `Usage: npm run bench [-- --quick] [-- --only gateway,temporal,e2e
   --topology cluster: the minimal-workflow ceiling and notify end to end, interleaved, first on a private dev server
     (one broker, Temporal CLI on SQLite), then on a private cluster (3 brokers RF 3, 2 Temporal servers on
     PostgreSQL), side by side with CPU and peak RSS per process per 1,000 notifications (the other phases are skipped).
-  --profile: run the gateway under node --cpu-prof and print its top self-time frames (bench/top-frames.ts).
+  --profile: run the gateway under node --cpu-prof and print its top self-time frames (bench/top-frames.ts); the
+    workflow and SMS workers run under --cpu-prof too (profiles in the run's logs folder, cpu-profiles/).
   --rounds N: rounds per figure (≥ 2; default 3, quick 2).
   --gateway-from <dir>: also measure the gateway of another checkout (<dir>/src, e.g. \`git archive main src\`),
     interleaved with this one: a before/after ratio from one run.
@@ -116,10 +117,12 @@ async function main(): Promise<void> {
     return;
   }
   const basePlan = values.quick === true ? QUICK_PLAN : DEFAULT_PLAN;
-  const plan =
-    values.rounds !== undefined
+  const plan = {
+    ...(values.rounds !== undefined
       ? { ...basePlan, rounds: Math.max(2, Number.parseInt(values.rounds, 10) || basePlan.rounds) }
-      : basePlan;
+      : basePlan),
+    profileWorkers: values.profile === true,
+  };
   const only = new Set((values.only ?? 'gateway,temporal,e2e,templates').split(',').map((s) => s.trim()));
   const unknown = [...only].filter((p) => !['gateway', 'temporal', 'e2e', 'templates'].includes(p));
   if (unknown.length > 0)
