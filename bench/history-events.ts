@@ -142,6 +142,7 @@ async function main(): Promise<void> {
     await running;
     await connection.close();
     await clientConnection.close();
+    await infra.stop();
   }
 }
 
