@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config/config.js';
 import { clientDataConverter, workerDataConverter } from '../src/crypto/data-converter.js';
 import type { NotificationState, NotificationWorkflowInput } from '../src/shared/notification.js';
 import { channelTaskQueue, workflowTaskQueue } from '../src/shared/notification.js';
+import { eventTaskQueue } from '../src/shared/events.js';
 import { NotificationClient } from '../src/temporal/notification-client.js';
 import { workflowBundle } from '../src/workers/create-workers.js';
 import { ensureInfra } from '../dev/infra/index.js';
@@ -91,6 +92,17 @@ async function main(): Promise<void> {
       }),
       dataConverter,
     }),
+    // The events queue as a client without webhook endpoints sees it: nothing to deliver.
+    await Worker.create({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: eventTaskQueue(prefix),
+      activities: {
+        emitEvents: () => Promise.resolve({ deliveries: 0 }),
+        deliverEvent: () => Promise.resolve({ outcome: 'endpoint-deleted' }),
+      },
+      dataConverter,
+    }),
     await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -109,26 +121,33 @@ async function main(): Promise<void> {
   ];
   const running = Promise.all(workers.map((w) => w.run()));
   try {
-    const id = `ntf_${prefix.replace(/[^a-z0-9]/g, '')}`;
-    const input: NotificationWorkflowInput = {
-      id,
-      clientId: 'bench',
-      acceptedAt: new Date().toISOString(),
-      taskQueuePrefix: prefix,
-      retryPolicies: { sms: config.channels.sms?.retry ?? { ...defaultRetry } },
-      awaitRetryMs: config.NOTIFY_AWAIT_RETRY_MS,
-      request: {
-        routing: 'all',
-        deliveries: [{ channel: 'sms', to: '+15005550006', content: { body: 'bench message 1' } }],
-      },
-    };
-    await new NotificationClient(client, { taskQueuePrefix: prefix }).start(input, {
-      bodyHash: '0'.repeat(64),
-      clientId: 'bench',
-    });
-    const state = (await client.workflow.getHandle(id).result()) as NotificationState;
-    if (state.status !== 'sent') throw new Error(`notification ended ${state.status}`);
-    print(`notify (one SMS, sent; ${id})`, (await client.workflow.getHandle(id).fetchHistory()).events ?? []);
+    const notifications = new NotificationClient(client, { taskQueuePrefix: prefix });
+    for (const events of [false, true]) {
+      const id = `ntf_${prefix.replace(/[^a-z0-9]/g, '')}${events ? 'e' : 'n'}`;
+      const input: NotificationWorkflowInput = {
+        id,
+        clientId: 'bench',
+        acceptedAt: new Date().toISOString(),
+        taskQueuePrefix: prefix,
+        retryPolicies: { sms: config.channels.sms?.retry ?? { ...defaultRetry } },
+        awaitRetryMs: config.NOTIFY_AWAIT_RETRY_MS,
+        ...(events ? { events: true } : {}),
+        request: {
+          routing: 'all',
+          deliveries: [{ channel: 'sms', to: '+15005550006', content: { body: 'bench message 1' } }],
+        },
+      };
+      await notifications.start(input, {
+        bodyHash: '0'.repeat(64),
+        clientId: 'bench',
+      });
+      const state = (await client.workflow.getHandle(id).result()) as NotificationState;
+      if (state.status !== 'sent') throw new Error(`notification ended ${state.status}`);
+      print(
+        `notify (one SMS, sent, delivery events ${events ? 'on (the default)' : 'off'}; ${id})`,
+        (await client.workflow.getHandle(id).fetchHistory()).events ?? [],
+      );
+    }
 
     const minimal = await plain.workflow.start('minimalWorkflow', {
       workflowId: `minimal-${prefix}`,
