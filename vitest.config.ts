@@ -38,6 +38,7 @@ export const UNIT_TESTS = [
   'dev/process-harness/service-flags.test.ts',
   // The bench's own logic (verdicts, statistics, wrk parsing, CPU budget): pure, so `npm test` guards it too.
   'bench/**/*.test.ts',
+  'src/activities/heartbeats.test.ts',
 ];
 
 const ALL_TESTS = ['src/**/*.test.ts', 'dev/**/*.test.ts', 'test/**/*.test.ts'];

@@ -101,7 +101,8 @@ const USAGE = `Usage: npm run bench [-- --quick] [-- --only ${PHASES.join(',')}]
     (one broker, Temporal CLI on SQLite), then on a private cluster (3 brokers RF 3, 2 Temporal servers on
     PostgreSQL), side by side with CPU and peak RSS per process per 1,000 notifications (the other phases are skipped).
   --profile: run the gateway (and the templates-e2e channel workers) under node --cpu-prof and print their top
-    self-time frames (bench/top-frames.ts).
+    self-time frames (bench/top-frames.ts); in the e2e phase the workflow and SMS workers run under --cpu-prof too
+    (profiles in the run's logs folder, cpu-profiles/).
   templates-e2e: template send vs plain-content send end to end (gateway → Kafka → ingest → workflow → email/SMS
     worker → sink), interleaved rounds; template ÷ plain delivered/s at saturation and 202 → sink latency.
   --rounds N: rounds per figure (≥ 2; default 3, quick 2).
@@ -127,10 +128,12 @@ async function main(): Promise<void> {
     return;
   }
   const basePlan = values.quick === true ? QUICK_PLAN : DEFAULT_PLAN;
-  const plan =
-    values.rounds !== undefined
+  const plan = {
+    ...(values.rounds !== undefined
       ? { ...basePlan, rounds: Math.max(2, Number.parseInt(values.rounds, 10) || basePlan.rounds) }
-      : basePlan;
+      : basePlan),
+    profileWorkers: values.profile === true,
+  };
   const only = new Set((values.only ?? PHASES.join(',')).split(',').map((s) => s.trim()));
   const unknown = [...only].filter((p) => !PHASES.includes(p));
   if (unknown.length > 0) throw new Error(`unknown phase(s) ${unknown.join(', ')} in --only; use ${PHASES.join(', ')}`);

@@ -40,6 +40,8 @@ export interface BenchPlan {
   /** Offered end-to-end loads as fractions of the measured Temporal ceiling. */
   e2eFractions: number[];
   e2eStepMs: number;
+  /** Run the workflow and SMS workers under `node --cpu-prof` (`--profile`; profiles in the run's log folder). */
+  profileWorkers?: boolean;
 }
 
 /** Everything the phases share. */

@@ -175,6 +175,19 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
         target: '≥ 1 (goal)',
         met: tp.e2eOverMinimal.validity === 'ok' && tp.e2eOverMinimal.value >= 1,
       });
+      const cpu = tp.cpuMsPerWorkflow;
+      if (cpu !== undefined) {
+        const show = (m: Record<string, number>) =>
+          Object.entries(m)
+            .map(([k, v]) => `${k} ${f1(v)}`)
+            .join(', ');
+        verdicts.push({
+          figure: 'CPU ms per workflow, throughput rounds: minimal vs notify started directly',
+          value: `minimal: ${show(cpu.minimal)}; notify: ${show(cpu.notifyDirect)}`,
+          target: '– (notify’s own share)',
+          met: 'n/a',
+        });
+      }
     }
     ratios['end to end max delivered/s on the ladder'] = saturation;
     const half = [...e2e.points].sort(
@@ -360,6 +373,7 @@ export function renderMarkdown(report: BenchReport): string {
           'lag max/end',
           'activity s2s p50/p99 ms',
           'wf task s2s p99 ms',
+          'history events',
           'bounded',
         ],
         e2e.points.map((p) => [
@@ -370,6 +384,7 @@ export function renderMarkdown(report: BenchReport): string {
           `${f0(p.maxLag)}/${f0(p.endLag)}`,
           `${f0(p.activityS2sP50Ms)}/${f0(p.activityS2sP99Ms)}`,
           f0(p.workflowTaskS2sP99Ms),
+          f0(p.historyEvents),
           p.bounded === 1 ? 'yes' : 'no',
         ]),
       ),

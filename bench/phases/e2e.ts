@@ -34,6 +34,8 @@ export interface E2ePoint {
   activityS2sP50Ms: number;
   activityS2sP99Ms: number;
   workflowTaskS2sP99Ms: number;
+  /** History events per notification (median over the sampled workflows' histories). */
+  historyEvents: number;
   /** Notifications delivered in this step. */
   deliveredCount: number;
   /** Lag and schedule-to-start stayed bounded (see README): 1 = yes, 0 = no (numeric so rounds can be medianed). */
@@ -48,6 +50,11 @@ export interface E2eThroughput {
   e2eOverCeiling: JudgedRatio;
   e2eOverMinimal: JudgedRatio;
   ceilingOverMinimal: JudgedRatio;
+  /**
+   * CPU ms per completed workflow over the throughput rounds (all rounds of a kind summed): the minimal workflow
+   * (Temporal, its worker) and notify's workflow started directly (Temporal, workflow worker, SMS worker).
+   */
+  cpuMsPerWorkflow?: { minimal: Record<string, number>; notifyDirect: Record<string, number> };
 }
 
 /** Results of the end-to-end ladder. */
@@ -97,12 +104,14 @@ function tsMs(ts: unknown): number {
 async function scheduleToStart(
   ctx: BenchContext,
   ids: string[],
-): Promise<{ activity: number[]; workflowTask: number[] }> {
+): Promise<{ activity: number[]; workflowTask: number[]; events: number[] }> {
   const activity: number[] = [];
   const workflowTask: number[] = [];
+  const events: number[] = [];
   await mapConcurrent(ids, 8, async (id) => {
     try {
       const history = await ctx.temporal.workflow.getHandle(id).fetchHistory();
+      events.push(history.events?.length ?? 0);
       let actScheduled: number | undefined;
       let wftScheduled: number | undefined;
       let wftDone = false;
@@ -123,7 +132,7 @@ async function scheduleToStart(
       // A history that cannot be read is left out of the sample.
     }
   });
-  return { activity, workflowTask };
+  return { activity, workflowTask, events };
 }
 
 /** Consumer lag of `group` on `topic`: end offsets minus committed offsets, summed over partitions. */
@@ -204,6 +213,7 @@ export async function e2eRound(
     activityS2sP50Ms: act.p50,
     activityS2sP99Ms: act.p99,
     workflowTaskS2sP99Ms: wft.p99,
+    historyEvents: summarize(s2s.events).p50,
     deliveredCount: arrivals.size,
     bounded: 0,
   };
@@ -211,6 +221,31 @@ export async function e2eRound(
   point.bounded =
     endLag <= Math.max(100, rate) && act.p99 < 1_000 && wft.p99 < 1_000 && point.undeliveredShare === 0 ? 1 : 0;
   return point;
+}
+
+/** CPU seconds of some processes summed over rounds, and the workflows those rounds completed. */
+class CpuPerWorkflow {
+  private readonly cpu: Record<string, number> = {};
+  private completed = 0;
+
+  constructor(private readonly pids: () => Record<string, number | undefined>) {}
+
+  async round<T>(run: (counter: { completed: number }) => Promise<T>): Promise<T> {
+    const tracker = new ProcTracker(this.pids);
+    const counter = { completed: 0 };
+    tracker.begin();
+    const result = await run(counter);
+    for (const [name, u] of Object.entries(tracker.end())) this.cpu[name] = (this.cpu[name] ?? 0) + u.cpuSeconds;
+    this.completed += counter.completed;
+    return result;
+  }
+
+  perWorkflowMs(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, s] of Object.entries(this.cpu))
+      out[name] = this.completed > 0 ? (s * 1000) / this.completed : Number.NaN;
+    return out;
+  }
 }
 
 /** Gateway and ingest processes of an end-to-end measurement, on their own topic and consumer group. */
@@ -309,7 +344,7 @@ export async function e2ePhase(
       point.bounded = median(rounds.map((p) => p.bounded)) >= 0.5 ? 1 : 0;
       ctx.log(
         `  offered ${rate}/s: delivered ${point.deliveredPerSec.toFixed(0)}/s, 202→sink p50 ${point.p50Ms.toFixed(0)} ms p99 ${point.p99Ms.toFixed(0)} ms, ` +
-          `lag max ${point.maxLag} end ${point.endLag}, activity s2s p99 ${point.activityS2sP99Ms.toFixed(0)} ms, wft s2s p99 ${point.workflowTaskS2sP99Ms.toFixed(0)} ms, bounded ${point.bounded === 1 ? 'yes' : 'no'}`,
+          `lag max ${point.maxLag} end ${point.endLag}, activity s2s p99 ${point.activityS2sP99Ms.toFixed(0)} ms, wft s2s p99 ${point.workflowTaskS2sP99Ms.toFixed(0)} ms, ${point.historyEvents} history events, bounded ${point.bounded === 1 ? 'yes' : 'no'}`,
       );
       points.push(point);
     }
@@ -337,9 +372,21 @@ export async function e2ePhase(
     const minimal: number[] = [];
     const ceiling: number[] = [];
     const e2e: number[] = [];
+    const server = () => ({ temporal: ctx.infra.serverPids().temporal });
+    const minimalCpu = new CpuPerWorkflow(() => ({ ...server(), 'worker (minimal)': minimalWorker.pid }));
+    const notifyCpu = new CpuPerWorkflow(() => ({
+      ...server(),
+      'worker (workflows)': workers[0]?.pid,
+      'worker (sms)': workers[1]?.pid,
+    }));
     for (let r = 0; r < ctx.plan.rounds; r++) {
-      minimal.push(await minimalCeilingRound(ctx, `min${ctx.runId}`, ctx.plan.ceilingMs));
-      ceiling.push((await ceilingRound(ctx, workerPrefix, sinks, ctx.plan.ceilingMs)).deliveredPerSec);
+      minimal.push(
+        await minimalCpu.round((counter) => minimalCeilingRound(ctx, `min${ctx.runId}`, ctx.plan.ceilingMs, counter)),
+      );
+      ceiling.push(
+        (await notifyCpu.round((counter) => ceilingRound(ctx, workerPrefix, sinks, ctx.plan.ceilingMs, counter)))
+          .deliveredPerSec,
+      );
       const offered = Math.max(5, Math.round(1.25 * Math.max(minimal[r] ?? 0, ceiling[r] ?? 0)));
       e2e.push((await e2eRound(ctx, url, sinks, group, topic, offered)).deliveredPerSec);
       ctx.log(
@@ -353,7 +400,14 @@ export async function e2ePhase(
       e2eOverCeiling: judgeRatio(e2e, ceiling, { ceilingNoise: CEILING_NOISE }),
       e2eOverMinimal: judgeRatio(e2e, minimal),
       ceilingOverMinimal: judgeRatio(ceiling, minimal),
+      cpuMsPerWorkflow: { minimal: minimalCpu.perWorkflowMs(), notifyDirect: notifyCpu.perWorkflowMs() },
     };
+    const show = (m: Record<string, number>) =>
+      Object.entries(m)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', ');
+    ctx.log(`  CPU ms per workflow: minimal ${show(throughput.cpuMsPerWorkflow?.minimal ?? {})}`);
+    ctx.log(`  CPU ms per workflow: notify direct ${show(throughput.cpuMsPerWorkflow?.notifyDirect ?? {})}`);
     return {
       ceilingPerSec,
       throughput,

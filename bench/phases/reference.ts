@@ -34,7 +34,13 @@ export async function startMinimalWorker(ctx: BenchContext, prefix: string): Pro
  * One closed-loop round of the minimal workflow (same lanes and duration as notify's ceiling round): completed/s.
  * Uses a client without notify's payload codec, like the minimal worker.
  */
-export async function minimalCeilingRound(ctx: BenchContext, prefix: string, durationMs: number): Promise<number> {
+export async function minimalCeilingRound(
+  ctx: BenchContext,
+  prefix: string,
+  durationMs: number,
+  /** Counts every completed workflow of the round (for CPU per workflow). */
+  counter?: { completed: number },
+): Promise<number> {
   const client = new Client({ connection: ctx.temporal.connection, namespace: ctx.infra.namespace });
   const completions: number[] = [];
   const t0 = performance.now();
@@ -47,6 +53,7 @@ export async function minimalCeilingRound(ctx: BenchContext, prefix: string, dur
       });
       await handle.result();
       completions.push(performance.now() - t0);
+      if (counter !== undefined) counter.completed += 1;
     }
   };
   await Promise.all(Array.from({ length: ctx.plan.ceilingLanes }, (_, i) => lane(i)));

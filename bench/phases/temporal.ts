@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { buildWorkflowInput } from '../../src/ingest/workflow-input.js';
 import type { Component } from '../lib/components.js';
 import { startComponent, whenOutput } from '../lib/components.js';
@@ -146,11 +147,14 @@ export async function startWorkers(
     ...env,
   };
   const ready = whenOutput(/workers running/);
+  const nodeArgs =
+    ctx.plan.profileWorkers === true ? ['--cpu-prof', '--cpu-prof-dir', join(ctx.logDir, 'cpu-profiles')] : [];
   return Promise.all([
     startComponent({
       name: 'worker-workflows',
       script: 'src/workers/main.ts',
       args: ['--workflows'],
+      nodeArgs,
       env: ctx.env(common),
       logDir: ctx.logDir,
       ready,
@@ -160,6 +164,7 @@ export async function startWorkers(
       name: 'worker-sms',
       script: 'src/workers/main.ts',
       args: ['--channels', 'sms'],
+      nodeArgs,
       env: ctx.env(common),
       logDir: ctx.logDir,
       ready,
@@ -188,6 +193,8 @@ export async function ceilingRound(
   prefix: string,
   sinks: SinksProcess,
   durationMs: number,
+  /** Counts every completed workflow of the round (for CPU per workflow). */
+  counter?: { completed: number },
 ): Promise<{ deliveredPerSec: number; p50Ms: number; p99Ms: number }> {
   await sinks.reset();
   const config = ctx.config({ TEMPORAL_TASK_QUEUE_PREFIX: prefix });
@@ -205,6 +212,7 @@ export async function ceilingRound(
       });
       await ctx.temporal.workflow.getHandle(envelope.id).result();
       completions.push(performance.now() - t0);
+      if (counter !== undefined) counter.completed += 1;
     }
   };
   await Promise.all(Array.from({ length: ctx.plan.ceilingLanes }, (_, i) => lane(i)));

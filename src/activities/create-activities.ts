@@ -143,7 +143,8 @@ export function createActivities(deps: ActivityDeps): ChannelActivities {
         template = rendered.template;
         log.debug({ template }, 'template rendered');
       }
-      ctx.heartbeat({ phase: 'sending' });
+      // No heartbeat up front: the heartbeat timeout counts from the attempt's start, and each heartbeat is a
+      // RecordActivityTaskHeartbeat call the server persists, so a send shorter than the interval needs none.
       const timer = setInterval(() => ctx.heartbeat({ phase: 'sending' }), heartbeatIntervalMs);
       const started = performance.now();
       // Senders that call several providers report each call; the others are counted once below.

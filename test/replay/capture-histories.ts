@@ -100,6 +100,12 @@ const sms = (to: string) => ({ channel: 'sms', to, content: { body: 'Hello' } })
 
 const scenarios: Scenario[] = [
   {
+    name: 'sent-immediately',
+    description: 'the common run: one sms, no sendAt, no recipient, delivery events off; sent on the first attempt',
+    request: { routing: 'all', deliveries: [sms('ok-+15005550005')] },
+    expect: 'sent',
+  },
+  {
     name: 'scheduled-send-at',
     description: 'sendAt 3 s ahead: durable timer, then one email sent',
     request: {

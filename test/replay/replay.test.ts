@@ -36,6 +36,7 @@ describe('workflow replay', () => {
       'failed-then-retried.json',
       'fallback-routing.json',
       'scheduled-send-at.json',
+      'sent-immediately.json',
       'transient-retries-then-sent.json',
     ]);
   });
