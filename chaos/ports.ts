@@ -1,3 +1,4 @@
+import { CLUSTER_PORT_BASE_MAX, clusterPortBaseProblem } from '../dev/infra/cluster/index.js';
 import { isPortFree } from '../dev/process-harness/index.js';
 
 /** Ports of one private chaos run, all derived from a base so two runs (e.g. the test and `npm run chaos`) never meet. */
@@ -55,6 +56,9 @@ export function portBaseProblem(portBase: number, topology: 'embedded' | 'cluste
   const high = ports.filter((p) => p.port > 65_535);
   if (high.length > 0)
     return `derived ports exceed 65535 (${high.map((p) => `${p.what} ${p.port}`).join(', ')}); use a base of at most ${65_535 - Math.max(...ports.map((p) => p.port - portBase))}`;
+  const cluster = topology === 'cluster' ? clusterPortBaseProblem(portBase + CLUSTER_LAYOUT_OFFSET) : undefined;
+  if (cluster !== undefined)
+    return `${cluster} (the cluster block starts at the port base + ${CLUSTER_LAYOUT_OFFSET}, so use a port base of at most ${CLUSTER_PORT_BASE_MAX - CLUSTER_LAYOUT_OFFSET})`;
   const blocked = ports.filter((p) => FETCH_BLOCKED_PORTS.has(p.port));
   if (blocked.length > 0)
     return `derived port ${blocked.map((p) => `${p.port} (${p.what})`).join(', ')} is one fetch refuses to connect to ("bad port"); pick another base`;

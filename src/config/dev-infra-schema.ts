@@ -21,9 +21,18 @@ export const devInfraSchema = z.object({
   /**
    * The cluster topology (`--topology cluster`: 3 Kafka brokers, PostgreSQL, 2 Temporal server processes): first port
    * of its block (layout in dev/infra/cluster/layout.ts, base … base+51), each broker's heap, and the Temporal history
-   * shard count, which is fixed when the cluster's database is created.
+   * shard count, which is fixed when the cluster's database is created. The base is at most 32719: Temporal keeps each
+   * node's membership port in a PostgreSQL `smallint` (`cluster_membership.rpc_port`), so base+48 must fit in 32767.
    */
-  CLUSTER_PORT_BASE: int(22700, 1024, 65400),
+  CLUSTER_PORT_BASE: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(
+      32_719,
+      'at most 32719: Temporal stores the membership ports (up to base+48) in a PostgreSQL smallint (≤ 32767); pick a lower base',
+    )
+    .default(22700),
   CLUSTER_KAFKA_HEAP: z
     .string()
     .regex(/^\d+[mMgG]$/)

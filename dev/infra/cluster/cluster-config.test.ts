@@ -2,7 +2,9 @@ import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clusterKafkaOptions } from './cluster.js';
-import { clusterLayout } from './layout.js';
+import { CLUSTER_PORT_BASE_MAX, clusterLayout } from './layout.js';
+import { portBaseProblem } from '../../../chaos/ports.js';
+import { loadConfig } from '../../../src/config/config.js';
 import { startTcpBalancer } from './tcp-balancer.js';
 import type { TcpBalancer } from './tcp-balancer.js';
 import { temporalNodeConfig } from './temporal-server.js';
@@ -21,6 +23,20 @@ function parseProperties(text: string): Map<string, string> {
 }
 
 describe('cluster layout', () => {
+  it('refuses a base whose Temporal membership ports would not fit the smallint Temporal stores them in', () => {
+    expect(CLUSTER_PORT_BASE_MAX).toBe(32_719);
+    expect(clusterLayout('/tmp/c', 32_719).temporalNodes[1]?.ports.workerMembership).toBe(32_767);
+    expect(() => clusterLayout('/tmp/c', 32_720)).toThrow(
+      /cluster port base 32720 is too high: .*smallint.*use a base of at most 32719/,
+    );
+    expect(() => loadConfig({ CLUSTER_PORT_BASE: '41700' })).toThrow(/CLUSTER_PORT_BASE.*at most 32719/s);
+    expect(loadConfig({ CLUSTER_PORT_BASE: '29700' }).CLUSTER_PORT_BASE).toBe(29_700);
+    // chaos --port-base: the cluster block starts 5000 above it.
+    expect(portBaseProblem(27_719, 'cluster')).toBeUndefined();
+    expect(portBaseProblem(27_720, 'cluster')).toMatch(/use a port base of at most 27719/);
+    expect(portBaseProblem(41_000, 'embedded')).toBeUndefined();
+  });
+
   const layout = clusterLayout('/c', 22700);
 
   it('gives every process its own ports, and each Temporal node its own loopback address', () => {

@@ -15,7 +15,14 @@ export {
   wipeCluster,
 } from './cluster.js';
 export type { ClusterLayout, KafkaNodeSpec } from './layout.js';
-export { CLUSTER_KAFKA_NODES, CLUSTER_TEMPORAL_NODES, clusterFiles, clusterLayout } from './layout.js';
+export {
+  CLUSTER_KAFKA_NODES,
+  CLUSTER_PORT_BASE_MAX,
+  CLUSTER_TEMPORAL_NODES,
+  clusterFiles,
+  clusterLayout,
+  clusterPortBaseProblem,
+} from './layout.js';
 export type { Endpoint, TcpBalancer } from './tcp-balancer.js';
 export { parseEndpoint, startTcpBalancer } from './tcp-balancer.js';
 export type {

@@ -27,6 +27,19 @@ export const CLUSTER_KAFKA_NODES = 3;
 export const CLUSTER_TEMPORAL_NODES = 2;
 
 /**
+ * Highest usable base: Temporal stores each node's membership port in PostgreSQL `cluster_membership.rpc_port`, a
+ * `smallint`, so the highest one (base+48) must be ≤ 32767; a server above it stops at start-up with a database error.
+ */
+export const CLUSTER_PORT_BASE_MAX = 32_767 - 48;
+
+/** Why `base` cannot carry the cluster layout, or undefined when it can (pure). */
+export function clusterPortBaseProblem(base: number): string | undefined {
+  if (base > CLUSTER_PORT_BASE_MAX)
+    return `cluster port base ${base} is too high: Temporal stores its membership ports (up to base+48 = ${base + 48}) in a PostgreSQL smallint (≤ 32767); use a base of at most ${CLUSTER_PORT_BASE_MAX}`;
+  return undefined;
+}
+
+/**
  * The cluster's fixed port layout from one base port (config CLUSTER_PORT_BASE, default 22700), pure:
  * - Kafka node i (i = 0, 1, 2): client base+i, controller base+10+i;
  * - PostgreSQL: base+20;
@@ -35,6 +48,8 @@ export const CLUSTER_TEMPORAL_NODES = 2;
  * - the frontend load balancer (TEMPORAL_ADDRESS for clients): 127.0.0.1:base+50; Web UI base+51.
  */
 export function clusterLayout(dir: string, base: number): ClusterLayout {
+  const problem = clusterPortBaseProblem(base);
+  if (problem !== undefined) throw new Error(problem);
   const kafka = Array.from({ length: CLUSTER_KAFKA_NODES }, (_, i) => ({
     nodeId: i + 1,
     port: base + i,
