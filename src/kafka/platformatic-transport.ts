@@ -16,7 +16,13 @@ export interface PlatformaticTransportOptions {
   timeoutMs: number;
   /** TLS and SASL towards the brokers, as built for kafkajs by `kafkaSecurityFromConfig`; plaintext when absent. */
   security?: KafkaSecurity;
-  /** Retries of one request on network or retriable broker errors (each within `timeoutMs`). */
+  /**
+   * How long one send may take before it is abandoned as of unknown outcome (default `timeoutMs`). 1.20.0 has no
+   * client-side request timeout: a request to a broker that stopped answering without closing the connection
+   * (frozen, partitioned) would wait forever and hold the gateway's one send in flight.
+   */
+  requestTimeoutMs?: number;
+  /** Retries of one request on network or retriable broker errors. */
   retries?: number;
   retryDelayMs?: number;
 }
@@ -67,7 +73,9 @@ function headerBytes(value?: string | Buffer): Buffer | undefined {
  * - Partitions are chosen here ({@link partitionForKey}: kafkajs' and Java's mapping), never by its default
  *   `murmur2 >>> 0`, and set on each record, so the acknowledgements can be checked per partition.
  * - Its sequence numbers advance only when a send succeeds; a send that failed may still have been written, so the
- *   next records must not reuse those numbers: {@link renew} replaces the producer (new producer id).
+ *   next records must not reuse those numbers: {@link renew} replaces the producer (new producer id). Retries inside
+ *   one send (network error, retriable broker error) resend the same sequence numbers, which the broker deduplicates.
+ * - It has no request timeout: a send is abandoned after `requestTimeoutMs` (unknown outcome, so renewed as well).
  */
 export class PlatformaticTransport implements ProducerTransport {
   private producer: Producer<Buffer, Buffer, string, string>;
@@ -137,13 +145,17 @@ export class PlatformaticTransport implements ProducerTransport {
         headers: m.headers as Record<string, string> | undefined,
       };
     }
-    const result = await this.producer.send({ messages: records, idempotent: true, acks: -1 });
+    const result = await withTimeout(
+      this.producer.send({ messages: records, idempotent: true, acks: -1 }),
+      this.options.requestTimeoutMs ?? this.options.timeoutMs,
+      'Kafka produce request',
+    );
     const acked = new Set<number>();
     for (const o of result.offsets ?? []) if (o.topic === topic) acked.add(o.partition);
     return messages.filter((_, i) => !acked.has(partitionOf[i] as number));
   }
 
-  async renew(): Promise<void> {
+  renew(): Promise<void> {
     const old = this.producer;
     this.producer = this.createProducer();
     this.initialised = false;
@@ -151,7 +163,9 @@ export class PlatformaticTransport implements ProducerTransport {
       { oldProducerId: String(old.producerId) },
       'Kafka producer replaced after an uncertain send',
     );
-    await old.close().catch(() => undefined);
+    // Not awaited: closing ends the sockets gracefully, which waits for a broker that may not answer (frozen).
+    void old.close().catch(() => undefined);
+    return Promise.resolve();
   }
 
   async probe(timeoutMs: number): Promise<void> {
