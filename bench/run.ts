@@ -39,7 +39,10 @@ export const QUICK_PLAN: BenchPlan = {
   gatewayWrkSec: 5,
   gatewayStepMs: 2_000,
   gatewayConnections: 64,
-  gatewayVariants: [{ name: 'defaults', env: {} }],
+  gatewayVariants: [
+    { name: 'defaults', env: {} },
+    { name: 'platformatic', env: { KAFKA_PRODUCER_CLIENT: 'platformatic' } },
+  ],
   ingestRecords: 300,
   // Eager start (ingest hosts a workflow worker) next to the default; the faster one drives the end-to-end phase.
   ingestVariants: [
@@ -66,6 +69,7 @@ export const DEFAULT_PLAN: BenchPlan = {
   gatewayVariants: [
     { name: 'defaults', env: {} },
     { name: 'linger0', env: { KAFKA_LINGER_MS: '0' } },
+    { name: 'platformatic', env: { KAFKA_PRODUCER_CLIENT: 'platformatic' } },
   ],
   ingestRecords: 1_000,
   ingestVariants: [
