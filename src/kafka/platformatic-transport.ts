@@ -145,11 +145,26 @@ export class PlatformaticTransport implements ProducerTransport {
         headers: m.headers as Record<string, string> | undefined,
       };
     }
-    const result = await withTimeout(
-      this.producer.send({ messages: records, idempotent: true, acks: -1 }),
-      this.options.requestTimeoutMs ?? this.options.timeoutMs,
-      'Kafka produce request',
-    );
+    // Within the deadline, a failed send is sent again by the same producer with the same sequence numbers (they
+    // advance only on success, and the broker deduplicates what it already stored), after fresh metadata: 1.20.0's
+    // own retries keep the leader chosen before the first attempt, so they never follow a partition that moved.
+    const producer = this.producer;
+    const budgetMs = this.options.requestTimeoutMs ?? this.options.timeoutMs;
+    const retryDelayMs = this.options.retryDelayMs ?? 100;
+    const giveUpAt = performance.now() + budgetMs;
+    const attempt = async () => {
+      for (;;) {
+        try {
+          return await producer.send({ messages: records, idempotent: true, acks: -1 });
+        } catch (err) {
+          if (producer.closed || performance.now() + retryDelayMs >= giveUpAt) throw err;
+          await new Promise((r) => setTimeout(r, retryDelayMs));
+          if (producer.closed) throw err;
+          await producer.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);
+        }
+      }
+    };
+    const result = await withTimeout(attempt(), budgetMs, 'Kafka produce request');
     const acked = new Set<number>();
     for (const o of result.offsets ?? []) if (o.topic === topic) acked.add(o.partition);
     return messages.filter((_, i) => !acked.has(partitionOf[i] as number));
