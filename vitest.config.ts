@@ -21,6 +21,7 @@ export const UNIT_TESTS = [
   'src/events/signing.test.ts',
   'src/ingest/offset-tracker.test.ts',
   'src/kafka/batching-producer-deadlines.test.ts',
+  'src/kafka/partitioner.test.ts',
   'src/kafka/topics.test.ts',
   'src/observability/metrics-server.test.ts',
   'src/shared/**/*.test.ts',

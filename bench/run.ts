@@ -44,6 +44,7 @@ export const QUICK_PLAN: BenchPlan = {
   gatewayVariants: [
     { name: 'defaults', env: {} },
     { name: 'v8-young-gen-default', env: {}, serviceFlags: false },
+    { name: 'platformatic', env: { KAFKA_PRODUCER_CLIENT: 'platformatic' } },
   ],
   ingestRecords: 300,
   // Eager start (ingest hosts a workflow worker) next to the default; the faster one drives the end-to-end phase.
@@ -72,6 +73,7 @@ export const DEFAULT_PLAN: BenchPlan = {
     { name: 'defaults', env: {} },
     { name: 'v8-young-gen-default', env: {}, serviceFlags: false },
     { name: 'linger0', env: { KAFKA_LINGER_MS: '0' } },
+    { name: 'platformatic', env: { KAFKA_PRODUCER_CLIENT: 'platformatic' } },
   ],
   ingestRecords: 1_000,
   ingestVariants: [

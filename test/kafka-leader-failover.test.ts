@@ -1,8 +1,8 @@
 import { Partitioners } from 'kafkajs';
 import type { Admin, KafkaMessage } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchingProducer } from '../src/kafka/batching-producer.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../src/kafka/create-kafka.js';
+import { createGatewayProducer, PRODUCER_CLIENTS } from '../src/kafka/gateway-producer.js';
 import { startPrivateKafkaCluster } from './helpers/cluster.js';
 import type { PrivateKafkaCluster } from './helpers/cluster.js';
 import { testLogger } from './helpers/kafka.js';
@@ -26,6 +26,10 @@ beforeAll(async () => {
   admin = createKafka({ brokers: cluster.brokers, clientId: 'failover-admin', logger: testLogger }).admin();
   await admin.connect();
 }, 300_000);
+// Each client's test kills broker 1: the next one starts with all three brokers again.
+afterEach(async () => {
+  await cluster.startBroker(1);
+}, 180_000);
 afterAll(async () => {
   await admin?.disconnect();
   await cluster?.dispose();
@@ -71,52 +75,58 @@ async function keysIn(topic: string, expected: string[]): Promise<Set<string>> {
   return seen;
 }
 
-describe('the gateway producer when a partition leader is killed during a send', () => {
-  it('acknowledges a record only once Kafka stored it, also when its partition moves to a broker that already answered the same send', async () => {
-    const topic = `failover-${Date.now()}`;
-    // Partition 0 lives on brokers 1 and 2 (leader 1), partition 1 on 2 and 1 (leader 2): when broker 1 dies,
-    // partition 0 can only move to broker 2, which has already acknowledged partition 1 in the same send.
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          replicaAssignment: [
-            { partition: 0, replicas: [1, 2] },
-            { partition: 1, replicas: [2, 1] },
-          ],
-          configEntries: [
-            { name: 'min.insync.replicas', value: '1' },
-            { name: 'unclean.leader.election.enable', value: 'false' },
-          ],
-        },
-      ],
-    });
-    await cluster.waitForLeaders(topic, [1, 2], 30_000);
-    const producer = new BatchingProducer({
-      kafka: createKafka({ brokers: cluster.brokers, clientId: 'failover-producer', logger: testLogger }),
-      topic,
-      logger: testLogger,
-      lingerMs: 50,
-      maxBatchRecords: 100,
-      timeoutMs: 60_000,
-    });
-    await producer.connect();
-    const warm = [keyFor(0, 2, 'warm'), keyFor(1, 2, 'warm')];
-    const warmResults = await producer.sendMany(warm.map((key) => ({ key, value: '{}' })));
-    expect(warmResults.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+describe.each(PRODUCER_CLIENTS)(
+  'the gateway producer on %s when a partition leader is killed during a send',
+  (client) => {
+    it('acknowledges a record only once Kafka stored it, also when its partition moves to a broker that already answered the same send', async () => {
+      const topic = `failover-${client}-${Date.now()}`;
+      // Partition 0 lives on brokers 1 and 2 (leader 1), partition 1 on 2 and 1 (leader 2): when broker 1 dies,
+      // partition 0 can only move to broker 2, which has already acknowledged partition 1 in the same send.
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic,
+            replicaAssignment: [
+              { partition: 0, replicas: [1, 2] },
+              { partition: 1, replicas: [2, 1] },
+            ],
+            configEntries: [
+              { name: 'min.insync.replicas', value: '1' },
+              { name: 'unclean.leader.election.enable', value: 'false' },
+            ],
+          },
+        ],
+      });
+      await cluster.waitForLeaders(topic, [1, 2], 30_000);
+      const producer = createGatewayProducer({
+        client,
+        kafka: createKafka({ brokers: cluster.brokers, clientId: 'failover-producer', logger: testLogger }),
+        brokers: cluster.brokers,
+        clientId: `failover-producer-${client}`,
+        topic,
+        logger: testLogger,
+        lingerMs: 50,
+        maxBatchRecords: 100,
+        timeoutMs: 60_000,
+      });
+      await producer.connect();
+      const warm = [keyFor(0, 2, 'warm'), keyFor(1, 2, 'warm')];
+      const warmResults = await producer.sendMany(warm.map((key) => ({ key, value: '{}' })));
+      expect(warmResults.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
 
-    cluster.killBroker(1);
-    // One batch with a record for each partition: broker 2 answers for partition 1 at once; partition 0's leader is
-    // gone until the controller fences broker 1 and makes broker 2 its leader.
-    const keys = [keyFor(0, 2, 'during'), keyFor(1, 2, 'during')];
-    const results = await producer.sendMany(keys.map((key) => ({ key, value: '{}' })));
-    expect(await cluster.leaderOf(topic, 0)).toBe(2);
-    const acknowledged = keys.filter((_, i) => results[i]?.status === 'fulfilled');
-    const stored = await keysIn(topic, [...warm, ...acknowledged]);
-    await producer.close();
-    const notStored = acknowledged.filter((k) => !stored.has(k));
-    expect(notStored, 'records the producer acknowledged but Kafka never stored').toEqual([]);
-    expect(acknowledged).toEqual(keys);
-  }, 240_000);
-});
+      cluster.killBroker(1);
+      // One batch with a record for each partition: broker 2 answers for partition 1 at once; partition 0's leader is
+      // gone until the controller fences broker 1 and makes broker 2 its leader.
+      const keys = [keyFor(0, 2, 'during'), keyFor(1, 2, 'during')];
+      const results = await producer.sendMany(keys.map((key) => ({ key, value: '{}' })));
+      expect(await cluster.leaderOf(topic, 0)).toBe(2);
+      const acknowledged = keys.filter((_, i) => results[i]?.status === 'fulfilled');
+      const stored = await keysIn(topic, [...warm, ...acknowledged]);
+      await producer.close();
+      const notStored = acknowledged.filter((k) => !stored.has(k));
+      expect(notStored, 'records the producer acknowledged but Kafka never stored').toEqual([]);
+      expect(acknowledged).toEqual(keys);
+    }, 240_000);
+  },
+);

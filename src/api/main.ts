@@ -3,8 +3,8 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import { gatewayAuthSettings } from '../auth/settings.js';
 import { eventEndpointRules, resolveEndpoints } from '../config/config.js';
 import { clientDataConverter } from '../crypto/data-converter.js';
-import { BatchingProducer } from '../kafka/batching-producer.js';
 import { createKafka } from '../kafka/create-kafka.js';
+import { createGatewayProducer } from '../kafka/gateway-producer.js';
 import { createGatewayMetrics, createMetricsRegistry } from '../observability/metrics.js';
 import { tracingFromConfig } from '../observability/tracing.js';
 import { kafkaSecurityFromConfig, temporalTlsFromConfig } from '../tls/transport-security.js';
@@ -51,8 +51,12 @@ async function start({ config, logger, keyring, keySource: source }: EntryPointC
   const admin = await ensureConfiguredTopics(kafka, config, logger);
   await admin.disconnect();
 
-  const producer = new BatchingProducer({
+  const producer = createGatewayProducer({
+    client: config.KAFKA_PRODUCER_CLIENT,
     kafka,
+    brokers: kafkaBrokers,
+    clientId: `${config.KAFKA_CLIENT_ID}-gateway`,
+    security: kafkaSecurity,
     topic: config.KAFKA_TOPIC,
     logger,
     lingerMs: config.KAFKA_LINGER_MS,
@@ -61,6 +65,7 @@ async function start({ config, logger, keyring, keySource: source }: EntryPointC
     onBatch: metrics.onBatch,
   });
   await producer.connect();
+  logger.info({ client: config.KAFKA_PRODUCER_CLIENT }, 'Kafka producer connected');
   // Lazy: the accept path must not depend on Temporal being up.
   const connection = Connection.lazy({ address: temporalAddress, tls: temporalTls });
   const notifications = new NotificationClient(

@@ -4,15 +4,19 @@ import { testEnvironment } from '../../test/helpers/context.js';
 import { createTestTopics, readTopic, testLogger } from '../../test/helpers/kafka.js';
 import { BatchingProducer, ProduceError } from './batching-producer.js';
 import { createKafka } from './create-kafka.js';
+import { createGatewayProducer, PRODUCER_CLIENTS } from './gateway-producer.js';
 
 const env = testEnvironment();
 
-describe('BatchingProducer', () => {
+describe.each(PRODUCER_CLIENTS)('BatchingProducer on %s', (client) => {
   it('acknowledges every record once Kafka wrote it and batches concurrent sends into few requests', async () => {
-    const { topic } = await createTestTopics(env.kafkaBrokers, `${env.prefix}p`, 3);
+    const { topic } = await createTestTopics(env.kafkaBrokers, `${env.prefix}p-${client}`, 3);
     const batches: number[] = [];
-    const producer = new BatchingProducer({
+    const producer = createGatewayProducer({
+      client,
       kafka: createKafka({ brokers: env.kafkaBrokers, clientId: 'producer-test', logger: testLogger }),
+      brokers: env.kafkaBrokers,
+      clientId: 'producer-test',
       topic,
       logger: testLogger,
       lingerMs: 5,
@@ -36,13 +40,16 @@ describe('BatchingProducer', () => {
   });
 
   it('fails records with ProduceError within the deadline and reports not ready when no broker answers', async () => {
-    const producer = new BatchingProducer({
+    const producer = createGatewayProducer({
+      client,
       kafka: createKafka({
         brokers: ['127.0.0.1:1'],
         clientId: 'producer-down',
         logger: testLogger,
         retry: { retries: 1, initialRetryTime: 50 },
       }),
+      brokers: ['127.0.0.1:1'],
+      clientId: 'producer-down',
       topic: 'nowhere',
       logger: testLogger,
       lingerMs: 0,

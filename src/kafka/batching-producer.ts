@@ -23,9 +23,38 @@ export class ProduceError extends Error {
   }
 }
 
+/**
+ * What the batching producer needs from a Kafka client library: one idempotent producer (acks = all) at a time, never
+ * two sends in flight. Implemented on kafkajs ({@link KafkajsTransport}) and on `@platformatic/kafka`
+ * (`PlatformaticTransport`); the queue, deadlines, resends and readiness above it are the same for both.
+ */
+export interface ProducerTransport {
+  /** Connects the current producer (and gets its producer id); safe to call again after a failure. */
+  connect(): Promise<void>;
+  /** True while the current producer's connection is up, as far as the library knows. */
+  isConnected(): boolean;
+  /**
+   * Sends one batch to the topic with acks = all and idempotence; resolves with the messages whose partition the
+   * broker's answer did not cover (to be sent again), rejects when the outcome is unknown or failed.
+   */
+  send(messages: OutgoingMessage[]): Promise<OutgoingMessage[]>;
+  /**
+   * Replaces the producer by a new one (a new producer id, sequence numbers from 0) after a send whose outcome is
+   * uncertain, so that sequence numbers the broker may already have stored are never reused for other records.
+   */
+  renew(): Promise<void>;
+  /** One bounded metadata round trip for the topic (connect + metadata) that releases what it opened, also on timeout. */
+  probe(timeoutMs: number): Promise<void>;
+  /** Disconnects the current producer. */
+  close(): Promise<void>;
+}
+
 /** Options of the micro-batching producer. */
 export interface BatchingProducerOptions {
-  kafka: Kafka;
+  /** A kafkajs client (the default transport, {@link KafkajsTransport}); ignored when `transport` is given. */
+  kafka?: Kafka;
+  /** Any other client library behind {@link ProducerTransport} (e.g. `PlatformaticTransport`). */
+  transport?: ProducerTransport;
   topic: string;
   logger: Logger;
   /** How long the first record of a batch may wait for more (ms). 0 = send as soon as the previous batch is done. */
@@ -74,40 +103,25 @@ export function unacknowledged<T extends { message: object }>(
 }
 
 /**
- * An idempotent kafkajs producer (acks = all) that micro-batches concurrent `send` calls.
- *
- * kafkajs has no `linger.ms`, and its idempotent producer must not have two sends in flight (out-of-order sequence
- * errors, kafkajs#598). So records queue here; one `producer.send` carries everything queued while the previous batch
- * was in flight (plus up to `lingerMs`). A caller's promise resolves only once the broker acknowledged its record.
+ * The kafkajs 2.2.4 transport: `producer({ idempotent: true, maxInFlightRequests: 1 })`, acks = -1, its default
+ * (Java-compatible murmur2) partitioner, an admin client per readiness probe.
  */
-export class BatchingProducer {
+export class KafkajsTransport implements ProducerTransport {
   private producer: Producer;
-  /** The partition kafkajs' partitioner last chose for each queued message (to check the acknowledgements). */
-  private readonly partitionOf = new WeakMap<object, number>();
-  private queue: Pending[] = [];
-  /**
-   * Every unsettled record in send order (settled ones are skipped lazily from `deadlineHead`): deadlines grow with
-   * send order, so one timer armed for the oldest unsettled record replaces a timer per record on the hot path.
-   */
-  private deadlines: Pending[] = [];
-  private deadlineHead = 0;
-  private deadlineTimer: NodeJS.Timeout | undefined;
-  private inFlight = false;
-  private lingerTimer: NodeJS.Timeout | undefined;
   private connected = false;
-  private closed = false;
-  /** False after a batch failed, until a later batch or a metadata probe succeeds. */
-  private healthy = true;
-  private probeTimer: NodeJS.Timeout | undefined;
-  /** True while a readiness probe runs (at most one at a time). */
-  private probing = false;
+  /** The partition kafkajs' partitioner last chose for each message (to check the acknowledgements). */
+  private readonly partitionOf = new WeakMap<object, number>();
 
-  constructor(private readonly options: BatchingProducerOptions) {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    private readonly timeoutMs: number,
+  ) {
     this.producer = this.createProducer();
   }
 
   private createProducer(): Producer {
-    const producer = this.options.kafka.producer({
+    const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -129,17 +143,90 @@ export class BatchingProducer {
     return producer;
   }
 
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  async send(messages: OutgoingMessage[]): Promise<OutgoingMessage[]> {
+    const acks = await this.producer.send({ topic: this.topic, acks: -1, timeout: this.timeoutMs, messages });
+    return unacknowledged(
+      messages.map((message) => ({ message })),
+      acks,
+      (m) => this.partitionOf.get(m),
+    ).map((p) => p.message);
+  }
+
   /**
-   * Replaces the kafkajs producer by a new one (a new producer id, sequence numbers from 0) after a send whose outcome
-   * is uncertain. kafkajs rolls a partition's sequence number back when a send fails, although the broker may have
-   * stored that batch: the next batch of the same size would then reuse its sequence numbers, and the broker would
-   * answer it as a duplicate of the stored one — acknowledged, never written. A new producer id cannot collide.
+   * kafkajs rolls a partition's sequence number back when a send fails, although the broker may have stored that
+   * batch: the next batch of the same size would then reuse its sequence numbers, and the broker would answer it as a
+   * duplicate of the stored one — acknowledged, never written. A new producer id cannot collide.
    */
-  private async renewProducer(): Promise<void> {
+  async renew(): Promise<void> {
     const old = this.producer;
     this.producer = this.createProducer();
     this.connected = false;
     await old.disconnect().catch(() => undefined);
+  }
+
+  async probe(timeoutMs: number): Promise<void> {
+    const admin = this.kafka.admin();
+    try {
+      await withTimeout(
+        (async () => {
+          await admin.connect();
+          await admin.fetchTopicMetadata({ topics: [this.topic] });
+        })(),
+        timeoutMs,
+        'metadata probe',
+      );
+    } finally {
+      void admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+    this.connected = false;
+  }
+}
+
+/**
+ * An idempotent producer (acks = all) that micro-batches concurrent `send` calls, on kafkajs or another
+ * {@link ProducerTransport}.
+ *
+ * kafkajs has no `linger.ms`, and its idempotent producer must not have two sends in flight (out-of-order sequence
+ * errors, kafkajs#598). So records queue here; one send carries everything queued while the previous batch
+ * was in flight (plus up to `lingerMs`). A caller's promise resolves only once the broker acknowledged its record.
+ */
+export class BatchingProducer {
+  private readonly transport: ProducerTransport;
+  private queue: Pending[] = [];
+  /**
+   * Every unsettled record in send order (settled ones are skipped lazily from `deadlineHead`): deadlines grow with
+   * send order, so one timer armed for the oldest unsettled record replaces a timer per record on the hot path.
+   */
+  private deadlines: Pending[] = [];
+  private deadlineHead = 0;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private inFlight = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** False after a batch failed, until a later batch or a metadata probe succeeds. */
+  private healthy = true;
+  private probeTimer: NodeJS.Timeout | undefined;
+  /** True while a readiness probe runs (at most one at a time). */
+  private probing = false;
+
+  constructor(private readonly options: BatchingProducerOptions) {
+    if (options.transport !== undefined) this.transport = options.transport;
+    else if (options.kafka !== undefined)
+      this.transport = new KafkajsTransport(options.kafka, options.topic, options.timeoutMs);
+    else throw new Error('BatchingProducer needs a kafka client or a transport');
   }
 
   /**
@@ -147,7 +234,7 @@ export class BatchingProducer {
    * load balancer stops sending traffic while Kafka cannot acknowledge records.
    */
   isConnected(): boolean {
-    return this.connected && this.healthy && !this.closed;
+    return this.transport.isConnected() && this.healthy && !this.closed;
   }
 
   private markUnhealthy(): void {
@@ -166,21 +253,12 @@ export class BatchingProducer {
   private async probe(): Promise<void> {
     if (this.probing) return;
     this.probing = true;
-    const admin = this.options.kafka.admin();
     try {
-      await withTimeout(
-        (async () => {
-          await admin.connect();
-          await admin.fetchTopicMetadata({ topics: [this.options.topic] });
-        })(),
-        PROBE_TIMEOUT_MS,
-        'metadata probe',
-      );
+      await this.transport.probe(PROBE_TIMEOUT_MS);
       this.markHealthy();
     } catch {
       // Still unreachable; the next tick probes again.
     } finally {
-      void admin.disconnect().catch(() => undefined);
       this.probing = false;
     }
   }
@@ -193,8 +271,7 @@ export class BatchingProducer {
 
   /** Connects; safe to call again after a failure. */
   async connect(): Promise<void> {
-    await this.producer.connect();
-    this.connected = true;
+    await this.transport.connect();
   }
 
   /** Queues one record; resolves when Kafka acknowledged it (acks = all), rejects with `ProduceError` otherwise. */
@@ -283,14 +360,11 @@ export class BatchingProducer {
     // The underlying send keeps running after our deadline; the next batch waits for it so that the idempotent
     // producer never has two sends in flight. It resolves with the records Kafka did not acknowledge.
     const underlying = (async () => {
-      if (!this.connected) await this.connect();
-      const acks = await this.producer.send({
-        topic: this.options.topic,
-        acks: -1,
-        timeout: this.options.timeoutMs,
-        messages: batch.map((p) => p.message),
-      });
-      return unacknowledged(batch, acks, (m) => this.partitionOf.get(m));
+      if (!this.transport.isConnected()) await this.connect();
+      const left = await this.transport.send(batch.map((p) => p.message));
+      if (left.length === 0) return [];
+      const leftOut = new Set<object>(left);
+      return batch.filter((p) => leftOut.has(p.message));
     })();
     try {
       const missing = await withTimeout(underlying, this.options.timeoutMs, 'Kafka send');
@@ -299,7 +373,7 @@ export class BatchingProducer {
       for (const p of batch) if (!missing.includes(p)) settle(p);
       const resend = missing.filter((p) => !p.settled);
       if (resend.length > 0) {
-        // Sent again in the next batch (by a new producer, see `renewProducer`), within each record's own deadline.
+        // Sent again in the next batch (by a new producer, see `ProducerTransport.renew`), within each record's own deadline.
         this.options.logger.warn(
           { records: resend.length },
           'Kafka acknowledged the send without these records (partition leader moved); sending them again',
@@ -320,7 +394,7 @@ export class BatchingProducer {
         (missing) => missing.length === 0,
         () => false,
       );
-      if (!complete) await this.renewProducer();
+      if (!complete) await this.transport.renew();
       this.inFlight = false;
       if (this.queue.length > 0) this.flushSoon();
     }
@@ -337,7 +411,6 @@ export class BatchingProducer {
     // Every record is settled now: nothing is left for the deadline timer to fail.
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
-    await this.producer.disconnect();
-    this.connected = false;
+    await this.transport.close();
   }
 }

@@ -20,5 +20,10 @@ export {
   HEADERS,
 } from './envelope.js';
 export type { NotificationEnvelope } from './envelope.js';
-export { BatchingProducer, ProduceError } from './batching-producer.js';
-export type { BatchingProducerOptions, OutgoingMessage } from './batching-producer.js';
+export { BatchingProducer, KafkajsTransport, ProduceError } from './batching-producer.js';
+export type { BatchingProducerOptions, OutgoingMessage, ProducerTransport } from './batching-producer.js';
+export { createGatewayProducer, PRODUCER_CLIENTS } from './gateway-producer.js';
+export type { GatewayProducerOptions, ProducerClient } from './gateway-producer.js';
+export { murmur2, partitionForKey } from './partitioner.js';
+export { PlatformaticTransport, platformaticSecurity } from './platformatic-transport.js';
+export type { PlatformaticTransportOptions } from './platformatic-transport.js';

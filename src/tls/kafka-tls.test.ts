@@ -15,8 +15,9 @@ import { resolveInfraPaths } from '../../dev/infra/paths.js';
 import { IngestConsumer } from '../ingest/ingest-consumer.js';
 import type { IngestEvent } from '../ingest/ingest-consumer.js';
 import { buildWorkflowInput, isPermanentStartError } from '../ingest/workflow-input.js';
-import { BatchingProducer } from '../kafka/batching-producer.js';
 import { createKafka } from '../kafka/create-kafka.js';
+import { createGatewayProducer, PRODUCER_CLIENTS } from '../kafka/gateway-producer.js';
+import type { ProducerClient } from '../kafka/gateway-producer.js';
 import { encodeEnvelope, hashRequest } from '../kafka/envelope.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { notificationRequestSchema } from '../schemas/notification.js';
@@ -129,7 +130,7 @@ function envelopeFor(id: string): ReturnType<typeof encodeEnvelope> {
 }
 
 /** Produces through the gateway's batching producer and consumes with the ingest consumer, both over `config`'s transport. */
-async function roundTrip(config: AppConfig, name: string): Promise<void> {
+async function roundTrip(config: AppConfig, name: string, producerClient: ProducerClient): Promise<void> {
   const kafka = kafkaFor(config, `${t.prefix}-${name}`);
   const admin = kafka.admin();
   await admin.connect();
@@ -146,8 +147,12 @@ async function roundTrip(config: AppConfig, name: string): Promise<void> {
   );
   await admin.disconnect();
 
-  const producer = new BatchingProducer({
+  const producer = createGatewayProducer({
+    client: producerClient,
     kafka,
+    brokers: config.KAFKA_BROKERS ?? [],
+    clientId: `${t.prefix}-${name}`,
+    security: kafkaSecurityFromConfig(config),
     topic: config.KAFKA_TOPIC,
     logger: testLogger,
     lingerMs: 2,
@@ -210,34 +215,40 @@ async function canConnect(config: AppConfig): Promise<{ ok: boolean; error?: str
 }
 
 describe('Kafka over TLS', () => {
-  it('carries notifications from the gateway producer to ingest over an SSL listener that requires client certificates', async () => {
-    const config = secureConfig(
-      {
-        KAFKA_BROKERS: `127.0.0.1:${sslPort}`,
-        KAFKA_SSL: 'true',
-        KAFKA_SSL_CA_FILE: certs.caCert,
-        KAFKA_SSL_CERT_FILE: certs.clientCert,
-        KAFKA_SSL_KEY_FILE: certs.clientKey,
-      },
-      'mtls',
-    );
-    await roundTrip(config, 'mtls');
-  });
+  it.each(PRODUCER_CLIENTS)(
+    'carries notifications from the gateway producer on %s to ingest over an SSL listener that requires client certificates',
+    async (producerClient) => {
+      const config = secureConfig(
+        {
+          KAFKA_BROKERS: `127.0.0.1:${sslPort}`,
+          KAFKA_SSL: 'true',
+          KAFKA_SSL_CA_FILE: certs.caCert,
+          KAFKA_SSL_CERT_FILE: certs.clientCert,
+          KAFKA_SSL_KEY_FILE: certs.clientKey,
+        },
+        `mtls-${producerClient}`,
+      );
+      await roundTrip(config, `mtls-${producerClient}`, producerClient);
+    },
+  );
 
-  it('carries notifications over SASL_SSL with PLAIN credentials', async () => {
-    const config = secureConfig(
-      {
-        KAFKA_BROKERS: `127.0.0.1:${saslPort}`,
-        KAFKA_SSL: 'true',
-        KAFKA_SSL_CA_FILE: certs.caCert,
-        KAFKA_SASL_MECHANISM: 'plain',
-        KAFKA_SASL_USERNAME: SASL_USER,
-        KAFKA_SASL_PASSWORD: SASL_PASSWORD,
-      },
-      'sasl',
-    );
-    await roundTrip(config, 'sasl');
-  });
+  it.each(PRODUCER_CLIENTS)(
+    'carries notifications from the gateway producer on %s over SASL_SSL with PLAIN credentials',
+    async (producerClient) => {
+      const config = secureConfig(
+        {
+          KAFKA_BROKERS: `127.0.0.1:${saslPort}`,
+          KAFKA_SSL: 'true',
+          KAFKA_SSL_CA_FILE: certs.caCert,
+          KAFKA_SASL_MECHANISM: 'plain',
+          KAFKA_SASL_USERNAME: SASL_USER,
+          KAFKA_SASL_PASSWORD: SASL_PASSWORD,
+        },
+        `sasl-${producerClient}`,
+      );
+      await roundTrip(config, `sasl-${producerClient}`, producerClient);
+    },
+  );
 
   it('is refused without a client certificate, with a certificate of another CA, and when the broker is not trusted', async () => {
     const brokers = `127.0.0.1:${sslPort}`;

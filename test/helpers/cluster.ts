@@ -161,6 +161,8 @@ export interface PrivateKafkaCluster {
   brokers: string[];
   /** SIGKILL Kafka node `nodeId` (1-based). */
   killBroker(nodeId: number): number;
+  /** Starts Kafka node `nodeId` again (after `killBroker`) and waits until all three brokers are registered. */
+  startBroker(nodeId: number): Promise<void>;
   /** The node id leading `partition` of `topic`. */
   leaderOf(topic: string, partition: number): Promise<number>;
   /** Waits until partition i of `topic` is led by `leaders[i]`. */
@@ -208,6 +210,12 @@ export async function startPrivateKafkaCluster(
       const o = nodes[nodeId - 1];
       if (o === undefined) throw new Error(`no Kafka node ${nodeId}`);
       return killByPidFile(o.pidFile, join(o.configDir, 'server.properties'));
+    },
+    startBroker: async (nodeId) => {
+      const o = nodes[nodeId - 1];
+      if (o === undefined) throw new Error(`no Kafka node ${nodeId}`);
+      await startKafka(o, () => undefined);
+      await waitForKafka(brokers, 120_000, { minBrokers: nodes.length });
     },
     leaderOf: (topic, partition) => leaderOf(brokers, topic, partition),
     waitForLeaders: (topic, leaders, timeoutMs) => waitForLeaders(brokers, topic, leaders, timeoutMs),
