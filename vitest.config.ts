@@ -37,6 +37,7 @@ export const UNIT_TESTS = [
   'src/activities/provider-outcomes.test.ts',
   'src/observability/worker-metrics.test.ts',
   'dev/process-harness/service-flags.test.ts',
+  'dev/process-harness/npm-scripts.test.ts',
   // The bench's own logic (verdicts, statistics, wrk parsing, CPU budget): pure, so `npm test` guards it too.
   'bench/**/*.test.ts',
   'src/activities/heartbeats.test.ts',

@@ -10,7 +10,7 @@ const read = (file: string) => readFileSync(join(repoRoot(), file), 'utf8');
 describe('the gateway runs with its Node flags wherever it is started', () => {
   it('npm run gateway passes them to node before the entry', () => {
     const script = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.gateway;
-    expect(script).toBe(`node ${GATEWAY_NODE_FLAGS.join(' ')} --import tsx ${GATEWAY_ENTRY}`);
+    expect(script).toBe(`exec node ${GATEWAY_NODE_FLAGS.join(' ')} --import tsx ${GATEWAY_ENTRY}`);
   });
 
   it("the Docker image's default command (the gateway) and the compose gateway service pass them", () => {
