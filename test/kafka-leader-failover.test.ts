@@ -1,8 +1,8 @@
-import { Partitioners } from 'kafkajs';
 import type { Admin, KafkaMessage } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../src/kafka/create-kafka.js';
 import { createGatewayProducer, PRODUCER_CLIENTS } from '../src/kafka/gateway-producer.js';
+import { partitionForKey } from '../src/kafka/partitioner.js';
 import { startPrivateKafkaCluster } from './helpers/cluster.js';
 import type { PrivateKafkaCluster } from './helpers/cluster.js';
 import { testLogger } from './helpers/kafka.js';
@@ -35,19 +35,14 @@ afterAll(async () => {
   await cluster?.dispose();
 }, 120_000);
 
-/** A key that kafkajs' default partitioner puts on `partition` of a `count`-partition topic. */
+/**
+ * A key that kafkajs' default partitioner puts on `partition` of a `count`-partition topic (`partitionForKey` is that
+ * mapping, proven equal to kafkajs' in src/kafka/partitioner.test.ts).
+ */
 function keyFor(partition: number, count: number, prefix: string): string {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: count }, (_, i) => ({
-    partitionId: i,
-    leader: 1,
-    replicas: [1],
-    isr: [1],
-    partitionErrorCode: 0,
-  }));
   for (let i = 0; ; i++) {
     const key = `${prefix}-${i}`;
-    if (partitioner({ topic: 't', partitionMetadata, message: { key, value: '' } }) === partition) return key;
+    if (partitionForKey(Buffer.from(key, 'utf8'), count) === partition) return key;
   }
 }
 
