@@ -377,3 +377,69 @@ describe('webhook endpoint API: bad input and ownership', () => {
     expect((await p.request('GET', `/v1/webhook-endpoints/${endpoint.id}`)).status).toBe(404);
   });
 });
+
+describe('delivery events only for clients with an enabled endpoint', () => {
+  const postAsOther = async (text: string): Promise<string> => {
+    const res = await fetch(`${p.url}/v1/notifications`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${otherKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        deliveries: [{ channel: 'email', to: 'other@example.com', content: { subject: 'Hi', text } }],
+      }),
+    });
+    expect(res.status).toBe(202);
+    return ((await res.json()) as { id: string }).id;
+  };
+  /** The activity types the notification's workflow scheduled, once it completed. */
+  const activitiesOf = async (id: string): Promise<string[]> => {
+    const handle = p.client.workflow.getHandle(id);
+    // The other client's notification is not visible to the main key's status route: wait for ingest's start.
+    await eventually(
+      () =>
+        handle.describe().then(
+          () => true,
+          () => false,
+        ),
+      `workflow ${id} started`,
+      60_000,
+    );
+    await handle.result();
+    const history = await handle.fetchHistory();
+    return (history.events ?? []).flatMap((e) => {
+      const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      return name === undefined || name === null ? [] : [name];
+    });
+  };
+
+  it('runs the notification of a client without an endpoint without the event activity, and with it once the client registers one', async () => {
+    const before = await postAsOther('No endpoint yet');
+    expect(await activitiesOf(before)).toEqual(['deliver']);
+
+    const createdRes = await fetch(`${p.url}/v1/webhook-endpoints`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${otherKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: receiver.url('/other'), eventTypes: ['notification.sent'] }),
+    });
+    expect(createdRes.status).toBe(201);
+    const created = (await createdRes.json()) as EndpointAnswer;
+    receiver.secrets.push(created.secret!);
+
+    const after = await postAsOther('Endpoint registered');
+    expect((await activitiesOf(after)).sort()).toEqual(['deliver', 'emitEvents']);
+    await eventually(
+      () =>
+        receiver.requests.some(
+          (r) => r.path === '/other' && r.verified && r.id === eventId(after, 'notification.sent'),
+        ),
+      "the other client's notification.sent event",
+      60_000,
+    );
+    // No event of the notification accepted before the endpoint existed was emitted.
+    expect(receiver.requests.some((r) => r.id === eventId(before, 'notification.sent'))).toBe(false);
+
+    const deleted = await asOther('DELETE', `/v1/webhook-endpoints/${created.id}`);
+    expect(deleted.status).toBe(204);
+    const afterDelete = await postAsOther('Endpoint deleted');
+    expect(await activitiesOf(afterDelete)).toEqual(['deliver']);
+  });
+});

@@ -13,6 +13,7 @@ import { ensureConfiguredTopics, runEntryPoint } from '../runtime/entry-point.js
 import type { EntryPointContext } from '../runtime/entry-point.js';
 import { createPool, migrateWhenReachable, resolveDatabaseUrl } from '../db/index.js';
 import { RecipientStore } from '../recipients/store.js';
+import { EndpointPresence } from '../events/endpoint-presence.js';
 import { WebhookEndpointStore } from '../events/store.js';
 import { loadTemplateStore } from '../templates/index.js';
 import { buildApp } from './app.js';
@@ -82,6 +83,15 @@ async function start({ config, logger, keyring, keySource: source }: EntryPointC
   const pool = createPool(resolveDatabaseUrl(config), { max: config.DATABASE_POOL_MAX, logger });
   await migrateWhenReachable(pool, logger);
   const recipients = new RecipientStore(pool);
+  const webhookEndpoints = new WebhookEndpointStore(pool, keyring);
+  const presence = new EndpointPresence((owner) => webhookEndpoints.hasEnabledEndpoint(owner), {
+    ttlMs: config.WEBHOOK_EVENTS_PRESENCE_TTL_MS,
+    onError: (err, owner) =>
+      logger.warn(
+        { clientId: owner, err: { message: err instanceof Error ? err.message : String(err) } },
+        'webhook endpoint lookup failed; emitting delivery events',
+      ),
+  });
 
   const app = await buildApp({
     config,
@@ -92,7 +102,8 @@ async function start({ config, logger, keyring, keySource: source }: EntryPointC
     payloadKeyring: keyring,
     recipients,
     webhookEndpoints: {
-      store: new WebhookEndpointStore(pool, keyring),
+      store: webhookEndpoints,
+      presence,
       urlRules: eventEndpointRules(config),
       secretOverlapMs: config.WEBHOOK_EVENTS_SECRET_OVERLAP_MS,
     },

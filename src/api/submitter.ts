@@ -118,7 +118,10 @@ export class Submitter {
         ? undefined
         : (notificationId: string, r: NotificationRequest, json?: string) =>
             sealRequest(keyring, notificationId, r, json);
-    const message = encodeEnvelope(envelope, traceparent, seal, requestJson);
+    const presence = this.deps.webhookEndpoints?.presence;
+    const answer = presence?.has(clientId) ?? true;
+    const hasEndpoint = typeof answer === 'boolean' ? answer : await answer;
+    const message = encodeEnvelope(envelope, traceparent, seal, requestJson, { withoutEvents: !hasEndpoint });
     try {
       await this.deps.producer.send(message);
     } catch (err) {

@@ -163,6 +163,13 @@ export const appSchema = z.object({
    */
   WEBHOOK_EVENTS_ENABLED: flag(true),
   /**
+   * How long a gateway uses its answer to "has this client an enabled webhook endpoint?" before asking the database
+   * again. A notification accepted for a client without one runs without delivery events (8 fewer history events);
+   * an endpoint created through another gateway replica gets events of notifications accepted from at most this long
+   * after its creation (the replica that created it knows at once).
+   */
+  WEBHOOK_EVENTS_PRESENCE_TTL_MS: int(5_000, 0, 3600_000),
+  /**
    * Retry schedule of one event to one endpoint.
    * Attempt n+1 starts min(INITIAL × BACKOFF^(n-1), MAX_INTERVAL) after attempt n; no attempt starts later than
    * TOTAL_MS after the first, at most MAX_ATTEMPTS run. Defaults: 0, 5 s, 30 s, 2.5 min, 13 min, 65 min, 5.4 h, 15.4 h

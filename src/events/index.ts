@@ -2,6 +2,8 @@
 export { EventSender } from './sender.js';
 export type { EventPostResult } from './sender.js';
 export { generateEndpointSecret, signatureHeader, standardWebhookHeaders } from './signing.js';
+export { EndpointPresence } from './endpoint-presence.js';
+export type { EndpointLookup, EndpointPresenceOptions } from './endpoint-presence.js';
 export { WebhookEndpointStore } from './store.js';
 export type {
   EndpointForDelivery,

@@ -200,6 +200,15 @@ export class WebhookEndpointStore {
     }
   }
 
+  /** Whether the owner has at least one enabled endpoint (the gateway's `EndpointPresence` lookup). */
+  async hasEnabledEndpoint(owner: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ present: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE owner = $1 AND status = 'enabled') AS present",
+      [owner],
+    );
+    return rows[0]?.present === true;
+  }
+
   /** The owner's enabled endpoints and the event types each wants (the emission activity's fan-out). */
   async subscriptions(owner: string): Promise<Array<{ id: string; eventTypes: EventType[] }>> {
     const { rows } = await this.pool.query<{ id: string; event_types: string[] }>(

@@ -3,7 +3,7 @@ import { Partitioners } from 'kafkajs';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { PayloadKeyring } from '../crypto/keyring.js';
 import type { Logger } from 'pino';
-import { HEADERS } from '../kafka/envelope.js';
+import { EVENTS_NONE, HEADERS } from '../kafka/envelope.js';
 import { contextFromKafkaHeaders } from '../observability/propagation.js';
 import type { NotificationEnvelope } from '../kafka/envelope.js';
 import type { NotificationMemo, StartOutcome } from '../temporal/notification-client.js';
@@ -28,7 +28,8 @@ export interface IngestOptions {
   dlqTopic: string;
   groupId: string;
   starter: WorkflowStarter;
-  buildInput: (envelope: NotificationEnvelope) => NotificationWorkflowInput;
+  /** `record.withoutEvents`: the gateway found no enabled webhook endpoint of the client (header `notify-events`). */
+  buildInput: (envelope: NotificationEnvelope, record: RecordHints) => NotificationWorkflowInput;
   logger: Logger;
   /** Concurrent workflow starts per partition batch. */
   concurrency: number;
@@ -188,7 +189,7 @@ export class IngestConsumer {
       return;
     }
     const { envelope } = classified;
-    const input = this.options.buildInput(envelope);
+    const input = this.options.buildInput(envelope, recordHints(message.headers));
     const started = performance.now();
     let outcome: StartOutcome | 'dead-lettered';
     // Continues the trace of the HTTP request (record header `traceparent`); the Temporal client interceptor carries
@@ -314,4 +315,16 @@ export class IngestConsumer {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}
+
+/** What the gateway said about a record besides its envelope (Kafka headers). */
+export interface RecordHints {
+  withoutEvents: boolean;
+}
+
+/** Reads {@link RecordHints} from a record's headers. */
+export function recordHints(headers: KafkaMessage['headers']): RecordHints {
+  const value = headers?.[HEADERS.events];
+  const text = Buffer.isBuffer(value) ? value.toString('utf8') : typeof value === 'string' ? value : undefined;
+  return { withoutEvents: text === EVENTS_NONE };
 }

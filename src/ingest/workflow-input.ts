@@ -15,6 +15,7 @@ export function buildWorkflowInput(
     AppConfig,
     'channels' | 'TEMPORAL_TASK_QUEUE_PREFIX' | 'NOTIFY_AWAIT_RETRY_MS' | 'WEBHOOK_EVENTS_ENABLED'
   >,
+  record: { withoutEvents?: boolean } = {},
 ): NotificationWorkflowInput {
   const retryPolicies: Record<string, ChannelRetryPolicy> = {};
   for (const delivery of envelope.request.deliveries) {
@@ -29,7 +30,8 @@ export function buildWorkflowInput(
     taskQueuePrefix: config.TEMPORAL_TASK_QUEUE_PREFIX,
     retryPolicies,
     awaitRetryMs: config.NOTIFY_AWAIT_RETRY_MS,
-    ...(config.WEBHOOK_EVENTS_ENABLED ? { events: true } : {}),
+    // No enabled endpoint at acceptance: no events (an endpoint gets those of notifications accepted after it).
+    ...(config.WEBHOOK_EVENTS_ENABLED && record.withoutEvents !== true ? { events: true } : {}),
   };
 }
 
@@ -70,7 +72,7 @@ export function ingestOptionsFromConfig(
     topic: config.KAFKA_TOPIC,
     dlqTopic: config.KAFKA_DLQ_TOPIC,
     groupId: config.KAFKA_CONSUMER_GROUP,
-    buildInput: (envelope) => buildWorkflowInput(envelope, config),
+    buildInput: (envelope, record) => buildWorkflowInput(envelope, config, record),
     concurrency: config.INGEST_CONCURRENCY,
     partitionsConcurrently: config.KAFKA_PARTITIONS,
     maxRecordBytes: config.INGEST_MAX_RECORD_BYTES,

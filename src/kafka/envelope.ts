@@ -27,11 +27,19 @@ export interface NotificationEnvelope {
  */
 export type RequestSealer = (notificationId: string, request: NotificationRequest, requestJson?: string) => unknown;
 
+/** Value of the {@link HEADERS}.events header for a client without an enabled webhook endpoint. */
+export const EVENTS_NONE = 'none';
+
 /** Header names on ingress and dead-letter records. */
 export const HEADERS = {
   schemaVersion: 'schema-version',
   contentType: 'content-type',
   traceparent: 'traceparent',
+  /**
+   * `none` when the client had no enabled webhook endpoint at acceptance: ingest then starts the workflow without
+   * delivery events. Absent (older gateways): events on, as before.
+   */
+  events: 'notify-events',
   dlqError: 'dlq-error',
   dlqReason: 'dlq-reason',
   dlqTopic: 'dlq-original-topic',
@@ -130,12 +138,14 @@ export function encodeEnvelope(
   traceparent?: string,
   seal?: RequestSealer,
   requestJson?: string,
+  options: { withoutEvents?: boolean } = {},
 ): { key: string; value: string; headers: IHeaders } {
   const headers: IHeaders = {
     [HEADERS.schemaVersion]: String(ENVELOPE_VERSION),
     [HEADERS.contentType]: 'application/json',
   };
   if (traceparent !== undefined) headers[HEADERS.traceparent] = traceparent;
+  if (options.withoutEvents === true) headers[HEADERS.events] = EVENTS_NONE;
   const { request, ...rest } = envelope;
   if (seal === undefined) {
     if (requestJson === undefined) return { key: envelope.id, value: JSON.stringify(envelope), headers };

@@ -22,6 +22,7 @@ import { ensureTopics } from '../../src/kafka/topics.js';
 import { NotificationClient } from '../../src/temporal/notification-client.js';
 import { createChannelWorker, createEventsWorker, createWorkflowWorker } from '../../src/workers/create-workers.js';
 import { EventSender } from '../../src/events/sender.js';
+import { EndpointPresence } from '../../src/events/endpoint-presence.js';
 import { WebhookEndpointStore } from '../../src/events/store.js';
 import { createPool, migrate } from '../../src/db/index.js';
 import { RecipientStore } from '../../src/recipients/store.js';
@@ -203,6 +204,9 @@ export async function startPipeline(
     recipients,
     webhookEndpoints: {
       store: webhookEndpoints,
+      presence: new EndpointPresence((owner) => webhookEndpoints.hasEnabledEndpoint(owner), {
+        ttlMs: config.WEBHOOK_EVENTS_PRESENCE_TTL_MS,
+      }),
       urlRules: eventEndpointRules(config),
       secretOverlapMs: config.WEBHOOK_EVENTS_SECRET_OVERLAP_MS,
     },

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clientIdOf } from '../plugins/auth.js';
-import type { EndpointUrlRules, WebhookEndpointStore } from '../../events/index.js';
+import type { EndpointPresence, EndpointUrlRules, WebhookEndpointStore } from '../../events/index.js';
 import { endpointUrlProblem } from '../../events/index.js';
 import { errorSchema } from '../../schemas/notification.js';
 import {
@@ -19,6 +19,11 @@ export interface WebhookEndpointDeps {
   urlRules: EndpointUrlRules;
   /** How long the previous secret keeps signing after a rotation (WEBHOOK_EVENTS_SECRET_OVERLAP_MS). */
   secretOverlapMs: number;
+  /**
+   * Whether a client has an enabled endpoint, told to ingest with each accepted notification (no endpoint: no delivery
+   * events, 8 fewer history events). These routes update it; absent: every notification emits events.
+   */
+  presence?: EndpointPresence;
   /** DNS resolution for the URL check (tests). */
   resolve?: (host: string) => Promise<Array<{ address: string }>>;
 }
@@ -82,6 +87,7 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: Webhoo
           { path: 'url', message: problem },
         ]);
       const { endpoint, secret } = await db(() => deps.store.create(clientIdOf(request), request.body));
+      deps.presence?.markPresent(clientIdOf(request));
       return reply
         .code(201)
         .header('location', `/v1/webhook-endpoints/${endpoint.id}`)
@@ -116,6 +122,7 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: Webhoo
     async (request) => {
       const endpoint = await db(() => deps.store.get(clientIdOf(request), request.params.id));
       if (endpoint === undefined) throw notFound(request.params.id);
+      deps.presence?.markPresent(clientIdOf(request));
       return endpoint;
     },
   );
@@ -135,6 +142,7 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: Webhoo
     },
     async (request, reply) => {
       const existed = await db(() => deps.store.delete(clientIdOf(request), request.params.id));
+      deps.presence?.forget(clientIdOf(request));
       if (!existed) throw notFound(request.params.id);
       return reply.code(204).send(null);
     },
