@@ -39,19 +39,38 @@ describe('EndpointPresence', () => {
   });
 
   it('answers true when the lookup fails, so events are never lost to a database outage', async () => {
+    let now = 0;
     const errors: string[] = [];
     const db = fakeLookup({});
     const presence = new EndpointPresence(db.lookup, {
       ttlMs: 1_000,
       onError: (_e, o) => errors.push(o),
-      now: () => 0,
+      now: () => now,
     });
     db.failNext(true);
     expect(await presence.has('a')).toBe(true);
     expect(errors).toEqual(['a']);
-    // Nothing was cached from the failure: the next submission asks again.
+    // The failure is not retried by every submission: "has endpoints" until the next look after ttlMs.
     db.failNext(false);
-    expect(await presence.has('a')).toBe(false);
+    expect(presence.has('a')).toBe(true);
+    now = 1_000;
+    expect(presence.has('a')).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(presence.has('a')).toBe(false);
+    expect(db.calls).toEqual(['a', 'a']);
+  });
+
+  it('answers a first submission "has endpoints" when the database is slow, and the late answer from then on', async () => {
+    let release: (v: boolean) => void = () => undefined;
+    const presence = new EndpointPresence(() => new Promise<boolean>((r) => (release = r)), {
+      ttlMs: 60_000,
+      maxWaitMs: 20,
+      now: () => 0,
+    });
+    expect(await presence.has('a')).toBe(true);
+    release(false);
+    await new Promise((r) => setImmediate(r));
+    expect(presence.has('a')).toBe(false);
   });
 
   it('keeps the last good answer when a refresh fails', async () => {

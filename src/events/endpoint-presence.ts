@@ -7,6 +7,11 @@ export interface EndpointPresenceOptions {
   ttlMs: number;
   /** At most this many clients are remembered; the oldest answer is dropped first. */
   maxEntries?: number;
+  /**
+   * Longest a submission waits for the first lookup of a client (default 250 ms); after that it is answered "has
+   * endpoints" while the lookup goes on, so a slow or unreachable database never holds the accept path.
+   */
+  maxWaitMs?: number;
   /** Called when a lookup failed (the answer is then "has endpoints", so nothing is lost). */
   onError?: (err: unknown, owner: string) => void;
   now?: () => number;
@@ -44,15 +49,22 @@ export class EndpointPresence {
     this.maxEntries = options.maxEntries ?? 100_000;
   }
 
-  /** The answer for `owner`: synchronous while cached (stale answers start a refresh), else a promise. */
+  /** The answer for `owner`: synchronous while cached (stale answers start a refresh), else a promise (bounded wait). */
   has(owner: string): boolean | Promise<boolean> {
     const entry = this.entries.get(owner);
     if (entry === undefined) {
       const pending = this.first.get(owner);
       if (pending !== undefined) return pending;
       const lookup = this.refresh(owner).finally(() => this.first.delete(owner));
-      this.first.set(owner, lookup);
-      return lookup;
+      const waited = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(true), this.options.maxWaitMs ?? 250);
+        void lookup.then((present) => {
+          clearTimeout(timer);
+          resolve(present);
+        });
+      });
+      this.first.set(owner, waited);
+      return waited;
     }
     if (this.now() - entry.at >= this.options.ttlMs && entry.refreshing === undefined) void this.refresh(owner);
     return entry.present;
@@ -80,6 +92,8 @@ export class EndpointPresence {
         this.options.onError?.(err, owner);
         const entry = this.entries.get(owner);
         if (entry?.refreshing === refreshing) entry.refreshing = undefined;
+        // Unknown client: "has endpoints" until the next look after ttlMs (not one failing query per submission).
+        if (entry === undefined) this.set(owner, true);
         return entry?.present ?? true;
       },
     );
