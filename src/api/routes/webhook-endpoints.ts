@@ -122,7 +122,6 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: Webhoo
     async (request) => {
       const endpoint = await db(() => deps.store.get(clientIdOf(request), request.params.id));
       if (endpoint === undefined) throw notFound(request.params.id);
-      deps.presence?.markPresent(clientIdOf(request));
       return endpoint;
     },
   );
@@ -186,6 +185,7 @@ export function registerWebhookEndpointRoutes(app: FastifyInstance, deps: Webhoo
     async (request) => {
       const endpoint = await db(() => deps.store.enable(clientIdOf(request), request.params.id));
       if (endpoint === undefined) throw notFound(request.params.id);
+      deps.presence?.markPresent(clientIdOf(request));
       return endpoint;
     },
   );
