@@ -46,6 +46,11 @@ class Receiver {
     await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
   }
 
+  /** Whether the event `id` arrived at `path` with a signature the verifier accepted. */
+  receivedVerified(path: string, id: string): boolean {
+    return this.requests.some((r) => r.path === path && r.verified && r.id === id);
+  }
+
   url(path = '/events'): string {
     return `http://127.0.0.1:${this.port}${path}`;
   }
@@ -328,10 +333,7 @@ describe('delivery events to a webhook endpoint', () => {
       }),
     );
     await eventually(
-      () =>
-        receiver.requests.some(
-          (r) => r.path === '/gone-once' && r.verified && r.id === eventId(after, 'notification.sent'),
-        ),
+      () => receiver.receivedVerified('/gone-once', eventId(after, 'notification.sent')),
       'the notification.sent event of the notification sent after enabling',
       60_000,
     );
@@ -427,10 +429,7 @@ describe('delivery events only for clients with an enabled endpoint', () => {
     const after = await postAsOther('Endpoint registered');
     expect((await activitiesOf(after)).sort()).toEqual(['deliver', 'emitEvents']);
     await eventually(
-      () =>
-        receiver.requests.some(
-          (r) => r.path === '/other' && r.verified && r.id === eventId(after, 'notification.sent'),
-        ),
+      () => receiver.receivedVerified('/other', eventId(after, 'notification.sent')),
       "the other client's notification.sent event",
       60_000,
     );
