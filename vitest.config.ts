@@ -23,6 +23,7 @@ export const UNIT_TESTS = [
   'src/ingest/offset-tracker.test.ts',
   'src/ingest/workflow-input.test.ts',
   'src/kafka/batching-producer-deadlines.test.ts',
+  'src/kafka/kafkajs-request-queue-fix.test.ts',
   'src/kafka/partitioner.test.ts',
   'src/kafka/topics.test.ts',
   'src/observability/metrics-server.test.ts',

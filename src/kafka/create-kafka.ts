@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaSecurity } from '../tls/transport-security.js';
+import { applyKafkajsRequestQueueFix } from './kafkajs-request-queue-fix.js';
 
 /** Options for a kafkajs client: brokers and a logger that kafkajs' chatter is routed to. */
 export interface KafkaClientOptions {
@@ -66,8 +67,12 @@ export function kafkaLogHandler(
   };
 }
 
-/** Builds a kafkajs client whose log lines go to pino (see {@link kafkaLogHandler} for the levels). */
+/**
+ * Builds a kafkajs client whose log lines go to pino (see {@link kafkaLogHandler} for the levels), with kafkajs'
+ * idle request-queue loop fixed ({@link applyKafkajsRequestQueueFix}).
+ */
 export function createKafka(options: KafkaClientOptions): Kafka {
+  applyKafkajsRequestQueueFix();
   const log = options.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,

@@ -25,5 +25,6 @@ export type { BatchingProducerOptions, OutgoingMessage, ProducerTransport } from
 export { createGatewayProducer, PRODUCER_CLIENTS } from './gateway-producer.js';
 export type { GatewayProducerOptions, ProducerClient } from './gateway-producer.js';
 export { murmur2, partitionForKey } from './partitioner.js';
+export { applyKafkajsRequestQueueFix, KAFKAJS_FIXED_VERSION } from './kafkajs-request-queue-fix.js';
 export { PlatformaticTransport, platformaticSecurity } from './platformatic-transport.js';
 export type { PlatformaticTransportOptions } from './platformatic-transport.js';
