@@ -3,7 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
-import { repoRoot } from '../dev/infra/index.js';
+import { repoRoot, resolveInfraPaths } from '../dev/infra/index.js';
 import { readinessLog, stopAllComponents } from './lib/components.js';
 import type { Component } from './lib/components.js';
 import { createContext } from './lib/context.js';
@@ -14,6 +14,7 @@ import { renderMarkdown, renderSvg, summarize } from './lib/report.js';
 import type { BenchReport } from './lib/report.js';
 import { startSinksProcess } from './lib/sinks-client.js';
 import { ensureWrk } from './lib/wrk.js';
+import { ensureVegeta } from './lib/vegeta.js';
 import type { SinksProcess } from './lib/sinks-client.js';
 import type { E2eResults } from './phases/e2e.js';
 import { e2ePhase } from './phases/e2e.js';
@@ -151,6 +152,13 @@ async function main(): Promise<void> {
   log(`${plan.quick ? 'quick' : 'default'} run; component logs in ${logDir}`);
   // Before anything starts: without the generator there is no gateway figure.
   if (only.has('gateway')) log(`wrk ${ensureWrk(log)}`);
+  // The open-loop generator of the p99-at-80 % figure; without Go the Node generator stands in (and says so).
+  let vegeta: string | undefined;
+  if (only.has('gateway'))
+    vegeta = await ensureVegeta(resolveInfraPaths(config.NOTIFY_HOME).binDir, log).catch((err: unknown) => {
+      log(`vegeta unavailable, the open loop falls back to the Node generator: ${(err as Error).message}`);
+      return undefined;
+    });
 
   let infra: PrivateInfra | undefined;
   let ctx: BenchContext | undefined;
@@ -191,7 +199,11 @@ async function main(): Promise<void> {
     log(`private Kafka ${infra.kafkaBrokers.join(',')}, Temporal ${infra.temporalAddress}`);
     ctx = await createContext(plan, stamp.slice(11, 19).replace(/-/g, ''), logDir, infra, log);
     if (only.has('gateway'))
-      gateway = await gatewayPhase(ctx, { profile: values.profile === true, compareDir: values['gateway-from'] });
+      gateway = await gatewayPhase(ctx, {
+        profile: values.profile === true,
+        compareDir: values['gateway-from'],
+        vegeta,
+      });
     if (only.has('temporal')) {
       const sinks: SinksProcess = await startSinksProcess(ctx);
       let workers: Component[] | undefined;

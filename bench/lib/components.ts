@@ -10,6 +10,8 @@ export interface Component {
   child: ChildProcess;
   /** Start-to-ready time (spawn until `ready` resolved), ms. */
   readyMs: number;
+  /** `performance.now()` of the spawn: a CPU profile's time 0, give or take Node's own start. */
+  spawnedAt: number;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -69,7 +71,7 @@ export async function startComponent(spec: ComponentSpec): Promise<Component> {
     await handle.stop({ graceMs });
     live.delete(component);
   };
-  component = { name: spec.name, pid: child.pid, child, readyMs: Number.NaN, stop };
+  component = { name: spec.name, pid: child.pid, child, readyMs: Number.NaN, spawnedAt, stop };
   live.add(component);
   const timeoutMs = spec.readyTimeoutMs ?? 90_000;
   let timer: NodeJS.Timeout | undefined;

@@ -19,13 +19,15 @@ export interface FrameSelfTime {
 
 /**
  * Self time per frame (function + file:line), largest first; `(idle)` is left out of the shares. `skipMs` leaves out
- * the first milliseconds of the profile (start-up: module loading, connecting), so the figures show the request path.
+ * the first milliseconds of the profile (start-up: module loading, connecting), so the figures show the request path;
+ * `untilMs` (from the profile's start) leaves out what came after the window of interest.
  */
 export function topFrames(
   path: string,
   limit = 20,
   root = process.cwd(),
   skipMs = 0,
+  untilMs = Infinity,
 ): { totalMs: number; idleMs: number; frames: FrameSelfTime[] } {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -37,6 +39,7 @@ export function topFrames(
   for (let i = 0; i < samples.length; i++) {
     elapsedUs += deltas[i] ?? 0;
     if (elapsedUs < skipMs * 1000) continue;
+    if (elapsedUs >= untilMs * 1000) break;
     selfUs.set(samples[i] ?? 0, (selfUs.get(samples[i] ?? 0) ?? 0) + Math.max(0, deltas[i] ?? 0));
   }
   const byFrame = new Map<string, number>();
@@ -67,14 +70,16 @@ export function selfTimeByArea(
   path: string,
   root = process.cwd(),
   skipMs = 0,
+  untilMs = Infinity,
 ): Array<{ area: string; selfMs: number; share: number }> {
-  const { frames, totalMs } = topFrames(path, Number.MAX_SAFE_INTEGER, root, skipMs);
+  const { frames, totalMs } = topFrames(path, Number.MAX_SAFE_INTEGER, root, skipMs, untilMs);
   const areas = new Map<string, number>();
   for (const f of frames) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f.frame);
     const area =
       m?.[1] ??
-      (/ (src|bench)\//.test(f.frame)
+      // Also another checkout's sources (`--gateway-from /tmp/before` → `../../tmp/before/src/…`).
+      (/ (?:[^ ]*\/)?(?:src|bench)\//.test(f.frame)
         ? 'notify (src/)'
         : /node:/.test(f.frame)
           ? 'node internals'

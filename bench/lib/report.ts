@@ -91,7 +91,7 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
       });
       const ol = gw.openLoop;
       verdicts.push({
-        figure: `gateway p99 at 80 % of max (open loop, ${f0(ol.offeredPerSec)}/s)`,
+        figure: `gateway p99 at 80 % of max (open loop, ${ol.generator ?? 'node'}, ${f0(ol.offeredPerSec)}/s)`,
         value: ol.generatorBound
           ? `GENERATOR-BOUND (issue lag p99 ${f1(ol.issueLagP99Ms)} ms) [measured p99 ${f1(ol.p99Ms)} ms]`
           : `p50 ${f1(ol.p50Ms)} ms, p99 ${f1(ol.p99Ms)} ms, ${f0(ol.acceptedPerSec)}/s accepted, ${ol.failed} failed`,
@@ -319,22 +319,23 @@ export function renderMarkdown(report: BenchReport): string {
       ),
       '',
     );
-    if (gw.profile !== undefined) {
+    for (const p of [gw.profile, gw.compareProfile]) {
+      if (p === undefined) continue;
       out.push(
-        `Gateway CPU profile (\`node --cpu-prof\`, start-up left out, busy ${f0(gw.profile.busyMs)} ms; \`npx tsx bench/top-frames.ts ${gw.profile.file} --skip-ms ${gw.profile.skipMs}\`):`,
+        `CPU profile of ${p.variant} (\`node --cpu-prof\`, start-up left out, busy ${f0(p.busyMs)} ms, ${f0(p.accepted)} requests accepted in its wrk rounds; \`npx tsx bench/top-frames.ts ${p.file} --skip-ms ${p.skipMs}\`):`,
         '',
       );
       out.push(
         table(
           ['self ms', 'share', 'frame'],
-          gw.profile.frames.slice(0, 15).map((f) => [f0(f.selfMs), pct(f.share), `\`${f.frame}\``]),
+          p.frames.slice(0, 15).map((f) => [f0(f.selfMs), pct(f.share), `\`${f.frame}\``]),
         ),
         '',
       );
       out.push(
         table(
           ['area', 'self ms', 'share'],
-          gw.profile.areas.map((a) => [a.area, f0(a.selfMs), pct(a.share)]),
+          p.areas.map((a) => [a.area, f0(a.selfMs), pct(a.share)]),
         ),
         '',
       );

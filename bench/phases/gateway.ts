@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../dev/infra/index.js';
@@ -8,6 +8,7 @@ import { startComponent, whenHttpOk, whenOutput } from '../lib/components.js';
 import type { BenchContext } from '../lib/context.js';
 import { createTopic, sleep } from '../lib/context.js';
 import { selfTimeByArea, topFrames } from '../lib/cpu-profile.js';
+import { runVegeta } from '../lib/vegeta.js';
 import type { FrameSelfTime } from '../lib/cpu-profile.js';
 import { benchRecord, benchRequest, benchRequestJson } from '../lib/payload.js';
 import { freePort } from '../lib/private-infra.js';
@@ -62,6 +63,10 @@ export interface GatewayResults {
   batch: { batchSize: number; requests: WrkFigure; notificationsPerSec: Spread; overSingle: number };
   /** Open-loop (own process) at 80 % of the gateway's wrk maximum: p99 to the 202. */
   openLoop: {
+    /** vegeta (Go), or the Node generator of `bench/open-loop-cli.ts` when vegeta could not be built. */
+    generator: 'vegeta' | 'node';
+    /** The generator's CPU over the attack, in cores (vegeta only). */
+    generatorCpuShare?: number;
     offeredPerSec: number;
     acceptedPerSec: number;
     p50Ms: number;
@@ -72,14 +77,25 @@ export interface GatewayResults {
     generatorBound: boolean;
   };
   bareKafka: { recordsPerSec: number; batchRecords: number };
-  /** With `--profile`: top self-time frames of the gateway (default variant) under wrk. */
-  profile?: {
-    file: string;
-    skipMs: number;
-    busyMs: number;
-    frames: FrameSelfTime[];
-    areas: Array<{ area: string; selfMs: number; share: number }>;
-  };
+  /**
+   * With `--profile`: top self-time frames of the gateway (default variant) under wrk, and of the `--gateway-from`
+   * checkout's gateway (`compareProfile`), which serves only its wrk rounds (the default one also serves the batch
+   * and open-loop rounds).
+   */
+  profile?: GatewayProfile;
+  compareProfile?: GatewayProfile;
+}
+
+/** Self time of one gateway process under `node --cpu-prof`, start-up left out. */
+export interface GatewayProfile {
+  variant: string;
+  file: string;
+  skipMs: number;
+  busyMs: number;
+  /** Requests it accepted in its measured wrk rounds (the warm-up, batch and open-loop requests are not counted). */
+  accepted: number;
+  frames: FrameSelfTime[];
+  areas: Array<{ area: string; selfMs: number; share: number }>;
 }
 
 type Round = WrkResult & { cpuMs: number; kafkaCpuMs: number; machineBusyShare: number };
@@ -156,9 +172,38 @@ async function openLoopProcess(options: {
   await new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const line = /OPEN_LOOP (\{.*\})/.exec(out)?.[1];
   if (line === undefined) throw new Error(`open-loop generator printed no result:\n${out.slice(-2_000)}`);
-  const r = JSON.parse(line) as Omit<GatewayResults['openLoop'], 'generatorBound'>;
+  const r = JSON.parse(line) as Omit<GatewayResults['openLoop'], 'generatorBound' | 'generator'>;
   // The generator could not keep its schedule: latency would include its own lateness.
-  return { ...r, generatorBound: !(r.issueLagP99Ms < 10) };
+  return { ...r, generator: 'node', generatorBound: !(r.issueLagP99Ms < 10) };
+}
+
+/** The same open loop driven by vegeta ({@link runVegeta}): same schedule, latency from each scheduled send. */
+async function vegetaOpenLoop(
+  vegeta: string,
+  options: Parameters<typeof openLoopProcess>[0],
+): Promise<GatewayResults['openLoop']> {
+  const r = await runVegeta(vegeta, {
+    url: options.url,
+    path: options.path,
+    body: options.body,
+    headers: options.headers,
+    ratePerSec: options.ratePerSec,
+    durationMs: options.durationMs,
+    // Open loop: answers that take longer need more connections, never fewer requests.
+    maxConnections: options.connections * 4,
+  });
+  return {
+    generator: 'vegeta',
+    offeredPerSec: r.offeredPerSec,
+    acceptedPerSec: r.acceptedPerSec,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    p999Ms: r.p999Ms,
+    failed: r.failed,
+    issueLagP99Ms: r.issueLagP99Ms,
+    generatorCpuShare: r.generatorCpuSec / (options.durationMs / 1000),
+    generatorBound: !(r.issueLagP99Ms < 10),
+  };
 }
 
 /**
@@ -168,7 +213,7 @@ async function openLoopProcess(options: {
  */
 export async function gatewayPhase(
   ctx: BenchContext,
-  options: { profile?: boolean; compareDir?: string } = {},
+  options: { profile?: boolean; compareDir?: string; vegeta?: string } = {},
 ): Promise<GatewayResults> {
   const { plan } = ctx;
   const wrkSettings = { threads: 1, connections: plan.gatewayConnections, durationSec: plan.gatewayWrkSec };
@@ -214,13 +259,14 @@ export async function gatewayPhase(
         ...variant.env,
       };
       const url = `http://127.0.0.1:${port}`;
-      const profiled = options.profile === true && i === 0;
-      if (profiled) mkdirSync(profileDir, { recursive: true });
+      const profiled = options.profile === true && (i === 0 || variant.script !== undefined);
+      const variantProfileDir = join(profileDir, `variant${i}`);
+      if (profiled) mkdirSync(variantProfileDir, { recursive: true });
       started.push(
         await startComponent({
           name: `gateway-${i === 0 ? variant.name : `variant${i}`}`,
           script: variant.script ?? 'src/api/main.ts',
-          nodeArgs: profiled ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+          nodeArgs: profiled ? ['--cpu-prof', '--cpu-prof-dir', variantProfileDir] : [],
           serviceFlags: variant.serviceFlags,
           env: ctx.env(env),
           logDir: ctx.logDir,
@@ -276,6 +322,7 @@ export async function gatewayPhase(
       await sleep(300);
     }
     const bareFig = figure('bare fastify+zod', {}, bareRounds);
+    const wrkRoundsEndedAt = performance.now();
     const gwFigs = gateways.map((g, i) => figure(g.name, g.env, gwRounds[i] ?? []));
     const main = gwFigs[0];
     if (main === undefined) throw new Error('no gateway variant configured');
@@ -330,38 +377,52 @@ export async function gatewayPhase(
 
     // p99 at 80 % of the maximum, open loop (coordinated-omission-free), generator in its own process.
     const rate = Math.max(100, Math.round(0.8 * main.okPerSec.median));
-    const openLoop = await openLoopProcess({
+    const openLoopOptions = {
       url: gateways[0]?.url ?? '',
       ...single,
       ratePerSec: rate,
       durationMs: plan.gatewayWrkSec * 1000,
       connections: plan.gatewayConnections,
-    });
+    };
+    const openLoop =
+      options.vegeta !== undefined
+        ? await vegetaOpenLoop(options.vegeta, openLoopOptions)
+        : await openLoopProcess(openLoopOptions);
     ctx.log(
-      `  open loop at ${rate}/s (80 % of max): accepted ${openLoop.acceptedPerSec.toFixed(0)}/s p50 ${openLoop.p50Ms.toFixed(1)} ms p99 ${openLoop.p99Ms.toFixed(1)} ms, generator issue lag p99 ${openLoop.issueLagP99Ms.toFixed(1)} ms`,
+      `  open loop (${openLoop.generator}) at ${rate}/s (80 % of max): accepted ${openLoop.acceptedPerSec.toFixed(0)}/s p50 ${openLoop.p50Ms.toFixed(1)} ms p99 ${openLoop.p99Ms.toFixed(1)} ms, generator issue lag p99 ${openLoop.issueLagP99Ms.toFixed(1)} ms${openLoop.generatorCpuShare !== undefined ? `, generator CPU ${(openLoop.generatorCpuShare * 100).toFixed(0)} % of a core` : ''}`,
     );
 
-    const readyOfProfiled = started[1]?.readyMs ?? 0;
+    const readyMs = started.map((c) => c.readyMs);
+    const spawnedAt = started.map((c) => c.spawnedAt);
+    const accepted = gwRounds.map((rounds) => rounds.reduce((n, r) => n + r.okPerSec * r.durationSec, 0));
     for (const c of started.splice(0).reverse()) await c.stop();
-    let profile: GatewayResults['profile'];
-    if (options.profile === true) {
-      const file = readdirSync(profileDir)
+    const profileOf = (i: number): GatewayProfile | undefined => {
+      const dir = join(profileDir, `variant${i}`);
+      if (!existsSync(dir)) return undefined;
+      const file = readdirSync(dir)
         .filter((f) => f.endsWith('.cpuprofile'))
-        .map((f) => join(profileDir, f))[0];
-      if (file !== undefined) {
-        // Start-up (module loading, Kafka connect) is not the request path: leave out the time until the gateway was ready.
-        const skipMs = Math.round(started[1]?.readyMs ?? readyOfProfiled);
-        const top = topFrames(file, 25, repoRoot(), skipMs);
-        profile = {
-          file,
-          skipMs,
-          busyMs: top.totalMs,
-          frames: top.frames,
-          areas: selfTimeByArea(file, repoRoot(), skipMs).slice(0, 12),
-        };
-        ctx.log(`  gateway CPU profile: ${file} (top frame ${top.frames[0]?.frame ?? '–'})`);
-      }
-    }
+        .map((f) => join(dir, f))[0];
+      if (file === undefined) return undefined;
+      // Start-up (module loading, Kafka connect) is not the request path: leave out the time until the gateway was ready.
+      const skipMs = Math.round(readyMs[i + 1] ?? 0);
+      // Only the single-request wrk rounds: the default variant also serves the batch and open-loop rounds after them.
+      const untilMs = Math.round(wrkRoundsEndedAt - (spawnedAt[i + 1] ?? 0));
+      const top = topFrames(file, 25, repoRoot(), skipMs, untilMs);
+      const name = gateways[i]?.name ?? `variant${i}`;
+      ctx.log(`  ${name} CPU profile: ${file} (top frame ${top.frames[0]?.frame ?? '–'})`);
+      return {
+        variant: name,
+        file,
+        skipMs,
+        busyMs: top.totalMs,
+        accepted: accepted[i] ?? 0,
+        frames: top.frames,
+        areas: selfTimeByArea(file, repoRoot(), skipMs, untilMs).slice(0, 12),
+      };
+    };
+    const profile = options.profile === true ? profileOf(0) : undefined;
+    const compareProfile =
+      options.profile === true && options.compareDir !== undefined ? profileOf(gateways.length - 1) : undefined;
 
     const bareTopic = `bench-${ctx.runId}-bare-producer`;
     await createTopic(ctx, bareTopic, 6);
@@ -382,6 +443,7 @@ export async function gatewayPhase(
       openLoop,
       bareKafka: kafka,
       profile,
+      compareProfile,
     };
   } finally {
     for (const c of started.reverse()) await c.stop();
