@@ -45,7 +45,7 @@ export const QUICK_PLAN: BenchPlan = {
   gatewayVariants: [
     { name: 'defaults', env: {} },
     { name: 'v8-young-gen-default', env: {}, serviceFlags: false },
-    { name: 'platformatic', env: { KAFKA_PRODUCER_CLIENT: 'platformatic' } },
+    { name: 'kafkajs', env: { KAFKA_PRODUCER_CLIENT: 'kafkajs' } },
   ],
   ingestRecords: 300,
   // Eager start (ingest hosts a workflow worker) next to the default; the faster one drives the end-to-end phase.
@@ -74,7 +74,7 @@ export const DEFAULT_PLAN: BenchPlan = {
     { name: 'defaults', env: {} },
     { name: 'v8-young-gen-default', env: {}, serviceFlags: false },
     { name: 'linger0', env: { KAFKA_LINGER_MS: '0' } },
-    { name: 'platformatic', env: { KAFKA_PRODUCER_CLIENT: 'platformatic' } },
+    { name: 'kafkajs', env: { KAFKA_PRODUCER_CLIENT: 'kafkajs' } },
   ],
   ingestRecords: 1_000,
   ingestVariants: [

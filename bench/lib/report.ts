@@ -98,6 +98,18 @@ export function summarize(report: Omit<BenchReport, 'summary'>): Summary {
         target: 'p99 < 50 ms',
         met: !ol.generatorBound && ol.p99Ms < 50 && ol.failed === 0,
       });
+      const held = (gw.openLoopLadder ?? []).filter((l) => !l.generatorBound && l.p99Ms < 50 && l.failed === 0);
+      const best = held[held.length - 1];
+      if (gw.openLoopLadder !== undefined)
+        verdicts.push({
+          figure: 'highest open-loop rate with p99 < 50 ms (40 / 60 / 80 % of max)',
+          value:
+            best === undefined
+              ? 'none of them'
+              : `${f0(best.offeredPerSec)}/s (${pct(best.fractionOfMax ?? Number.NaN)} of max): p99 ${f1(best.p99Ms)} ms`,
+          target: '– (reported beside)',
+          met: 'n/a',
+        });
       verdicts.push({
         figure: `batch endpoint (${gw.batch.batchSize} per request)`,
         value: `${range0(gw.batch.notificationsPerSec)} notifications/s = ${gw.batch.overSingle.toFixed(1)} × single requests`,
@@ -319,6 +331,36 @@ export function renderMarkdown(report: BenchReport): string {
       ),
       '',
     );
+    if (gw.openLoopLadder !== undefined)
+      out.push(
+        `Open loop against ${gw.gateways[0]?.name ?? 'the gateway'} (${gw.openLoop.generator}, own process; latency from each request's scheduled send):`,
+        '',
+        table(
+          [
+            'offered/s',
+            'of max',
+            'accepted/s',
+            'p50 ms',
+            'p99 ms',
+            'failed',
+            'issue lag p99 ms',
+            'generator CPU',
+            'machine busy',
+          ],
+          gw.openLoopLadder.map((l) => [
+            f0(l.offeredPerSec),
+            pct(l.fractionOfMax ?? Number.NaN),
+            f0(l.acceptedPerSec),
+            f1(l.p50Ms),
+            f1(l.p99Ms),
+            String(l.failed),
+            `${f1(l.issueLagP99Ms)}${l.generatorBound ? ' (GENERATOR-BOUND)' : ''}`,
+            l.generatorCpuShare === undefined ? '–' : pct(l.generatorCpuShare),
+            pct(l.machineBusyShare ?? Number.NaN),
+          ]),
+        ),
+        '',
+      );
     for (const p of [gw.profile, gw.compareProfile]) {
       if (p === undefined) continue;
       out.push(

@@ -67,6 +67,10 @@ export interface GatewayResults {
     generator: 'vegeta' | 'node';
     /** The generator's CPU over the attack, in cores (vegeta only). */
     generatorCpuShare?: number;
+    /** Offered rate as a fraction of the gateway's wrk maximum. */
+    fractionOfMax?: number;
+    /** Share of the box's CPU (all cores) busy during the attack. */
+    machineBusyShare?: number;
     offeredPerSec: number;
     acceptedPerSec: number;
     p50Ms: number;
@@ -76,6 +80,8 @@ export interface GatewayResults {
     issueLagP99Ms: number;
     generatorBound: boolean;
   };
+  /** The open loop at 40 %, 60 % and 80 % of the maximum (the last is `openLoop`). */
+  openLoopLadder?: GatewayResults['openLoop'][];
   bareKafka: { recordsPerSec: number; batchRecords: number };
   /**
    * With `--profile`: top self-time frames of the gateway (default variant) under wrk, and of the `--gateway-from`
@@ -375,22 +381,29 @@ export async function gatewayPhase(
       `  batch: ${batchFig.okPerSec.median.toFixed(0)} req/s = ${notificationsPerSec.median.toFixed(0)} notifications/s`,
     );
 
-    // p99 at 80 % of the maximum, open loop (coordinated-omission-free), generator in its own process.
-    const rate = Math.max(100, Math.round(0.8 * main.okPerSec.median));
-    const openLoopOptions = {
-      url: gateways[0]?.url ?? '',
-      ...single,
-      ratePerSec: rate,
-      durationMs: plan.gatewayWrkSec * 1000,
-      connections: plan.gatewayConnections,
+    // p99 at 80 % of the maximum, open loop (coordinated-omission-free), generator in its own process; below it a
+    // ladder (40 %, 60 %) shows up to where the p99 holds when the generator's own CPU shares the box.
+    const openLoopAt = async (fraction: number): Promise<GatewayResults['openLoop']> => {
+      const rate = Math.max(100, Math.round(fraction * main.okPerSec.median));
+      const o = {
+        url: gateways[0]?.url ?? '',
+        ...single,
+        ratePerSec: rate,
+        durationMs: plan.gatewayWrkSec * 1000,
+        connections: plan.gatewayConnections,
+      };
+      const m0 = readMachineCpu();
+      const r = options.vegeta !== undefined ? await vegetaOpenLoop(options.vegeta, o) : await openLoopProcess(o);
+      const res = { ...r, fractionOfMax: fraction, machineBusyShare: busyShare(m0, readMachineCpu()) };
+      ctx.log(
+        `  open loop (${res.generator}) at ${rate}/s (${Math.round(fraction * 100)} % of max): accepted ${res.acceptedPerSec.toFixed(0)}/s p50 ${res.p50Ms.toFixed(1)} ms p99 ${res.p99Ms.toFixed(1)} ms, generator issue lag p99 ${res.issueLagP99Ms.toFixed(1)} ms${res.generatorCpuShare !== undefined ? `, generator CPU ${(res.generatorCpuShare * 100).toFixed(0)} % of a core` : ''}, machine busy ${(res.machineBusyShare * 100).toFixed(0)} %`,
+      );
+      return res;
     };
-    const openLoop =
-      options.vegeta !== undefined
-        ? await vegetaOpenLoop(options.vegeta, openLoopOptions)
-        : await openLoopProcess(openLoopOptions);
-    ctx.log(
-      `  open loop (${openLoop.generator}) at ${rate}/s (80 % of max): accepted ${openLoop.acceptedPerSec.toFixed(0)}/s p50 ${openLoop.p50Ms.toFixed(1)} ms p99 ${openLoop.p99Ms.toFixed(1)} ms, generator issue lag p99 ${openLoop.issueLagP99Ms.toFixed(1)} ms${openLoop.generatorCpuShare !== undefined ? `, generator CPU ${(openLoop.generatorCpuShare * 100).toFixed(0)} % of a core` : ''}`,
-    );
+    const openLoopLadder: GatewayResults['openLoop'][] = [];
+    for (const fraction of [0.4, 0.6]) openLoopLadder.push(await openLoopAt(fraction));
+    const openLoop = await openLoopAt(0.8);
+    openLoopLadder.push(openLoop);
 
     const readyMs = started.map((c) => c.readyMs);
     const spawnedAt = started.map((c) => c.spawnedAt);
@@ -441,6 +454,7 @@ export async function gatewayPhase(
         overSingle: notificationsPerSec.median / main.okPerSec.median,
       },
       openLoop,
+      openLoopLadder,
       bareKafka: kafka,
       profile,
       compareProfile,
