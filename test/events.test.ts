@@ -28,7 +28,7 @@ class Receiver {
   readonly requests: Received[] = [];
   secrets: string[] = [];
   /** Paths that answer 410 Gone once, then like `/events`. */
-  private readonly goneOnce = new Set(['/gone-once']);
+  private readonly goneOnce = new Set(['/gone-once', '/solo-gone-once']);
   private server: Server | undefined;
   port = 0;
 
@@ -88,6 +88,11 @@ let p: Pipeline;
 const receiver = new Receiver();
 const otherKey = generateApiKey();
 const otherClient = `events-other-${Math.random().toString(36).slice(2, 8)}`;
+/** A third client, whose only endpoint a 410 disables. */
+const soloKey = generateApiKey();
+const soloClient = `events-solo-${Math.random().toString(36).slice(2, 8)}`;
+/** How long the gateway trusts its answer to "has this client an enabled endpoint?" in this file. */
+const PRESENCE_TTL_MS = 1_000;
 
 beforeAll(async () => {
   // Learn a free port, then keep the receiver down: events emitted meanwhile must wait and arrive later.
@@ -102,7 +107,10 @@ beforeAll(async () => {
       WEBHOOK_EVENTS_RETRY_MAX_ATTEMPTS: '200',
       WEBHOOK_EVENTS_RETRY_TOTAL_MS: '300000',
       WEBHOOK_EVENTS_TIMEOUT_MS: '3000',
-      API_KEYS: formatApiKeyEntry(otherClient, SCOPES, otherKey),
+      WEBHOOK_EVENTS_PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),
+      API_KEYS: [formatApiKeyEntry(otherClient, SCOPES, otherKey), formatApiKeyEntry(soloClient, SCOPES, soloKey)].join(
+        ',',
+      ),
     },
   });
 });
@@ -381,16 +389,29 @@ describe('webhook endpoint API: bad input and ownership', () => {
 });
 
 describe('delivery events only for clients with an enabled endpoint', () => {
-  const postAsOther = async (text: string): Promise<string> => {
+  const postAs = async (key: string, text: string): Promise<string> => {
     const res = await fetch(`${p.url}/v1/notifications`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${otherKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({
         deliveries: [{ channel: 'email', to: 'other@example.com', content: { subject: 'Hi', text } }],
       }),
     });
     expect(res.status).toBe(202);
     return ((await res.json()) as { id: string }).id;
+  };
+  const postAsOther = (text: string) => postAs(otherKey, text);
+  const asSolo = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${p.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${soloKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as EndpointAnswer };
   };
   /** The activity types the notification's workflow scheduled, once it completed. */
   const activitiesOf = async (id: string): Promise<string[]> => {
@@ -440,5 +461,46 @@ describe('delivery events only for clients with an enabled endpoint', () => {
     expect(deleted.status).toBe(204);
     const afterDelete = await postAsOther('Endpoint deleted');
     expect(await activitiesOf(afterDelete)).toEqual(['deliver']);
+  });
+
+  it('turns events off for a client whose only endpoint a 410 disabled, and on again for what it sends after enabling it', async () => {
+    const created = await asSolo('POST', '/v1/webhook-endpoints', {
+      url: receiver.url('/solo-gone-once'),
+      eventTypes: ['notification.sent'],
+    });
+    expect(created.status).toBe(201);
+    receiver.secrets.push(created.body.secret!);
+    const path = `/v1/webhook-endpoints/${created.body.id}`;
+
+    const first = await postAs(soloKey, 'Answered 410');
+    expect((await activitiesOf(first)).sort()).toEqual(['deliver', 'emitEvents']);
+    await eventually(
+      async () => (await asSolo('GET', path)).body.status === 'disabled',
+      'the only endpoint disabled by its 410',
+      60_000,
+    );
+
+    // Once the gateway's answer is older than its TTL, the next submission refreshes it; the one after that sees
+    // "no enabled endpoint" (the worker, another process, disabled it).
+    let withoutEvents: string | undefined;
+    for (let attempt = 0; attempt < 10 && withoutEvents === undefined; attempt++) {
+      await new Promise((r) => setTimeout(r, PRESENCE_TTL_MS + 200));
+      const id = await postAs(soloKey, `Disabled, attempt ${attempt}`);
+      if ((await activitiesOf(id)).length === 1) withoutEvents = id;
+    }
+    expect(withoutEvents, 'a notification run without the event activity while the endpoint is disabled').toBeDefined();
+    expect(await activitiesOf(withoutEvents!)).toEqual(['deliver']);
+
+    const enabled = await asSolo('POST', `${path}/enable`);
+    expect(enabled.status).toBe(200);
+    // Right after enabling, within the TTL of the "no endpoint" answer: the enable route itself turned events on.
+    const after = await postAs(soloKey, 'Enabled again');
+    expect((await activitiesOf(after)).sort()).toEqual(['deliver', 'emitEvents']);
+    await eventually(
+      () => receiver.receivedVerified('/solo-gone-once', eventId(after, 'notification.sent')),
+      'the notification.sent event of the notification sent after enabling',
+      60_000,
+    );
+    expect((await asSolo('DELETE', path)).status).toBe(204);
   });
 });
