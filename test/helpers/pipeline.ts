@@ -16,7 +16,7 @@ import { sinkChannelEnv, startSinks } from '../../dev/sinks/index.js';
 import { IngestConsumer } from '../../src/ingest/ingest-consumer.js';
 import type { IngestEvent } from '../../src/ingest/ingest-consumer.js';
 import { ingestOptionsFromConfig } from '../../src/ingest/workflow-input.js';
-import { BatchingProducer } from '../../src/kafka/batching-producer.js';
+import { createGatewayProducer } from '../../src/kafka/gateway-producer.js';
 import { createKafka } from '../../src/kafka/create-kafka.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
 import { NotificationClient } from '../../src/temporal/notification-client.js';
@@ -185,8 +185,12 @@ export async function startPipeline(
     defaultLocale: config.TEMPLATES_DEFAULT_LOCALE,
   });
 
-  const producer = new BatchingProducer({
+  // The gateway's producer as src/api/main.ts builds it, on the configured client library (the default unless a test sets one).
+  const producer = createGatewayProducer({
+    client: config.KAFKA_PRODUCER_CLIENT,
     kafka,
+    brokers: config.KAFKA_BROKERS ?? [],
+    clientId: `${t.prefix}-pipeline`,
     topic: config.KAFKA_TOPIC,
     logger,
     lingerMs: config.KAFKA_LINGER_MS,
