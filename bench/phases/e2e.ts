@@ -1,3 +1,4 @@
+import type { Admin } from 'kafkajs';
 import type { Component } from '../lib/components.js';
 import { startComponent, whenHttpOk, whenOutput } from '../lib/components.js';
 import type { BenchContext } from '../lib/context.js';
@@ -135,20 +136,17 @@ async function scheduleToStart(
   return { activity, workflowTask, events };
 }
 
-/** Consumer lag of `group` on `topic`: end offsets minus committed offsets, summed over partitions. */
-async function lagOf(ctx: BenchContext, group: string, topic: string): Promise<number> {
-  const admin = ctx.kafka.admin();
-  await admin.connect();
-  try {
-    const [ends, committed] = await Promise.all([
-      admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId: group, topics: [topic] }),
-    ]);
-    const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
-    return ends.reduce((sum, p) => sum + Math.max(0, Number(p.high) - (done.get(p.partition) ?? 0)), 0);
-  } finally {
-    await admin.disconnect();
-  }
+/**
+ * Consumer lag of `group` on `topic`: end offsets minus committed offsets, summed over partitions. One admin client
+ * per round, connected once: a new connection per sample would bill Kafka (and the box) for the bench's own probing.
+ */
+async function lagOf(admin: Admin, group: string, topic: string): Promise<number> {
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId: group, topics: [topic] }),
+  ]);
+  const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
+  return ends.reduce((sum, p) => sum + Math.max(0, Number(p.high) - (done.get(p.partition) ?? 0)), 0);
 }
 
 /** One open-loop round at `rate`/s through gateway → Kafka → ingest → Temporal → SMS worker → sink. */
@@ -165,9 +163,11 @@ export async function e2eRound(
   const acceptedAt = new Map<string, number>();
   const lags: number[] = [];
   let sampling = true;
+  const admin = ctx.kafka.admin();
+  await admin.connect();
   const sampler = (async () => {
     while (sampling) {
-      lags.push(await lagOf(ctx, group, topic).catch(() => Number.NaN));
+      lags.push(await lagOf(admin, group, topic).catch(() => Number.NaN));
       await sleep(500);
     }
   })();
@@ -184,9 +184,10 @@ export async function e2eRound(
       if (typeof id === 'string') acceptedAt.set(id, at);
     },
   });
-  const endLag = await lagOf(ctx, group, topic).catch(() => Number.NaN);
+  const endLag = await lagOf(admin, group, topic).catch(() => Number.NaN);
   sampling = false;
   await sampler;
+  await admin.disconnect();
   const firstAccept = Math.min(...acceptedAt.values());
   const arrivals = await waitForDeliveries(sinks, new Set(acceptedAt.keys()), 60_000);
   const lastArrival = Math.max(...arrivals.values());
