@@ -400,6 +400,15 @@ export async function gatewayPhase(
       );
       return res;
     };
+    // Warm-up, not recorded (as before the wrk rounds): the generator's connections and the gateway's new ones.
+    if (options.vegeta !== undefined)
+      await runVegeta(options.vegeta, {
+        url: gateways[0]?.url ?? '',
+        ...single,
+        ratePerSec: Math.max(100, Math.round(0.4 * main.okPerSec.median)),
+        durationMs: 2_000,
+        maxConnections: plan.gatewayConnections * 4,
+      });
     const openLoopLadder: GatewayResults['openLoop'][] = [];
     for (const fraction of [0.4, 0.6]) openLoopLadder.push(await openLoopAt(fraction));
     const openLoop = await openLoopAt(0.8);
