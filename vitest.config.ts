@@ -9,6 +9,7 @@ export const UNIT_TESTS = [
   'src/activities/to-failure.test.ts',
   'src/activities/template-render.test.ts',
   'src/api/app.test.ts',
+  'src/api/acceptance-cache.test.ts',
   'src/api/plugins/auth.test.ts',
   'src/auth/api-keys.test.ts',
   'src/auth/dev-defaults.test.ts',
