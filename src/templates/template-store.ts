@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { convert as htmlToText } from 'html-to-text';
 import { Liquid } from 'liquidjs';
 import type { Template } from 'liquidjs';
-import mjml2html from 'mjml';
+import type mjml2html from 'mjml';
 import { getChannel } from '../channels/registry.js';
 
 /** The channels a template can have a file for, and the file names that make up each (the first ones required). */
@@ -441,6 +441,13 @@ async function compileTemplate(
   return { name, version, variants };
 }
 
+let mjml: Promise<typeof mjml2html> | undefined;
+/** MJML's compiler, loaded on the first MJML file (about half a second): a process without one never loads it. */
+function loadMjml(): Promise<typeof mjml2html> {
+  mjml ??= import('mjml').then((m) => m.default);
+  return mjml;
+}
+
 async function compileFile(file: string, source: string, engines: Engines, path: string): Promise<CompiledFile> {
   const engine: CompiledFile['engine'] = file.endsWith('.mjml.liquid')
     ? 'html'
@@ -459,7 +466,8 @@ async function compileFile(file: string, source: string, engines: Engines, path:
   if (engine !== 'html') return { file, engine, templates: parsed, variables };
   let result: Awaited<ReturnType<typeof mjml2html>>;
   try {
-    result = await mjml2html(source, { validationLevel: 'strict', ignoreIncludes: true, filePath: path });
+    const compile = await loadMjml();
+    result = await compile(source, { validationLevel: 'strict', ignoreIncludes: true, filePath: path });
   } catch (err) {
     const errors = (err as { errors?: Array<{ line?: number; message?: string }> }).errors;
     const first = errors?.[0];

@@ -1,4 +1,4 @@
-import { Vonage } from '@vonage/server-sdk';
+import type { Vonage } from '@vonage/server-sdk';
 import type { ChannelDeps, ChannelSender, SendContext, SendResult } from '../types.js';
 import { errorForHttpStatus, PermanentDeliveryError, TransientDeliveryError } from '../errors.js';
 import type { DeliveryError } from '../errors.js';
@@ -35,10 +35,17 @@ interface VonageProblem {
  * Vonage's status webhooks), so a copy sent by Vonage after another provider's lost answer is traceable.
  */
 export function createVonageSender(config: SmsConfig, _deps: ChannelDeps): ChannelSender<SmsRecipient, SmsContent> {
-  const vonage = new Vonage(
-    { apiKey: config.vonageApiKey, apiSecret: config.vonageApiSecret },
-    { apiHost: config.vonageApiUrl, timeout: config.timeoutMs },
+  // The SDK takes about half a second to load: imported here, so that only a process that sends through Vonage pays
+  // for it (not the gateway or a workflow worker, which load the channel registry too), once, while it starts.
+  const client: Promise<Vonage> = import('@vonage/server-sdk').then(
+    ({ Vonage: VonageClient }) =>
+      new VonageClient(
+        { apiKey: config.vonageApiKey, apiSecret: config.vonageApiSecret },
+        { apiHost: config.vonageApiUrl, timeout: config.timeoutMs },
+      ),
   );
+  // A failed import surfaces at the first send (as a transient failure); never as an unhandled rejection.
+  client.catch(() => undefined);
   const what = `Vonage Messages API ${config.vonageApiUrl}`;
   // Vonage numbers are E.164 digits without the `+`; an alphanumeric sender id stays as it is.
   const from = (config.vonageFrom ?? config.from).replace(/^\+/, '');
@@ -47,6 +54,7 @@ export function createVonageSender(config: SmsConfig, _deps: ChannelDeps): Chann
     async send({ to, content }, ctx: SendContext): Promise<SendResult> {
       const deadline = startDeadline(config.timeoutMs, ctx.signal, what);
       try {
+        const vonage = await raceDeadline(deadline, client);
         const answer = await raceDeadline(
           deadline,
           vonage.messages.send({
