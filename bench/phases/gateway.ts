@@ -383,32 +383,25 @@ export async function gatewayPhase(
 
     // p99 at 80 % of the maximum, open loop (coordinated-omission-free), generator in its own process; below it a
     // ladder (40 %, 60 %) shows up to where the p99 holds when the generator's own CPU shares the box.
+    const openLoopOptions = (fraction: number, durationMs: number): Parameters<typeof openLoopProcess>[0] => ({
+      url: gateways[0]?.url ?? '',
+      ...single,
+      ratePerSec: Math.max(100, Math.round(fraction * main.okPerSec.median)),
+      durationMs,
+      connections: plan.gatewayConnections,
+    });
     const openLoopAt = async (fraction: number): Promise<GatewayResults['openLoop']> => {
-      const rate = Math.max(100, Math.round(fraction * main.okPerSec.median));
-      const o = {
-        url: gateways[0]?.url ?? '',
-        ...single,
-        ratePerSec: rate,
-        durationMs: plan.gatewayWrkSec * 1000,
-        connections: plan.gatewayConnections,
-      };
+      const o = openLoopOptions(fraction, plan.gatewayWrkSec * 1000);
       const m0 = readMachineCpu();
       const r = options.vegeta !== undefined ? await vegetaOpenLoop(options.vegeta, o) : await openLoopProcess(o);
       const res = { ...r, fractionOfMax: fraction, machineBusyShare: busyShare(m0, readMachineCpu()) };
       ctx.log(
-        `  open loop (${res.generator}) at ${rate}/s (${Math.round(fraction * 100)} % of max): accepted ${res.acceptedPerSec.toFixed(0)}/s p50 ${res.p50Ms.toFixed(1)} ms p99 ${res.p99Ms.toFixed(1)} ms, generator issue lag p99 ${res.issueLagP99Ms.toFixed(1)} ms${res.generatorCpuShare !== undefined ? `, generator CPU ${(res.generatorCpuShare * 100).toFixed(0)} % of a core` : ''}, machine busy ${(res.machineBusyShare * 100).toFixed(0)} %`,
+        `  open loop (${res.generator}) at ${o.ratePerSec}/s (${Math.round(fraction * 100)} % of max): accepted ${res.acceptedPerSec.toFixed(0)}/s p50 ${res.p50Ms.toFixed(1)} ms p99 ${res.p99Ms.toFixed(1)} ms, generator issue lag p99 ${res.issueLagP99Ms.toFixed(1)} ms${res.generatorCpuShare !== undefined ? `, generator CPU ${(res.generatorCpuShare * 100).toFixed(0)} % of a core` : ''}, machine busy ${(res.machineBusyShare * 100).toFixed(0)} %`,
       );
       return res;
     };
     // Warm-up, not recorded (as before the wrk rounds): the generator's connections and the gateway's new ones.
-    if (options.vegeta !== undefined)
-      await runVegeta(options.vegeta, {
-        url: gateways[0]?.url ?? '',
-        ...single,
-        ratePerSec: Math.max(100, Math.round(0.4 * main.okPerSec.median)),
-        durationMs: 2_000,
-        maxConnections: plan.gatewayConnections * 4,
-      });
+    if (options.vegeta !== undefined) await vegetaOpenLoop(options.vegeta, openLoopOptions(0.4, 2_000));
     const openLoopLadder: GatewayResults['openLoop'][] = [];
     for (const fraction of [0.4, 0.6]) openLoopLadder.push(await openLoopAt(fraction));
     const openLoop = await openLoopAt(0.8);
