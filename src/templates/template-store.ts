@@ -464,9 +464,10 @@ async function compileFile(file: string, source: string, engines: Engines, path:
     throw new TemplateCompileError(file, lineOf(err), err instanceof Error ? err.message : String(err));
   }
   if (engine !== 'html') return { file, engine, templates: parsed, variables };
+  // Outside the `try`: a failure to load MJML itself is not the template's fault.
+  const compile = await loadMjml();
   let result: Awaited<ReturnType<typeof mjml2html>>;
   try {
-    const compile = await loadMjml();
     result = await compile(source, { validationLevel: 'strict', ignoreIncludes: true, filePath: path });
   } catch (err) {
     const errors = (err as { errors?: Array<{ line?: number; message?: string }> }).errors;
