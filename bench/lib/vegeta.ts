@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandWorks, runStreaming } from '../../dev/infra/process.js';
+import { commandWorks, goInstall } from '../../dev/infra/process.js';
 import { parseTimes } from './wrk.js';
 import { percentile } from './stats.js';
 
@@ -29,18 +29,15 @@ export async function ensureVegeta(binDir: string, log: (m: string) => void): Pr
     throw new Error(
       `vegeta (the open-loop generator) is not in ${binDir} and Go is not installed to build it: install Go, or run \`go install ${VEGETA_MODULE}@${VEGETA_VERSION}\` with GOBIN=${binDir}`,
     );
-  mkdirSync(binDir, { recursive: true });
   log(`building vegeta ${VEGETA_VERSION} with go install into ${binDir} (first run only)`);
-  await runStreaming(
-    'env',
-    ['CGO_ENABLED=0', `GOBIN=${binDir}`, 'go', 'install', `${VEGETA_MODULE}@${VEGETA_VERSION}`],
-    {
-      log,
-      label: 'go install vegeta',
-    },
-  );
-  if (!existsSync(cached)) throw new Error(`go install finished but ${cached} is missing; check the output above`);
-  return cached;
+  return goInstall({
+    module: VEGETA_MODULE,
+    version: VEGETA_VERSION,
+    binary: 'vegeta',
+    binDir,
+    log,
+    label: 'go install vegeta',
+  });
 }
 
 /** One constant-rate attack. */

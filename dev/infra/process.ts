@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPortFree } from '../process-harness/ports.js';
 
@@ -249,6 +249,38 @@ export async function runStreaming(command: string, args: string[], opts: RunStr
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * Builds `<module>@<version>` with `go install` into `binDir` (static, `CGO_ENABLED=0`), streaming go's output with a
+ * progress line every 10 s, and returns the path of `binary` there; throws when go finished without it.
+ */
+export async function goInstall(opts: {
+  module: string;
+  version: string;
+  binary: string;
+  binDir: string;
+  log: InfraLog;
+  label: string;
+  goCommand?: string;
+}): Promise<string> {
+  mkdirSync(opts.binDir, { recursive: true });
+  // `env` adds GOBIN/CGO_ENABLED to the inherited environment (only src/config reads process.env).
+  await runStreaming(
+    'env',
+    [
+      'CGO_ENABLED=0',
+      `GOBIN=${opts.binDir}`,
+      opts.goCommand ?? 'go',
+      'install',
+      '-v',
+      `${opts.module}@${opts.version}`,
+    ],
+    { log: opts.log, label: opts.label },
+  );
+  const built = join(opts.binDir, opts.binary);
+  if (!existsSync(built)) throw new InfraError(`go install finished but ${built} is missing; check the output above.`);
+  return built;
 }
 
 /** Whether `command` can be executed (it is on PATH or an existing executable path). */

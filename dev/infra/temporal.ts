@@ -6,9 +6,9 @@ import type { InfraLog, StartedServer, StopOutcome } from './process.js';
 import {
   assertPortsFree,
   commandWorks,
+  goInstall,
   InfraError,
   isProcessAlive,
-  runStreaming,
   runningPid,
   spawnDetached,
   stopProcess,
@@ -65,22 +65,18 @@ export async function ensureTemporalCli(opts: EnsureTemporalCliOptions): Promise
       `warning: ${goVersion.stdout.trim()} is older than Go 1.25; go will try to download a newer toolchain (GOTOOLCHAIN=auto)`,
     );
   }
-  mkdirSync(opts.binDir, { recursive: true });
   opts.log(
     `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install into ${opts.binDir} (first run only; a few minutes on 2 cores)`,
   );
-  // `env` adds GOBIN/CGO_ENABLED to the inherited environment (only src/config reads process.env).
-  await runStreaming(
-    'env',
-    ['CGO_ENABLED=0', `GOBIN=${opts.binDir}`, go, 'install', '-v', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`],
-    {
-      log: opts.log,
-      label: 'go install temporal',
-    },
-  );
-  if (!existsSync(cached))
-    throw new InfraError(`go install finished but ${cached} is missing; check the output above.`);
-  return cached;
+  return goInstall({
+    module: TEMPORAL_CLI_MODULE,
+    version: TEMPORAL_CLI_VERSION,
+    binary: 'temporal',
+    binDir: opts.binDir,
+    log: opts.log,
+    label: 'go install temporal',
+    goCommand: go,
+  });
 }
 
 /** Everything needed to run one Temporal dev server; a test can run a private second one on other ports. */
